@@ -1,0 +1,104 @@
+"""The core entry points: `validate` and `run`, importable and testable without the CLI."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from forensics import engine, manifest
+from forensics.config import RunConfig
+from forensics.ingest import IngestResult, ingest
+from forensics.outputs import atomic_dir, check_target, dump_json
+
+Progress = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+@dataclass
+class StageClock:
+    """Wall-clock seconds per stage, reported in timings.json (never in evidence files)."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    progress: Progress = _silent
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.progress(f"{name}…")
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+        self.progress(f"{name} done in {self.seconds[name]:.1f} s")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run produced: where, and the headline numbers for the CLI summary."""
+
+    out_dir: Path
+    ingest: IngestResult
+    outputs: tuple[str, ...]
+    summary: dict[str, Any]
+    seconds: dict[str, float]
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far, in MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def validate(config: RunConfig, progress: Progress = _silent) -> IngestResult:
+    """Ingest and check the data directory; raise InputProblems listing every fatal problem."""
+    con = engine.connect(config.case.engine, config.workdir)
+    try:
+        progress("ingest…")
+        return ingest(con, config.data_dir, config.case.columns, config.window)
+    finally:
+        con.close()
+
+
+def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
+    """Run every stage and write the output folder atomically."""
+    assert config.out_dir is not None
+    check_target(config.out_dir, config.force)
+    clock = StageClock(progress=progress)
+    con = engine.connect(config.case.engine, config.workdir)
+    try:
+        with clock.stage("ingest"):
+            ingested = ingest(con, config.data_dir, config.case.columns, config.window)
+        with atomic_dir(config.out_dir) as tmp:
+            outputs: list[str] = []
+            summary = {
+                "requests_analysed": ingested.tables["requests"].rows_analysed,
+                "accounts": ingested.tables["accounts"].rows_analysed,
+            }
+            doc: dict[str, Any] = {
+                "command_line": list(config.command_line),
+                "config": manifest.config_section(config),
+                "inputs": manifest.inputs_section(ingested),
+                "versions": manifest.versions(),
+                "summary": summary,
+            }
+            doc["outputs"] = manifest.outputs_section(tmp, outputs)
+            manifest.write_manifest(tmp, doc)
+            timings = {"seconds": clock.seconds, "peak_rss_mib": peak_rss_mib(),
+                       "spill_directory": engine.spill_directory(con)}
+            names = manifest.write_checksums(tmp)
+            (tmp / manifest.DIAGNOSTICS).mkdir()
+            (tmp / manifest.DIAGNOSTICS / "timings.json").write_bytes(dump_json(timings))
+    finally:
+        con.close()
+    return RunResult(config.out_dir, ingested, tuple(names), summary, clock.seconds)
+
+
+def stderr_progress(message: str) -> None:
+    """Progress lines on stderr."""
+    print(f"[forensics] {message}", file=sys.stderr, flush=True)

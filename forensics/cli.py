@@ -1,0 +1,180 @@
+"""The command line: parse options, build a config, call the core, map the result to an exit
+code. The only module that imports click."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from forensics import api, schema
+from forensics.config import RunConfig, load_case_config, resolve_window
+from forensics.errors import EXIT_INTERNAL, ForensicsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _raise_interrupt(signum: int, _frame: object) -> NoReturn:
+    # SIGTERM takes the same path as Ctrl-C, so atomic outputs are cleaned up on the way out.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
+    sys.exit(code)
+
+
+def _guarded(fn: Callable[[], Any], debug: bool) -> Any:
+    """Run the core; turn our errors into one red line and exit 2, anything else into exit 1."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        return fn()
+    except ForensicsError as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(exc.line(), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; no output was written", 130)
+    except Exception as exc:  # the last line of defence: say what broke, exit 1
+        if debug:
+            traceback.print_exc()
+        _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
+              f"traceback)", EXIT_INTERNAL)
+
+
+def _progress(quiet: bool) -> api.Progress:
+    if quiet or not sys.stderr.isatty():
+        return lambda _m: None
+    return api.stderr_progress
+
+
+def data_options(fn: F) -> F:
+    """Options shared by every command that reads a data directory."""
+    decorators = [
+        click.argument("data_dir", type=click.Path(path_type=Path)),
+        click.option("--config", "config_path", type=click.Path(path_type=Path),
+                     help="Case config (TOML): column mapping, period, params, marking."),
+        click.option("--period", help="Analyse one period: a quarter (2026Q3) or month (2026-08)."),
+        click.option("--since", type=click.DateTime(), help="Start of the window (UTC)."),
+        click.option("--until", type=click.DateTime(), help="End of the window (UTC, excluded)."),
+        click.option("--quiet", is_flag=True, help="No progress on stderr."),
+        click.option("--debug", is_flag=True, help="Show tracebacks."),
+    ]
+    for deco in reversed(decorators):
+        fn = deco(fn)
+    return fn
+
+
+def _build_config(data_dir: Path, config_path: Path | None, period: str | None,
+                  since: datetime | None, until: datetime | None, **extra: Any) -> RunConfig:
+    case = load_case_config(config_path)
+    window = resolve_window(case, period, since, until)
+    return RunConfig(data_dir=data_dir, case=case, config_path=config_path, window=window,
+                     command_line=tuple(["forensics", *sys.argv[1:]]), **extra)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="forensics")
+def main() -> None:
+    """Find distillation attacks in exported LLM API logs and write a forensic dossier."""
+
+
+@main.command()
+@data_options
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output folder (created; refused if it holds a dossier, unless --force).")
+@click.option("--profile", type=click.Choice(["internal", "public"]), default="internal",
+              show_default=True, help="public pseudonymises identifiers and masks prompts.")
+@click.option("--force", is_flag=True, help="Replace an existing output folder.")
+@click.option("--workdir", type=click.Path(path_type=Path),
+              help="Keep the DuckDB database here instead of in memory.")
+def run(data_dir: Path, config_path: Path | None, period: str | None, since: datetime | None,
+        until: datetime | None, quiet: bool, debug: bool, out_dir: Path, profile: str,
+        force: bool, workdir: Path | None) -> None:
+    """Analyse DATA_DIR and write the dossier, findings and manifest to --out.
+
+    \b
+    Example:
+      forensics run sample_data/2026Q3/data --out out/2026Q3 --period 2026Q3
+    """
+    def go() -> api.RunResult:
+        config = _build_config(data_dir, config_path, period, since, until, out_dir=out_dir,
+                               profile=profile, force=force, workdir=workdir, quiet=quiet)
+        return api.run(config, _progress(quiet))
+
+    result = _guarded(go, debug)
+    click.echo(f"wrote {len(result.outputs)} files to {result.out_dir}")
+    for key, value in result.summary.items():
+        click.echo(f"  {key.replace('_', ' ')}: {value}")
+
+
+@main.command()
+@data_options
+def validate(data_dir: Path, config_path: Path | None, period: str | None,
+             since: datetime | None, until: datetime | None, quiet: bool, debug: bool) -> None:
+    """Check DATA_DIR against the log schema and report every problem at once.
+
+    \b
+    Example:
+      forensics validate sample_data/2026Q3/data --config case.toml
+    """
+    def go() -> Any:
+        config = _build_config(data_dir, config_path, period, since, until)
+        return api.validate(config, _progress(quiet))
+
+    result = _guarded(go, debug)
+    for name, t in sorted(result.tables.items()):
+        if not t.files:
+            click.echo(f"{name}: absent (optional)")
+            continue
+        excluded = ", ".join(f"{n} {k}" for k, n in sorted(t.rows_excluded.items())) or "none"
+        click.echo(f"{name}: {len(t.files)} file(s), {t.rows_read} rows read, "
+                   f"{t.rows_analysed} analysed, excluded: {excluded}")
+    for issue in result.issues:
+        click.echo(f"note: {issue.table}.{issue.column or '*'}: {issue.message}")
+    click.echo("OK")
+
+
+@main.command(name="schema")
+def schema_cmd() -> None:
+    """Print the input contract (log schema v1).
+
+    \b
+    Example:
+      forensics schema
+    """
+    click.echo(schema.describe())
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="1.0 ≈ 100,000 requests; 10 ≈ 1 M.")
+@click.option("--force", is_flag=True, help="Replace an existing folder.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def sample(out_dir: Path, seed: int, scale: float, force: bool, debug: bool) -> None:
+    """Generate a synthetic quarter of traffic with planted campaigns.
+
+    Writes OUT_DIR/data (the logs) and OUT_DIR/labels.csv (ground truth, outside the data).
+
+    \b
+    Example:
+      forensics sample /tmp/q3 --seed 7 --scale 0.3
+    """
+    from forensics.sample import generate_sample
+
+    summary = _guarded(lambda: generate_sample(out_dir, seed=seed, scale=scale, force=force),
+                       debug)
+    click.echo(f"wrote {out_dir}: {summary}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

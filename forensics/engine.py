@@ -1,0 +1,41 @@
+"""The one DuckDB connection of a run, with explicit resource limits."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from forensics.config import EngineSection
+
+
+def connect(engine: EngineSection, workdir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the run's database (in memory, or a file in --workdir) with bounded memory.
+
+    Spills go to `temp_directory` (default: beside the workdir, or the system temp folder),
+    so a log larger than RAM still loads.
+    """
+    database = ":memory:"
+    if workdir is not None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        database = str(workdir / "forensics.duckdb")
+    # Extensions are never auto-installed: that would reach the network.
+    con = duckdb.connect(database, config={"autoinstall_known_extensions": False,
+                                           "autoload_known_extensions": False})
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET memory_limit = $m", {"m": engine.memory_limit})
+    threads = engine.threads or max(1, os.cpu_count() or 1)
+    con.execute(f"SET threads = {int(threads)}")
+    temp = engine.temp_directory or str(
+        workdir / "spill" if workdir else Path(tempfile.gettempdir()) / "forensics-spill")
+    con.execute("SET temp_directory = $t", {"t": temp})
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def spill_directory(con: duckdb.DuckDBPyConnection) -> str:
+    """Where DuckDB spills when memory runs short (recorded in the manifest)."""
+    row = con.execute("SELECT current_setting('temp_directory')").fetchone()
+    return str(row[0]) if row else ""

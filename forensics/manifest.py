@@ -1,0 +1,93 @@
+"""The run manifest: provenance of inputs, row accounting, heuristics run, outputs, versions.
+
+Everything in manifest.json, and every file manifest.sha256 lists, is deterministic for the
+same inputs and options. Wall-clock figures (stage and heuristic seconds, peak memory) cannot
+be, so they go to diagnostics/timings.json, which is not evidence and is not checksummed.
+"""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from forensics import __version__, schema
+from forensics.config import RunConfig
+from forensics.ingest import IngestResult
+from forensics.outputs import dump_json, file_digest
+
+DIAGNOSTICS = "diagnostics"
+
+_LIBRARIES = ("duckdb", "polars", "pyarrow", "jinja2", "matplotlib", "weasyprint", "click",
+              "pydantic", "pyyaml", "pypdf")
+
+
+def versions() -> dict[str, str]:
+    """Tool, Python and library versions, as resolved in this environment."""
+    out = {"forensics": __version__, "python": platform.python_version(),
+           "log_schema": schema.SCHEMA_VERSION}
+    for name in _LIBRARIES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def inputs_section(result: IngestResult) -> dict[str, Any]:
+    """Per table: files with hashes, rows read / excluded (by reason) / analysed, time span."""
+    tables: dict[str, Any] = {}
+    for name, t in sorted(result.tables.items()):
+        if not t.files:
+            tables[name] = {"present": False}
+            continue
+        tables[name] = {
+            "present": True,
+            "files": [asdict(f) for f in t.files],
+            "rows_read": t.rows_read,
+            "rows_excluded": dict(sorted(t.rows_excluded.items())),
+            "rows_analysed": t.rows_analysed,
+            "columns_present": list(t.columns_present),
+            "column_mapping": dict(sorted(t.mapping.items())),
+            "interpretations": list(t.interpretations),
+            "first_ts": t.first_ts.isoformat() if t.first_ts else None,
+            "last_ts": t.last_ts.isoformat() if t.last_ts else None,
+        }
+    return {"data_dir": result.data_dir, "window": result.window.model_dump(mode="json"),
+            "tables": tables,
+            "data_quality": [asdict(i) for i in result.issues]}
+
+
+def config_section(config: RunConfig) -> dict[str, Any]:
+    """The resolved config; the HMAC key is never written, only whether one was given."""
+    case = config.case.model_dump(mode="json")
+    if case["case"].get("hmac_key"):
+        case["case"]["hmac_key"] = "(set)"
+    return {"profile": config.profile, "case": case,
+            "config_file": str(config.config_path) if config.config_path else None}
+
+
+def outputs_section(out_dir: Path, names: list[str]) -> list[dict[str, Any]]:
+    """Path, bytes and SHA-256 of each output file."""
+    rows = []
+    for name in sorted(names):
+        p = out_dir / name
+        rows.append({"path": name, "bytes": p.stat().st_size, "sha256": file_digest(p)})
+    return rows
+
+
+def write_checksums(out_dir: Path) -> list[str]:
+    """manifest.sha256 in `sha256sum -c` format over every file in the output folder."""
+    names = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*")
+                   if p.is_file() and p.name != "manifest.sha256"
+                   and p.relative_to(out_dir).parts[0] != DIAGNOSTICS)
+    lines = [f"{file_digest(out_dir / n)}  {n}" for n in names]
+    (out_dir / "manifest.sha256").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return names
+
+
+def write_manifest(out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Write manifest.json (canonical JSON)."""
+    (out_dir / "manifest.json").write_bytes(dump_json(manifest))

@@ -1,0 +1,122 @@
+"""Log schema v1: the input contract. The only place that knows table and column names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the contract: canonical name, DuckDB type, whether it must be present."""
+
+    name: str
+    type: str
+    required: bool
+    description: str
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input table of the contract."""
+
+    name: str
+    required: bool
+    description: str
+    columns: tuple[Column, ...]
+
+    def column(self, name: str) -> Column:
+        """The column called `name`; KeyError when the contract has none."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+def _c(name: str, type_: str, required: bool, description: str, unique: bool = False) -> Column:
+    return Column(name, type_, required, description, unique)
+
+
+REQUESTS = Table("requests", True, "one row per API request", (
+    _c("request_id", "VARCHAR", True, "unique id of the request", unique=True),
+    _c("ts", "TIMESTAMPTZ", True, "time the request was received (UTC)"),
+    _c("account_id", "VARCHAR", True, "account that sent it"),
+    _c("api_key_id", "VARCHAR", False, "API key used"),
+    _c("org_id", "VARCHAR", False, "organisation of the account"),
+    _c("ip", "VARCHAR", False, "client IP address"),
+    _c("user_agent", "VARCHAR", False, "client user agent"),
+    _c("access_channel", "VARCHAR", False, "direct API, cloud platform, reseller…"),
+    _c("model", "VARCHAR", True, "model requested"),
+    _c("conversation_id", "VARCHAR", False, "conversation the request belongs to"),
+    _c("turn_index", "INTEGER", False, "0-based turn within the conversation"),
+    _c("system_prompt", "VARCHAR", False, "system prompt"),
+    _c("prompt", "VARCHAR", True, "newest user message"),
+    _c("response", "VARCHAR", False, "response text (may be an excerpt or null)"),
+    _c("input_tokens", "INTEGER", True, "tokens in"),
+    _c("output_tokens", "INTEGER", True, "tokens out"),
+    _c("max_tokens", "INTEGER", False, "max_tokens requested"),
+    _c("tool_count", "INTEGER", False, "tools offered in the request"),
+    _c("temperature", "DOUBLE", False, "sampling temperature"),
+    _c("thinking", "BOOLEAN", False, "extended thinking requested"),
+    _c("stop_reason", "VARCHAR", False, "why generation stopped (end_turn, max_tokens…)"),
+))
+
+ACCOUNTS = Table("accounts", True, "one row per account", (
+    _c("account_id", "VARCHAR", True, "account id", unique=True),
+    _c("created_at", "TIMESTAMPTZ", True, "account creation time (UTC)"),
+    _c("org_id", "VARCHAR", False, "declared organisation"),
+    _c("email_domain", "VARCHAR", False, "domain of the sign-up e-mail"),
+    _c("payment_fingerprint", "VARCHAR", False, "fingerprint of the payment method"),
+    _c("billing_country", "VARCHAR", False, "ISO-3166 alpha-2 billing country"),
+    _c("tier", "VARCHAR", False, "account tier (free, build, education, research…)"),
+    _c("signup_ip", "VARCHAR", False, "IP address at sign-up"),
+))
+
+MODEL_RELEASES = Table("model_releases", False, "when each model became available", (
+    _c("model", "VARCHAR", True, "model name as in requests.model", unique=True),
+    _c("released_at", "TIMESTAMPTZ", True, "release time (UTC)"),
+))
+
+INDICATORS = Table("indicators", False, "analyst-supplied indicators (Parquet or CSV)", (
+    _c("indicator_type", "VARCHAR", True,
+       "ip, cidr, email_domain, payment_fingerprint, account_id or user_agent"),
+    _c("value", "VARCHAR", True, "the indicator value"),
+    _c("actor", "VARCHAR", True, "actor the indicator is attributed to"),
+    _c("source", "VARCHAR", False, "where the indicator comes from"),
+))
+
+TABLES: tuple[Table, ...] = (REQUESTS, ACCOUNTS, MODEL_RELEASES, INDICATORS)
+INDICATOR_TYPES = ("ip", "cidr", "email_domain", "payment_fingerprint", "account_id", "user_agent")
+
+
+def table(name: str) -> Table:
+    """The contract table called `name`."""
+    for t in TABLES:
+        if t.name == name:
+            return t
+    raise KeyError(name)
+
+
+def describe() -> str:
+    """The contract as plain text, for `forensics schema`."""
+    lines = [f"forensics log schema v{SCHEMA_VERSION}", ""]
+    for t in TABLES:
+        lines.append(f"{t.name} ({'required' if t.required else 'optional'}): {t.description}")
+        for c in t.columns:
+            flag = "required" if c.required else "optional"
+            extra = ", unique" if c.unique else ""
+            lines.append(f"  {c.name:<22} {c.type:<12} {flag}{extra:<8}  {c.description}")
+        lines.append("")
+    lines += [
+        "A data directory holds each table as Parquet: <table>.parquet, or a folder <table>/",
+        "of Parquet files (hive-partitioned folders allowed). indicators may also be CSV.",
+        "Map other column names in the case config:",
+        "  [columns.requests] account_id = \"customer_id\"",
+    ]
+    return "\n".join(lines)
