@@ -1,0 +1,305 @@
+"""The heuristic library: self-describing SQL files, validated at load time, run in DuckDB.
+
+One heuristic = one file `queries/<family>/<id>.sql`. Its leading block comment holds YAML
+front matter (the only home of its metadata); the query returns one row per fired account in
+a fixed result contract. Parameters are bound (`$name`), never formatted into the SQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from forensics import resources, schema
+from forensics.errors import ConfigError, HeuristicError
+
+FAMILIES = ("content", "structure", "infrastructure", "timing")
+RESULT_COLUMNS = ("account_id", "score", "metric", "detail", "evidence")
+EVIDENCE_LIMIT = 10
+
+# Tables a heuristic may read besides the contract tables (built by the features stage).
+DERIVED_TABLES = ("request_features", "skeletons", "lexicon_signals", "lexicon_capabilities")
+
+_FRONT_MATTER = re.compile(r"\A\s*/\*---\s*\n(.*?)\n---\*/\s*\n", re.DOTALL)
+_PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_STRING = re.compile(r"'(?:[^']|'')*'")
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "INTEGER": int, "DOUBLE": (int, float), "VARCHAR": str, "BOOLEAN": bool}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ParamSpec(_Frozen):
+    """A declared parameter with its type and default."""
+
+    type: Literal["INTEGER", "DOUBLE", "VARCHAR", "BOOLEAN"]
+    default: Any
+    description: str
+
+
+class HeuristicMeta(_Frozen):
+    """The front matter of a heuristic file."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    family: Literal["content", "structure", "infrastructure", "timing"]
+    level: Literal["informational", "low", "medium", "high"]
+    status: Literal["experimental", "test", "stable"]
+    description: str
+    rationale: str
+    falsepositives: tuple[str, ...]
+    references: tuple[str, ...]
+    requires: dict[str, tuple[str, ...]]
+    params: dict[str, ParamSpec] = {}
+    weight: float = Field(ge=0.0, le=1.0)
+    benign: bool = False  # a benign indicator: lowers an account's score when it fires
+
+
+@dataclass(frozen=True)
+class Heuristic:
+    """A loaded, validated heuristic."""
+
+    meta: HeuristicMeta
+    sql: str
+    path: Path
+    sha256: str
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    def resolved_params(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults with the config's overrides applied (already type-checked)."""
+        values = {name: spec.default for name, spec in self.meta.params.items()}
+        values.update(overrides or {})
+        return values
+
+    def missing_columns(self, present: Callable[[str, str], bool]) -> list[str]:
+        """Required columns absent from this export (`table.column`)."""
+        return [f"{t}.{c}" for t, cols in self.meta.requires.items() for c in cols
+                if not present(t, c)]
+
+
+def _strip(sql: str) -> str:
+    """SQL without comments and string literals, for finding `$param` uses."""
+    return _LINE_COMMENT.sub("", _STRING.sub("''", sql))
+
+
+def parse_file(path: Path) -> tuple[Heuristic | None, list[str]]:
+    """Parse one file; return the heuristic or the problems found in it."""
+    text = path.read_text(encoding="utf-8")
+    m = _FRONT_MATTER.match(text)
+    where = str(path)
+    if not m:
+        return None, [f"{where}: no YAML front matter (expected a leading /*--- … ---*/ block)"]
+    try:
+        raw = yaml.safe_load(m.group(1))
+    except yaml.YAMLError as exc:
+        return None, [f"{where}: front matter is not valid YAML ({exc})"]
+    try:
+        meta = HeuristicMeta.model_validate(raw)
+    except ValidationError as exc:
+        return None, [f"{where}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                      for e in exc.errors()]
+    sql = text[m.end():].strip().rstrip(";")
+    problems: list[str] = []
+    if meta.id != path.stem:
+        problems.append(f"{where}: id {meta.id!r} differs from the file name {path.stem!r}")
+    if path.parent.name != meta.family:
+        problems.append(f"{where}: family {meta.family!r} but the file is in "
+                        f"{path.parent.name}/")
+    used = set(_PARAM_USE.findall(_strip(sql)))
+    declared = set(meta.params)
+    for name in sorted(declared - used):
+        problems.append(f"{where}: parameter ${name} is declared but never used")
+    for name in sorted(used - declared):
+        problems.append(f"{where}: parameter ${name} is used but not declared")
+    for name, spec in meta.params.items():
+        if not isinstance(spec.default, _TYPES[spec.type]) or (
+                spec.type != "BOOLEAN" and isinstance(spec.default, bool)):
+            problems.append(f"{where}: parameter ${name}: default {spec.default!r} is not "
+                            f"{spec.type}")
+    for table_name, cols in meta.requires.items():
+        try:
+            table = schema.table(table_name)
+        except KeyError:
+            problems.append(f"{where}: requires unknown table {table_name!r}")
+            continue
+        for col in cols:
+            if col not in table.names:
+                problems.append(f"{where}: requires {table_name}.{col}, which is not in the "
+                                f"log schema")
+    if not sql:
+        problems.append(f"{where}: no query after the front matter")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Heuristic(meta, sql, path, digest), problems
+
+
+def discover_files(queries: Path) -> list[Path]:
+    """Every heuristic file, in a fixed order (family, then id)."""
+    return [p for family in FAMILIES for p in sorted((queries / family).glob("*.sql"))]
+
+
+def load_library(queries: Path | None = None) -> list[Heuristic]:
+    """Load and validate every heuristic; raise one HeuristicError listing all problems."""
+    root = resources.queries_dir(queries)
+    if not root.is_dir():
+        raise HeuristicError("heuristics folder does not exist", file=str(root))
+    problems: list[str] = []
+    library: list[Heuristic] = []
+    seen: dict[str, Path] = {}
+    for path in discover_files(root):
+        heuristic, found = parse_file(path)
+        problems += found
+        if heuristic is None:
+            continue
+        if heuristic.id in seen:
+            problems.append(f"{path}: duplicate id {heuristic.id!r} (also {seen[heuristic.id]})")
+        seen[heuristic.id] = path
+        library.append(heuristic)
+    if not library and not problems:
+        problems.append(f"{root}: no heuristics found (expected <family>/<id>.sql)")
+    if problems:
+        raise HeuristicError(_join(problems))
+    return library
+
+
+def _join(problems: list[str]) -> str:
+    if len(problems) == 1:
+        return problems[0]
+    return f"{len(problems)} heuristic problems:\n" + "\n".join(problems)
+
+
+def check_params(library: list[Heuristic],
+                 overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Validate `[params.<id>]` from the config against the library; every problem at once."""
+    by_id = {h.id: h for h in library}
+    problems: list[str] = []
+    for hid, values in sorted(overrides.items()):
+        h = by_id.get(hid)
+        if h is None:
+            problems.append(f"[params.{hid}]: unknown heuristic id {hid!r}")
+            continue
+        for name, value in values.items():
+            spec = h.meta.params.get(name)
+            if spec is None:
+                known = ", ".join(sorted(h.meta.params)) or "none"
+                problems.append(f"[params.{hid}] {name}: unknown parameter (known: {known})")
+            elif not isinstance(value, _TYPES[spec.type]) or (
+                    spec.type != "BOOLEAN" and isinstance(value, bool)):
+                problems.append(f"[params.{hid}] {name}: expected {spec.type}, got {value!r}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return {hid: h.resolved_params(overrides.get(hid)) for hid, h in by_id.items()}
+
+
+def check_library(library: list[Heuristic], con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Prepare (EXPLAIN) every query against the ingested or empty tables; list problems."""
+    problems = []
+    for h in library:
+        try:
+            con.execute(f"EXPLAIN {h.sql}", h.resolved_params())
+            cols = [d[0] for d in con.execute(f"SELECT * FROM ({h.sql}) LIMIT 0",
+                                              h.resolved_params()).description]
+        except duckdb.Error as exc:
+            problems.append(f"{h.path}: DuckDB cannot prepare the query: "
+                            f"{str(exc).splitlines()[0]}")
+            continue
+        if tuple(cols) != RESULT_COLUMNS:
+            problems.append(f"{h.path}: result columns {cols} (expected "
+                            f"{list(RESULT_COLUMNS)})")
+    return problems
+
+
+@dataclass(frozen=True)
+class HeuristicRun:
+    """How one heuristic ran: params, rows fired, seconds, or why it was skipped."""
+
+    id: str
+    family: str
+    sha256: str
+    params: dict[str, Any]
+    fired: int
+    seconds: float
+    skipped: str | None = None
+
+
+_SIGNALS_DDL = """
+CREATE OR REPLACE TABLE signals (
+    heuristic_id VARCHAR, family VARCHAR, level VARCHAR, weight DOUBLE, benign BOOLEAN,
+    account_id VARCHAR, score DOUBLE, metric DOUBLE, detail VARCHAR, evidence VARCHAR[]
+)"""
+
+
+def run_library(con: duckdb.DuckDBPyConnection, library: list[Heuristic],
+                params: Mapping[str, dict[str, Any]], present: Callable[[str, str], bool],
+                progress: Callable[[str], None] | None = None) -> list[HeuristicRun]:
+    """Run every heuristic into the `signals` table; skip those whose columns are absent."""
+    con.execute(_SIGNALS_DDL)
+    runs: list[HeuristicRun] = []
+    for h in library:
+        values = params.get(h.id, h.resolved_params())
+        missing = h.missing_columns(present)
+        if missing:
+            runs.append(HeuristicRun(h.id, h.meta.family, h.sha256, values, 0, 0.0,
+                                     f"missing column(s): {', '.join(missing)}"))
+            continue
+        if progress:
+            progress(f"heuristic {h.id}")
+        start = time.perf_counter()
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE fired AS {h.sql}", values)
+            cols = tuple(d[0] for d in con.execute("SELECT * FROM fired LIMIT 0").description)
+            if cols != RESULT_COLUMNS:
+                raise HeuristicError(f"result columns {list(cols)} (expected "
+                                     f"{list(RESULT_COLUMNS)})", heuristic=h.id,
+                                     file=str(h.path))
+            con.execute(
+                "INSERT INTO signals SELECT $id, $family, $level, $weight, $benign, "
+                "account_id, round(least(greatest(score, 0), 1), 4), round(metric, 4), detail, "
+                f"list_sort(evidence)[1:{EVIDENCE_LIMIT}] FROM fired WHERE account_id IS NOT NULL",
+                {"id": h.id, "family": h.meta.family, "level": h.meta.level,
+                 "weight": h.meta.weight, "benign": h.meta.benign})
+            row = con.execute("SELECT count(*) FROM fired").fetchone()
+        except duckdb.Error as exc:
+            raise HeuristicError(f"failed: {str(exc).splitlines()[0]}", heuristic=h.id,
+                                 file=str(h.path)) from None
+        runs.append(HeuristicRun(h.id, h.meta.family, h.sha256, values,
+                                 int(row[0]) if row else 0,
+                                 round(time.perf_counter() - start, 3)))
+    con.execute("DROP TABLE IF EXISTS fired")
+    return runs
+
+
+def describe(h: Heuristic) -> str:
+    """A heuristic's header as readable text, for `forensics heuristics show`."""
+    m = h.meta
+    lines = [f"{m.id}: {m.title}", f"  family: {m.family}   level: {m.level}   "
+             f"status: {m.status}   weight: {m.weight}{'   (benign indicator)' if m.benign else ''}",
+             f"  file: {h.path} (sha256 {h.sha256[:16]}…)", "", f"  {m.description}", "",
+             f"  Why: {m.rationale}", "", "  False positives:"]
+    lines += [f"    - {fp}" for fp in m.falsepositives]
+    lines += ["  Requires:"] + [f"    {t}: {', '.join(c)}" for t, c in m.requires.items()]
+    if m.params:
+        lines.append("  Parameters:")
+        lines += [f"    ${n} = {p.default!r} ({p.type}): {p.description}"
+                  for n, p in m.params.items()]
+    lines += ["  References:"] + [f"    - {r}" for r in m.references]
+    return "\n".join(lines)
+
+
+def front_matter(h: Heuristic) -> dict[str, Any]:
+    """The header as plain data (for the dossier's catalogue and the manifest)."""
+    return h.meta.model_dump(mode="json")

@@ -1,0 +1,57 @@
+-- Features pass 1: the only full scan of the log text. Everything a heuristic needs from the
+-- prompt, system prompt and response is derived here once; heuristics never re-read text.
+-- $lexicon_pattern: one case-insensitive alternation of every lexicon phrase (signals and
+-- capabilities), built from queries/lexicons/*.csv; matched phrases are mapped to labels in
+-- pass 2. $scan_chars bounds the text scanned per field (adversarial megabyte prompts).
+CREATE OR REPLACE TABLE request_features_raw AS
+SELECT
+    r.request_id,
+    r.ts,
+    CAST(epoch(r.ts) // 60 AS BIGINT) AS minute,
+    CAST((isodow(r.ts) - 1) * 24 + hour(r.ts) AS INTEGER) AS hour_of_week,
+    r.account_id,
+    r.api_key_id,
+    coalesce(r.org_id, a.org_id) AS org_id,
+    r.ip,
+    CASE
+        WHEN r.ip LIKE '%.%.%.%' THEN regexp_extract(r.ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
+        WHEN r.ip LIKE '%:%' THEN array_to_string(string_split(r.ip, ':')[1:3], ':') || '::/48'
+    END AS ip_prefix,
+    r.user_agent,
+    r.access_channel,
+    r.model,
+    r.conversation_id,
+    r.turn_index,
+    r.input_tokens,
+    r.output_tokens,
+    r.max_tokens,
+    r.tool_count,
+    r.temperature,
+    r.thinking,
+    r.stop_reason,
+    length(r.prompt) AS prompt_chars,
+    coalesce(length(r.system_prompt), 0) AS system_chars,
+    length(r.response) AS response_chars,
+    CASE WHEN length(r.response) <= 300 THEN regexp_matches(r.response,
+        '(?i)(\[\[\s*\d+(\.\d+)?\s*\]\]|\[\[[abc]\]\]|rating:\s*\d|\[result\]\s*\d|score:\s*\d)')
+    END AS score_shaped,
+    CASE
+        WHEN regexp_matches(left(r.prompt, 300), '[\p{Hiragana}\p{Katakana}]') THEN 'ja'
+        WHEN regexp_matches(left(r.prompt, 300), '\p{Han}') THEN 'zh'
+        WHEN regexp_matches(left(r.prompt, 300), '\p{Hangul}') THEN 'ko'
+        WHEN regexp_matches(left(r.prompt, 300), '\p{Arabic}') THEN 'ar'
+        WHEN regexp_matches(left(r.prompt, 300), '\p{Cyrillic}') THEN 'ru'
+        ELSE 'latin'
+    END AS script,
+    -- Template skeleton: lower-cased head with digits and white space masked.
+    left(regexp_replace(regexp_replace(lower(left(r.prompt, 240)), '[0-9]+', '0', 'g'),
+                        '\s+', ' ', 'g'), 160) AS skeleton_head,
+    CASE WHEN r.system_prompt IS NOT NULL AND length(r.system_prompt) > 0
+         THEN left(md5(regexp_replace(lower(left(r.system_prompt, 2000)), '\s+', ' ', 'g')), 16)
+    END AS system_id,
+    regexp_extract_all(
+        left(coalesce(r.system_prompt, ''), $scan_chars) || chr(10) || left(r.prompt, $scan_chars)
+            || chr(10) || right(r.prompt, least(length(r.prompt), 1000)),
+        $lexicon_pattern) AS lexicon_matches
+FROM requests AS r
+LEFT JOIN accounts AS a USING (account_id);
