@@ -286,8 +286,9 @@ def run_library(con: duckdb.DuckDBPyConnection, library: list[Heuristic],
 def describe(h: Heuristic) -> str:
     """A heuristic's header as readable text, for `forensics heuristics show`."""
     m = h.meta
+    benign = "   (benign indicator)" if m.benign else ""
     lines = [f"{m.id}: {m.title}", f"  family: {m.family}   level: {m.level}   "
-             f"status: {m.status}   weight: {m.weight}{'   (benign indicator)' if m.benign else ''}",
+             f"status: {m.status}   weight: {m.weight}{benign}",
              f"  file: {h.path} (sha256 {h.sha256[:16]}…)", "", f"  {m.description}", "",
              f"  Why: {m.rationale}", "", "  False positives:"]
     lines += [f"    - {fp}" for fp in m.falsepositives]
