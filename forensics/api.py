@@ -11,9 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forensics import engine, manifest
-from forensics.config import RunConfig
-from forensics.ingest import IngestResult, ingest
+from forensics import engine, manifest, schema
+from forensics.config import EngineSection, RunConfig
+from forensics.errors import HeuristicError
+from forensics.features import build_features
+from forensics.heuristics import (
+    Heuristic,
+    check_library,
+    check_params,
+    load_library,
+    run_library,
+)
+from forensics.ingest import IngestResult, create_empty_table, ingest
 from forensics.outputs import atomic_dir, check_target, dump_json
 
 Progress = Callable[[str], None]
@@ -65,31 +74,60 @@ def validate(config: RunConfig, progress: Progress = _silent) -> IngestResult:
         con.close()
 
 
+def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
+    """Load the library (every file problem at once) and prepare every query in DuckDB
+    against empty canonical and feature tables; raise HeuristicError listing all problems."""
+    library = load_library(queries)
+    con = engine.connect(EngineSection(memory_limit="1GB"))
+    try:
+        for table in schema.TABLES:
+            create_empty_table(con, table)
+        build_features(con, queries)
+        problems = check_library(library, con)
+    finally:
+        con.close()
+    if problems:
+        raise HeuristicError(f"{len(problems)} heuristic problem(s):\n" + "\n".join(problems))
+    return library
+
+
 def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """Run every stage and write the output folder atomically."""
     assert config.out_dir is not None
     check_target(config.out_dir, config.force)
+    # The library and the config's params are checked before any data is read.
+    library = load_library(config.queries_dir)
+    params = check_params(library, config.case.params)
     clock = StageClock(progress=progress)
     con = engine.connect(config.case.engine, config.workdir)
     try:
         with clock.stage("ingest"):
             ingested = ingest(con, config.data_dir, config.case.columns, config.window)
+        with clock.stage("features"):
+            build_features(con, config.queries_dir)
+        with clock.stage("heuristics"):
+            runs = run_library(con, library, params, ingested.has_column, progress)
         with atomic_dir(config.out_dir) as tmp:
-            outputs: list[str] = []
+            outputs = [_export_signals(con, tmp)]
             summary = {
                 "requests_analysed": ingested.tables["requests"].rows_analysed,
                 "accounts": ingested.tables["accounts"].rows_analysed,
+                "heuristics_run": sum(r.skipped is None for r in runs),
+                "heuristics_skipped": sum(r.skipped is not None for r in runs),
+                "signals": sum(r.fired for r in runs),
             }
             doc: dict[str, Any] = {
                 "command_line": list(config.command_line),
                 "config": manifest.config_section(config),
                 "inputs": manifest.inputs_section(ingested),
+                "heuristics": manifest.heuristics_section(runs),
                 "versions": manifest.versions(),
                 "summary": summary,
             }
             doc["outputs"] = manifest.outputs_section(tmp, outputs)
             manifest.write_manifest(tmp, doc)
-            timings = {"seconds": clock.seconds, "peak_rss_mib": peak_rss_mib(),
+            timings = {"stages": clock.seconds, "peak_rss_mib": peak_rss_mib(),
+                       "heuristics": {r.id: r.seconds for r in runs},
                        "spill_directory": engine.spill_directory(con)}
             names = manifest.write_checksums(tmp)
             (tmp / manifest.DIAGNOSTICS).mkdir()
@@ -97,6 +135,14 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     finally:
         con.close()
     return RunResult(config.out_dir, ingested, tuple(names), summary, clock.seconds)
+
+
+def _export_signals(con: Any, out_dir: Path) -> str:
+    """signals.parquet: every fired (heuristic, account) row, in a fixed order."""
+    name = "signals.parquet"
+    con.execute(f"COPY (SELECT * FROM signals ORDER BY heuristic_id, account_id) TO "
+                f"'{out_dir / name}' (FORMAT parquet, COMPRESSION zstd)")
+    return name
 
 
 def stderr_progress(message: str) -> None:

@@ -94,9 +94,14 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 @click.option("--workdir", type=click.Path(path_type=Path),
               help="Keep the DuckDB database here instead of in memory.")
+@click.option("--queries", "queries_dir", type=click.Path(path_type=Path),
+              help="Use this heuristic library instead of the bundled one.")
+@click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
+              help="Use these dossier templates instead of the bundled ones.")
 def run(data_dir: Path, config_path: Path | None, period: str | None, since: datetime | None,
         until: datetime | None, quiet: bool, debug: bool, out_dir: Path, profile: str,
-        force: bool, workdir: Path | None) -> None:
+        force: bool, workdir: Path | None, queries_dir: Path | None,
+        templates_dir: Path | None) -> None:
     """Analyse DATA_DIR and write the dossier, findings and manifest to --out.
 
     \b
@@ -105,7 +110,8 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
     """
     def go() -> api.RunResult:
         config = _build_config(data_dir, config_path, period, since, until, out_dir=out_dir,
-                               profile=profile, force=force, workdir=workdir, quiet=quiet)
+                               profile=profile, force=force, workdir=workdir, quiet=quiet,
+                               queries_dir=queries_dir, templates_dir=templates_dir)
         return api.run(config, _progress(quiet))
 
     result = _guarded(go, debug)
@@ -139,6 +145,76 @@ def validate(data_dir: Path, config_path: Path | None, period: str | None,
     for issue in result.issues:
         click.echo(f"note: {issue.table}.{issue.column or '*'}: {issue.message}")
     click.echo("OK")
+
+
+@main.group()
+def heuristics() -> None:
+    """Inspect and check the SQL heuristic library."""
+
+
+_queries_option = click.option("--queries", "queries_dir", type=click.Path(path_type=Path),
+                               help="A heuristic library folder instead of the bundled one.")
+
+
+@heuristics.command(name="list")
+@_queries_option
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def heuristics_list(queries_dir: Path | None, debug: bool) -> None:
+    """List every heuristic: id, family, level, weight, title.
+
+    \b
+    Example:
+      forensics heuristics list
+    """
+    from forensics.heuristics import load_library
+
+    library = _guarded(lambda: load_library(queries_dir), debug)
+    for h in library:
+        m = h.meta
+        tag = " (benign)" if m.benign else ""
+        click.echo(f"{m.id:<40} {m.family:<15} {m.level:<13} {m.weight:<5} {m.title}{tag}")
+    families = sorted({h.meta.family for h in library})
+    click.echo(f"{len(library)} heuristics in {len(families)} families: {', '.join(families)}")
+
+
+@heuristics.command(name="show")
+@click.argument("heuristic_id")
+@_queries_option
+@click.option("--sql", "with_sql", is_flag=True, help="Print the query too.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def heuristics_show(heuristic_id: str, queries_dir: Path | None, with_sql: bool,
+                    debug: bool) -> None:
+    """Show one heuristic's header (and with --sql its query).
+
+    \b
+    Example:
+      forensics heuristics show cot_elicitation_strong --sql
+    """
+    from forensics.errors import HeuristicError
+    from forensics.heuristics import describe, load_library
+
+    def go() -> str:
+        for h in load_library(queries_dir):
+            if h.id == heuristic_id:
+                return describe(h) + (f"\n\n{h.sql}" if with_sql else "")
+        raise HeuristicError(f"unknown heuristic id {heuristic_id!r} "
+                             f"(see `forensics heuristics list`)")
+
+    click.echo(_guarded(go, debug))
+
+
+@heuristics.command(name="check")
+@_queries_option
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def heuristics_check(queries_dir: Path | None, debug: bool) -> None:
+    """Validate every heuristic file and prepare every query; report all problems at once.
+
+    \b
+    Example:
+      forensics heuristics check --queries my_queries/
+    """
+    library = _guarded(lambda: api.check_heuristics(queries_dir), debug)
+    click.echo(f"OK: {len(library)} heuristics valid")
 
 
 @main.command(name="schema")

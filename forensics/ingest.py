@@ -317,7 +317,7 @@ class _TableLoader:
         return total
 
 
-def _connect_views(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
+def create_empty_table(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
     """An empty canonical table, so heuristics over an absent optional table still prepare."""
     cols = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
     con.execute(f"CREATE OR REPLACE TABLE {table.name} ({cols})")
@@ -369,7 +369,7 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
     loaders: dict[str, tuple[_TableLoader, str, int]] = {}
     for t in schema.TABLES:
         if t.name not in found:
-            _connect_views(con, t)
+            create_empty_table(con, t)
             summaries[t.name] = TableSummary(t.name, (), 0, {}, 0, (), {})
             continue
         loader = _TableLoader(con, data_dir, t, found[t.name], columns.get(t.name, {}), problems)

@@ -15,6 +15,7 @@ from typing import Any
 
 from forensics import __version__, schema
 from forensics.config import RunConfig
+from forensics.heuristics import HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.outputs import dump_json, file_digest
 
@@ -67,6 +68,15 @@ def config_section(config: RunConfig) -> dict[str, Any]:
         case["case"]["hmac_key"] = "(set)"
     return {"profile": config.profile, "case": case,
             "config_file": str(config.config_path) if config.config_path else None}
+
+
+def heuristics_section(runs: list[HeuristicRun]) -> list[dict[str, Any]]:
+    """Each heuristic: id, family, file hash, resolved params, rows fired, or why skipped.
+
+    Seconds are left to diagnostics/timings.json: they differ on every run.
+    """
+    return [{"id": r.id, "family": r.family, "sha256": r.sha256, "params": r.params,
+             "fired": r.fired, "skipped": r.skipped} for r in runs]
 
 
 def outputs_section(out_dir: Path, names: list[str]) -> list[dict[str, Any]]:
