@@ -15,6 +15,7 @@ from forensics import engine, manifest, schema
 from forensics.config import EngineSection, RunConfig
 from forensics.errors import HeuristicError
 from forensics.features import build_features
+from forensics.findings import write_findings
 from forensics.heuristics import (
     Heuristic,
     check_library,
@@ -23,6 +24,7 @@ from forensics.heuristics import (
     run_library,
 )
 from forensics.ingest import IngestResult, create_empty_table, ingest
+from forensics.linking import LinkingParams, link_and_score
 from forensics.outputs import atomic_dir, check_target, dump_json
 
 Progress = Callable[[str], None]
@@ -107,14 +109,20 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
             build_features(con, config.queries_dir)
         with clock.stage("heuristics"):
             runs = run_library(con, library, params, ingested.has_column, progress)
+        with clock.stage("linking"):
+            linked = link_and_score(con, LinkingParams.from_config(config.case.scoring),
+                                    config.queries_dir)
         with atomic_dir(config.out_dir) as tmp:
             outputs = [_export_signals(con, tmp)]
+            outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})
             summary = {
                 "requests_analysed": ingested.tables["requests"].rows_analysed,
                 "accounts": ingested.tables["accounts"].rows_analysed,
                 "heuristics_run": sum(r.skipped is None for r in runs),
                 "heuristics_skipped": sum(r.skipped is not None for r in runs),
                 "signals": sum(r.fired for r in runs),
+                "accounts_flagged": linked.flagged_accounts,
+                "clusters_flagged": len(linked.flagged_clusters()),
             }
             doc: dict[str, Any] = {
                 "command_line": list(config.command_line),

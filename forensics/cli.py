@@ -217,6 +217,32 @@ def heuristics_check(queries_dir: Path | None, debug: bool) -> None:
     click.echo(f"OK: {len(library)} heuristics valid")
 
 
+@main.command()
+@click.option("--findings", "findings_dir", required=True, type=click.Path(path_type=Path),
+              help="The --out folder of a run.")
+@click.option("--labels", "labels_path", required=True, type=click.Path(path_type=Path),
+              help="CSV with account_id,label,group (label: campaign, lookalike, ordinary).")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def evaluate(findings_dir: Path, labels_path: Path, as_json: bool, debug: bool) -> None:
+    """Score a run's findings against ground-truth labels.
+
+    \b
+    Example:
+      forensics evaluate --findings out/sample --labels sample_data/2026Q3/labels.csv
+    """
+    import dataclasses
+    import json
+
+    from forensics.evaluate import evaluate as run_evaluation
+
+    result = _guarded(lambda: run_evaluation(findings_dir, labels_path), debug)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(result), indent=2, sort_keys=True))
+    else:
+        click.echo("\n".join(result.lines()))
+
+
 @main.command(name="schema")
 def schema_cmd() -> None:
     """Print the input contract (log schema v1).

@@ -2,7 +2,8 @@
 
 Runs the SQL in `queries/features/` in order and loads the lexicons as tables. Produces
 `request_features` (one row per analysed request, no raw text), `skeletons` (distinct masked
-prompt heads with their MinHash template group), `lexicon_signals` and `lexicon_capabilities`.
+prompt heads with their MinHash template group), `indicator_hits` (accounts matching analyst
+indicators), `lexicon_signals` and `lexicon_capabilities`.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) 
                "min_chars": MINHASH_MIN_CHARS})
     rounds = _propagate_templates(con, sql["40_template_groups"])
     _run_file(con, sql["50_request_features"])
+    _run_file(con, sql["60_indicator_hits"])
     con.execute("CREATE OR REPLACE TABLE skeletons AS SELECT s.*, g.template_id "
                 "FROM skeletons s JOIN template_groups g USING (skeleton_id)")
     con.execute("DROP TABLE request_features_raw")

@@ -30,7 +30,7 @@ EVIDENCE_LIMIT = 10
 DERIVED_TABLES = ("request_features", "skeletons", "lexicon_signals", "lexicon_capabilities")
 
 _FRONT_MATTER = re.compile(r"\A\s*/\*---\s*\n(.*?)\n---\*/\s*\n", re.DOTALL)
-_PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _TYPES: dict[str, type | tuple[type, ...]] = {
@@ -92,7 +92,7 @@ class Heuristic:
                 if not present(t, c)]
 
 
-def _strip(sql: str) -> str:
+def sql_code(sql: str) -> str:
     """SQL without comments and string literals, for finding `$param` uses."""
     return _LINE_COMMENT.sub("", _STRING.sub("''", sql))
 
@@ -120,7 +120,7 @@ def parse_file(path: Path) -> tuple[Heuristic | None, list[str]]:
     if path.parent.name != meta.family:
         problems.append(f"{where}: family {meta.family!r} but the file is in "
                         f"{path.parent.name}/")
-    used = set(_PARAM_USE.findall(_strip(sql)))
+    used = set(PARAM_USE.findall(sql_code(sql)))
     declared = set(meta.params)
     for name in sorted(declared - used):
         problems.append(f"{where}: parameter ${name} is declared but never used")

@@ -1,0 +1,307 @@
+"""Linking and scoring: from fired heuristics to clusters of linked accounts with a decision,
+a confidence level and the reasons for both.
+
+The SQL lives in `queries/linking/` (run in file order); this module binds the parameters,
+loops the label propagation, and reads the small result tables into typed findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from forensics import resources
+from forensics.config import ScoringSection
+from forensics.heuristics import PARAM_USE, sql_code
+
+MAX_ROUNDS = 50
+# Link kinds that ordinary, unrelated customers do not share: they make a cluster coordinated.
+COORDINATION_KINDS = ("payment", "indicator", "creation_burst", "sync", "template")
+KIND_LABELS = {
+    "payment": "payment fingerprint", "indicator": "analyst indicator",
+    "creation_burst": "account-creation burst", "sync": "synchronised timing",
+    "template": "prompt template", "ip_prefix": "IP prefix", "user_agent": "user agent",
+    "email_domain": "e-mail domain", "signup_prefix": "sign-up IP prefix",
+}
+# ICD-203 likelihood scale (Intelligence Community Directive 203, 2015).
+LIKELIHOOD = ((0.05, "almost no chance"), (0.20, "very unlikely"), (0.45, "unlikely"),
+              (0.55, "roughly even chance"), (0.80, "likely"), (0.95, "very likely"),
+              (1.01, "almost certain"))
+
+
+def likelihood(score: float) -> str:
+    """The ICD-203 likelihood term for a score read as a probability."""
+    return next(term for bound, term in LIKELIHOOD if score < bound)
+
+
+@dataclass(frozen=True)
+class LinkingParams:
+    """Every threshold of linking and scoring; the three in [scoring] are configurable."""
+
+    flag_threshold: float = 0.5
+    high_threshold: float = 0.75
+    min_link_weight: float = 0.5
+    interest_threshold: float = 0.25
+    family_min_weight: float = 0.3
+    family_member_share: float = 0.1
+    top_members: int = 10
+    min_key_requests: int = 3
+    min_key_share: float = 0.05
+    min_template_chars: int = 40
+    max_group: int = 300
+    burst_hours: int = 6
+    max_burst_domain_share: float = 0.02
+    sync_heuristic: str = "synchronised_load_balancing"
+    sync_min_minutes: int = 10
+    sync_min_overlap: float = 0.3
+
+    @classmethod
+    def from_config(cls, scoring: ScoringSection) -> LinkingParams:
+        return cls(flag_threshold=scoring.flag_threshold, high_threshold=scoring.high_threshold,
+                   min_link_weight=scoring.min_link_weight)
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    """One kind of link holding a cluster together."""
+
+    kind: str
+    keys: int
+    accounts: int
+    examples: tuple[str, ...]
+
+    def sentence(self) -> str:
+        label = KIND_LABELS.get(self.kind, self.kind)
+        plural = "s" if self.keys != 1 else ""
+        ex = f" ({', '.join(self.examples)})" if self.examples and self.kind != "sync" else ""
+        return f"{self.keys} {label}{plural}{ex} shared by {self.accounts} accounts"
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Indicators that tie a cluster to a named actor."""
+
+    actor: str
+    accounts: int
+    share: float
+    indicators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SignalSummary:
+    """One heuristic that fired in a cluster, summarised over its members."""
+
+    heuristic_id: str
+    family: str
+    accounts: int
+    mean_score: float
+    example_detail: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BenignCheck:
+    """A benign explanation that was weighed, and why it was kept or rejected."""
+
+    lookalike: str
+    rejected: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClusterFinding:
+    """A cluster of linked accounts with everything the dossier says about it."""
+
+    cluster_id: str
+    accounts: int
+    owners: int
+    requests: int
+    tokens: int
+    first_seen: datetime
+    last_seen: datetime
+    score: float
+    confidence: str
+    likelihood: str
+    flagged: bool
+    coordinated: bool
+    families: tuple[str, ...]
+    links: tuple[LinkSummary, ...]
+    signals: tuple[SignalSummary, ...]
+    capabilities: tuple[tuple[str, float], ...]
+    attribution: tuple[Attribution, ...]
+    benign_checks: tuple[BenignCheck, ...]
+    member_ids: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def actor(self) -> str | None:
+        return self.attribution[0].actor if self.attribution else None
+
+    def link_sentence(self) -> str:
+        return "; ".join(link.sentence() for link in self.links) or "no cross-owner links"
+
+
+@dataclass(frozen=True)
+class LinkingResult:
+    """Findings handed to the report stage."""
+
+    clusters: tuple[ClusterFinding, ...]
+    flagged_accounts: int
+    accounts: int
+    params: LinkingParams
+    propagation_rounds: int
+
+    def flagged_clusters(self) -> tuple[ClusterFinding, ...]:
+        return tuple(c for c in self.clusters if c.flagged)
+
+
+def _params(p: LinkingParams, sql: str) -> dict[str, Any]:
+    values = {**asdict(p), "coordination_kinds": ",".join(COORDINATION_KINDS)}
+    used = set(PARAM_USE.findall(sql_code(sql)))
+    return {k: v for k, v in values.items() if k in used}
+
+
+def _run(con: duckdb.DuckDBPyConnection, path: Path, p: LinkingParams) -> None:
+    sql = path.read_text(encoding="utf-8")
+    for statement in (s for s in sql.split(";\n") if s.strip()):
+        con.execute(statement, _params(p, statement))
+
+
+def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
+                   queries: Path | None = None,
+                   interesting: int = 40) -> LinkingResult:
+    """Build links, clusters, scores and decisions; return the clusters worth reporting."""
+    folder = resources.queries_dir(queries) / "linking"
+    files = {p.stem: p for p in sorted(folder.glob("*.sql"))}
+    for stem in ("10_owners", "20_link_keys"):
+        _run(con, files[stem], params)
+    _run(con, files["25_sync_pairs"], params)
+    _run(con, files["30_links"], params)
+    _run(con, files["40_pair_weights"], params)
+    con.execute("CREATE OR REPLACE TABLE cluster_labels AS SELECT account_id, "
+                "min(account_id) OVER (PARTITION BY owner) AS label FROM account_owners")
+    rounds = 0
+    for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 — the count is reported
+        _run(con, files["50_cluster_step"], params)
+        row = con.execute("SELECT count(*) FROM cluster_labels_next n JOIN cluster_labels l "
+                          "USING (account_id) WHERE n.label <> l.label").fetchone()
+        con.execute("DROP TABLE cluster_labels")
+        con.execute("ALTER TABLE cluster_labels_next RENAME TO cluster_labels")
+        if not row or row[0] == 0:
+            break
+    for stem in ("60_account_scores", "70_clusters", "80_decisions", "90_account_findings"):
+        _run(con, files[stem], params)
+    counts = con.execute("SELECT count(*), count(*) FILTER (WHERE flagged) "
+                         "FROM account_decisions").fetchone()
+    assert counts is not None
+    clusters = _read_clusters(con, interesting)
+    return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params, rounds)
+
+
+def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFinding]:
+    """Flagged clusters, then the next most suspicious ones, most severe first."""
+    rows = con.execute(
+        "SELECT c.cluster_id, c.accounts, c.owners, c.requests, c.tokens, c.first_seen, "
+        "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families "
+        "FROM clusters c JOIN cluster_decisions d USING (cluster_id) "
+        "WHERE d.flagged OR d.confidence <> 'none' "
+        "ORDER BY d.flagged DESC, c.score DESC, c.requests DESC, c.cluster_id LIMIT $n",
+        {"n": limit}).fetchall()
+    out = []
+    for r in rows:
+        cid = r[0]
+        out.append(ClusterFinding(
+            cluster_id=cid, accounts=int(r[1]), owners=int(r[2]), requests=int(r[3]),
+            tokens=int(r[4]), first_seen=r[5], last_seen=r[6], score=float(r[7]),
+            confidence=r[8], likelihood=likelihood(float(r[7])), flagged=bool(r[9]),
+            coordinated=bool(r[10]), families=tuple(r[11]),
+            links=_links(con, cid), signals=_signals(con, cid),
+            capabilities=_capabilities(con, cid), attribution=_attribution(con, cid),
+            benign_checks=_benign_checks(con, cid, int(r[2]), bool(r[10])),
+            member_ids=tuple(x[0] for x in con.execute(
+                "SELECT account_id FROM cluster_members WHERE cluster_id = $c ORDER BY 1",
+                {"c": cid}).fetchall())))
+    return out
+
+
+def _links(con: duckdb.DuckDBPyConnection, cid: str) -> tuple[LinkSummary, ...]:
+    rows = con.execute(
+        "WITH m AS (SELECT account_id FROM cluster_members WHERE cluster_id = $c), "
+        "l AS (SELECT kind, key, account_a AS a FROM links WHERE account_a IN (SELECT * FROM m) "
+        "      UNION ALL SELECT kind, key, account_b FROM links "
+        "      WHERE account_b IN (SELECT * FROM m)), "
+        "k AS (SELECT kind, key, count(DISTINCT a) AS n FROM l GROUP BY ALL) "
+        "SELECT kind, count(*) AS keys, sum(n) AS accounts, "
+        "       list(key ORDER BY n DESC, key)[1:3] AS examples "
+        "FROM k GROUP BY kind ORDER BY accounts DESC, kind", {"c": cid}).fetchall()
+    return tuple(LinkSummary(r[0], int(r[1]), int(r[2]), tuple(r[3])) for r in rows)
+
+
+def _signals(con: duckdb.DuckDBPyConnection, cid: str) -> tuple[SignalSummary, ...]:
+    rows = con.execute(
+        "SELECT s.heuristic_id, any_value(s.family), count(*), round(avg(s.score), 3), "
+        "       arg_max(s.detail, (s.score, s.account_id)), "
+        "       arg_max(s.evidence, (s.score, s.account_id)) "
+        "FROM signals s JOIN cluster_members m USING (account_id) WHERE m.cluster_id = $c "
+        "GROUP BY s.heuristic_id ORDER BY any_value(s.family), count(*) DESC, s.heuristic_id",
+        {"c": cid}).fetchall()
+    return tuple(SignalSummary(r[0], r[1], int(r[2]), float(r[3]), r[4], tuple(r[5]))
+                 for r in rows)
+
+
+def _capabilities(con: duckdb.DuckDBPyConnection, cid: str) -> tuple[tuple[str, float], ...]:
+    rows = con.execute(
+        "SELECT capability, round(count(*) / sum(count(*)) OVER (), 3) AS share "
+        "FROM request_features f JOIN cluster_members m USING (account_id) "
+        "WHERE m.cluster_id = $c GROUP BY capability ORDER BY share DESC, capability",
+        {"c": cid}).fetchall()
+    return tuple((r[0], float(r[1])) for r in rows)
+
+
+def _attribution(con: duckdb.DuckDBPyConnection, cid: str) -> tuple[Attribution, ...]:
+    rows = con.execute(
+        "WITH m AS (SELECT account_id FROM cluster_members WHERE cluster_id = $c) "
+        "SELECT h.actor, count(DISTINCT h.account_id), "
+        "       round(count(DISTINCT h.account_id) / (SELECT count(*) FROM m), 3), "
+        "       list(DISTINCT h.indicator_type || ' ' || h.value ORDER BY "
+        "            h.indicator_type || ' ' || h.value) "
+        "FROM indicator_hits h JOIN m USING (account_id) GROUP BY h.actor "
+        "ORDER BY 2 DESC, 1", {"c": cid}).fetchall()
+    return tuple(Attribution(r[0], int(r[1]), float(r[2]), tuple(r[3])) for r in rows)
+
+
+def _benign_checks(con: duckdb.DuckDBPyConnection, cid: str, owners: int,
+                   coordinated: bool) -> tuple[BenignCheck, ...]:
+    """The look-alikes of domain.md §5, each weighed against the cluster's own numbers."""
+    row = con.execute(
+        "SELECT avg(CASE WHEN coalesce(turn_index, 0) > 0 THEN 1 ELSE 0 END), "
+        "       count(DISTINCT template_id) / count(*), "
+        "       count(*) FILTER (WHERE list_contains(signals, 'benchmark_marker')) / count(*), "
+        "       count(DISTINCT hour(ts)) "
+        "FROM request_features f JOIN cluster_members m USING (account_id) "
+        "WHERE m.cluster_id = $c", {"c": cid}).fetchone()
+    assert row is not None
+    multi_turn, template_variety, bench_share, hours = (float(row[0] or 0), float(row[1] or 0),
+                                                       float(row[2] or 0), int(row[3] or 0))
+    one_org = owners == 1
+    return (
+        BenignCheck("one customer's own batch or product traffic", not one_org,
+                    f"the accounts belong to {owners} different owners" if not one_org else
+                    "all accounts belong to one declared organisation: a single customer"),
+        BenignCheck("evaluation company or eval harness", bench_share < 0.2,
+                    f"{bench_share:.0%} of requests carry public benchmark test formats"),
+        BenignCheck("agent or IDE product with real users", multi_turn < 0.3,
+                    f"{multi_turn:.0%} of requests continue a conversation"),
+        BenignCheck("authorised reseller or gateway", coordinated,
+                    "accounts are tied by payment, timing, creation or template links that a "
+                    "contracted reseller would not need" if coordinated else
+                    "no coordination link beyond shared infrastructure"),
+        BenignCheck("tutoring app or human users", hours >= 20 and multi_turn < 0.3,
+                    f"active in {hours} of 24 UTC hours, {multi_turn:.0%} follow-up turns"),
+        BenignCheck("templated enterprise job", template_variety < 0.5 and not one_org,
+                    f"{template_variety:.0%} distinct templates per request over "
+                    f"{owners} owners"),
+    )

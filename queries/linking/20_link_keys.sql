@@ -1,0 +1,44 @@
+-- Everything two accounts can share, as (account, kind, key). A request attribute counts for
+-- an account only when it carries a real part of its traffic ($min_key_share), so one stray
+-- request through a shared NAT does not link two customers.
+CREATE OR REPLACE TABLE link_keys AS
+WITH traffic AS (
+    SELECT account_id, count(*) AS n FROM request_features GROUP BY account_id
+),
+request_keys AS (
+    SELECT account_id, 'ip_prefix' AS kind, ip_prefix AS key, count(*) AS n
+    FROM request_features WHERE ip_prefix IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT account_id, 'user_agent', user_agent, count(*)
+    FROM request_features WHERE user_agent IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT f.account_id, 'template', f.template_id, count(*)
+    FROM request_features AS f
+    JOIN skeletons AS s ON s.skeleton_id = f.template_id
+    WHERE length(s.head) >= $min_template_chars
+    GROUP BY ALL
+)
+SELECT k.account_id, k.kind, k.key
+FROM request_keys AS k
+JOIN traffic AS t USING (account_id)
+WHERE k.n >= $min_key_requests AND k.n >= $min_key_share * t.n
+UNION ALL
+SELECT account_id, 'payment', payment_fingerprint FROM accounts
+WHERE payment_fingerprint IS NOT NULL
+UNION ALL
+SELECT account_id, 'email_domain', lower(email_domain) FROM accounts
+WHERE email_domain IS NOT NULL
+UNION ALL
+SELECT account_id, 'signup_prefix', regexp_extract(signup_ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
+FROM accounts WHERE signup_ip LIKE '%.%.%.%'
+UNION ALL
+-- Creation burst: created in the same $burst_hours window with the same e-mail domain, for
+-- domains that are not common among all accounts (a burst of webmail sign-ups is ordinary).
+SELECT account_id, 'creation_burst',
+       strftime(time_bucket(to_hours($burst_hours), created_at), '%Y-%m-%dT%H') || ' '
+           || lower(email_domain)
+FROM (SELECT *, count(*) OVER (PARTITION BY lower(email_domain)) / count(*) OVER () AS share
+      FROM accounts WHERE email_domain IS NOT NULL)
+WHERE share <= $max_burst_domain_share
+UNION ALL
+SELECT account_id, 'indicator', actor FROM indicator_hits;

@@ -1,0 +1,49 @@
+-- Typed, weighted links between accounts of different owners. The weight of a shared key
+-- reflects how rare it is among all owners: a popular SDK user agent or a carrier NAT shared by
+-- many unrelated customers links little; a card shared by unrelated accounts links a lot.
+-- Keys shared by more than $max_group accounts are too common to link anyone (and would make
+-- the pairwise step quadratic); they are counted in link_key_stats instead.
+CREATE OR REPLACE TABLE link_key_stats AS
+WITH totals AS (SELECT count(DISTINCT owner) AS owners FROM account_owners)
+SELECT k.kind, k.key, count(DISTINCT k.account_id) AS accounts,
+       count(DISTINCT o.owner) AS owners,
+       count(DISTINCT o.owner) / any_value(totals.owners) AS prevalence
+FROM link_keys AS k
+JOIN account_owners AS o USING (account_id)
+CROSS JOIN totals
+GROUP BY ALL;
+
+CREATE OR REPLACE TABLE links AS
+WITH kind_weights(kind, base, rarity_applies, min_owners) AS (
+    VALUES ('payment', 0.9, false, 2), ('indicator', 0.9, false, 1),
+           ('creation_burst', 0.7, false, 3), ('template', 0.45, true, 3),
+           ('ip_prefix', 0.35, true, 2), ('user_agent', 0.35, true, 2),
+           ('email_domain', 0.3, true, 3), ('signup_prefix', 0.3, true, 2)
+),
+keys AS (
+    SELECT s.kind, s.key, s.owners,
+           round(w.base * CASE WHEN w.rarity_applies THEN 1 - sqrt(s.prevalence) ELSE 1 END,
+                 4) AS weight
+    FROM link_key_stats AS s
+    JOIN kind_weights AS w USING (kind)
+    WHERE s.owners >= w.min_owners AND s.accounts <= $max_group
+),
+pairs AS (
+    SELECT a.account_id AS account_a, b.account_id AS account_b, keys.kind, keys.key,
+           keys.weight
+    FROM keys
+    JOIN link_keys AS a USING (kind, key)
+    JOIN link_keys AS b USING (kind, key)
+    JOIN account_owners AS oa ON oa.account_id = a.account_id
+    JOIN account_owners AS ob ON ob.account_id = b.account_id
+    WHERE a.account_id < b.account_id
+      AND (oa.owner <> ob.owner OR keys.kind = 'indicator')
+)
+SELECT * FROM pairs
+UNION ALL
+-- Synchronised timing: accounts the timing heuristic fired whose active minutes coincide.
+SELECT a.account_id, b.account_id, 'sync', 'co-active minutes', 0.7
+FROM sync_pairs AS p
+JOIN account_owners AS a ON a.account_id = p.account_a
+JOIN account_owners AS b ON b.account_id = p.account_b
+WHERE a.owner <> b.owner;
