@@ -125,7 +125,9 @@ def _label_matches(con: duckdb.DuckDBPyConnection, entries: list[LexiconEntry]) 
     keys: list[str] = []
     values: list[list[str]] = []
     for (match,) in rows:
-        labels = sorted({label for label, rx in compiled if rx.fullmatch(match)})
+        # search, not fullmatch: a long phrase that swallowed a shorter one (matches never
+        # overlap in the scan) still carries the shorter phrase's label too.
+        labels = sorted({label for label, rx in compiled if rx.search(match)})
         keys.append(match)
         values.append(labels)
     con.execute("SET VARIABLE lexicon_labels = map($k::VARCHAR[], $v::VARCHAR[][])",

@@ -1,0 +1,68 @@
+/*---
+id: censorship_safe_rewrite
+title: Censorship-safe rewrites of politically sensitive topics
+family: content
+level: medium
+status: test
+description: >
+  Detects accounts whose requests combine, in the same request, a politically sensitive topic
+  (Tiananmen, dissidents, party leaders, authoritarianism, Falun Gong, Uyghurs …; signal
+  censorship_topic, English and Chinese) with an instruction to rewrite it into a safe,
+  neutral or compliant alternative ("safe alternative", "politically safe", "remove politically
+  sensitive", "符合社会主义核心价值观", "改写…安全/中立/合规"; signal safe_rewrite). Either
+  signal alone is ordinary; the pair in one request is what counts.
+rationale: >
+  Anthropic (2026-02-23) reports DeepSeek generating "censorship-safe alternatives to
+  politically sensitive queries" about dissidents, party leaders and authoritarianism: data to
+  train a model to deflect such questions (domain.md §3 censorship-safe rewrites). Journalists
+  and historians ask about the topics; editors ask for neutral rewrites of their own copy;
+  asking for the censorship-compliant version of the sensitive answer, repeatedly, is neither.
+falsepositives:
+  - Content-compliance or moderation vendors serving platforms in censored markets (declared business, one org)
+  - Researchers studying censorship and model refusals (moderate volume, declared affiliation)
+  - Newsrooms or NGOs asking for neutral-tone rewrites of their own coverage of these topics
+references:
+  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - domain.md §3 censorship-safe rewrites, §5 academic researchers
+  - queries/lexicons/signals.csv (signals censorship_topic, safe_rewrite)
+requires:
+  requests: [account_id, prompt]
+params:
+  min_requests: {type: INTEGER, default: 20, description: Fewest requests an account needs before its share is judged}
+  min_hits: {type: INTEGER, default: 5, description: Fewest requests pairing a sensitive topic with a safe-rewrite instruction}
+  min_share: {type: DOUBLE, default: 0.03, description: Share of such paired requests that fires; low because the pair is rare in benign traffic and a campaign spreads this target thinly over modest accounts (domain.md §1)}
+weight: 0.6
+---*/
+WITH flagged AS (
+    SELECT
+        account_id,
+        request_id,
+        list_contains(signals, 'censorship_topic') AS topic,
+        list_contains(signals, 'safe_rewrite') AS rewrite
+    FROM request_features
+),
+per_account AS (
+    SELECT
+        account_id,
+        count(*) AS requests,
+        count(*) FILTER (WHERE topic AND rewrite) AS hits,
+        count(*) FILTER (WHERE topic) AS topic_requests,
+        count(*) FILTER (WHERE rewrite) AS rewrite_requests,
+        max_by(request_id, (topic AND rewrite, request_id), 10) AS evidence
+    FROM flagged
+    GROUP BY account_id
+)
+SELECT
+    account_id,
+    -- Strength grows with the share and, because the pair is rare, with the count as well.
+    least(1.0, (hits / requests - $min_share) / (1 - $min_share) * 0.5 + 0.5
+               + 0.05 * log2(hits / $min_hits)) AS score,
+    round(hits / requests, 4) AS metric,
+    format('{:d} of {:d} requests ({:.0f} %) ask for a safe or compliant rewrite of a politically '
+           || 'sensitive topic in the same request ({:d} mention such a topic, {:d} ask for a safe '
+           || 'rewrite)',
+           hits, requests, 100 * hits / requests, topic_requests, rewrite_requests) AS detail,
+    evidence
+FROM per_account
+WHERE requests >= $min_requests AND hits >= $min_hits AND hits / requests >= $min_share
+ORDER BY account_id
