@@ -37,13 +37,16 @@ cards AS (
     GROUP BY ALL
 ),
 evidence AS (
-    SELECT account_id, min_by(request_id, request_id, 3) AS evidence
-    FROM request_features
-    GROUP BY account_id
+    -- The first requests of each account on a shared card.
+    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
+    FROM request_features AS r
+    JOIN accounts AS a USING (account_id)
+    SEMI JOIN cards AS c USING (payment_fingerprint)
+    GROUP BY r.account_id
 )
 SELECT
     a.account_id,
-    least(1.0, 0.5 + 0.05 * c.owners) AS score,
+    least(1.0, 0.5 + 0.5 * (1 - $min_accounts / c.owners)) AS score,
     c.accounts AS metric,
     format('payment fingerprint {} is shared by {:d} accounts of {:d} different owners',
            a.payment_fingerprint, c.accounts, c.owners) AS detail,

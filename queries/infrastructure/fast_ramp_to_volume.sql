@@ -1,0 +1,99 @@
+/*---
+id: fast_ramp_to_volume
+title: Fast ramp from account creation to high daily volume
+family: infrastructure
+level: medium
+status: experimental
+description: >
+  Detects accounts whose traffic reaches a high rolling 24-hour volume within a short time of
+  the account's creation. Accounts of an established organisation (one whose first account is
+  older than established_org_days at this account's creation) are left out: a known customer
+  opening a new project account and starting a batch job is not a new identity.
+rationale: >
+  Anthropic (2026-02-23): "When one account is banned, a new one takes its place"; later reports
+  (unverified) describe a second account pool taking over within hours of a ban. A fresh account
+  that goes from nothing to harvest volume within a day or two has no history of ordinary use.
+  domain.md §3 lists "fast ramp from creation to high volume" among account-farm signals.
+  Weak alone (an eval company may run a benchmark on day one): it counts with the other families.
+falsepositives:
+  - Benchmark / eval companies running a whole test set on a new account (bounded totals, one org)
+  - A developer load-testing a new integration on day one
+  - A start-up's first production launch from a newly created account without an organisation
+references:
+  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - domain.md §1 later reports (unverified), §3 Infrastructure (account farms), §5
+requires:
+  accounts: [account_id, created_at]
+params:
+  min_daily_requests: {type: INTEGER, default: 300, description: Rolling 24-hour request count that counts as high volume}
+  max_ramp_hours: {type: DOUBLE, default: 48.0, description: Most hours from account creation to the first high-volume day that fire}
+  established_org_days: {type: DOUBLE, default: 30.0, description: An organisation whose first account is at least this many days older is established}
+weight: 0.4
+---*/
+WITH hourly AS (
+    SELECT account_id, CAST(epoch(ts) // 3600 AS BIGINT) AS hour_no, count(*) AS requests
+    FROM request_features
+    GROUP BY ALL
+),
+rolling AS (
+    -- Requests in the 24 hours ending with each active hour.
+    SELECT
+        account_id,
+        hour_no,
+        sum(requests) OVER (PARTITION BY account_id ORDER BY hour_no
+                            RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS day_requests
+    FROM hourly
+),
+first_high AS (
+    SELECT
+        account_id,
+        min(hour_no) FILTER (WHERE day_requests >= $min_daily_requests) AS high_hour,
+        max(day_requests) AS peak_day_requests
+    FROM rolling
+    GROUP BY account_id
+),
+org_age AS (
+    SELECT org_id, min(created_at) AS first_created
+    FROM accounts
+    WHERE org_id IS NOT NULL
+    GROUP BY org_id
+),
+ramps AS (
+    SELECT
+        a.account_id,
+        a.created_at,
+        f.peak_day_requests,
+        greatest(0.0, ((f.high_hour + 1) * 3600 - epoch(a.created_at)) / 3600) AS ramp_hours,
+        to_timestamp((f.high_hour + 1) * 3600) AS high_at
+    FROM first_high AS f
+    JOIN accounts AS a USING (account_id)
+    LEFT JOIN org_age AS o ON o.org_id = a.org_id
+    WHERE f.high_hour IS NOT NULL
+      AND (o.first_created IS NULL
+           OR o.first_created > a.created_at - to_seconds(CAST($established_org_days * 86400 AS BIGINT)))
+),
+fired AS (
+    SELECT * FROM ramps WHERE ramp_hours <= $max_ramp_hours
+),
+evidence AS (
+    -- The first requests after creation: the ramp itself.
+    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
+    FROM request_features AS r
+    JOIN fired AS f USING (account_id)
+    WHERE r.ts <= f.high_at
+    GROUP BY r.account_id
+)
+SELECT
+    f.account_id,
+    least(1.0, 0.5 + 0.25 * (1 - f.ramp_hours / $max_ramp_hours)
+                    + 0.25 * least(1.0, log2(f.peak_day_requests / $min_daily_requests) / 3))
+        AS score,
+    round(f.ramp_hours, 2) AS metric,
+    format('reached {:d} requests in 24 hours {:.1f} hours after the account was created '
+           || '({}); peak {:d} requests in 24 hours',
+           $min_daily_requests, f.ramp_hours, strftime(f.created_at, '%Y-%m-%d %H:%M UTC'),
+           CAST(f.peak_day_requests AS BIGINT)) AS detail,
+    e.evidence
+FROM fired AS f
+JOIN evidence AS e USING (account_id)
+ORDER BY f.account_id

@@ -1,0 +1,115 @@
+/*---
+id: multiple_access_channels
+title: One payment group reaching us through several access channels
+family: infrastructure
+level: low
+status: experimental
+description: >
+  Detects accounts whose payment group (the accounts sharing its payment fingerprint, or the
+  account alone when it has none) sends meaningful traffic through several access channels
+  (direct API, cloud platforms, resellers). It fires when the group spans min_channels channels
+  and several unrelated owners, or when one owner alone spans min_channels_one_owner channels.
+  A company using the direct API and one cloud platform on its own card is ordinary and does
+  not fire.
+rationale: >
+  Anthropic (2026-02-23): Moonshot used "hundreds of fraudulent accounts spanning multiple
+  access pathways" and "varied account types"; hydra clusters "distribute traffic across our
+  API as well as third-party cloud platforms". OpenAI (2026-02-12) names "networks of
+  unauthorized resellers". domain.md §3 lists multiple access channels among infrastructure
+  signals. Spreading one paying identity over channels makes bans on any one channel cheap to
+  route around.
+falsepositives:
+  - An enterprise buying through the direct API, a cloud marketplace and a reseller at once
+    (one org, contracts; needs three channels to fire)
+  - An agency paying for client accounts that reach us through different platforms
+references:
+  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - OpenAI, memo to a US House committee (2026-02-12)
+  - domain.md §3 Infrastructure (multiple access channels), §5
+requires:
+  requests: [account_id, access_channel]
+params:
+  min_channel_requests: {type: INTEGER, default: 10, description: Fewest requests a group must send through a channel for it to count}
+  min_channels: {type: INTEGER, default: 2, description: Fewest channels for a group of several unrelated owners}
+  min_owners: {type: INTEGER, default: 2, description: Fewest unrelated owners in a payment group for min_channels to apply}
+  min_channels_one_owner: {type: INTEGER, default: 3, description: Fewest channels that fire for a group with a single owner}
+weight: 0.4
+---*/
+WITH groups AS (
+    SELECT
+        a.account_id,
+        coalesce(nullif(trim(a.payment_fingerprint), ''), 'account:' || a.account_id) AS payment_group,
+        coalesce(a.org_id, 'no-org:' || a.account_id) AS owner
+    FROM accounts AS a
+),
+channel_use AS (
+    SELECT g.payment_group, lower(trim(r.access_channel)) AS channel, count(*) AS requests
+    FROM request_features AS r
+    JOIN groups AS g USING (account_id)
+    WHERE nullif(trim(r.access_channel), '') IS NOT NULL
+    GROUP BY ALL
+    HAVING count(*) >= $min_channel_requests
+),
+group_channels AS (
+    SELECT
+        payment_group,
+        count(*) AS channels,
+        array_to_string(list_sort(list(channel))[1:6], ', ') AS channel_list
+    FROM channel_use
+    GROUP BY payment_group
+),
+group_owners AS (
+    SELECT payment_group, count(*) AS accounts, count(DISTINCT owner) AS owners
+    FROM groups
+    SEMI JOIN (SELECT DISTINCT account_id FROM request_features) AS active USING (account_id)
+    GROUP BY payment_group
+),
+fired_groups AS (
+    SELECT c.*, o.accounts, o.owners
+    FROM group_channels AS c
+    JOIN group_owners AS o USING (payment_group)
+    WHERE (c.channels >= $min_channels AND o.owners >= $min_owners)
+       OR c.channels >= $min_channels_one_owner
+),
+fired_accounts AS (
+    SELECT g.account_id, g.payment_group
+    FROM groups AS g
+    SEMI JOIN fired_groups AS f USING (payment_group)
+),
+ranked AS (
+    -- Requests of fired accounts, numbered within each channel (evidence: each channel first).
+    SELECT
+        r.request_id,
+        r.account_id,
+        r.access_channel,
+        row_number() OVER (PARTITION BY r.account_id, r.access_channel
+                           ORDER BY r.ts, r.request_id) AS channel_rank
+    FROM request_features AS r
+    SEMI JOIN fired_accounts AS f USING (account_id)
+    WHERE nullif(trim(r.access_channel), '') IS NOT NULL
+),
+per_account AS (
+    SELECT
+        r.account_id,
+        any_value(f.payment_group) AS payment_group,
+        count(DISTINCT lower(trim(r.access_channel))) AS own_channels,
+        max_by(r.request_id, (-r.channel_rank, r.request_id), 10) AS evidence
+    FROM ranked AS r
+    JOIN fired_accounts AS f USING (account_id)
+    GROUP BY r.account_id
+)
+SELECT
+    p.account_id,
+    least(1.0, 0.5 + 0.2 * (f.channels - CASE WHEN f.owners >= $min_owners THEN $min_channels
+                                              ELSE $min_channels_one_owner END)
+                    + 0.05 * (f.owners - 1)) AS score,
+    CAST(f.channels AS DOUBLE) AS metric,
+    format('{} reaches us through {:d} access channels ({}), used by {:d} account(s) of {:d} '
+           || 'unrelated owner(s); this account itself uses {:d} of them',
+           CASE WHEN starts_with(f.payment_group, 'account:') THEN 'the account (no payment fingerprint)'
+                ELSE format('payment fingerprint {}', f.payment_group) END,
+           f.channels, f.channel_list, f.accounts, f.owners, p.own_channels) AS detail,
+    p.evidence
+FROM per_account AS p
+JOIN fired_groups AS f USING (payment_group)
+ORDER BY p.account_id
