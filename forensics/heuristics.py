@@ -27,7 +27,8 @@ RESULT_COLUMNS = ("account_id", "score", "metric", "detail", "evidence")
 EVIDENCE_LIMIT = 10
 
 # Tables a heuristic may read besides the contract tables (built by the features stage).
-DERIVED_TABLES = ("request_features", "skeletons", "lexicon_signals", "lexicon_capabilities")
+DERIVED_TABLES = ("request_features", "skeletons", "indicator_hits", "lexicon_signals",
+                  "lexicon_capabilities")
 
 _FRONT_MATTER = re.compile(r"\A\s*/\*---\s*\n(.*?)\n---\*/\s*\n", re.DOTALL)
 PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -1,58 +1,100 @@
--- Analyst indicators matched against accounts, once, for the heuristic that reports them and
--- for attribution. IPv4 CIDR containment is done arithmetically (no inet extension offline).
+-- Analyst indicators matched against accounts, once: read by the analyst_indicator_match
+-- heuristic and by attribution in linking. Request IPs, sign-up IPs, IPv4 CIDR containment
+-- (done arithmetically: no inet extension offline), e-mail domains with their subdomains,
+-- payment fingerprints, account ids and exact user agents.
 CREATE OR REPLACE TABLE indicator_hits AS
-WITH ind AS (
-    SELECT lower(trim(indicator_type)) AS indicator_type, trim(value) AS value,
-           actor, coalesce(source, '') AS source
+WITH indicator AS (
+    SELECT DISTINCT
+        lower(trim(indicator_type)) AS indicator_type,
+        trim(value) AS value,
+        coalesce(nullif(trim(actor), ''), 'an unnamed actor') AS actor
     FROM indicators
-    WHERE value IS NOT NULL AND actor IS NOT NULL
+    WHERE nullif(trim(value), '') IS NOT NULL
 ),
-account_ips AS (
-    SELECT DISTINCT account_id, ip FROM request_features WHERE ip IS NOT NULL
+ip_values AS (
+    -- Every distinct address seen: request IPs and sign-up IPs (matched once, not per row).
+    SELECT DISTINCT lower(trim(ip)) AS ip
+    FROM request_features
+    WHERE nullif(trim(ip), '') IS NOT NULL
     UNION
-    SELECT account_id, signup_ip FROM accounts WHERE signup_ip IS NOT NULL
+    SELECT lower(trim(signup_ip))
+    FROM accounts
+    WHERE nullif(trim(signup_ip), '') IS NOT NULL
 ),
-ipv4 AS (
-    SELECT account_id, ip,
-           list_reduce(list_transform(string_split(ip, '.'), lambda p: TRY_CAST(p AS BIGINT)),
-                       lambda acc, p: acc * 256 + p) AS n
-    FROM account_ips
-    WHERE regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}')
+v4_values AS (
+    SELECT ip, o[1] * 16777216 + o[2] * 65536 + o[3] * 256 + o[4] AS ip_number
+    FROM (SELECT ip, list_transform(string_split(ip, '.'), lambda x: TRY_CAST(x AS BIGINT)) AS o
+          FROM ip_values
+          WHERE regexp_full_match(ip, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}'))
+    WHERE list_max(o) <= 255
 ),
-cidrs AS (
-    SELECT ind.*,
-           list_reduce(list_transform(string_split(split_part(value, '/', 1), '.'),
-                                      lambda p: TRY_CAST(p AS BIGINT)),
-                       lambda acc, p: acc * 256 + p) AS net,
-           CAST(split_part(value, '/', 2) AS INTEGER) AS bits
-    FROM ind
-    WHERE indicator_type = 'cidr'
-      AND regexp_full_match(value, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/\d{1,2}')
+cidr AS (
+    SELECT actor, value, bits,
+           (o[1] * 16777216 + o[2] * 65536 + o[3] * 256 + o[4]) >> (32 - bits) AS network
+    FROM (SELECT actor, value,
+                 list_transform(string_split(split_part(value, '/', 1), '.'),
+                                lambda x: TRY_CAST(x AS BIGINT)) AS o,
+                 CASE WHEN contains(value, '/') THEN TRY_CAST(split_part(value, '/', 2) AS BIGINT)
+                      ELSE 32 END AS bits
+          FROM indicator
+          WHERE indicator_type = 'cidr'
+            AND regexp_full_match(value, '\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(/\d{1,2})?'))
+    WHERE list_max(o) <= 255 AND bits BETWEEN 0 AND 32
 ),
-hits AS (
-    SELECT i.account_id, c.actor, c.indicator_type, c.value, c.source
-    FROM cidrs AS c
-    JOIN ipv4 AS i ON i.n // CAST(pow(2, 32 - c.bits) AS BIGINT)
-                      = c.net // CAST(pow(2, 32 - c.bits) AS BIGINT)
-    UNION
-    SELECT a.account_id, ind.actor, ind.indicator_type, ind.value, ind.source
-    FROM ind JOIN account_ips AS a ON ind.indicator_type = 'ip' AND a.ip = ind.value
-    UNION
-    SELECT a.account_id, ind.actor, ind.indicator_type, ind.value, ind.source
-    FROM ind JOIN accounts AS a ON ind.indicator_type = 'email_domain'
-                                   AND lower(a.email_domain) = lower(ind.value)
-    UNION
-    SELECT a.account_id, ind.actor, ind.indicator_type, ind.value, ind.source
-    FROM ind JOIN accounts AS a ON ind.indicator_type = 'payment_fingerprint'
-                                   AND a.payment_fingerprint = ind.value
-    UNION
-    SELECT f.account_id, ind.actor, ind.indicator_type, ind.value, ind.source
-    FROM ind JOIN (SELECT DISTINCT account_id FROM request_features) AS f
-        ON ind.indicator_type = 'account_id' AND f.account_id = ind.value
-    UNION
-    SELECT u.account_id, ind.actor, ind.indicator_type, ind.value, ind.source
-    FROM ind JOIN (SELECT DISTINCT account_id, user_agent FROM request_features
-                   WHERE user_agent IS NOT NULL) AS u
-        ON ind.indicator_type = 'user_agent' AND u.user_agent = ind.value
+ip_hits AS (
+    -- Addresses that match an ip indicator exactly or lie inside a cidr block.
+    SELECT v.ip, 'ip' AS indicator_type, i.value, i.actor
+    FROM ip_values AS v
+    JOIN indicator AS i ON i.indicator_type = 'ip' AND lower(i.value) = v.ip
+    UNION ALL
+    SELECT v.ip, 'cidr', c.value, c.actor
+    FROM v4_values AS v
+    CROSS JOIN (SELECT DISTINCT bits FROM cidr) AS b
+    JOIN cidr AS c ON c.bits = b.bits AND c.network = v.ip_number >> (32 - b.bits)
+),
+request_hits AS (
+    -- Requests carrying a matched address or user agent, per account.
+    SELECT r.account_id, h.indicator_type, h.value, h.actor, count(*) AS requests,
+           h.ip AS matched_ip, NULL AS matched_agent
+    FROM request_features AS r
+    JOIN ip_hits AS h ON h.ip = lower(trim(r.ip))
+    GROUP BY ALL
+    UNION ALL
+    SELECT r.account_id, 'user_agent', i.value, i.actor, count(*), NULL, r.user_agent
+    FROM request_features AS r
+    JOIN indicator AS i ON i.indicator_type = 'user_agent' AND trim(r.user_agent) = i.value
+    GROUP BY ALL
+),
+matches AS (
+    SELECT account_id, indicator_type, value, actor, 'request' AS origin, requests
+    FROM request_hits
+    UNION ALL
+    SELECT a.account_id, h.indicator_type, h.value, h.actor, 'sign-up', NULL
+    FROM accounts AS a
+    JOIN ip_hits AS h ON h.ip = lower(trim(a.signup_ip))
+    UNION ALL
+    SELECT a.account_id, 'email_domain', i.value, i.actor, 'sign-up', NULL
+    FROM accounts AS a
+    JOIN indicator AS i
+      ON i.indicator_type = 'email_domain'
+     AND (lower(trim(a.email_domain)) = lower(i.value)
+          OR ends_with(lower(trim(a.email_domain)), '.' || lower(i.value)))
+    UNION ALL
+    SELECT a.account_id, 'payment_fingerprint', i.value, i.actor, 'account', NULL
+    FROM accounts AS a
+    JOIN indicator AS i
+      ON i.indicator_type = 'payment_fingerprint' AND trim(a.payment_fingerprint) = i.value
+    UNION ALL
+    SELECT a.account_id, 'account_id', i.value, i.actor, 'account', NULL
+    FROM accounts AS a
+    JOIN indicator AS i ON i.indicator_type = 'account_id' AND a.account_id = i.value
 )
-SELECT DISTINCT * FROM hits;
+SELECT m.account_id, m.indicator_type, m.value, m.actor, m.origin, m.requests,
+       r.matched_ip, r.matched_agent
+FROM (SELECT account_id, indicator_type, value, actor, origin,
+             CAST(sum(requests) AS BIGINT) AS requests
+      FROM matches
+      GROUP BY ALL) AS m
+LEFT JOIN (SELECT DISTINCT account_id, indicator_type, value, matched_ip, matched_agent
+           FROM request_hits) AS r USING (account_id, indicator_type, value)
+ORDER BY ALL;
