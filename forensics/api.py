@@ -96,7 +96,9 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
 def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """Run every stage and write the output folder atomically."""
     assert config.out_dir is not None
-    check_target(config.out_dir, config.force)
+    check_target(config.out_dir, config.force, inputs=[p for p in (
+        config.data_dir, config.config_path, config.queries_dir, config.templates_dir)
+        if p is not None])
     # The library and the config's params are checked before any data is read.
     library = load_library(config.queries_dir)
     params = check_params(library, config.case.params)

@@ -20,8 +20,14 @@ from forensics.errors import EXIT_INTERNAL, ForensicsError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_signals_received: list[int] = []
+
+
 def _raise_interrupt(signum: int, _frame: object) -> NoReturn:
     # SIGTERM takes the same path as Ctrl-C, so atomic outputs are cleaned up on the way out.
+    # A Python-level handler for SIGINT too: DuckDB then cancels a running query at once,
+    # but reports it as an ordinary error, hence the record of the signal.
+    _signals_received.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -32,16 +38,21 @@ def _fail(message: str, code: int) -> NoReturn:
 
 def _guarded(fn: Callable[[], Any], debug: bool) -> Any:
     """Run the core; turn our errors into one red line and exit 2, anything else into exit 1."""
+    _signals_received.clear()
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         return fn()
+    except KeyboardInterrupt:
+        _fail("interrupted; no partial output was left behind",
+              128 + (_signals_received[-1] if _signals_received else signal.SIGINT))
     except ForensicsError as exc:
         if debug:
             traceback.print_exc()
         _fail(exc.line(), exc.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted; no output was written", 130)
     except Exception as exc:  # the last line of defence: say what broke, exit 1
+        if _signals_received:
+            _fail("interrupted; no partial output was left behind", 128 + _signals_received[-1])
         if debug:
             traceback.print_exc()
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
@@ -98,10 +109,12 @@ def main() -> None:
               help="Use this heuristic library instead of the bundled one.")
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
               help="Use these dossier templates instead of the bundled ones.")
+@click.option("--baseline", "baseline_dir", type=click.Path(path_type=Path),
+              help="The --out folder of the previous period: adds a trend section.")
 def run(data_dir: Path, config_path: Path | None, period: str | None, since: datetime | None,
         until: datetime | None, quiet: bool, debug: bool, out_dir: Path, profile: str,
         force: bool, workdir: Path | None, queries_dir: Path | None,
-        templates_dir: Path | None) -> None:
+        templates_dir: Path | None, baseline_dir: Path | None) -> None:
     """Analyse DATA_DIR and write the dossier, findings and manifest to --out.
 
     \b
@@ -111,7 +124,8 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
     def go() -> api.RunResult:
         config = _build_config(data_dir, config_path, period, since, until, out_dir=out_dir,
                                profile=profile, force=force, workdir=workdir, quiet=quiet,
-                               queries_dir=queries_dir, templates_dir=templates_dir)
+                               queries_dir=queries_dir, templates_dir=templates_dir,
+                               baseline_dir=baseline_dir)
         return api.run(config, _progress(quiet))
 
     result = _guarded(go, debug)
@@ -142,6 +156,9 @@ def validate(data_dir: Path, config_path: Path | None, period: str | None,
         excluded = ", ".join(f"{n} {k}" for k, n in sorted(t.rows_excluded.items())) or "none"
         click.echo(f"{name}: {len(t.files)} file(s), {t.rows_read} rows read, "
                    f"{t.rows_analysed} analysed, excluded: {excluded}")
+    for name, t in sorted(result.tables.items()):
+        for text in t.interpretations:
+            click.echo(f"note: {name}.{text}")
     for issue in result.issues:
         click.echo(f"note: {issue.table}.{issue.column or '*'}: {issue.message}")
     click.echo("OK")

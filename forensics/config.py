@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from forensics import schema
-from forensics.errors import ConfigError
+from forensics.errors import ConfigError, ConfigProblems
 
 
 class _Frozen(BaseModel):
@@ -37,13 +37,62 @@ class PeriodSection(_Frozen):
     since: datetime | None = None
     until: datetime | None = None
 
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _date_is_midnight(cls, value: Any) -> Any:
+        # TOML has bare dates (since = 2026-07-01); read them as midnight UTC.
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return value
+
+    @field_validator("period")
+    @classmethod
+    def _known_period(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_period(value)
+            except ConfigError as exc:
+                raise ValueError(exc.message) from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_way(self) -> PeriodSection:
+        if self.period and (self.since or self.until):
+            raise ValueError("give either period or since/until, not both")
+        if self.since and self.until and _utc(self.since) >= _utc(self.until):
+            raise ValueError(f"since {self.since.isoformat()} is not before "
+                             f"until {self.until.isoformat()}")
+        return self
+
+
+# DuckDB's memory units; anything else makes DuckDB fail at connect time, long after the
+# config was read, so the value is checked here where the file can be named.
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[KMGT]i?B|[KMGT])\s*$", re.IGNORECASE)
+_MEMORY_FACTORS = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_MIN_MEMORY_BYTES = 64e6
+
 
 class EngineSection(_Frozen):
     """DuckDB resources. Defaults keep memory bounded on a laptop."""
 
     memory_limit: str = "4GB"
-    threads: int | None = None
+    threads: int | None = Field(None, ge=1)
     temp_directory: str | None = None
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        m = _MEMORY.match(value)
+        if not m:
+            raise ValueError(f"{value!r} is not a memory size (expected e.g. '4GB', '512MiB' "
+                             f"or '50%')")
+        amount, unit = float(m[1]), m[2].upper()
+        if unit == "%":
+            if not 0 < amount <= 100:
+                raise ValueError(f"{value!r}: a percentage must be between 0 and 100")
+        elif amount * _MEMORY_FACTORS[unit[0]] < _MIN_MEMORY_BYTES:
+            raise ValueError(f"{value!r} is too small (at least 64MB)")
+        return value
 
 
 class ScoringSection(_Frozen):
@@ -60,6 +109,8 @@ class ReportSection(_Frozen):
     max_clusters: int = Field(12, ge=1)
     max_table_rows: int = Field(25, ge=1)
     max_prompt_chars: int = Field(600, ge=40)
+    # Public profile: characters of a template exemplar shown (0 masks every prompt text).
+    public_exemplar_chars: int = Field(80, ge=0, le=400)
 
 
 class CaseConfig(_Frozen):
@@ -76,16 +127,25 @@ class CaseConfig(_Frozen):
     @field_validator("columns")
     @classmethod
     def _known_columns(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        problems: list[str] = []
         for table_name, mapping in value.items():
             try:
                 table = schema.table(table_name)
             except KeyError:
-                raise ValueError(f"unknown table {table_name!r} in [columns]") from None
-            for canonical in mapping:
+                problems.append(f"[columns.{table_name}]: unknown table {table_name!r} "
+                                f"(expected one of: {', '.join(t.name for t in schema.TABLES)})")
+                continue
+            for canonical, source in mapping.items():
                 if canonical not in table.names:
-                    raise ValueError(
-                        f"[columns.{table_name}] maps {canonical!r}, which is not a column of "
-                        f"{table_name} (expected one of: {', '.join(table.names)})")
+                    problems.append(
+                        f"[columns.{table_name}] {canonical}: not a column of {table_name} "
+                        f"(expected one of: {', '.join(table.names)})")
+                elif not source.strip():
+                    problems.append(f"[columns.{table_name}] {canonical}: the source column "
+                                    f"name is empty")
+        if problems:
+            # One ValueError carries them all; load_case_config splits them into lines again.
+            raise ValueError("\n".join(problems))
         return value
 
 
@@ -93,21 +153,46 @@ def load_case_config(path: Path | None) -> CaseConfig:
     """Read and validate a case TOML file; no file means all defaults."""
     if path is None:
         return CaseConfig()
+    path = Path(path)
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError("config file not found", file=str(path)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise ConfigError("is a directory (expected a TOML file)", file=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (invalid byte at offset {exc.start}; expected a "
+                          f"UTF-8 TOML file)", file=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", file=str(path)) from None
     try:
         return CaseConfig.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{where}: {first['msg']}", file=str(path)) from None
+        raise ConfigProblems(_validation_problems(exc), file=str(path)) from None
 
 
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+def _validation_problems(exc: ValidationError) -> list[str]:
+    """Every pydantic error as 'section.key: message', one line each."""
+    problems: list[str] = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown setting"
+        elif err["type"] == "value_error" and err["loc"] == ("columns",):
+            # The [columns] validator reports several problems at once, one per line, each of
+            # which already says where it is.
+            problems.extend(msg.splitlines())
+            continue
+        problems.append(f"{where}: {msg}" if where else msg)
+    return problems
+
+
+_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 

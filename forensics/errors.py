@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
@@ -32,13 +34,26 @@ class InputError(ForensicsError):
     """The logs are missing, unreadable or break the input contract."""
 
 
+def _problem_block(problems: list[str], kind: str) -> str:
+    """One problem as one line; several as a counted header and one line each.
+
+    A line "… and N more …" stands for N problems that were not listed one by one.
+    """
+    if len(problems) == 1:
+        return problems[0]
+    count = 0
+    for p in problems:
+        more = re.match(r"… and (\d+) more", p)
+        count += int(more[1]) if more else 1
+    return f"{count} {kind} problems:\n" + "\n".join(f"  {p}" for p in problems)
+
+
 class InputProblems(InputError):
     """Several fatal input problems, all reported at once."""
 
     def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems) if len(problems) == 1 else
-                         f"{len(problems)} input problems:\n" + "\n".join(problems))
+        self.problems = list(problems)
+        super().__init__(_problem_block(self.problems, "input"))
 
     def line(self) -> str:
         return self.message
@@ -46,6 +61,17 @@ class InputProblems(InputError):
 
 class ConfigError(ForensicsError):
     """The case config (TOML) or a command-line option is invalid."""
+
+
+class ConfigProblems(ConfigError):
+    """Several problems in one config file, all reported at once."""
+
+    def __init__(self, problems: list[str], *, file: str | None = None):
+        self.problems = [f"{file}: {p}" if file else p for p in problems]
+        super().__init__(_problem_block(self.problems, "config"))
+
+    def line(self) -> str:
+        return self.message
 
 
 class HeuristicError(ForensicsError):

@@ -3,6 +3,14 @@
 Every problem is collected before anything fails, so an analyst fixes an export in one go.
 Heuristics only ever see the canonical names (`requests`, `accounts`, `model_releases`,
 `indicators`), never file paths.
+
+Documented rules (README, "Input contract"):
+- a `request_id` repeated with the same account and time is a re-export: the first copy (by
+  file, then row) is kept and the others are counted as excluded; the same id with another
+  account or time aborts the run, since the export is then inconsistent. Other tables with a
+  unique key apply the same rule over their other required columns.
+- rows outside the analysed period are counted as excluded, never silently dropped.
+- requests whose account is not in `accounts` are kept and counted as a data-quality issue.
 """
 
 from __future__ import annotations
@@ -18,10 +26,20 @@ import pyarrow.parquet as pq
 from forensics import schema
 from forensics.config import Window
 from forensics.errors import InputError, InputProblems
-from forensics.outputs import file_digest
+from forensics.outputs import file_digest, pause_for_tests
 
 _PARQUET_MAGIC = b"PAR1"
 _IGNORED_PREFIXES = (".", "_")  # _SUCCESS, .crc files and the like written by Spark/Hadoop
+_MAX_LISTED = 10  # stray or broken files named one by one before "… and N more"
+
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+_FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
+# Integer types that always fit the contract's INTEGER (32-bit signed) without a check.
+_FITS_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"}
+_NESTED_MARKERS = ("STRUCT", "MAP(", "UNION(", "[]", "[")
+# A time of day followed by a UTC offset, "Z" or a zone name: ISO text that carries its zone.
+_ZONED_TEXT = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?|[A-Za-z][A-Za-z_/+-]*)$"
 
 
 @dataclass(frozen=True)
@@ -77,11 +95,38 @@ class IngestResult:
         return t is not None and column in t.columns_present
 
 
-def _rel(path: Path, data_dir: Path) -> str:
+def _rel(path: Path | str, data_dir: Path) -> str:
     try:
-        return str(path.relative_to(data_dir))
+        return str(Path(path).relative_to(data_dir))
     except ValueError:
         return str(path)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first non-empty line of an exception message: problems are one line each."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return type(exc).__name__
+
+
+def _raise_if_interrupted(exc: BaseException) -> None:
+    # DuckDB turns a signal that arrives mid-query into an error; it must stay an interrupt,
+    # not become a "cannot be read" input problem.
+    if isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower():
+        raise KeyboardInterrupt(str(exc)) from exc
+
+
+def _listed(items: list[str], what: str) -> list[str]:
+    """At most _MAX_LISTED items, then one line saying how many more there are."""
+    if len(items) <= _MAX_LISTED:
+        return items
+    return items[:_MAX_LISTED] + [f"… and {len(items) - _MAX_LISTED} more {what}"]
+
+
+def _table_folders(data_dir: Path, name: str) -> list[Path]:
+    # Spark writes `df.write.parquet("requests.parquet")` as a folder of part files.
+    return [p for p in (data_dir / name, data_dir / f"{name}.parquet") if p.is_dir()]
 
 
 def discover(data_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
@@ -90,11 +135,11 @@ def discover(data_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
     found: dict[str, list[Path]] = {}
     for t in schema.TABLES:
         files: list[Path] = []
+        stray: list[str] = []
         single = data_dir / f"{t.name}.parquet"
         if single.is_file():
             files.append(single)
-        folder = data_dir / t.name
-        if folder.is_dir():
+        for folder in _table_folders(data_dir, t.name):
             for p in sorted(folder.rglob("*")):
                 if not p.is_file() or any(part.startswith(_IGNORED_PREFIXES)
                                           for part in p.relative_to(folder).parts):
@@ -103,8 +148,12 @@ def discover(data_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
                                                       and p.suffix.lower() == ".csv"):
                     files.append(p)
                 else:
-                    problems.append(f"{_rel(p, data_dir)}: not a Parquet file "
-                                    f"(expected *.parquet in table folder {t.name}/)")
+                    stray.append(f"{_rel(p, data_dir)}: not a Parquet file (expected only "
+                                 f"*.parquet files in the table folder {folder.name}/)")
+        problems += _listed(stray, f"non-Parquet files in {t.name}/")
+        if single.is_file() and len(files) > 1:
+            problems.append(f"{data_dir}: both {t.name}.parquet and a folder {t.name}/ of "
+                            f"Parquet files exist (expected one of them, not both)")
         if t.name == "indicators" and (data_dir / "indicators.csv").is_file():
             files.append(data_dir / "indicators.csv")
         if files:
@@ -112,22 +161,59 @@ def discover(data_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
     return found, problems
 
 
-def _parquet_rows(path: Path, rel: str) -> tuple[int, list[tuple[str, str]]]:
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-        fh.seek(0, 2)
-        size = fh.tell()
-        fh.seek(max(0, size - 4))
-        tail = fh.read(4)
-    if head != _PARQUET_MAGIC:
-        raise InputError("not a Parquet file (no PAR1 header)", file=rel)
+def _missing_table(data_dir: Path, t: schema.Table) -> str:
+    """Why a required table was not found, with what the folder holds instead."""
+    expected = f"expected {t.name}.parquet or a folder {t.name}/ of Parquet files"
+    folders = _table_folders(data_dir, t.name)
+    if folders:
+        return (f"{data_dir}: no {t.name} table: the folder {folders[0].name}/ holds no "
+                f"Parquet files ({expected})")
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in data_dir.iterdir()
+                     if not p.name.startswith("."))
+    seen = ", ".join(entries[:8]) + (", …" if len(entries) > 8 else "")
+    return f"{data_dir}: no {t.name} table ({expected}; found: {seen or 'nothing'})"
+
+
+def _looks_like_text(head: bytes) -> bool:
+    """Whether the first bytes of a file read as printable UTF-8 text (CSV, JSON…)."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut off at the end
+            return False
+        text = head[:exc.start].decode("utf-8")
+    return bool(text) and all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+
+
+def _parquet_footer(path: Path, rel: str) -> tuple[int, list[tuple[str, str]]]:
+    """Rows and (column, arrow type) of one Parquet file, read from its footer alone."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            fh.seek(max(0, size - 4))
+            tail = fh.read(4)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror}; expected a readable Parquet file)",
+                         file=rel) from None
+    if size == 0:
+        raise InputError("empty file (0 bytes; expected a Parquet file)", file=rel)
+    if head[:4] != _PARQUET_MAGIC:
+        kind = "it looks like text or CSV" if _looks_like_text(head) else "no PAR1 header"
+        raise InputError(f"not a Parquet file ({kind}; expected Parquet)", file=rel)
     if tail != _PARQUET_MAGIC:
-        raise InputError("truncated or corrupt Parquet file (no PAR1 footer)", file=rel)
+        raise InputError(f"truncated or corrupt Parquet file (no PAR1 footer after {size} "
+                         f"bytes; expected a complete Parquet file)", file=rel)
     try:
         meta = pq.read_metadata(path)
     except Exception as exc:  # pyarrow raises several types for a corrupt footer
-        raise InputError(f"corrupt Parquet file ({exc})", file=rel) from None
-    fields = [(f.name, str(f.physical_type)) for f in meta.schema]
+        raise InputError(f"corrupt Parquet file (footer unreadable: {_first_line(exc)}; "
+                         f"expected a valid Parquet file)", file=rel) from None
+    try:
+        arrow = meta.schema.to_arrow_schema()
+        fields = [(f.name, str(f.type)) for f in arrow]
+    except Exception:  # an exotic logical type: fall back to the physical ones
+        fields = [(f.name, str(f.physical_type)) for f in meta.schema]
     return meta.num_rows, fields
 
 
@@ -144,6 +230,11 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _partition_keys(path: Path) -> set[str]:
+    """Hive partition keys in a path (`date=2026-07-01` → `date`)."""
+    return {part.split("=", 1)[0] for part in path.parent.parts if "=" in part}
+
+
 @dataclass
 class _Column:
     canonical: schema.Column
@@ -151,95 +242,94 @@ class _Column:
     source_type: str | None = None
     expr: str = ""
     checked: str | None = None  # expression whose NULL (with source non-NULL) means a cast failed
+    expected: str = ""  # what a value that fails `checked` should have been
     interpretation: str | None = None
+    missing_in: tuple[str, ...] = ()  # files (as __file values) that lack the column
 
 
-def _timestamp_expr(src: str, src_type: str, con: duckdb.DuckDBPyConnection,
-                    view: str) -> tuple[str, str | None, str | None]:
-    """Cast expression for a TIMESTAMPTZ column, the failure check, and how it was read."""
-    t = src_type.upper()
-    if t.startswith("TIMESTAMP WITH TIME ZONE"):
-        return src, None, None
-    if t.startswith("TIMESTAMP") or t == "DATE":
-        return (f"CAST({src} AS TIMESTAMPTZ)", None,
-                "time-zone-naive timestamps read as UTC")
-    if t in {"BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "SMALLINT", "DOUBLE", "FLOAT"}:
-        row = con.execute(f"SELECT max(abs({src})) FROM {view}").fetchone()
-        biggest = float(row[0]) if row and row[0] is not None else 0.0
-        # Epoch units are unambiguous by magnitude for any date between 1973 and 5138.
-        if biggest < 1e11:
-            return f"to_timestamp({src})", None, "epoch seconds read as UTC"
-        if biggest < 1e14:
-            return f"epoch_ms(CAST({src} AS BIGINT))", None, "epoch milliseconds read as UTC"
-        if biggest < 1e17:
-            return (f"make_timestamp(CAST({src} AS BIGINT))::TIMESTAMPTZ", None,
-                    "epoch microseconds read as UTC")
-        return (f"make_timestamp(CAST({src} AS BIGINT) // 1000)::TIMESTAMPTZ", None,
-                "epoch nanoseconds read as UTC")
-    expr = f"TRY_CAST(trim(CAST({src} AS VARCHAR)) AS TIMESTAMPTZ)"
-    return expr, expr, "ISO-8601 text read as UTC where it carries no offset"
+def _is_nested(src_type: str) -> bool:
+    return any(marker in src_type for marker in _NESTED_MARKERS)
 
 
-def _cast_expr(col: _Column, con: duckdb.DuckDBPyConnection, view: str) -> None:
-    target = col.canonical.type
-    if col.source is None:
-        col.expr = f"CAST(NULL AS {target})"
-        return
-    src = _q(col.source)
-    src_type = (col.source_type or "").upper()
-    if target == "TIMESTAMPTZ":
-        col.expr, col.checked, col.interpretation = _timestamp_expr(src, src_type, con, view)
-    elif target == "VARCHAR":
-        col.expr = src if src_type == "VARCHAR" else f"CAST({src} AS VARCHAR)"
-    elif src_type == target or (target == "INTEGER" and src_type in {"SMALLINT", "TINYINT"}):
-        col.expr = src if src_type == target else f"CAST({src} AS {target})"
-    else:
-        inner = f"trim(CAST({src} AS VARCHAR))" if src_type == "VARCHAR" else src
-        col.expr = f"TRY_CAST({inner} AS {target})"
-        col.checked = col.expr
+def _reader_sql(files: list[Path]) -> str:
+    """One SELECT over every file of a table, with __file and a row (or line) number."""
+    parquet = [p for p in files if p.suffix.lower() != ".csv"]
+    parts = []
+    if parquet:
+        paths = ", ".join(_lit(str(p)) for p in parquet)
+        parts.append(
+            f"SELECT * EXCLUDE (file_row_number), file_row_number AS __row FROM read_parquet("
+            f"[{paths}], union_by_name = true, hive_partitioning = true, filename = '__file', "
+            f"file_row_number = true)")
+    for p in files:
+        if p.suffix.lower() == ".csv":
+            # Each CSV is read on its own so that ordinality is its line number (header = 1).
+            parts.append(f"SELECT * EXCLUDE (ordinality), ordinality + 1 AS __row FROM "
+                         f"read_csv({_lit(str(p))}, header = true, all_varchar = true, "
+                         f"filename = '__file') WITH ORDINALITY")
+    return " UNION ALL BY NAME ".join(parts)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
-    rows = con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()
-    return {r[0]: r[1] for r in rows}
-
-
-def _source_view(con: duckdb.DuckDBPyConnection, table: schema.Table, files: list[Path]) -> str:
-    view = f"src_{table.name}"
-    paths = ", ".join(_lit(str(p)) for p in files)
-    if files[0].suffix.lower() == ".csv":
-        reader = (f"read_csv([{paths}], header = true, all_varchar = true, "
-                  f"filename = '__file', union_by_name = true)")
-        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT *, 0 AS __row FROM {reader}")
-    else:
-        reader = (f"read_parquet([{paths}], union_by_name = true, hive_partitioning = true, "
-                  f"filename = '__file', file_row_number = true)")
-        con.execute(f"CREATE OR REPLACE VIEW {view} AS "
-                    f"SELECT * EXCLUDE (file_row_number), file_row_number AS __row FROM {reader}")
-    return view
+def _position(file: str, row: object) -> str:
+    kind = "line" if file.lower().endswith(".csv") else "row"
+    return f"{kind} {row}"
 
 
 class _TableLoader:
     """Loads one table: mapping, casts, checks. Collects problems instead of raising."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, data_dir: Path, table: schema.Table,
-                 files: list[Path], mapping: dict[str, str], problems: list[str]):
+                 files: list[Path], mapping: dict[str, str], problems: list[str],
+                 file_fields: dict[str, list[tuple[str, str]]]):
         self.con = con
         self.data_dir = data_dir
         self.table = table
         self.files = files
         self.mapping = mapping
         self.problems = problems
+        self.file_fields = file_fields  # str(path) → fields, Parquet files only
         self.columns: list[_Column] = []
         self.interpretations: list[str] = []
+        self.view = f"src_{table.name}"
 
     def where(self) -> str:
         if len(self.files) == 1:
             return _rel(self.files[0], self.data_dir)
         return f"{self.table.name}/ ({len(self.files)} files)"
 
-    def map_columns(self, view: str) -> bool:
-        available = _columns(self.con, view)
+    def create_source_view(self) -> bool:
+        try:
+            self.con.execute(f"CREATE OR REPLACE VIEW {self.view} AS {_reader_sql(self.files)}")
+            _columns(self.con, self.view)
+        except (duckdb.Error, RuntimeError) as exc:
+            _raise_if_interrupted(exc)
+            self.report_unreadable(exc)
+            return False
+        return True
+
+    def report_unreadable(self, exc: BaseException) -> None:
+        """Name the file(s) DuckDB cannot read, by reading each one on its own."""
+        bad = []
+        for p in self.files:
+            try:
+                self.con.execute(f"SELECT count(*), max(length(CAST(COLUMNS(*) AS VARCHAR))) "
+                                 f"FROM ({_reader_sql([p])})").fetchall()
+            except (duckdb.Error, RuntimeError) as one:
+                _raise_if_interrupted(one)
+                kind = "CSV" if p.suffix.lower() == ".csv" else "Parquet"
+                bad.append(f"{_rel(p, self.data_dir)}: cannot be read ({_first_line(one)}; "
+                           f"expected a valid {kind} file)")
+        if bad:
+            self.problems.extend(_listed(bad, f"unreadable files in {self.table.name}"))
+        else:
+            # Every file reads alone: the files disagree with each other (types, encodings).
+            self.problems.append(f"{self.where()}: the files cannot be read together "
+                                 f"({_first_line(exc)}; expected compatible schemas)")
+
+    def map_columns(self) -> bool:
+        available = _columns(self.con, self.view)
+        names = sorted(c for c in available if not c.startswith("__"))
+        listing = ", ".join(names[:15]) + (", …" if len(names) > 15 else "")
         ok = True
         for col in self.table.columns:
             source = self.mapping.get(col.name, col.name)
@@ -248,53 +338,100 @@ class _TableLoader:
                     self.problems.append(
                         f"{self.where()}: column {source!r}: the config maps "
                         f"{self.table.name}.{col.name} to it, but no file has that column "
-                        f"(columns: {', '.join(sorted(c for c in available if c[:2] != '__'))})")
+                        f"(columns present: {listing})")
                     ok = False
                 elif col.required:
                     self.problems.append(
                         f"{self.where()}: column {col.name!r}: missing required column "
-                        f"(expected {col.type}; map another name with "
-                        f"[columns.{self.table.name}] {col.name} = \"…\")")
+                        f"(expected {col.type}; columns present: {listing}; map another name "
+                        f"with [columns.{self.table.name}] {col.name} = \"…\")")
                     ok = False
                 self.columns.append(_Column(col, None))
-            else:
-                self.columns.append(_Column(col, source, available[source]))
+                continue
+            missing = tuple(path for path, fields in self.file_fields.items()
+                            if source not in {n for n, _ in fields}
+                            and source not in _partition_keys(Path(path)))
+            self.columns.append(_Column(col, source, available[source], missing_in=missing))
+            if col.required and missing:
+                self.problems.extend(_listed(
+                    [f"{_rel(p, self.data_dir)}: column {source!r}: missing required column "
+                     f"in this file (other files of {self.table.name} have it; expected "
+                     f"{col.type})" for p in missing], f"files without {source!r}"))
+                ok = False
         return ok
 
-    def build_typed_view(self, view: str) -> str:
+    def build_typed_view(self) -> str | None:
+        """The view of canonical names and types over the source; None when it cannot be read.
+
+        Choosing a cast may need a look at the values (epoch units, ISO offsets).
+        """
+        try:
+            return self._build_typed_view()
+        except (duckdb.Error, RuntimeError) as exc:
+            _raise_if_interrupted(exc)
+            self.report_unreadable(exc)
+            return None
+
+    def _build_typed_view(self) -> str:
         for col in self.columns:
-            _cast_expr(col, self.con, view)
+            problem = _cast_expr(col, self.con, self.view, self._naive_files(col))
+            if problem:
+                self.problems.append(f"{self.where()}: column {col.canonical.name!r}"
+                                     f"{_source_note(col)}: {problem}")
             if col.interpretation:
                 self.interpretations.append(f"{col.canonical.name}: {col.interpretation}")
         typed = f"typed_{self.table.name}"
         select = ",\n  ".join(f"{c.expr} AS {_q(c.canonical.name)}" for c in self.columns)
         self.con.execute(f"CREATE OR REPLACE VIEW {typed} AS SELECT\n  {select},\n"
-                         f"  __file, __row FROM {view}")
+                         f"  __file, __row FROM {self.view}")
         return typed
 
-    def check_values(self, view: str) -> int:
+    def _naive_files(self, col: _Column) -> int:
+        """How many Parquet files hold `col` as a time-zone-naive timestamp."""
+        if col.source is None or col.canonical.type != "TIMESTAMPTZ":
+            return 0
+        return sum(1 for fields in self.file_fields.values() for n, t in fields
+                   if n == col.source and t.startswith("timestamp[") and "tz=" not in t)
+
+    def check_values(self) -> int | None:
         """Nulls in required columns and values that cannot be cast; returns the row count.
 
-        One scan of the source: the cast expressions are evaluated beside their source values.
+        One scan of the source: the cast expressions are evaluated beside their source values,
+        and every present column is decoded once, so a corrupt page is found here and not by a
+        later stage. None when the files cannot be read.
         """
         aggs = ["count(*)"]
+        decode_all: list[str] = []
         checks: list[tuple[str, _Column]] = []
+        order = "{'f': __file, 'r': __row}"
         for col in self.columns:
             if col.source is None:
                 continue
             src = _q(col.source)
+            # Only to make DuckDB decode every value; the hash is never kept.
+            decode_all.append(f"bit_xor(hash({src}))")
             if col.canonical.required:
-                aggs.append(f"count(*) FILTER (WHERE {src} IS NULL)")
-                aggs.append(f"arg_min(__file || ' row ' || __row, __row) "
-                            f"FILTER (WHERE {src} IS NULL)")
+                # A file that lacks the column entirely is reported once, not row by row.
+                skip = "".join(f" AND __file <> {_lit(p)}" for p in col.missing_in)
+                cond = f"{src} IS NULL{skip}"
+                aggs.append(f"count(*) FILTER (WHERE {cond})")
+                aggs.append(f"arg_min({{'f': __file, 'r': __row, 'v': NULL}}, {order}) "
+                            f"FILTER (WHERE {cond})")
                 checks.append(("null", col))
             if col.checked:
                 cond = f"({col.checked}) IS NULL AND {src} IS NOT NULL"
                 aggs.append(f"count(*) FILTER (WHERE {cond})")
-                aggs.append(f"arg_min(__file || ' row ' || __row || ': ' || "
-                            f"left(CAST({src} AS VARCHAR), 40), __row) FILTER (WHERE {cond})")
+                aggs.append(f"arg_min({{'f': __file, 'r': __row, "
+                            f"'v': left(CAST({src} AS VARCHAR), 40)}}, {order}) "
+                            f"FILTER (WHERE {cond})")
                 checks.append(("cast", col))
-        row = self.con.execute(f"SELECT {', '.join(aggs)} FROM {view}").fetchone()
+        try:
+            row = self.con.execute(f"SELECT {', '.join(aggs + decode_all)} "
+                                   f"FROM {self.view}").fetchone()
+        except (duckdb.Error, RuntimeError) as exc:
+            _raise_if_interrupted(exc)
+            self.report_unreadable(exc)
+            return None
         assert row is not None
         total = int(row[0])
         for i, (kind, col) in enumerate(checks):
@@ -302,25 +439,181 @@ class _TableLoader:
             if not count:
                 continue
             name = col.canonical.name
-            src_note = "" if col.source == name else f" (source column {col.source!r})"
-            file_part, _, rest = str(example).partition(" row ")
-            where = _rel(Path(file_part), self.data_dir)
+            where = _rel(example["f"], self.data_dir)
+            at = _position(example["f"], example["r"])
             if kind == "null":
                 self.problems.append(
-                    f"{where}: column {name!r}{src_note}: {count} null value(s) in a required "
-                    f"column (expected {col.canonical.type}; first at row {rest})")
+                    f"{where}: column {name!r}{_source_note(col)}: {count} null value(s) in a "
+                    f"required column (expected {col.canonical.type}; first at {at})")
             else:
-                row_no, _, value = rest.partition(": ")
+                what = ("are not allowed values" if col.canonical.choices
+                        else f"cannot be read as {col.canonical.type}")
                 self.problems.append(
-                    f"{where}: column {name!r}{src_note}: {count} value(s) cannot be read as "
-                    f"{col.canonical.type} (first at row {row_no}: {value!r})")
+                    f"{where}: column {name!r}{_source_note(col)}: {count} value(s) {what} "
+                    f"(expected {col.expected or col.canonical.type}; first at {at}: "
+                    f"{example['v']!r})")
         return total
+
+
+def _source_note(col: _Column) -> str:
+    return "" if col.source in (None, col.canonical.name) else f" (source column {col.source!r})"
+
+
+def _epoch_unit(magnitude: float) -> tuple[str, str]:
+    """Unit of an epoch number by its magnitude, and the SQL that reads it (with `{}`)."""
+    # Unambiguous by magnitude for any date between 1973 and 5138.
+    if magnitude < 1e11:
+        return "seconds", "to_timestamp(CAST({} AS DOUBLE))"
+    if magnitude < 1e14:
+        return "milliseconds", "CAST(epoch_ms(CAST({} AS BIGINT)) AS TIMESTAMPTZ)"
+    if magnitude < 1e17:
+        return "microseconds", "CAST(make_timestamp(CAST({} AS BIGINT)) AS TIMESTAMPTZ)"
+    return "nanoseconds", "CAST(make_timestamp(CAST({} AS BIGINT) // 1000) AS TIMESTAMPTZ)"
+
+
+def _timestamp_expr(col: _Column, con: duckdb.DuckDBPyConnection, view: str,
+                    naive_files: int) -> str | None:
+    """Set the cast of a TIMESTAMPTZ column and how it was read; return a problem or None."""
+    src = _q(col.source or "")
+    t = (col.source_type or "").upper()
+    expected = "TIMESTAMP, TIMESTAMPTZ, epoch numbers or ISO-8601 text"
+    if "WITH TIME ZONE" in t or t.startswith("TIMESTAMPTZ"):
+        col.expr = src if t == "TIMESTAMP WITH TIME ZONE" else f"CAST({src} AS TIMESTAMPTZ)"
+        if naive_files:
+            # Files disagree: DuckDB read the naive ones in the session time zone, UTC.
+            col.interpretation = (f"time-zone-naive timestamps in {naive_files} file(s) "
+                                  f"read as UTC")
+        return None
+    if t.startswith("TIMESTAMP"):
+        col.expr = f"CAST({src} AS TIMESTAMPTZ)"
+        col.interpretation = "time-zone-naive timestamps read as UTC"
+        return None
+    if t == "DATE":
+        col.expr = f"CAST({src} AS TIMESTAMPTZ)"
+        col.interpretation = "dates read as midnight UTC"
+        return None
+    if t in _INTEGER_TYPES or t in _FLOAT_TYPES or t.startswith("DECIMAL"):
+        number = f"CAST({src} AS DOUBLE)"
+        row = con.execute(f"SELECT min(abs({number})), max(abs({number})) FROM {view} "
+                          f"WHERE isfinite({number})").fetchone()
+        low, high = (float(row[0]), float(row[1])) if row and row[0] is not None else (0.0, 0.0)
+        unit, template = _epoch_unit(high)
+        if _epoch_unit(low)[0] != unit:
+            col.expr = "CAST(NULL AS TIMESTAMPTZ)"
+            return (f"epoch numbers of mixed units (from {low:.0f} to {high:.0f}: "
+                    f"{_epoch_unit(low)[0]} and {unit}; expected one unit for every row)")
+        # TRY: an infinite or out-of-range number is reported as a value, not a crash.
+        col.expr = f"CASE WHEN isfinite({number}) THEN TRY({template.format(src)}) END"
+        col.checked = col.expr
+        col.expected = f"epoch {unit}"
+        col.interpretation = f"epoch {unit} read as UTC"
+        return None
+    if t == "VARCHAR":
+        text = f"trim({src})"
+        # 'infinity' and '-infinity' cast to timestamps, but no request was sent at either.
+        col.expr = (f"CASE WHEN isfinite(TRY_CAST({text} AS TIMESTAMPTZ)) "
+                    f"THEN TRY_CAST({text} AS TIMESTAMPTZ) END")
+        col.checked = col.expr
+        col.expected = "ISO-8601 text such as 2026-07-06T09:00:00Z"
+        row = con.execute(
+            f"SELECT count({src}) FILTER (WHERE regexp_matches({text}, {_lit(_ZONED_TEXT)})), "
+            f"count({src}) FROM {view}").fetchone()
+        zoned, total = (int(row[0]), int(row[1])) if row else (0, 0)
+        if zoned == total:
+            col.interpretation = "ISO-8601 text with UTC offsets, converted to UTC"
+        elif zoned == 0:
+            col.interpretation = "ISO-8601 text without a UTC offset, read as UTC"
+        else:
+            col.interpretation = (f"ISO-8601 text: {zoned} value(s) with a UTC offset converted "
+                                  f"to UTC, {total - zoned} without one read as UTC")
+        return None
+    col.expr = "CAST(NULL AS TIMESTAMPTZ)"
+    return f"has type {col.source_type} (expected {expected})"
+
+
+def _cast_expr(col: _Column, con: duckdb.DuckDBPyConnection, view: str,
+               naive_files: int) -> str | None:
+    """Set the canonical expression of one column; return a type problem or None."""
+    target = col.canonical.type
+    if col.source is None:
+        col.expr = f"CAST(NULL AS {target})"
+        return None
+    src = _q(col.source)
+    src_type = (col.source_type or "").upper()
+    if target == "TIMESTAMPTZ":
+        return _timestamp_expr(col, con, view, naive_files)
+    if _is_nested(src_type):
+        col.expr = f"CAST(NULL AS {target})"
+        return f"has type {col.source_type} (expected {target})"
+    if target == "VARCHAR":
+        if src_type == "VARCHAR":
+            col.expr = src
+        elif src_type == "BLOB":
+            # Binary columns without a UTF-8 annotation: text, unless the bytes are not UTF-8.
+            col.expr = f"TRY(decode({src}))"
+            col.checked = col.expr
+            col.expected = "UTF-8 text"
+        else:
+            col.expr = f"CAST({src} AS VARCHAR)"
+        if col.canonical.choices:
+            choices = ", ".join(_lit(c) for c in col.canonical.choices)
+            col.expr = f"lower(trim({col.expr}))"
+            col.checked = f"CASE WHEN {col.expr} IN ({choices}) THEN true END"
+            col.expected = f"one of {', '.join(col.canonical.choices)}"
+        return None
+    if target == "INTEGER":
+        if src_type in _FITS_INTEGER:
+            col.expr = src if src_type == "INTEGER" else f"CAST({src} AS INTEGER)"
+            return None
+        if src_type in _INTEGER_TYPES:
+            col.expr = f"TRY_CAST({src} AS INTEGER)"
+            col.expected = "a whole number below 2^31"
+        elif src_type in _FLOAT_TYPES or src_type.startswith("DECIMAL"):
+            # TRY_CAST rounds 12.5 to 13; a fractional count is an error, not a count.
+            col.expr = f"CASE WHEN {src} = trunc({src}) THEN TRY_CAST({src} AS INTEGER) END"
+            col.expected = "a whole number"
+        else:
+            text = f"trim(CAST({src} AS VARCHAR))"
+            col.expr = (f"CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') "
+                        f"THEN TRY_CAST({text} AS INTEGER) END")
+            col.expected = "a whole number, digits only"
+        col.checked = col.expr
+        return None
+    if src_type == target:
+        col.expr = src
+        return None
+    inner = f"trim(CAST({src} AS VARCHAR))" if src_type == "VARCHAR" else src
+    col.expr = f"TRY_CAST({inner} AS {target})"
+    col.checked = col.expr
+    return None
+
+
+def _columns(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()
+    return {r[0]: r[1] for r in rows}
 
 
 def create_empty_table(con: duckdb.DuckDBPyConnection, table: schema.Table) -> None:
     """An empty canonical table, so heuristics over an absent optional table still prepare."""
     cols = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
     con.execute(f"CREATE OR REPLACE TABLE {table.name} ({cols})")
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    if not data_dir.exists():
+        raise InputError("data directory does not exist (expected a folder of Parquet files)",
+                         file=str(data_dir))
+    if not data_dir.is_dir():
+        raise InputError("not a directory (expected a folder of Parquet files)",
+                         file=str(data_dir))
+    try:
+        empty = not any(p for p in data_dir.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        raise InputError(f"cannot be listed ({exc.strerror})", file=str(data_dir)) from None
+    if empty:
+        raise InputError("data directory is empty (expected requests.parquet and "
+                         "accounts.parquet, or folders requests/ and accounts/ of Parquet "
+                         "files)", file=str(data_dir))
 
 
 def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
@@ -333,32 +626,37 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
     window = window or Window()
     columns = columns or {}
     data_dir = Path(data_dir)
-    if not data_dir.exists():
-        raise InputError("data directory does not exist", file=str(data_dir))
-    if not data_dir.is_dir():
-        raise InputError("not a directory (expected a folder of Parquet files)",
-                         file=str(data_dir))
+    _check_data_dir(data_dir)
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on long queries, even when stdout is not a terminal; the
+    # CLI's stdout is for results and its stderr for one error block.
+    con.execute("SET enable_progress_bar = false")
     found, problems = discover(data_dir)
     for t in schema.TABLES:
         if t.required and t.name not in found:
-            problems.append(f"{data_dir}: no {t.name} table (expected {t.name}.parquet or a "
-                            f"folder {t.name}/ of Parquet files)")
+            problems.append(_missing_table(data_dir, t))
 
     files: dict[str, list[InputFile]] = {}
+    fields_by_file: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for name, paths in found.items():
         entries = []
+        fields_by_file[name] = {}
         for p in paths:
             rel = _rel(p, data_dir)
             try:
                 if p.suffix.lower() == ".csv":
-                    rows, fields = -1, list[tuple[str, str]]()
+                    rows, fields = -1, _csv_header(p)
                 else:
-                    rows, fields = _parquet_rows(p, rel)
+                    rows, fields = _parquet_footer(p, rel)
+                    fields_by_file[name][str(p)] = fields
+                digest = file_digest(p)
             except InputError as exc:
                 problems.append(exc.line())
                 continue
-            entries.append(InputFile(name, rel, p.stat().st_size, file_digest(p), rows,
+            except OSError as exc:
+                problems.append(f"{rel}: cannot be read ({exc.strerror})")
+                continue
+            entries.append(InputFile(name, rel, p.stat().st_size, digest, rows,
                                      _fingerprint(fields)))
         files[name] = entries
     if problems:
@@ -372,22 +670,17 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
             create_empty_table(con, t)
             summaries[t.name] = TableSummary(t.name, (), 0, {}, 0, (), {})
             continue
-        loader = _TableLoader(con, data_dir, t, found[t.name], columns.get(t.name, {}), problems)
-        try:
-            view = _source_view(con, t, found[t.name])
-        except duckdb.Error as exc:
-            problems.append(f"{loader.where()}: cannot be read ({str(exc).splitlines()[0]})")
+        loader = _TableLoader(con, data_dir, t, found[t.name], columns.get(t.name, {}), problems,
+                              fields_by_file[t.name])
+        if not loader.create_source_view() or not loader.map_columns():
             continue
-        if not loader.map_columns(view):
-            continue
-        typed = loader.build_typed_view(view)
-        try:
-            total = loader.check_values(view)
-        except duckdb.Error as exc:
-            problems.append(f"{loader.where()}: cannot be read ({str(exc).splitlines()[0]})")
+        typed = loader.build_typed_view()
+        total = loader.check_values() if typed else None
+        if typed is None or total is None:
             continue
         if total == 0 and t.required:
-            problems.append(f"{loader.where()}: table {t.name} has no rows")
+            problems.append(f"{loader.where()}: table {t.name} has no rows (expected at least "
+                            f"one row)")
         loaders[t.name] = (loader, typed, total)
     if problems:
         raise InputProblems(problems)
@@ -397,8 +690,21 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
                                         files[name])
     if problems:
         raise InputProblems(problems)
-    _check_orphans(con, summaries, issues)
+    _check_orphans(con, issues)
+    _record_issues(con, issues)
+    pause_for_tests("ingest")
     return IngestResult(str(data_dir), window, summaries, tuple(issues))
+
+
+def _csv_header(path: Path) -> list[tuple[str, str]]:
+    """Column names of a CSV file (its first line), for the schema fingerprint."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        first = fh.readline().strip("\r\n")
+    return [(name.strip().strip('"'), "VARCHAR") for name in first.split(",")]
+
+
+def _fmt_ts(value: datetime | None) -> str:
+    return value.isoformat(timespec="seconds") if value else "?"
 
 
 def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: str, total: int,
@@ -411,8 +717,7 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
     conditions: list[str] = []
     params: dict[str, object] = {}
     first_ts = last_ts = None
-    ts_col = "ts" if t.name == "requests" else None
-    if ts_col:
+    if t.name == "requests":
         row = con.execute(f"SELECT min(ts), max(ts) FROM {typed}").fetchone()
         first_ts, last_ts = (row[0], row[1]) if row else (None, None)
         if window.since is not None:
@@ -429,31 +734,16 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
             if outside:
                 excluded["outside period"] = outside
             if outside == total:
+                span = (f"{_fmt_ts(window.since) if window.since else '…'} – "
+                        f"{_fmt_ts(window.until) if window.until else '…'}")
                 problems.append(
                     f"{loader.where()}: column 'ts': no requests in the period "
-                    f"{window.describe()} (the data spans {first_ts} – {last_ts})")
+                    f"{window.label or span} ({span}); the data spans {_fmt_ts(first_ts)} – "
+                    f"{_fmt_ts(last_ts)} (expected at least one request in the period)")
     where_sql = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     dedup = ""
     if key:
-        row = con.execute(
-            f"SELECT count(*), coalesce(sum(n - 1), 0), count(*) FILTER (WHERE variants > 1)"
-            f" FROM (SELECT {_q(key)}, count(*) AS n, count(DISTINCT "
-            f"{'(account_id, ts)' if t.name == 'requests' else 'true'}) AS variants "
-            f"FROM {typed} {where_sql} GROUP BY ALL HAVING count(*) > 1)", params).fetchone()
-        dup_keys, dup_rows, conflicting = (int(row[0]), int(row[1]), int(row[2])) if row else (
-            0, 0, 0)
-        if conflicting:
-            problems.append(
-                f"{loader.where()}: column {key!r}: {conflicting} id(s) are used by rows with a "
-                f"different account or time (expected unique ids; the export is inconsistent)")
-        elif dup_rows:
-            # Documented rule: identical re-exported rows keep the first copy (by file, row).
-            excluded[f"duplicate {key}"] = dup_rows
-            issues.append(DataIssue(t.name, key, dup_rows,
-                                    f"{dup_keys} {key} value(s) appear more than once; "
-                                    f"{dup_rows} repeated row(s) dropped, first copy kept"))
-            dedup = (f"QUALIFY row_number() OVER (PARTITION BY {_q(key)} "
-                     f"ORDER BY __file, __row) = 1")
+        dedup = _deduplicate(con, loader, typed, key, where_sql, params, excluded, issues)
     select = ", ".join(_q(c.name) for c in t.columns)
     # Window bounds are literal here: a view cannot hold bound parameters.
     where_lit = where_sql
@@ -462,8 +752,6 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
         where_lit = where_lit.replace(f"${name}", f"TIMESTAMPTZ '{value.isoformat()}'")
     con.execute(f"CREATE OR REPLACE VIEW {t.name} AS SELECT {select} FROM {typed} "
                 f"{where_lit} {dedup}")
-    for text in loader.interpretations:
-        issues.append(DataIssue(t.name, text.split(":")[0], 0, text))
     analysed = total - sum(excluded.values())
     present = tuple(c.canonical.name for c in loader.columns if c.source is not None)
     mapping = {c.canonical.name: c.source for c in loader.columns
@@ -473,6 +761,50 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
                         tuple(loader.interpretations), first_ts, last_ts)
 
 
+def _identity(table: schema.Table, key: str) -> tuple[str, ...]:
+    """Columns that must agree between two rows with the same key for them to be copies."""
+    if table.name == "requests":
+        return ("account_id", "ts")
+    return tuple(c.name for c in table.columns if c.required and c.name != key)
+
+
+def _deduplicate(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: str, key: str,
+                 where_sql: str, params: dict[str, object], excluded: dict[str, int],
+                 issues: list[DataIssue]) -> str:
+    """Apply the duplicate-key rule; return the QUALIFY clause that keeps first copies."""
+    t = loader.table
+    identity = _identity(t, key)
+    # Copies agree on every identity column (all required, so never NULL): min = max. This is
+    # far cheaper than count(DISTINCT (…)) per key on millions of rows.
+    differs = " OR ".join(f"min({_q(c)}) <> max({_q(c)})" for c in identity) or "false"
+    row = con.execute(
+        f"SELECT count(*), coalesce(sum(n - 1), 0), count(*) FILTER (WHERE differs), "
+        f"min({_q(key)}) FILTER (WHERE differs) "
+        f"FROM (SELECT {_q(key)}, count(*) AS n, ({differs}) AS differs "
+        f"FROM {typed} {where_sql} GROUP BY {_q(key)} HAVING count(*) > 1)", params).fetchone()
+    assert row is not None
+    dup_keys, dup_rows, conflicting, example = int(row[0]), int(row[1]), int(row[2]), row[3]
+    if conflicting:
+        places = con.execute(
+            f"SELECT __file, __row FROM {typed} WHERE {_q(key)} = $k ORDER BY __file, __row "
+            f"LIMIT 2", {"k": example}).fetchall()
+        at = " and ".join(f"{_rel(f, loader.data_dir)} {_position(f, r)}" for f, r in places)
+        loader.problems.append(
+            f"{loader.where()}: column {key!r}: {conflicting} id(s) are used by rows with a "
+            f"different {' or '.join(identity)} (first: {example!r} at {at}; expected unique "
+            f"ids, the export is inconsistent)")
+        return ""
+    if not dup_rows:
+        return ""
+    # Documented rule: identical re-exported rows keep the first copy (by file, row).
+    excluded[f"duplicate {key}"] = dup_rows
+    issues.append(DataIssue(t.name, key, dup_rows,
+                            f"{dup_keys} {key} value(s) appear more than once with the same "
+                            f"{', '.join(identity) or 'values'}; {dup_rows} repeated row(s) "
+                            f"excluded, first copy kept"))
+    return f"QUALIFY row_number() OVER (PARTITION BY {_q(key)} ORDER BY __file, __row) = 1"
+
+
 def _with_csv_rows(con: duckdb.DuckDBPyConnection, loader: _TableLoader,
                    entries: list[InputFile]) -> list[InputFile]:
     """CSV files have no footer to count rows from: count them through DuckDB."""
@@ -480,7 +812,7 @@ def _with_csv_rows(con: duckdb.DuckDBPyConnection, loader: _TableLoader,
     for entry in entries:
         if entry.rows < 0:
             path = str(loader.data_dir / entry.path)
-            row = con.execute(f"SELECT count(*) FROM src_{loader.table.name} WHERE __file = $f",
+            row = con.execute(f"SELECT count(*) FROM {loader.view} WHERE __file = $f",
                               {"f": path}).fetchone()
             entry = InputFile(entry.table, entry.path, entry.bytes, entry.sha256,
                               int(row[0]) if row else 0, entry.schema_fingerprint)
@@ -488,8 +820,7 @@ def _with_csv_rows(con: duckdb.DuckDBPyConnection, loader: _TableLoader,
     return out
 
 
-def _check_orphans(con: duckdb.DuckDBPyConnection, tables: dict[str, TableSummary],
-                   issues: list[DataIssue]) -> None:
+def _check_orphans(con: duckdb.DuckDBPyConnection, issues: list[DataIssue]) -> None:
     row = con.execute(
         "SELECT count(*), count(DISTINCT r.account_id) FROM requests r "
         "ANTI JOIN accounts a USING (account_id)").fetchone()
@@ -497,3 +828,12 @@ def _check_orphans(con: duckdb.DuckDBPyConnection, tables: dict[str, TableSummar
         issues.append(DataIssue("requests", "account_id", int(row[0]),
                                 f"{row[0]} request(s) from {row[1]} account(s) not in accounts; "
                                 f"kept, but account-level heuristics cannot see them"))
+
+
+def _record_issues(con: duckdb.DuckDBPyConnection, issues: list[DataIssue]) -> None:
+    """The `ingest_issues` table: the data-quality notes, for the dossier's section on them."""
+    con.execute("CREATE OR REPLACE TABLE ingest_issues (table_name VARCHAR, column_name VARCHAR, "
+                "count BIGINT, message VARCHAR)")
+    if issues:
+        con.executemany("INSERT INTO ingest_issues VALUES (?, ?, ?, ?)",
+                        [(i.table, i.column, i.count, i.message) for i in issues])

@@ -16,6 +16,7 @@ class Column:
     required: bool
     description: str
     unique: bool = False
+    choices: tuple[str, ...] = ()  # allowed values (compared lower-cased), when it is a code
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,12 @@ class Table:
         return tuple(c.name for c in self.columns)
 
 
-def _c(name: str, type_: str, required: bool, description: str, unique: bool = False) -> Column:
-    return Column(name, type_, required, description, unique)
+def _c(name: str, type_: str, required: bool, description: str, unique: bool = False,
+       choices: tuple[str, ...] = ()) -> Column:
+    return Column(name, type_, required, description, unique, choices)
+
+
+INDICATOR_TYPES = ("ip", "cidr", "email_domain", "payment_fingerprint", "account_id", "user_agent")
 
 
 REQUESTS = Table("requests", True, "one row per API request", (
@@ -85,14 +90,14 @@ MODEL_RELEASES = Table("model_releases", False, "when each model became availabl
 
 INDICATORS = Table("indicators", False, "analyst-supplied indicators (Parquet or CSV)", (
     _c("indicator_type", "VARCHAR", True,
-       "ip, cidr, email_domain, payment_fingerprint, account_id or user_agent"),
+       "ip, cidr, email_domain, payment_fingerprint, account_id or user_agent",
+       choices=INDICATOR_TYPES),
     _c("value", "VARCHAR", True, "the indicator value"),
     _c("actor", "VARCHAR", True, "actor the indicator is attributed to"),
     _c("source", "VARCHAR", False, "where the indicator comes from"),
 ))
 
 TABLES: tuple[Table, ...] = (REQUESTS, ACCOUNTS, MODEL_RELEASES, INDICATORS)
-INDICATOR_TYPES = ("ip", "cidr", "email_domain", "payment_fingerprint", "account_id", "user_agent")
 
 
 def table(name: str) -> Table:
@@ -116,6 +121,9 @@ def describe() -> str:
     lines += [
         "A data directory holds each table as Parquet: <table>.parquet, or a folder <table>/",
         "of Parquet files (hive-partitioned folders allowed). indicators may also be CSV.",
+        "Timestamps may be Parquet timestamps (naive ones are read as UTC), epoch numbers",
+        "(seconds to nanoseconds, told apart by magnitude) or ISO-8601 text; how they were",
+        "read is recorded in the manifest.",
         "Map other column names in the case config:",
         "  [columns.requests] account_id = \"customer_id\"",
     ]

@@ -1,0 +1,187 @@
+"""The case config and the run window: bad files and options are refused with clear errors."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from forensics.config import CaseConfig, load_case_config, parse_period, resolve_window
+from forensics.errors import ConfigError
+
+from .conftest import assert_clean_failure, make_export, one_heuristic_library, run_cli
+
+
+def run_with_config(tmp_path: Path, toml: str, *extra: str) -> tuple[str, Path]:
+    """Run on a valid export with `toml` as the case config; return stderr and the out dir.
+
+    Every run here must be refused, so it carries a one-heuristic library (see conftest).
+    """
+    data = make_export(tmp_path / "data")
+    case = tmp_path / "case.toml"
+    case.write_text(toml, encoding="utf-8")
+    out = tmp_path / "out"
+    outcome = run_cli("run", data, "--out", out, "--config", case, "--queries",
+                      one_heuristic_library(tmp_path / "queries"), *extra)
+    return assert_clean_failure(outcome, out_dir=out), out
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    """A syntax error in the TOML names the file, line and column."""
+    err, _ = run_with_config(tmp_path, "[columns\n")
+    assert "case.toml: invalid TOML: Expected ']' at the end of a table declaration (at line 1, " \
+           "column 9)" in err
+
+
+def test_config_not_found(tmp_path: Path) -> None:
+    """A config path that does not exist is named."""
+    data = make_export(tmp_path / "data")
+    outcome = run_cli("validate", data, "--config", tmp_path / "missing.toml")
+    assert_clean_failure(outcome, "missing.toml: config file not found")
+
+
+def test_config_is_a_directory(tmp_path: Path) -> None:
+    """A folder given as the config is refused, not an internal error."""
+    data = make_export(tmp_path / "data")
+    outcome = run_cli("validate", data, "--config", tmp_path)
+    assert_clean_failure(outcome, "is a directory (expected a TOML file)")
+
+
+def test_config_not_utf8(tmp_path: Path) -> None:
+    """A config file that is not UTF-8 text is refused with the offset of the bad byte."""
+    (tmp_path / "case.toml").write_bytes(b"[case]\nid = '\xff'\n")
+    with pytest.raises(ConfigError, match=r"case.toml: not UTF-8 text \(invalid byte at "
+                                          r"offset 13; expected a UTF-8 TOML file\)"):
+        load_case_config(tmp_path / "case.toml")
+
+
+def test_mapping_to_a_column_that_does_not_exist(tmp_path: Path) -> None:
+    """Mapping a contract column to a source column the export lacks names both and the file."""
+    err, _ = run_with_config(tmp_path, '[columns.requests]\naccount_id = "customer_id"\n')
+    assert ("requests.parquet: column 'customer_id': the config maps requests.account_id to "
+            "it, but no file has that column (columns present: account_id, input_tokens, model, "
+            "output_tokens, prompt, request_id, ts)") in err
+
+
+def test_unknown_table_and_column_in_columns_reported_together(tmp_path: Path) -> None:
+    """An unknown table and an unknown column in [columns] are both reported, one line each."""
+    err, _ = run_with_config(tmp_path, '[columns.reqs]\naccount_id = "c"\n\n'
+                                       '[columns.requests]\naccnt = "c"\n')
+    lines = err.splitlines()
+    assert lines[0] == "Error: 2 config problems:"
+    assert "case.toml: [columns.reqs]: unknown table 'reqs' (expected one of: requests, " \
+           "accounts, model_releases, indicators)" in lines[1]
+    assert "case.toml: [columns.requests] accnt: not a column of requests (expected one of: " \
+           "request_id, ts, account_id," in lines[2]
+
+
+def test_unknown_setting(tmp_path: Path) -> None:
+    """A misspelt key is refused with its dotted path."""
+    err, _ = run_with_config(tmp_path, "[case]\ntitel = 'x'\n")
+    assert "case.toml: case.titel: unknown setting" in err
+
+
+def test_every_setting_problem_at_once(tmp_path: Path) -> None:
+    """Bad values in several sections are all reported in one block."""
+    err, _ = run_with_config(tmp_path, "[engine]\nmemory_limit = 'lots'\nthreads = 0\n\n"
+                                       "[period]\nperiod = '2026Q5'\n")
+    assert err.startswith("Error: 3 config problems:")
+    assert "case.toml: engine.memory_limit: 'lots' is not a memory size (expected e.g. '4GB', " \
+           "'512MiB' or '50%')" in err
+    assert "case.toml: engine.threads: Input should be greater than or equal to 1" in err
+    assert "case.toml: period.period: period '2026Q5': expected a quarter like 2026Q3 or a " \
+           "month like 2026-08" in err
+
+
+def test_memory_limit_too_small(tmp_path: Path) -> None:
+    """A memory limit DuckDB cannot work in is refused before DuckDB starts."""
+    err, _ = run_with_config(tmp_path, "[engine]\nmemory_limit = '4kb'\n")
+    assert "engine.memory_limit: '4kb' is too small (at least 64MB)" in err
+
+
+@pytest.mark.parametrize("value", ["4GB", "512MiB", "1.5 GiB", "80%", "2g"])
+def test_memory_limit_accepted(value: str) -> None:
+    """The memory sizes DuckDB understands are accepted."""
+    assert CaseConfig.model_validate({"engine": {"memory_limit": value}})
+
+
+def test_period_and_since_in_config_conflict(tmp_path: Path) -> None:
+    """A config naming a period and since/until at once is refused."""
+    err, _ = run_with_config(tmp_path, "[period]\nperiod = '2026Q3'\nsince = 2026-07-01\n")
+    assert "case.toml: period: give either period or since/until, not both" in err
+
+
+def test_since_not_before_until_in_config(tmp_path: Path) -> None:
+    """An empty [period] window is refused."""
+    err, _ = run_with_config(tmp_path, "[period]\nsince = 2026-08-01\nuntil = 2026-07-01\n")
+    assert "period: since 2026-08-01T00:00:00+00:00 is not before until " \
+           "2026-07-01T00:00:00+00:00" in err
+
+
+def test_bad_period_option(tmp_path: Path) -> None:
+    """--period that is neither a quarter nor a month is refused with the expected forms."""
+    data = make_export(tmp_path / "data")
+    outcome = run_cli("validate", data, "--period", "2026Q5")
+    assert_clean_failure(outcome, "Error: period '2026Q5': expected a quarter like 2026Q3 or a "
+                         "month like 2026-08")
+
+
+def test_period_and_since_options_conflict(tmp_path: Path) -> None:
+    """--period together with --since is refused."""
+    data = make_export(tmp_path / "data")
+    outcome = run_cli("validate", data, "--period", "2026Q3", "--since", "2026-07-01")
+    assert_clean_failure(outcome, "give either --period or --since/--until, not both")
+
+
+def test_bad_since_option_is_a_usage_error(tmp_path: Path) -> None:
+    """A --since that is no date is a click usage error, exit 2."""
+    outcome = run_cli("validate", tmp_path, "--since", "soon")
+    assert outcome.exit_code == 2
+    assert "Invalid value for '--since'" in outcome.stderr
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("2026Q1", datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)),
+    ("2026q4", datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+    ("2026-08", datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UTC)),
+    ("2026-12", datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)),
+])
+def test_parse_period(text: str, start: datetime, end: datetime) -> None:
+    """Quarters and months become half-open UTC windows."""
+    assert parse_period(text) == (start, end)
+
+
+@pytest.mark.parametrize("text", ["2026Q0", "2026-13", "2026-00", "Q3", "last month"])
+def test_parse_period_rejects(text: str) -> None:
+    """Anything else is a config error naming the text."""
+    with pytest.raises(ConfigError, match=repr(text).replace("?", r"\?")):
+        parse_period(text)
+
+
+def test_command_line_period_wins_over_config() -> None:
+    """--period replaces the config's [period]."""
+    case = CaseConfig.model_validate({"period": {"period": "2026Q1"}})
+    window = resolve_window(case, "2026-08", None, None)
+    assert window.label == "2026-08"
+    assert window.since == datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def test_naive_since_is_utc() -> None:
+    """A --since without a zone is read as UTC."""
+    window = resolve_window(CaseConfig(), None, datetime(2026, 7, 1), None)
+    assert window.since == datetime(2026, 7, 1, tzinfo=UTC)
+
+
+def test_toml_dates_are_midnight_utc(tmp_path: Path) -> None:
+    """Bare TOML dates in [period] mean midnight UTC."""
+    (tmp_path / "case.toml").write_text("[period]\nsince = 2026-07-01\nuntil = 2026-08-01\n")
+    case = load_case_config(tmp_path / "case.toml")
+    assert case.period.since == datetime(2026, 7, 1, tzinfo=UTC)
+    window = resolve_window(case, None, None, None)
+    assert window.until == datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def test_no_config_means_defaults() -> None:
+    """Without a config file every setting has its default."""
+    assert load_case_config(None) == CaseConfig()
