@@ -32,6 +32,8 @@ def connect(engine: EngineSection, workdir: Path | None = None) -> duckdb.DuckDB
         workdir / "spill" if workdir else Path(tempfile.gettempdir()) / "forensics-spill")
     con.execute("SET temp_directory = $t", {"t": temp})
     con.execute("SET preserve_insertion_order = false")
+    # Progress goes through our own reporter; DuckDB's bar would draw on any stderr.
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

@@ -628,9 +628,6 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
     data_dir = Path(data_dir)
     _check_data_dir(data_dir)
     con.execute("SET TimeZone = 'UTC'")
-    # DuckDB draws a progress bar on long queries, even when stdout is not a terminal; the
-    # CLI's stdout is for results and its stderr for one error block.
-    con.execute("SET enable_progress_bar = false")
     found, problems = discover(data_dir)
     for t in schema.TABLES:
         if t.required and t.name not in found:
