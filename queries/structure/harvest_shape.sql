@@ -1,0 +1,103 @@
+/*---
+id: harvest_shape
+title: Harvest-shaped traffic (one-shot, fixed sampling settings, long outputs)
+family: structure
+level: medium
+status: test
+description: >
+  Detects accounts whose requests are mostly harvest-shaped: single-turn (turn 0 or no
+  conversation), sent at the account's one constant temperature and max_tokens setting, and
+  answered with far more tokens than were sent (output/input token ratio). The share of
+  generations cut off at max_tokens (stop_reason, when exported) raises the score.
+rationale: >
+  domain.md §3 (Structure, harvest shape) lists single-turn requests, constant temperature and
+  max_tokens near the maximum, a high output/input token ratio and many max-token stops as the
+  shape of output harvesting: a script sends one short question at a time and keeps the long
+  answer, with nothing conversational about it. The public long-CoT recipes were run at
+  temperature 0 and max_tokens 8000 (domain.md §4, Sky-T1 / OpenThoughts). Each part alone is
+  common (every programmatic client fixes its settings), so a request counts only when all parts
+  hold at once. Enterprise batch jobs are one-shot with fixed settings too, but send their own
+  documents and get short summaries or labels back (low output/input ratio), so they stay
+  below the threshold; tutoring apps and agent products are multi-turn.
+falsepositives:
+  - Benchmark / eval companies generating long answers to short test questions (see
+    benchmark_test_overlap)
+  - One-shot content-generation products (product descriptions, stories from a title)
+  - Academic researchers generating a synthetic data set of moderate size
+references:
+  - domain.md §3 Structure (harvest shape), §4 (long-CoT harvest settings), §5
+  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+requires:
+  requests: [account_id, conversation_id, turn_index, temperature, max_tokens, input_tokens, output_tokens]
+params:
+  min_requests: {type: INTEGER, default: 50, description: Fewest requests an account needs before its share is judged}
+  min_share: {type: DOUBLE, default: 0.6, description: Share of harvest-shaped requests that fires}
+  min_output_ratio: {type: DOUBLE, default: 4.0, description: Output tokens per input token for a request to count as harvest-shaped}
+  max_tokens_stops: {type: VARCHAR, default: "max_tokens,length", description: Comma-separated stop_reason values meaning the output hit max_tokens}
+  strong_max_stop_share: {type: DOUBLE, default: 0.25, description: Share of max_tokens stops at which that part of the score saturates}
+weight: 0.5
+---*/
+WITH per_temperature AS (
+    SELECT account_id, temperature, count(*) AS n
+    FROM request_features
+    GROUP BY account_id, temperature
+    QUALIFY row_number() OVER (PARTITION BY account_id
+                               ORDER BY n DESC, temperature NULLS FIRST) = 1
+),
+per_max_tokens AS (
+    SELECT account_id, max_tokens, count(*) AS n
+    FROM request_features
+    GROUP BY account_id, max_tokens
+    QUALIFY row_number() OVER (PARTITION BY account_id
+                               ORDER BY n DESC, max_tokens NULLS FIRST) = 1
+),
+flagged AS (
+    SELECT
+        r.account_id,
+        r.request_id,
+        r.output_tokens / greatest(r.input_tokens, 1) AS ratio,
+        (r.conversation_id IS NULL OR coalesce(r.turn_index, 0) = 0) AS single_turn,
+        list_contains(string_split($max_tokens_stops, ','), r.stop_reason) AS max_stop,
+        r.temperature IS NOT DISTINCT FROM t.temperature AS usual_temperature,
+        r.max_tokens IS NOT DISTINCT FROM m.max_tokens AS usual_max_tokens,
+        t.temperature AS temperature,
+        m.max_tokens AS max_tokens
+    FROM request_features AS r
+    JOIN per_temperature AS t USING (account_id)
+    JOIN per_max_tokens AS m USING (account_id)
+),
+per_account AS (
+    SELECT
+        account_id,
+        any_value(temperature) AS temperature,
+        any_value(max_tokens) AS max_tokens,
+        count(*) AS requests,
+        count(*) FILTER (WHERE single_turn) AS single_turn,
+        count(*) FILTER (WHERE usual_temperature) AS usual_temperature,
+        count(*) FILTER (WHERE usual_max_tokens) AS usual_max_tokens,
+        count(*) FILTER (WHERE max_stop) AS max_stops,
+        median(ratio) AS median_ratio,
+        count(*) FILTER (WHERE single_turn AND usual_temperature AND usual_max_tokens
+                         AND ratio >= $min_output_ratio) AS shaped,
+        max_by(request_id, (single_turn AND usual_temperature AND usual_max_tokens
+                            AND ratio >= $min_output_ratio, coalesce(max_stop, false),
+                            ratio, request_id), 10) AS evidence
+    FROM flagged
+    GROUP BY account_id
+)
+SELECT
+    account_id,
+    least(1.0, 0.5 + 0.3 * (shaped / requests - $min_share) / (1 - $min_share)
+                   + 0.2 * least(1.0, max_stops / requests / $strong_max_stop_share)) AS score,
+    round(shaped / requests, 4) AS metric,
+    format('{:d} of {:d} requests ({:.0f} %) are harvest-shaped: {:.0f} % single-turn, '
+           || 'temperature {} in {:.0f} %, max_tokens {} in {:.0f} %, median output/input '
+           || 'token ratio {:.1f}, {:.0f} % stopped at max_tokens',
+           shaped, requests, 100 * shaped / requests, 100 * single_turn / requests,
+           coalesce(CAST(temperature AS VARCHAR), 'default'), 100 * usual_temperature / requests,
+           coalesce(CAST(max_tokens AS VARCHAR), 'default'), 100 * usual_max_tokens / requests,
+           median_ratio, 100 * max_stops / requests) AS detail,
+    evidence
+FROM per_account
+WHERE requests >= $min_requests AND shaped / requests >= $min_share
+ORDER BY account_id

@@ -1,0 +1,112 @@
+/*---
+id: machine_cadence_flat_profile
+title: Machine cadence around the clock (regular gaps, no quiet hours)
+family: timing
+level: low
+status: test
+description: >
+  Detects accounts whose requests arrive at regular intervals (low coefficient of variation of
+  the gaps between consecutive requests within a session) and around the clock (even the
+  quietest 8 hours of the day carry close to a third of the traffic). Weak alone.
+rationale: >
+  domain.md §3 (Timing) lists machine cadence, regular inter-arrival gaps and a flat 24/7
+  profile, and marks it weak alone; Anthropic (2026-02-23) and OpenAI (2026-02-12) describe
+  programmatic extraction ("code to access US AI models and obtain outputs for distillation in
+  programmatic ways"). People type in bursts with long pauses (gap CV well above 1) and sleep;
+  tutoring apps show a local-time diurnal rhythm (domain.md §5). Flatness is measured as the
+  share of traffic in the quietest 8 consecutive hours of the day (circular, so independent of
+  the time zone), relative to the 8/24 a flat profile gives: a normalised hour-of-week entropy
+  barely separates them (an office-hours profile still scores about 0.92 against 1.0 for a flat
+  one), while the quietest-8-hours ratio is about 0.2 for office or consumer rhythms and about
+  1 for a machine. Enterprise batch jobs run 24/7 on a fixed schedule too (domain.md §5), so the
+  weight stays low: this only corroborates other families.
+falsepositives:
+  - Enterprise batch jobs and queue workers running around the clock
+  - Monitoring or health-check scripts, scheduled integrations
+  - Products whose users span all time zones, sending through one account at a fixed rate
+references:
+  - domain.md §3 Timing (machine cadence), §5 (enterprise batch jobs, tutoring apps)
+  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - OpenAI memo to a US House committee (2026-02-12)
+requires:
+  requests: [account_id, ts]
+params:
+  min_requests: {type: INTEGER, default: 200, description: Fewest requests an account needs before its cadence is judged}
+  min_active_days: {type: INTEGER, default: 3, description: Fewest distinct UTC days with traffic (a one-day burst has no daily rhythm)}
+  max_session_gap_seconds: {type: INTEGER, default: 3600, description: Longest gap counted as within a session (longer ones are pauses and are left out of the CV)}
+  max_gap_cv: {type: DOUBLE, default: 0.5, description: Largest coefficient of variation of the within-session gaps that counts as regular (a Poisson stream gives 1)}
+  quiet_window_hours: {type: INTEGER, default: 8, description: Length of the quietest consecutive window of the day that is measured}
+  min_flatness: {type: DOUBLE, default: 0.6, description: Share of traffic in the quietest window relative to a flat profile (1 = flat) that fires}
+weight: 0.2
+---*/
+WITH volume AS (
+    SELECT account_id, count(*) AS requests, count(DISTINCT CAST(ts AS DATE)) AS days
+    FROM request_features
+    GROUP BY account_id
+    HAVING count(*) >= $min_requests AND count(DISTINCT CAST(ts AS DATE)) >= $min_active_days
+),
+gaps AS (
+    SELECT
+        account_id,
+        epoch(ts) - epoch(lag(ts) OVER (PARTITION BY account_id ORDER BY ts, request_id)) AS gap
+    FROM request_features
+),
+cadence AS (
+    SELECT
+        account_id,
+        count(gap) FILTER (WHERE gap <= $max_session_gap_seconds) AS gaps,
+        avg(gap) FILTER (WHERE gap <= $max_session_gap_seconds) AS mean_gap,
+        stddev_pop(gap) FILTER (WHERE gap <= $max_session_gap_seconds)
+            / nullif(avg(gap) FILTER (WHERE gap <= $max_session_gap_seconds), 0) AS cv
+    FROM gaps
+    GROUP BY account_id
+),
+hours AS (
+    SELECT account_id, hour(ts) AS h, count(*) AS n
+    FROM request_features
+    GROUP BY ALL
+),
+windows AS (
+    SELECT v.account_id, s.start, coalesce(sum(h.n), 0) AS n
+    FROM volume AS v
+    CROSS JOIN range(0, 24) AS s(start)
+    LEFT JOIN hours AS h
+        ON h.account_id = v.account_id AND (h.h - s.start + 24) % 24 < $quiet_window_hours
+    GROUP BY v.account_id, s.start
+),
+quiet AS (
+    SELECT account_id, min(n) AS quiet_requests
+    FROM windows
+    GROUP BY account_id
+),
+fired AS (
+    SELECT v.account_id, v.requests, v.days, c.gaps, c.mean_gap, c.cv, q.quiet_requests,
+           q.quiet_requests / v.requests / ($quiet_window_hours / 24) AS flatness
+    FROM volume AS v
+    JOIN cadence AS c USING (account_id)
+    JOIN quiet AS q USING (account_id)
+    WHERE c.gaps >= $min_requests / 2
+      AND c.cv <= $max_gap_cv
+      AND q.quiet_requests / v.requests / ($quiet_window_hours / 24) >= $min_flatness
+),
+evidence AS (
+    SELECT account_id, min_by(request_id, (ts, request_id), 10) AS evidence
+    FROM request_features
+    WHERE account_id IN (SELECT account_id FROM fired)
+    GROUP BY account_id
+)
+SELECT
+    f.account_id,
+    least(1.0, 0.5 + 0.25 * (1 - f.cv / $max_gap_cv)
+                   + 0.25 * least(1.0, (f.flatness - $min_flatness) / (1 - $min_flatness)))
+        AS score,
+    round(f.cv, 4) AS metric,
+    format('{:d} requests over {:d} days arrive every {:.0f} s on average with a gap '
+           || 'coefficient of variation of {:.2f}; even the quietest {:d} hours of the day carry '
+           || '{:.0f} % of the traffic ({:.0f} % for a flat 24/7 profile)',
+           f.requests, f.days, f.mean_gap, f.cv, $quiet_window_hours,
+           100 * f.quiet_requests / f.requests, 100 * $quiet_window_hours / 24) AS detail,
+    e.evidence
+FROM fired AS f
+JOIN evidence AS e USING (account_id)
+ORDER BY f.account_id
