@@ -20,11 +20,12 @@ from forensics.heuristics import (
     Heuristic,
     check_library,
     check_params,
+    create_signals_table,
     load_library,
     run_library,
 )
 from forensics.ingest import IngestResult, create_empty_table, ingest
-from forensics.linking import LinkingParams, link_and_score
+from forensics.linking import LinkingParams, build_clusters, score_clusters
 from forensics.outputs import atomic_dir, check_target, dump_json
 
 Progress = Callable[[str], None]
@@ -85,6 +86,8 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
         for table in schema.TABLES:
             create_empty_table(con, table)
         build_features(con, queries)
+        create_signals_table(con)
+        build_clusters(con, LinkingParams(), queries)
         problems = check_library(library, con)
     finally:
         con.close()
@@ -112,8 +115,11 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         with clock.stage("heuristics"):
             runs = run_library(con, library, params, ingested.has_column, progress)
         with clock.stage("linking"):
-            linked = link_and_score(con, LinkingParams.from_config(config.case.scoring),
-                                    config.queries_dir)
+            linking = LinkingParams.from_config(config.case.scoring)
+            rounds = build_clusters(con, linking, config.queries_dir)
+            runs += run_library(con, library, params, ingested.has_column, progress,
+                                scope="cluster")
+            linked = score_clusters(con, linking, config.queries_dir, rounds)
         with atomic_dir(config.out_dir) as tmp:
             outputs = [_export_signals(con, tmp)]
             outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})

@@ -32,8 +32,9 @@ DERIVED_TABLES = ("request_features", "skeletons", "indicator_hits", "lexicon_si
 
 _FRONT_MATTER = re.compile(r"\A\s*/\*---\s*\n(.*?)\n---\*/\s*\n", re.DOTALL)
 PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_LINE_COMMENT = re.compile(r"--[^\n]*")
-_STRING = re.compile(r"'(?:[^']|'')*'")
+# One pass over comments and string literals, so an apostrophe in a comment or "--" in a
+# string does not swallow the code around it.
+_NON_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "INTEGER": int, "DOUBLE": (int, float), "VARCHAR": str, "BOOLEAN": bool}
 
@@ -66,6 +67,10 @@ class HeuristicMeta(_Frozen):
     params: dict[str, ParamSpec] = {}
     weight: float = Field(ge=0.0, le=1.0)
     benign: bool = False  # a benign indicator: lowers an account's score when it fires
+    # account: runs before linking, over accounts. cluster: runs after the accounts are linked
+    # (it may read cluster_members and account_owners) and measures what only shows summed
+    # over a cluster, firing the member accounts that carry it.
+    scope: Literal["account", "cluster"] = "account"
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ class Heuristic:
 
 def sql_code(sql: str) -> str:
     """SQL without comments and string literals, for finding `$param` uses."""
-    return _LINE_COMMENT.sub("", _STRING.sub("''", sql))
+    return _NON_CODE.sub(lambda m: "''" if m.group(0).startswith("'") else " ", sql)
 
 
 def parse_file(path: Path) -> tuple[Heuristic | None, list[str]]:
@@ -244,13 +249,21 @@ CREATE OR REPLACE TABLE signals (
 )"""
 
 
+def create_signals_table(con: duckdb.DuckDBPyConnection) -> None:
+    """The empty `signals` table: one row per (heuristic, fired account)."""
+    con.execute(_SIGNALS_DDL)
+
+
 def run_library(con: duckdb.DuckDBPyConnection, library: list[Heuristic],
                 params: Mapping[str, dict[str, Any]], present: Callable[[str, str], bool],
-                progress: Callable[[str], None] | None = None) -> list[HeuristicRun]:
-    """Run every heuristic into the `signals` table; skip those whose columns are absent."""
-    con.execute(_SIGNALS_DDL)
+                progress: Callable[[str], None] | None = None,
+                scope: str = "account") -> list[HeuristicRun]:
+    """Run the heuristics of one scope into the `signals` table (created by the account
+    scope, appended to by the cluster scope); skip those whose columns are absent."""
+    if scope == "account":
+        create_signals_table(con)
     runs: list[HeuristicRun] = []
-    for h in library:
+    for h in (h for h in library if h.meta.scope == scope):
         values = params.get(h.id, h.resolved_params())
         missing = h.missing_columns(present)
         if missing:

@@ -76,7 +76,7 @@ class LinkSummary:
 
     def sentence(self) -> str:
         label = KIND_LABELS.get(self.kind, self.kind)
-        plural = "s" if self.keys != 1 else ""
+        plural = ("es" if label.endswith("x") else "s") if self.keys != 1 else ""
         ex = f" ({', '.join(self.examples)})" if self.examples and self.kind != "sync" else ""
         return f"{self.keys} {label}{plural}{ex} shared by {self.accounts} accounts"
 
@@ -170,17 +170,17 @@ def _run(con: duckdb.DuckDBPyConnection, path: Path, p: LinkingParams) -> None:
         con.execute(statement, _params(p, statement))
 
 
-def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
-                   queries: Path | None = None,
-                   interesting: int = 40) -> LinkingResult:
-    """Build links, clusters, scores and decisions; return the clusters worth reporting."""
+def _files(queries: Path | None) -> dict[str, Path]:
     folder = resources.queries_dir(queries) / "linking"
-    files = {p.stem: p for p in sorted(folder.glob("*.sql"))}
-    for stem in ("10_owners", "20_link_keys"):
+    return {p.stem: p for p in sorted(folder.glob("*.sql"))}
+
+
+def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
+                   queries: Path | None = None) -> int:
+    """Owners, links and clusters (`cluster_members`); returns the propagation rounds."""
+    files = _files(queries)
+    for stem in ("10_owners", "20_link_keys", "25_sync_pairs", "30_links", "40_pair_weights"):
         _run(con, files[stem], params)
-    _run(con, files["25_sync_pairs"], params)
-    _run(con, files["30_links"], params)
-    _run(con, files["40_pair_weights"], params)
     con.execute("CREATE OR REPLACE TABLE cluster_labels AS SELECT account_id, "
                 "min(account_id) OVER (PARTITION BY owner) AS label FROM account_owners")
     rounds = 0
@@ -192,6 +192,16 @@ def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
         con.execute("ALTER TABLE cluster_labels_next RENAME TO cluster_labels")
         if not row or row[0] == 0:
             break
+    con.execute("CREATE OR REPLACE TABLE cluster_members AS SELECT account_id, "
+                "'C-' || left(md5(label), 8) AS cluster_id FROM cluster_labels")
+    return rounds
+
+
+def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
+                   queries: Path | None = None, rounds: int = 0,
+                   interesting: int = 40) -> LinkingResult:
+    """Scores, cluster facts and decisions from every signal (account and cluster scope)."""
+    files = _files(queries)
     for stem in ("60_account_scores", "70_clusters", "80_decisions", "90_account_findings"):
         _run(con, files[stem], params)
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE flagged) "
@@ -199,6 +209,13 @@ def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     assert counts is not None
     clusters = _read_clusters(con, interesting)
     return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params, rounds)
+
+
+def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
+                   queries: Path | None = None) -> LinkingResult:
+    """Clusters and scores with no cluster-scope heuristics in between (tests, tools)."""
+    rounds = build_clusters(con, params, queries)
+    return score_clusters(con, params, queries, rounds)
 
 
 def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFinding]:
@@ -228,15 +245,18 @@ def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFi
 
 
 def _links(con: duckdb.DuckDBPyConnection, cid: str) -> tuple[LinkSummary, ...]:
+    # Only links inside the cluster explain why it holds together.
     rows = con.execute(
         "WITH m AS (SELECT account_id FROM cluster_members WHERE cluster_id = $c), "
-        "l AS (SELECT kind, key, account_a AS a FROM links WHERE account_a IN (SELECT * FROM m) "
-        "      UNION ALL SELECT kind, key, account_b FROM links "
-        "      WHERE account_b IN (SELECT * FROM m)), "
-        "k AS (SELECT kind, key, count(DISTINCT a) AS n FROM l GROUP BY ALL) "
-        "SELECT kind, count(*) AS keys, sum(n) AS accounts, "
-        "       list(key ORDER BY n DESC, key)[1:3] AS examples "
-        "FROM k GROUP BY kind ORDER BY accounts DESC, kind", {"c": cid}).fetchall()
+        "l AS (SELECT kind, key, account_a, account_b FROM links "
+        "      WHERE account_a IN (SELECT * FROM m) AND account_b IN (SELECT * FROM m)), "
+        "ends AS (SELECT kind, key, account_a AS a FROM l UNION SELECT kind, key, account_b "
+        "         FROM l), "
+        "k AS (SELECT kind, key, count(*) AS n FROM ends GROUP BY ALL) "
+        "SELECT kind, count(DISTINCT key), "
+        "       (SELECT count(DISTINCT e.a) FROM ends e WHERE e.kind = k.kind), "
+        "       list(key ORDER BY n DESC, key)[1:3] "
+        "FROM k GROUP BY kind ORDER BY 3 DESC, kind", {"c": cid}).fetchall()
     return tuple(LinkSummary(r[0], int(r[1]), int(r[2]), tuple(r[3])) for r in rows)
 
 

@@ -5,8 +5,7 @@
 -- single-account cluster) carry it.
 CREATE OR REPLACE TABLE clusters AS
 WITH members AS (
-    SELECT l.account_id, 'C-' || left(md5(l.label), 8) AS cluster_id
-    FROM cluster_labels AS l
+    SELECT account_id, cluster_id FROM cluster_members
 ),
 strong AS (
     SELECT m.cluster_id, p.weight, p.kinds
@@ -71,6 +70,3 @@ FROM sizes
 JOIN top USING (cluster_id)
 LEFT JOIN families USING (cluster_id)
 LEFT JOIN coordination USING (cluster_id);
-
-CREATE OR REPLACE TABLE cluster_members AS
-SELECT l.account_id, 'C-' || left(md5(l.label), 8) AS cluster_id FROM cluster_labels AS l;

@@ -11,6 +11,7 @@ import pytest
 from forensics.features import build_features
 from forensics.heuristics import load_library, run_library
 from forensics.ingest import ingest
+from forensics.linking import LinkingParams, build_clusters
 
 from .cases import load_cases, write_case
 
@@ -29,7 +30,11 @@ def run_case(hid: str, case_no: int, case: dict[str, Any], tmp_path: Path) -> li
     build_features(con)
     h = LIBRARY[hid]
     params = {hid: h.resolved_params(case.get("params"))}
-    runs = run_library(con, [h], params, ingested.has_column)
+    if h.meta.scope == "cluster":
+        # Cluster-scope heuristics read the clusters that linking builds from the case's rows.
+        run_library(con, [], {}, ingested.has_column)
+        build_clusters(con, LinkingParams())
+    runs = run_library(con, [h], params, ingested.has_column, scope=h.meta.scope)
     assert runs[0].skipped is None, runs[0].skipped
     rows = con.execute("SELECT account_id, score, detail, evidence FROM signals "
                        "ORDER BY account_id").fetchall()

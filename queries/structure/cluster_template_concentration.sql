@@ -1,0 +1,89 @@
+/*---
+id: cluster_template_concentration
+title: A prompt template used almost only by one cluster of linked accounts
+family: structure
+level: medium
+status: experimental
+scope: cluster
+description: >
+  For each multi-owner cluster, finds the prompt template (MinHash near-duplicate group) that
+  carries the most of the cluster's traffic and fires the members that send it when the cluster
+  sends most of that template's requests in the whole log.
+rationale: >
+  Distillation campaigns show "highly repetitive structures" (Anthropic 2026-02-23), but a hydra
+  network mixes its harvest stream with relayed customer traffic, so no single account is
+  dominated by one template. Summed over the linked accounts, the harvest template stands out,
+  and unlike an everyday template ("translate this e-mail") nobody outside the cluster uses it.
+falsepositives:
+  - A customer's own product template spread over several of its accounts (one owner, so excluded)
+  - A public prompt that a few linked users happen to share (low volume, below min_requests)
+references:
+  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - domain.md §3 Structure (template skeletons)
+requires:
+  requests: [account_id, prompt]
+params:
+  min_owners: {type: INTEGER, default: 2, description: Fewest unrelated owners in the cluster}
+  min_requests: {type: INTEGER, default: 30, description: Fewest cluster requests on the template}
+  min_accounts: {type: INTEGER, default: 3, description: Fewest cluster accounts sending the template}
+  min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from the cluster}
+  min_template_chars: {type: INTEGER, default: 40, description: Shortest template opening considered (ignores greetings and one-word turns)}
+weight: 0.5
+---*/
+WITH multi AS (
+    SELECT m.cluster_id
+    FROM cluster_members AS m
+    JOIN account_owners AS o USING (account_id)
+    GROUP BY m.cluster_id
+    HAVING count(DISTINCT o.owner) >= $min_owners
+),
+templates AS (
+    SELECT f.template_id, count(*) AS requests
+    FROM request_features AS f
+    JOIN skeletons AS s ON s.skeleton_id = f.template_id
+    WHERE length(s.head) >= $min_template_chars
+    GROUP BY ALL
+),
+cluster_templates AS (
+    SELECT m.cluster_id, f.template_id, count(*) AS requests,
+           count(DISTINCT f.account_id) AS accounts
+    FROM request_features AS f
+    JOIN cluster_members AS m USING (account_id)
+    SEMI JOIN multi USING (cluster_id)
+    GROUP BY ALL
+),
+cluster_totals AS (
+    SELECT cluster_id, sum(requests) AS requests FROM cluster_templates GROUP BY ALL
+),
+candidates AS (
+    SELECT c.cluster_id, c.template_id, c.requests, c.accounts,
+           c.requests / t.requests AS exclusivity,
+           c.requests / ct.requests AS share
+    FROM cluster_templates AS c
+    JOIN templates AS t USING (template_id)
+    JOIN cluster_totals AS ct USING (cluster_id)
+    WHERE c.requests >= $min_requests AND c.accounts >= $min_accounts
+      AND c.requests / t.requests >= $min_exclusivity
+),
+best AS (
+    SELECT cluster_id, arg_max(template_id, (requests, template_id)) AS template_id
+    FROM candidates
+    GROUP BY ALL
+)
+SELECT
+    f.account_id,
+    least(1.0, 0.5 + 0.5 * (any_value(c.exclusivity) - $min_exclusivity)
+                        / (1 - $min_exclusivity)) AS score,
+    round(any_value(c.share), 4) AS metric,
+    format('template {} carries {:d} requests ({:.0f} % of its cluster {}) from {:d} accounts, '
+           'and {:.0f} % of all its requests in the log come from that cluster; this account '
+           'sent {:d}', any_value(c.template_id), any_value(c.requests),
+           100 * any_value(c.share), m.cluster_id, any_value(c.accounts),
+           100 * any_value(c.exclusivity), count(*)) AS detail,
+    min_by(f.request_id, (f.ts, f.request_id), 10) AS evidence
+FROM request_features AS f
+JOIN cluster_members AS m USING (account_id)
+JOIN best AS b ON b.cluster_id = m.cluster_id AND b.template_id = f.template_id
+JOIN candidates AS c ON c.cluster_id = b.cluster_id AND c.template_id = b.template_id
+GROUP BY f.account_id, m.cluster_id
+ORDER BY f.account_id
