@@ -19,8 +19,10 @@ from forensics.config import ScoringSection
 from forensics.heuristics import PARAM_USE, sql_code
 
 MAX_ROUNDS = 50
-# Link kinds that ordinary, unrelated customers do not share: they make a cluster coordinated.
-COORDINATION_KINDS = ("payment", "indicator", "creation_burst", "sync", "template")
+# Link kinds that ordinary, unrelated customers do not share: one of them between two owners
+# makes a cluster coordinated (so do two independent kinds of link between the same pair).
+COORDINATION_KINDS = ("payment", "indicator", "creation_burst", "sync")
+NETWORK_KINDS = ("ip_prefix", "signup_prefix", "email_domain")
 KIND_LABELS = {
     "payment": "payment fingerprint", "indicator": "analyst indicator",
     "creation_burst": "account-creation burst", "sync": "synchronised timing",
@@ -159,7 +161,8 @@ class LinkingResult:
 
 
 def _params(p: LinkingParams, sql: str) -> dict[str, Any]:
-    values = {**asdict(p), "coordination_kinds": ",".join(COORDINATION_KINDS)}
+    values = {**asdict(p), "coordination_kinds": ",".join(COORDINATION_KINDS),
+              "network_kinds": ",".join(NETWORK_KINDS)}
     used = set(PARAM_USE.findall(sql_code(sql)))
     return {k: v for k, v in values.items() if k in used}
 

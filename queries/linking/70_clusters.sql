@@ -1,6 +1,5 @@
 -- Clusters: who is in them, what holds them together, how strong the evidence is.
--- Coordination is a strong link between accounts of different owners of a kind that
--- ordinary customers do not share ($coordination_kinds). A family counts for the cluster when
+-- Coordination is a strong link between accounts of different owners (see `strong`). A family counts for the cluster when
 -- members holding at least $family_member_share of its accounts (or one account of a
 -- single-account cluster) carry it.
 CREATE OR REPLACE TABLE clusters AS
@@ -8,7 +7,16 @@ WITH members AS (
     SELECT account_id, cluster_id FROM cluster_members
 ),
 strong AS (
-    SELECT m.cluster_id, p.weight, p.kinds
+    -- A strong cross-owner link coordinates when it is of a kind ordinary customers do not
+    -- share ($coordination_kinds), or when a network link ($network_kinds) and another kind
+    -- tie the same pair: the same network and the same software is the same operator. Shared
+    -- software alone (a template plus a user agent) is not: unrelated evaluators run the same
+    -- public harness with the same public judge prompts.
+    SELECT m.cluster_id, p.weight, p.kinds,
+           len(list_intersect(p.kinds, string_split($coordination_kinds, ','))) > 0
+               OR (len(p.kinds) >= 2
+                   AND len(list_intersect(p.kinds, string_split($network_kinds, ','))) > 0)
+               AS coordinating
     FROM pair_weights AS p
     JOIN members AS m ON m.account_id = p.account_a
     JOIN account_owners AS oa ON oa.account_id = p.account_a
@@ -20,6 +28,7 @@ coordination AS (
            max(weight) AS strength,
            list_sort(list_distinct(flatten(list(kinds)))) AS kinds
     FROM strong
+    WHERE coordinating
     GROUP BY ALL
 ),
 member_family AS (
@@ -60,9 +69,7 @@ SELECT
     coalesce(families.families, CAST([] AS VARCHAR[])) AS families,
     coalesce(coordination.kinds, CAST([] AS VARCHAR[])) AS coordination_kinds,
     coalesce(coordination.strength, 0) AS coordination_strength,
-    sizes.owners >= 2 AND len(list_intersect(coalesce(coordination.kinds, []),
-                                             string_split($coordination_kinds, ','))) > 0
-        AS coordinated,
+    sizes.owners >= 2 AND coordination.cluster_id IS NOT NULL AS coordinated,
     -- Coordination amplifies the members' own evidence; it does not create evidence alone.
     round(1 - (1 - top.top_mean) * (1 - 0.5 * coalesce(coordination.strength, 0)
                                          * least(1, 2 * top.top_mean)), 4) AS score

@@ -27,6 +27,7 @@ params:
   min_requests: {type: INTEGER, default: 30, description: Fewest cluster requests on the template}
   min_accounts: {type: INTEGER, default: 3, description: Fewest cluster accounts sending the template}
   min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from the cluster}
+  min_link_weight: {type: DOUBLE, default: 0.5, description: Weight a non-template link needs to count as holding two senders together (as the linking threshold)}
   min_template_chars: {type: INTEGER, default: 40, description: Shortest template opening considered (ignores greetings and one-word turns)}
 weight: 0.5
 ---*/
@@ -36,6 +37,18 @@ WITH multi AS (
     JOIN account_owners AS o USING (account_id)
     GROUP BY m.cluster_id
     HAVING count(DISTINCT o.owner) >= $min_owners
+),
+held AS (
+    -- Senders tied to the cluster by something other than a shared template. Without this the
+    -- measure is circular: accounts linked only because they share a template trivially send
+    -- most of that template's traffic.
+    SELECT account_id FROM (
+        SELECT account_a, account_b, 1 - product(1 - weight) AS weight
+        FROM (SELECT account_a, account_b, kind, max(weight) AS weight
+              FROM links WHERE kind <> 'template' GROUP BY ALL)
+        GROUP BY ALL)
+    CROSS JOIN LATERAL (SELECT unnest([account_a, account_b]) AS account_id)
+    WHERE weight >= $min_link_weight
 ),
 templates AS (
     SELECT f.template_id, count(*) AS requests
@@ -50,6 +63,7 @@ cluster_templates AS (
     FROM request_features AS f
     JOIN cluster_members AS m USING (account_id)
     SEMI JOIN multi USING (cluster_id)
+    SEMI JOIN held USING (account_id)
     GROUP BY ALL
 ),
 cluster_totals AS (

@@ -1,0 +1,72 @@
+/*---
+id: established_organisation
+title: Established customer organisation with its own payment method
+family: infrastructure
+level: informational
+status: experimental
+benign: true
+description: >
+  A benign indicator. Fires on accounts of a declared organisation whose accounts pay with at
+  most $max_cards payment methods that no account outside the organisation uses, and whose
+  oldest account predates the account's first request here by at least $min_age_days days.
+rationale: >
+  domain.md §5 separates benchmark companies, enterprise batch jobs, agent products and
+  research groups from campaigns by "one verified org", "stable payment" and "no cross-org
+  payment sharing"; campaigns use fresh or throw-away accounts and cards shared across them
+  (Anthropic 2026-02-23: "shared payment methods"). An established, self-paying organisation
+  lowers, but never clears, the suspicion its content raises.
+falsepositives:
+  - A campaign run from an aged organisation account with its own card (the indicator only
+    lowers the score; coordination with other owners still flags the cluster)
+references:
+  - domain.md §5 Benign look-alikes
+  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+requires:
+  accounts: [account_id, created_at, org_id, payment_fingerprint]
+params:
+  max_cards: {type: INTEGER, default: 2, description: Most payment methods one organisation may use}
+  min_age_days: {type: INTEGER, default: 30, description: Age of the organisation's oldest account at the account's first request}
+weight: 0.5
+---*/
+WITH orgs AS (
+    SELECT org_id, min(created_at) AS oldest,
+           count(DISTINCT payment_fingerprint) AS cards
+    FROM accounts
+    WHERE org_id IS NOT NULL
+    GROUP BY ALL
+),
+shared_cards AS (
+    -- Cards that pay for accounts of more than one owner (an org, or an account with none).
+    SELECT payment_fingerprint
+    FROM accounts
+    WHERE payment_fingerprint IS NOT NULL
+    GROUP BY ALL
+    HAVING count(DISTINCT coalesce(org_id, 'no-org:' || account_id)) > 1
+),
+org_sharing AS (
+    SELECT DISTINCT a.org_id
+    FROM accounts AS a
+    JOIN shared_cards USING (payment_fingerprint)
+    WHERE a.org_id IS NOT NULL
+),
+activity AS (
+    SELECT account_id, min(ts) AS first_ts,
+           min_by(request_id, (ts, request_id), 5) AS evidence
+    FROM request_features
+    GROUP BY ALL
+)
+SELECT
+    a.account_id,
+    1.0 AS score,
+    round(date_diff('day', o.oldest, act.first_ts), 4) AS metric,
+    format('declared organisation {} has paid with {:d} payment method(s) of its own and its '
+           'oldest account is {:d} days older than this account''s first request',
+           a.org_id, o.cards, date_diff('day', o.oldest, act.first_ts)) AS detail,
+    act.evidence
+FROM accounts AS a
+JOIN orgs AS o USING (org_id)
+JOIN activity AS act USING (account_id)
+ANTI JOIN org_sharing AS s ON s.org_id = a.org_id
+WHERE o.cards BETWEEN 1 AND $max_cards
+  AND date_diff('day', o.oldest, act.first_ts) >= $min_age_days
+ORDER BY a.account_id
