@@ -1,6 +1,6 @@
 /*---
 id: benchmark_test_overlap
-title: Traffic is public benchmark test-set evaluation (benign)
+title: Traffic is public benchmark test-set evaluation
 family: structure
 level: informational
 status: test
