@@ -22,7 +22,11 @@ SCAN_CHARS = 4000
 MINHASH_PERMUTATIONS = 32
 MINHASH_ROWS_PER_BAND = 4
 MINHASH_MIN_CHARS = 40
-MAX_PROPAGATION_ROUNDS = 20
+# Template groups are MinHash neighbourhoods, not full connected components: near-duplicate
+# relations do not chain (A~B and B~C does not make A~C), and iterating to convergence merged
+# everyday prompts into giant families. Two rounds group each skeleton with its neighbours'
+# neighbours at most.
+TEMPLATE_ROUNDS = 2
 
 _RE2_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
@@ -137,7 +141,7 @@ def _label_matches(con: duckdb.DuckDBPyConnection, entries: list[LexiconEntry]) 
 def _propagate_templates(con: duckdb.DuckDBPyConnection, step: Path) -> int:
     con.execute("CREATE OR REPLACE TABLE template_groups AS "
                 "SELECT skeleton_id, skeleton_id AS template_id FROM skeletons")
-    for round_no in range(1, MAX_PROPAGATION_ROUNDS + 1):
+    for round_no in range(1, TEMPLATE_ROUNDS + 1):
         _run_file(con, step)
         row = con.execute("SELECT count(*) FROM template_groups_next n JOIN template_groups g "
                           "USING (skeleton_id) WHERE n.template_id <> g.template_id").fetchone()
@@ -145,4 +149,4 @@ def _propagate_templates(con: duckdb.DuckDBPyConnection, step: Path) -> int:
         con.execute("ALTER TABLE template_groups_next RENAME TO template_groups")
         if not row or row[0] == 0:
             return round_no
-    return MAX_PROPAGATION_ROUNDS
+    return TEMPLATE_ROUNDS

@@ -55,6 +55,8 @@ class LinkingParams:
     min_key_share: float = 0.05
     min_template_chars: int = 40
     max_group: int = 300
+    rare_prevalence: float = 0.02
+    common_prevalence: float = 0.05
     burst_hours: int = 6
     max_burst_domain_share: float = 0.02
     sync_heuristic: str = "synchronised_load_balancing"

@@ -1,6 +1,8 @@
 -- Typed, weighted links between accounts of different owners. The weight of a shared key
--- reflects how rare it is among all owners: a popular SDK user agent or a carrier NAT shared by
--- many unrelated customers links little; a card shared by unrelated accounts links a lot.
+-- reflects how rare it is among all owners: a key used by at most $rare_prevalence of them
+-- keeps its kind's full weight, one used by $common_prevalence or more (a webmail domain, a
+-- popular SDK, a carrier NAT) links nobody, linearly in between. A card shared by unrelated
+-- accounts is never popular and always links a lot.
 -- Keys shared by more than $max_group accounts are too common to link anyone (and would make
 -- the pairwise step quadratic); they are counted in link_key_stats instead.
 CREATE OR REPLACE TABLE link_key_stats AS
@@ -16,13 +18,16 @@ GROUP BY ALL;
 CREATE OR REPLACE TABLE links AS
 WITH kind_weights(kind, base, rarity_applies, min_owners) AS (
     VALUES ('payment', 0.9, false, 2), ('indicator', 0.9, false, 1),
-           ('creation_burst', 0.7, false, 3), ('template', 0.45, true, 3),
+           ('creation_burst', 0.7, false, 3), ('template', 0.4, true, 3),
            ('ip_prefix', 0.35, true, 2), ('user_agent', 0.35, true, 2),
            ('email_domain', 0.3, true, 3), ('signup_prefix', 0.3, true, 2)
 ),
 keys AS (
     SELECT s.kind, s.key, s.owners,
-           round(w.base * CASE WHEN w.rarity_applies THEN 1 - sqrt(s.prevalence) ELSE 1 END,
+           round(w.base * CASE WHEN w.rarity_applies
+               THEN least(1, greatest(0, ($common_prevalence - s.prevalence)
+                                         / ($common_prevalence - $rare_prevalence)))
+               ELSE 1 END,
                  4) AS weight
     FROM link_key_stats AS s
     JOIN kind_weights AS w USING (kind)
