@@ -27,6 +27,7 @@ from forensics.heuristics import (
 from forensics.ingest import IngestResult, create_empty_table, ingest
 from forensics.linking import LinkingParams, build_clusters, score_clusters
 from forensics.outputs import atomic_dir, check_target, dump_json
+from forensics.report import render_dossier
 
 Progress = Callable[[str], None]
 
@@ -123,6 +124,9 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         with atomic_dir(config.out_dir) as tmp:
             outputs = [_export_signals(con, tmp)]
             outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})
+            with clock.stage("report"):
+                outputs += render_dossier(con, config, ingested, runs, linked, library, tmp,
+                                          progress)
             summary = {
                 "requests_analysed": ingested.tables["requests"].rows_analysed,
                 "accounts": ingested.tables["accounts"].rows_analysed,

@@ -1,0 +1,1026 @@
+"""Build the dossier's context from the run: findings, evidence rows, charts and provenance.
+
+Every number shown comes from the linking result or from a `queries/report/*.sql` query;
+every piece of log text passes through `text.clip`/`text.short` (neutralised, clipped) and,
+in the public profile, identifiers pass through the Pseudonymiser.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from forensics import __version__, manifest
+from forensics.config import RunConfig
+from forensics.heuristics import Heuristic, HeuristicRun
+from forensics.ingest import IngestResult
+from forensics.linking import (
+    KIND_LABELS,
+    LIKELIHOOD,
+    ClusterFinding,
+    LinkingResult,
+)
+from forensics.outputs import dump_json
+from forensics.report import charts
+from forensics.report import fmt as f
+from forensics.report.context import (
+    Check,
+    ClusterSection,
+    Cover,
+    Dossier,
+    Exhibit,
+    FamilyBlock,
+    Figure,
+    HeuristicEntry,
+    InputFileRow,
+    InterestRow,
+    Judgment,
+    MemberRow,
+    Methodology,
+    Note,
+    Reproducibility,
+    Sample,
+    ScaleRow,
+    Scope,
+    SignalLine,
+    TableCount,
+    TemplateLine,
+    Trend,
+)
+from forensics.report.exhibits import ExhibitWriter
+from forensics.report.public import Pseudonymiser
+from forensics.report.queries import ReportQueries
+from forensics.report.text import Clipped, clip, neutralise, short
+
+FAMILY_ORDER = ("content", "structure", "timing", "infrastructure")
+CHART_CLUSTERS = 6  # more lines than this make the overview charts unreadable
+INTEREST_ROWS = 10
+SAMPLES_PER_CLUSTER = 3
+EXHIBIT_REQUESTS = 100  # request samples per cluster written to its exhibit
+EXHIBIT_TEXT_CHARS = 2000  # log text per field in the request exhibit
+GRAPH_NODES = 40
+RELEASE_LOOKBACK_DAYS = 7
+
+# What each link kind's key is, for pseudonymising link examples and link exhibits.
+KEY_KINDS = {"payment": "payment", "ip_prefix": "ip_prefix", "signup_prefix": "ip_prefix",
+             "user_agent": "user_agent", "email_domain": "email_domain"}
+
+PARAM_MEANINGS = {
+    "flag_threshold": "cluster score at or above which a cluster with two families and "
+                      "coordination is flagged",
+    "high_threshold": "score at or above which a coordinated, flagged cluster has high "
+                      "confidence",
+    "min_link_weight": "pair weight at or above which two accounts join one cluster",
+    "interest_threshold": "score at or above which an unflagged cluster is of interest "
+                          "(low confidence)",
+    "family_min_weight": "weight a heuristic needs for its family to count as independent "
+                         "evidence",
+    "family_member_share": "share of a cluster's accounts that must carry a family for the "
+                           "cluster to have it",
+    "top_members": "members whose mean score is the cluster's own evidence",
+    "min_key_requests": "requests an account needs on a request attribute (IP prefix, user "
+                        "agent, template) for it to link",
+    "min_key_share": "share of an account's requests an attribute needs to link",
+    "min_template_chars": "shortest template head that can link accounts",
+    "max_group": "a key shared by more accounts than this is too common to link anyone",
+    "burst_hours": "window of an account-creation burst",
+    "max_burst_domain_share": "e-mail domains more common than this among all accounts do not "
+                              "form creation bursts",
+    "sync_heuristic": "heuristic whose accounts are tested for co-active minutes",
+    "sync_min_minutes": "shared active minutes for a synchronised-timing link",
+    "sync_min_overlap": "share of the smaller account's active minutes that must coincide",
+}
+
+GLOSSARY = (
+    ("Account", "One customer account of the API, identified by its account id."),
+    ("Owner", "Who is one customer: the accounts of one declared organisation are one owner; "
+              "an account without an organisation is its own owner."),
+    ("Cluster", "Accounts joined by strong links (pair weight at or above the threshold) and "
+                "by common ownership; the unit of every finding."),
+    ("Coordination", "A strong link between accounts of different owners of a kind ordinary "
+                     "customers do not share: a payment method, an analyst indicator, an "
+                     "account-creation burst, synchronised timing or a prompt template."),
+    ("Distillation", "Training a model on another model's outputs; here, harvesting a "
+                     "provider's outputs at scale through accounts it did not authorise for "
+                     "that purpose."),
+    ("Exhibit", "A CSV file holding the full evidence for a statement (EX-001…), written beside "
+                "the PDF and embedded in it; its SHA-256 is listed in the appendix."),
+    ("Family", "One of four independent kinds of evidence: content (what is asked), structure "
+               "(templating, harvest shape), timing, and infrastructure (who sends it)."),
+    ("Heuristic", "One SQL query of the library that returns the accounts it fires for, with "
+                  "a score, a measured value and the request ids that fired it."),
+    ("Link", "Something two accounts of different owners share (a card, an IP prefix, a "
+             "template…), weighted by how rare it is among all owners."),
+    ("Score", "The strength of the evidence, 0–1, combined as a noisy-OR of heuristic weight × "
+              "score; read as a probability only through the ICD-203 terms."),
+    ("Template", "A group of near-identical prompts (MinHash over masked prompt openings): "
+                 "the same request pattern with different values filled in."),
+    ("Pseudonym", "In the public profile, an identifier replaced by a keyed HMAC-SHA256 "
+                  "(e.g. acct-3f9a…): stable within a case, not reversible without the key."),
+)
+
+CONFIDENCE_SCALE = (
+    ("High", "Flagged, coordinated across owners, two or more independent families of "
+             "evidence, and a cluster score at or above the high threshold. High confidence "
+             "is not certainty: the judgment could still be wrong."),
+    ("Moderate", "Flagged (score at or above the flag threshold, two or more families, "
+                 "coordinated or one owner whose own accounts show two families) without "
+                 "meeting every condition for high confidence."),
+    ("Low", "Not flagged: some evidence (score at or above the interest threshold) that does "
+            "not support a finding; listed for review only."),
+)
+
+LIMITATIONS = (
+    "The heuristics detect the behaviours they were written for; a campaign that avoids all of "
+    "them (varied templates, human-like timing, separate payment methods) is not found.",
+    "Scores are heuristic combinations, not calibrated probabilities; the ICD-203 terms are a "
+    "reading aid. No provider has published precision or recall figures to calibrate against.",
+    "Links rest on identifiers in the export (payment fingerprints, IP prefixes, user agents). "
+    "Shared infrastructure such as carrier NAT, cloud egress or a popular SDK can link "
+    "unrelated customers; rare keys weigh more for that reason, but the risk remains.",
+    "Attribution to an actor rests only on indicators the analysts supplied; the heuristics "
+    "never name an actor.",
+    "Prompts are matched in their first 4,000 characters (and last 1,000); text hidden deeper "
+    "in a very long prompt is not scanned.",
+    "The dossier's fonts (DejaVu) have no CJK glyphs: Chinese, Japanese and Korean text is "
+    "drawn with fallback glyphs (boxes) in the PDF. The text itself is intact in the HTML, "
+    "in the PDF's text layer and in the exhibits.",
+)
+
+ALTERNATIVES = (
+    ("Evaluation company or eval harness", "Templated prompts at temperature 0 and early use "
+     "of new models; separated by public test-set formats, one verified organisation and no "
+     "reasoning extraction."),
+    ("Enterprise batch job", "Huge templated volume around the clock; separated by a single "
+     "organisation, a stable payment method and no harvest content."),
+    ("Agent or IDE product", "One system prompt shared by thousands of users; separated by real "
+     "multi-turn tool traffic."),
+    ("Authorised reseller or gateway", "Many templates on one key; separated by a contract, "
+     "end-user ids and no concentrated harvest stream."),
+    ("Tutoring app", "'Step by step' requests; separated by human cadence, a local-time daily "
+     "rhythm and follow-up questions."),
+    ("Academic researchers", "Reasoning or judge prompts and published recipes; separated by "
+     "moderate volume, a declared affiliation and no account farm."),
+)
+
+
+@dataclass
+class Options:
+    """What the assembler needs besides the run's results."""
+
+    max_clusters: int
+    max_table_rows: int
+    max_prompt_chars: int
+    public_exemplar_chars: int
+    source_date_epoch: int
+    chart_progress: Callable[[str], None] = field(default=lambda _m: None)
+
+
+def _bucket_hours(first: datetime | None, last: datetime | None) -> int:
+    """Chart resolution: hours for a short span, days for a long one."""
+    if first is None or last is None:
+        return 24
+    span = last - first
+    if span <= timedelta(days=3):
+        return 1
+    if span <= timedelta(days=10):
+        return 6
+    return 24
+
+
+class Assembler:
+    """Builds the Dossier context, writing the exhibits on the way."""
+
+    def __init__(self, q: ReportQueries, config: RunConfig, ingested: IngestResult,
+                 runs: Sequence[HeuristicRun], linked: LinkingResult,
+                 library: Sequence[Heuristic], ids: Pseudonymiser, exhibits: ExhibitWriter,
+                 options: Options) -> None:
+        self.q = q
+        self.config = config
+        self.ingested = ingested
+        self.runs = list(runs)
+        self.linked = linked
+        self.library = {h.id: h for h in library}
+        self.ids = ids
+        self.exhibits = exhibits
+        self.o = options
+        self.figure_count = 0
+        self.totals = q.rows("totals")[0]
+        flagged = linked.flagged_clusters()
+        self.flagged_total = len(flagged)
+        self.reported: tuple[ClusterFinding, ...] = flagged[: options.max_clusters]
+        self.interest = tuple(c for c in linked.clusters if not c.flagged)[:INTEREST_ROWS]
+        self.charted = (self.reported[:CHART_CLUSTERS] if self.reported
+                        else self.interest[:3])
+        self.bucket = _bucket_hours(self.totals["first_ts"], self.totals["last_ts"])
+        self.releases = [(r["model"], r["released_at"]) for r in q.rows(
+            "model_releases", lookback_days=RELEASE_LOOKBACK_DAYS)]
+        self.cluster_exhibits: dict[str, list[str]] = {}
+        self.signal_rows: dict[str, list[dict[str, Any]]] = {}
+        self.interest_exhibit = ""
+        # The small per-cluster queries, run once for every reported cluster.
+        reported = [c.cluster_id for c in self.reported]
+        self.timeline_rows = {r["cluster_id"]: r for r in q.rows("cluster_timeline",
+                                                                 clusters=reported)}
+        self.template_rows = q.rows("cluster_templates", clusters=reported, top=3)
+        self.creation_rows = q.rows(
+            "account_creation", clusters=sorted({*reported, *(c.cluster_id for c in self.charted)}))
+        self.pivots: dict[str, list[dict[str, Any]]] = {}
+        if self.releases and reported:
+            for r in q.rows("pivot_after_release", clusters=reported,
+                            models=[m for m, _ in self.releases]):
+                self.pivots.setdefault(r["cluster_id"], []).append(r)
+
+    # -- identifiers -------------------------------------------------------------------
+
+    def cid(self, cluster_id: str) -> str:
+        """A cluster id as shown: ids derive from an md5 of a member's account id, so the
+        public profile shows a keyed pseudonym instead."""
+        return self.ids("cluster", cluster_id) or cluster_id
+
+    def account(self, value: str | None) -> str:
+        return short(self.ids("account", value), 64)
+
+    def key(self, kind: str, value: str | None) -> str:
+        """A link key as shown: pseudonymised by its kind, scrubbed if composite."""
+        if value is None:
+            return "—"
+        if kind in KEY_KINDS:
+            return short(self.ids(KEY_KINDS[kind], value), 64)
+        if kind == "creation_burst":
+            return short(self.ids.scrub(value), 80)
+        return short(value, 64)
+
+    # -- the whole dossier ---------------------------------------------------------------
+
+    def build(self) -> Dossier:
+        """Exhibits first (their hashes are cited), then sections, then overview charts."""
+        evidence = self._evidence_rows()
+        sections = tuple(self._cluster_section(c, evidence) for c in self.reported)
+        self._interest_exhibit()
+        overview = self._overview_figures()
+        return Dossier(
+            cover=self._cover(),
+            judgments=self._judgments(),
+            scope=self._scope(),
+            clusters=sections,
+            clusters_flagged_total=self.flagged_total,
+            clusters_omitted=self.flagged_total - len(self.reported),
+            interest=tuple(self._interest_row(c) for c in self.interest),
+            overview_figures=overview,
+            methodology=self._methodology(),
+            limitations=self._limitations(),
+            alternatives=tuple(Note(a, b) for a, b in ALTERNATIVES),
+            glossary=tuple(Note(a, b) for a, b in GLOSSARY),
+            likelihood_scale=self._likelihood_scale(),
+            confidence_scale=tuple(ScaleRow(a, b) for a, b in CONFIDENCE_SCALE),
+            exhibits=tuple(self.exhibits.written),
+            reproducibility=self._reproducibility(),
+            trend=self._trend(),
+            public=self.ids.public,
+            profile_note=self._profile_note(),
+            max_table_rows=self.o.max_table_rows,
+        )
+
+    # -- cover, scope ------------------------------------------------------------------------
+
+    def _cover(self) -> Cover:
+        case = self.config.case.case
+        last = self.totals["last_ts"]
+        return Cover(
+            title=neutralise(case.title), case_id=neutralise(case.id),
+            period=neutralise(self.config.window.describe()),
+            data_date=f.day(last) if last else "no data",
+            data_span=f"{f.ts(self.totals['first_ts'])} – {f.ts(last)}",
+            marking=neutralise(case.marking),
+            privilege_banner=neutralise(case.privilege_banner) if case.privileged else None,
+            dossier_version=neutralise(case.dossier_version),
+            profile=self.config.profile, tool_version=__version__)
+
+    def input_manifest_sha256(self) -> str:
+        """SHA-256 of the canonical JSON of manifest.json's `inputs` section."""
+        return hashlib.sha256(dump_json(manifest.inputs_section(self.ingested))).hexdigest()
+
+    def _scope(self) -> Scope:
+        files: list[InputFileRow] = []
+        tables: list[TableCount] = []
+        interpretations: list[Note] = []
+        for name, t in sorted(self.ingested.tables.items()):
+            for file in t.files:
+                files.append(InputFileRow(name, short(file.path, 90), f.size(file.bytes),
+                                          file.sha256, f.n(file.rows) if file.rows >= 0
+                                          else "CSV"))
+            if not t.files:
+                tables.append(TableCount(name, "absent", "—", "—", "—", "—"))
+                continue
+            excluded = "; ".join(f"{f.n(v)} {neutralise(k)}"
+                                 for k, v in sorted(t.rows_excluded.items()) if v) or "none"
+            tables.append(TableCount(name, f.n(t.rows_read), excluded, f.n(t.rows_analysed),
+                                     f.ts(t.first_ts), f.ts(t.last_ts)))
+            interpretations += [Note(name, short(self.ids.scrub(i), 300))
+                                for i in t.interpretations]
+        cap = self.o.max_table_rows
+        issues = tuple(Note(f"{i.table}.{i.column or '*'}",
+                            f"{short(self.ids.scrub(i.message), 300)} "
+                            f"({f.plural(i.count, 'row')})")
+                       for i in self.ingested.issues)
+        skipped = tuple(Note(r.id, short(r.skipped, 300)) for r in self.runs if r.skipped)
+        totals_row = self.totals
+        totals = (
+            Note("Requests analysed", f.n(totals_row["requests"])),
+            Note("Tokens (input + output)", f.n(totals_row["tokens"])),
+            Note("Accounts active", f.n(totals_row["accounts"])),
+            Note("Models requested", f.n(totals_row["models"])),
+            Note("First request", f.ts(totals_row["first_ts"])),
+            Note("Last request", f.ts(totals_row["last_ts"])),
+        )
+        return Scope(window=neutralise(self.config.window.describe()),
+                     data_dir=short(str(self.config.data_dir), 120),
+                     files=tuple(files[:cap]), files_total=len(files), tables=tuple(tables),
+                     interpretations=tuple(interpretations[:cap]), issues=issues[:cap],
+                     skipped=skipped, totals=totals,
+                     input_manifest_sha256=self.input_manifest_sha256())
+
+    # -- evidence -----------------------------------------------------------------------------
+
+    def _sample_ids(self, c: ClusterFinding) -> list[tuple[str, str]]:
+        """Up to SAMPLES_PER_CLUSTER (request id, heuristic) pairs, content evidence first."""
+        chosen: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        ordered = sorted(c.signals, key=lambda s: (
+            FAMILY_ORDER.index(s.family) if s.family in FAMILY_ORDER else 9, -s.accounts,
+            s.heuristic_id))
+        for s in ordered:
+            for rid in s.evidence:
+                if rid not in seen:
+                    chosen.append((rid, s.heuristic_id))
+                    seen.add(rid)
+                    break
+            if len(chosen) >= SAMPLES_PER_CLUSTER:
+                break
+        return chosen
+
+    def _evidence_rows(self) -> dict[str, dict[str, Any]]:
+        """The evidence requests of every reported cluster, in one query of `requests`."""
+        wanted: set[str] = set()
+        for c in self.reported:
+            rows = self.q.rows("exhibit_signals", cluster=c.cluster_id)
+            self.signal_rows[c.cluster_id] = rows
+            ids = sorted({rid for r in rows for rid in (r["evidence"] or "").split(";") if rid})
+            wanted.update(ids[:EXHIBIT_REQUESTS])
+            wanted.update(rid for rid, _ in self._sample_ids(c))
+        if not wanted:
+            return {}
+        rows = self.q.rows("evidence_requests", request_ids=sorted(wanted),
+                           max_chars=max(EXHIBIT_TEXT_CHARS, self.o.max_prompt_chars))
+        return {r["request_id"]: r for r in rows}
+
+    def _public_text(self, value: str | None) -> str | None:
+        """Log text in an exhibit: verbatim (cut) internally, masked in the public profile."""
+        if value is None:
+            return None
+        return "" if self.ids.public else _cut(value)
+
+    def _write_cluster_exhibits(self, c: ClusterFinding, accounts: list[dict[str, Any]],
+                                evidence: dict[str, dict[str, Any]]) -> list[Exhibit]:
+        ids = self.ids
+        cid = c.cluster_id
+        shown = self.cid(cid)
+        account_rows = [{
+            **r, "cluster_id": shown, "account_id": ids("account", r["account_id"]),
+            "org_id": ids("org", r["org_id"]),
+            "email_domain": ids("email_domain", r["email_domain"]),
+            "payment_fingerprint": ids("payment", r["payment_fingerprint"]),
+            "signup_ip": ids("ip", r["signup_ip"])} for r in accounts]
+        signal_rows = [{
+            **r, "account_id": ids("account", r["account_id"]), "detail": ids.scrub(r["detail"]),
+            "evidence": ";".join(ids("request", x) or "" for x in (r["evidence"] or "").split(";")
+                                 if x)} for r in self.signal_rows[cid]]
+        link_rows = [{
+            **r, "account_a": ids("account", r["account_a"]),
+            "account_b": ids("account", r["account_b"]),
+            "key": (ids(KEY_KINDS[r["kind"]], r["key"]) if r["kind"] in KEY_KINDS
+                    else ids.scrub(r["key"]))}
+            for r in self.q.rows("exhibit_links", cluster=cid)]
+        wanted = sorted({rid for r in self.signal_rows[cid]
+                         for rid in (r["evidence"] or "").split(";") if rid})[:EXHIBIT_REQUESTS]
+        request_rows = []
+        for rid in wanted:
+            r = evidence.get(rid)
+            if r is None:
+                continue
+            request_rows.append({
+                **r, "request_id": ids("request", r["request_id"]),
+                "account_id": ids("account", r["account_id"]),
+                "api_key_id": ids("api_key", r["api_key_id"]), "ip": ids("ip", r["ip"]),
+                "user_agent": (ids("user_agent", r["user_agent"]) if ids.public
+                               else _cut(r["user_agent"])),
+                "user_agent_chars": len(r["user_agent"]) if r["user_agent"] else None,
+                "system_prompt": self._public_text(r["system_prompt"]),
+                "prompt": self._public_text(r["prompt"]),
+                "response": self._public_text(r["response"])})
+        masked = " Log text is masked in the public profile." if ids.public else ""
+        w = self.exhibits
+        made = [
+            w.add(f"{shown}-accounts", f"Accounts of cluster {shown}",
+                  "Every account of the cluster: sign-up attributes, traffic, score, decision "
+                  "and the heuristics that fired.",
+                  list(accounts[0].keys()) if accounts else ["account_id"], account_rows, shown),
+            w.add(f"{shown}-signals", f"Fired heuristics in cluster {shown}",
+                  "Every (heuristic, account) row that fired, with its score, measured value, "
+                  "detail and up to 10 evidence request ids.",
+                  ["heuristic_id", "family", "level", "weight", "benign", "account_id", "score",
+                   "metric", "detail", "evidence"], signal_rows, shown),
+            w.add(f"{shown}-links", f"Links between accounts of cluster {shown}",
+                  "Every typed, weighted link between two accounts of the cluster (kind, shared "
+                  "key, weight).", ["account_a", "account_b", "kind", "key", "weight"],
+                  link_rows, shown),
+            w.add(f"{shown}-requests", f"Evidence requests of cluster {shown}",
+                  f"The first {EXHIBIT_REQUESTS} evidence requests (by id) named by the fired "
+                  f"heuristics, each text field cut at {EXHIBIT_TEXT_CHARS:,} characters with "
+                  f"its original length.{masked}",
+                  ["request_id", "ts", "account_id", "api_key_id", "model", "ip",
+                   "user_agent_chars", "user_agent", "input_tokens", "output_tokens",
+                   "temperature", "max_tokens", "stop_reason",
+                   "system_prompt_chars", "system_prompt", "prompt_chars", "prompt",
+                   "response_chars", "response"], request_rows, shown),
+        ]
+        self.cluster_exhibits[cid] = [e.id for e in made]
+        return made
+
+    def _interest_exhibit(self) -> None:
+        rows = [{"cluster_id": self.cid(c.cluster_id), "flagged": c.flagged,
+                 "confidence": c.confidence, "score": c.score, "likelihood": c.likelihood,
+                 "accounts": c.accounts, "owners": c.owners, "requests": c.requests,
+                 "tokens": c.tokens,
+                 "families": list(c.families), "first_seen": c.first_seen,
+                 "last_seen": c.last_seen, "coordinated": c.coordinated,
+                 "members": [self.ids("account", m) or "" for m in c.member_ids]}
+                for c in self.linked.clusters]
+        exhibit = self.exhibits.add(
+            "clusters", "All clusters flagged or of interest",
+            "Every cluster the linking stage reported (flagged first, then of interest), with "
+            "its score, decision and member accounts.", list(rows[0].keys()) if rows else
+            ["cluster_id"], rows)
+        self.interest_exhibit = exhibit.id
+
+    # -- one cluster ---------------------------------------------------------------------------
+
+    def _cluster_section(self, c: ClusterFinding,
+                         evidence: dict[str, dict[str, Any]]) -> ClusterSection:
+        cid = c.cluster_id
+        self.o.chart_progress(f"cluster {cid}")
+        accounts = self.q.rows("exhibit_accounts", cluster=cid)
+        made = self._write_cluster_exhibits(c, accounts, evidence)
+        ex = {e.title.split(" ")[0].lower(): e.id for e in made}
+        share = c.requests / self.totals["requests"] if self.totals["requests"] else 0
+        caps = [(name, s) for name, s in c.capabilities if name != "other"][:3]
+        cap_text = f.listing([f"{_capability(name)} ({f.pct(s)})"
+                              for name, s in caps]) or "no recognised capability class"
+        what = (f"Between {f.ts(c.first_seen)} and {f.ts(c.last_seen)}, "
+                f"{f.plural(c.accounts, 'account')} belonging to "
+                f"{f.plural(c.owners, 'owner')} sent {f.n(c.requests)} requests "
+                f"({f.n(c.tokens)} tokens, {f.pct(share, 1)} of all analysed requests). "
+                f"The traffic concentrated on {cap_text}. Heuristics fired in "
+                f"{f.plural(len(c.families), 'family', 'families')} of evidence "
+                f"({f.listing(list(c.families))}).")
+        linked_by = tuple(self._link_sentence(link.kind, link.keys, link.accounts, link.examples)
+                          for link in c.links)
+        families = self._families(c)
+        attribution = tuple(
+            f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts "
+            f"({f.pct(a.share)}) to {short(a.actor, 60)}: "
+            f"{f.listing([short(self.ids.scrub(i), 80) for i in a.indicators[:4]])}"
+            f"{' and more' if len(a.indicators) > 4 else ''} [{ex['accounts']}]."
+            for a in c.attribution)
+        checks = tuple(Check(b.lookalike, "rejected" if b.rejected else "cannot be excluded",
+                             b.reason) for b in c.benign_checks)
+        members = tuple(MemberRow(
+            account=self.account(r["account_id"]), org=short(self.ids("org", r["org_id"]), 40),
+            created=f.ts_short(r["created_at"]), requests=f.n(r["requests"]),
+            tokens=f.n(r["tokens"]),
+            score=f"{r['score']:.2f}",
+            heuristics=_fired(r["families"], r["heuristics"]))
+            for r in accounts[: self.o.max_table_rows])
+        kept = [b.lookalike for b in c.benign_checks if not b.rejected]
+        confidence_text = (
+            f"We have {c.confidence} confidence in this judgment: "
+            f"{self._confidence_reason(c)}"
+            + (f" Not excluded: {f.listing(kept)}." if kept else
+               " Every benign look-alike considered was rejected."))
+        likelihood_text = (f"{_it_is(c.likelihood)} (cluster score {c.score:.2f}) that these "
+                           f"accounts acted together to harvest model outputs for training.")
+        figures = (self._graph_figure(c), self._timeline_figure(c))
+        return ClusterSection(
+            anchor=f"cluster-{self.cid(cid)}", cluster_id=self.cid(cid),
+            heading=f"Cluster {self.cid(cid)}: {f.plural(c.accounts, 'account')}, "
+                    f"{f.plural(c.owners, 'owner')}, {c.confidence} confidence",
+            what_happened=what, linked_by=linked_by, timeline=self._timeline(c),
+            families=families, capabilities=", ".join(
+                f"{_capability(name)} {f.pct(s)}" for name, s in c.capabilities),
+            attribution=attribution, templates=self._templates(c),
+            samples=self._samples(c, evidence), checks=checks, confidence=c.confidence,
+            confidence_text=confidence_text, likelihood_text=likelihood_text,
+            members=members, members_total=len(accounts),
+            exhibits=tuple(self.cluster_exhibits[cid]), figures=figures)
+
+    def _link_sentence(self, kind: str, keys: int, accounts: int,
+                       examples: Sequence[str]) -> str:
+        label = KIND_LABELS.get(kind, kind)
+        shown = "" if kind == "sync" or not examples else (
+            f" ({', '.join(self.key(kind, e) for e in examples)})")
+        return (f"{f.plural(keys, label)}{shown} shared by "
+                f"{f.plural(accounts, 'account')}")
+
+    @staticmethod
+    def _confidence_reason(c: ClusterFinding) -> str:
+        families = f.plural(len(c.families), "independent family", "independent families")
+        if c.confidence == "high":
+            return (f"{families} of evidence agree, and the accounts are coordinated across "
+                    f"{f.plural(c.owners, 'owner')}.")
+        if c.coordinated:
+            return (f"{families} of evidence and coordination across owners, but the cluster "
+                    f"score is below the high-confidence threshold.")
+        return (f"{families} of evidence, but no coordination across owners "
+                f"({f.plural(c.owners, 'owner')}).")
+
+    def _families(self, c: ClusterFinding) -> tuple[FamilyBlock, ...]:
+        blocks = []
+        present = sorted({s.family for s in c.signals},
+                         key=lambda x: FAMILY_ORDER.index(x) if x in FAMILY_ORDER else 9)
+        for family in present:
+            lines = tuple(SignalLine(
+                heuristic_id=s.heuristic_id,
+                title=self.library[s.heuristic_id].meta.title if s.heuristic_id in self.library
+                else s.heuristic_id,
+                level=self.library[s.heuristic_id].meta.level if s.heuristic_id in self.library
+                else "—",
+                accounts=s.accounts, mean_score=f"{s.mean_score:.2f}",
+                detail=short(self.ids.scrub(s.example_detail), 240))
+                for s in c.signals if s.family == family)
+            blocks.append(FamilyBlock(family, lines))
+        return tuple(blocks)
+
+    def _timeline(self, c: ClusterFinding) -> tuple[Note, ...]:
+        r = self.timeline_rows.get(c.cluster_id)
+        notes: list[Note] = []
+        if r:
+            if r["first_created"] is not None:
+                span = r["last_created"] - r["first_created"]
+                notes.append(Note("Accounts created",
+                                  f"{f.ts(r['first_created'])} – {f.ts(r['last_created'])} "
+                                  f"({f.plural(r['with_creation'], 'account')} within "
+                                  f"{f.duration(span)})"))
+            notes.append(Note("First request", f.ts(r["first_request"])))
+            notes.append(Note("Busiest day", f"{f.day(r['peak_day'])}: "
+                                             f"{f.n(r['peak_requests'])} requests "
+                                             f"({f.pct(r['peak_requests'] / r['requests'])} of "
+                                             f"the cluster's)"))
+            notes.append(Note("Active days", f.n(r["active_days"])))
+        for p in self.pivots.get(c.cluster_id, []):
+            if not p["after_requests"]:
+                continue
+            share = p["after_on_model"] / p["after_requests"]
+            first = p["first_on_model"]
+            lag = f"; first request to it {f.duration(first - p['released_at'])} after release" \
+                if first is not None and first >= p["released_at"] else ""
+            notes.append(Note(f"{short(p['model'], 40)} released {f.ts(p['released_at'])}",
+                              f"{f.pct(share)} of the cluster's requests in the next 24 hours "
+                              f"went to it{lag}"))
+        if r:
+            notes.append(Note("Last request", f.ts(r["last_request"])))
+        return tuple(notes)
+
+    def _templates(self, c: ClusterFinding) -> tuple[TemplateLine, ...]:
+        limit = self.o.public_exemplar_chars if self.ids.public else 160
+        out = []
+        for r in self.template_rows:
+            if r["cluster_id"] != c.cluster_id:
+                continue
+            exemplar = (clip(r["head"], limit) if limit > 0 else
+                        Clipped("", len(r["head"] or ""), 0, masked=True))
+            out.append(TemplateLine(rank=int(r["rank"]), share=f.pct(float(r["share"])),
+                                    requests=int(r["requests"]), accounts=int(r["accounts"]),
+                                    accounts_overall=int(r["accounts_overall"]),
+                                    owners_overall=int(r["owners_overall"]), exemplar=exemplar))
+        return tuple(out)
+
+    def _samples(self, c: ClusterFinding,
+                 evidence: dict[str, dict[str, Any]]) -> tuple[Sample, ...]:
+        out = []
+        limit = self.o.max_prompt_chars
+        for rid, heuristic in self._sample_ids(c):
+            r = evidence.get(rid)
+            if r is None:
+                continue
+            settings = ", ".join(x for x in (
+                f"temperature {r['temperature']}" if r["temperature"] is not None else "",
+                f"max_tokens {r['max_tokens']}" if r["max_tokens"] is not None else "",
+                f"stop {short(r['stop_reason'], 20)}" if r["stop_reason"] else "",
+                f"{f.n(r['input_tokens'])} → {f.n(r['output_tokens'])} tokens") if x)
+            out.append(Sample(
+                request_id=short(self.ids("request", r["request_id"]), 64), ts=f.ts(r["ts"]),
+                account=self.account(r["account_id"]), model=short(r["model"], 40),
+                user_agent=short(self.ids("user_agent", r["user_agent"]), 100),
+                settings=settings, heuristic=heuristic,
+                system_prompt=self._display(r["system_prompt"], r["system_prompt_chars"],
+                                            limit // 2),
+                prompt=self._display(r["prompt"], r["prompt_chars"], limit) or clip("", 1),
+                response=self._display(r["response"], r["response_chars"], limit // 2)))
+        return tuple(out)
+
+    def _display(self, text: str | None, original: int | None, limit: int) -> Clipped | None:
+        """Log text for the page: clipped and neutralised, or masked in the public profile."""
+        if text is None:
+            return None
+        if self.ids.public:
+            return Clipped("", int(original or len(text)), 0, masked=True)
+        return clip(text, limit, original_chars=original)
+
+    # -- figures ----------------------------------------------------------------------------
+
+    def _figure(self, anchor: str, title: str, caption: str, svg: str) -> Figure:
+        self.figure_count += 1
+        return Figure(self.figure_count, anchor, title, caption, svg)
+
+    def _graph_figure(self, c: ClusterFinding) -> Figure:
+        rows = self.q.rows("cluster_graph", cluster=c.cluster_id, max_nodes=GRAPH_NODES)
+        node_rows = sorted((r for r in rows if r["element"] == "node"),
+                           key=lambda r: (r["b"] or "", r["a"]))
+        order = {r["a"]: i for i, r in enumerate(node_rows)}
+        nodes = [(self.ids("account", r["a"]) or "", r["b"] or "", float(r["weight"] or 0))
+                 for r in node_rows]
+        edges = [(order[r["a"]], order[r["b"]], float(r["weight"]), str(r["kind"]))
+                 for r in rows if r["element"] == "edge" and r["a"] in order and r["b"] in order]
+        kinds = sorted({e[3] for e in edges})
+        svg = charts.graph(nodes, edges, c.accounts, f"g{self.figure_count + 1}")
+        drawn = f"all {c.accounts}" if len(nodes) >= c.accounts else \
+            f"the {len(nodes)} most strongly linked of {c.accounts}"
+        caption = (f"Linkage graph of {self.cid(c.cluster_id)}: {drawn} accounts on a circle "
+                   f"(ordered by owner, then id), {f.plural(len(edges), 'linked pair')}. "
+                   f"Look for how densely the accounts are tied and by what: "
+                   f"{f.listing([KIND_LABELS.get(k, k) for k in kinds]) or 'no links'}. "
+                   f"Accounts of one owner sit next to each other; lines across the circle join "
+                   f"different owners.")
+        return self._figure(f"fig-graph-{self.cid(c.cluster_id)}",
+                            f"How the accounts of {self.cid(c.cluster_id)} are linked", caption,
+                            svg)
+
+    def _timeline_figure(self, c: ClusterFinding) -> Figure:
+        rows = self.q.rows("cluster_daily", clusters=[c.cluster_id], bucket_hours=self.bucket)
+        created = [r["created_at"] for r in self.creation_rows
+                   if r["series"] == c.cluster_id]
+        svg = charts.cluster_timeline(rows, created, self.releases, self.bucket,
+                                      f"t{self.figure_count + 1}")
+        models = sorted({r["model"] for r in rows})
+        caption = (f"Requests of {self.cid(c.cluster_id)} per "
+                   f"{charts.bucket_name(self.bucket)}, stacked by model "
+                   f"({f.listing([short(m, 30) for m in models])}); ticks under the axis mark "
+                   f"account sign-ups, dashed lines model releases. Look for sign-ups "
+                   f"just before traffic starts and for traffic moving to a new model after its "
+                   f"release.")
+        return self._figure(f"fig-timeline-{self.cid(c.cluster_id)}",
+                            f"Activity of {self.cid(c.cluster_id)} over time", caption, svg)
+
+    def _overview_figures(self) -> tuple[Figure, ...]:
+        self.o.chart_progress("overview charts")
+        series = [c.cluster_id for c in self.charted]
+        labels = [self.cid(c.cluster_id) for c in self.charted]
+        what = ("flagged clusters" if self.reported else "clusters of interest (none flagged)"
+                if self.charted else "")
+        figs: list[Figure] = []
+        rows = self.q.rows("traffic_over_time", clusters=series, bucket_hours=self.bucket)
+        caption = (f"Requests per {charts.bucket_name(self.bucket)} of the {what} (lines, "
+                   f"left axis) against all other traffic (grey, right axis). Look for "
+                   f"clusters that start and stop together, run at a flat rate, or jump when a "
+                   f"model is released.") if series else (
+                   f"Requests per {charts.bucket_name(self.bucket)} of all analysed traffic; "
+                   f"no cluster was flagged or of interest.")
+        figs.append(self._figure("fig-traffic", "Traffic over time", caption, charts.traffic(
+            rows, series, labels, self.releases, self.bucket, "ov1")))
+        rows = self.q.rows("hour_of_week", clusters=series)
+        night = {r["series"]: 0.0 for r in rows}
+        for r in rows:
+            if r["hour_of_week"] % 24 < 6:
+                night[r["series"]] += float(r["share"])
+        parts = [f"{label} {f.pct(night.get(s, 0))}" for s, label in zip(series, labels,
+                                                                           strict=True)]
+        caption = ("Share of requests per UTC hour of the week, each row scaled to its busiest "
+                   "hour. Ordinary traffic follows working hours and weekdays; machine "
+                   "harvesting is flat around the clock. Share of requests between 00:00 and "
+                   f"06:00 UTC: all other traffic {f.pct(night.get('', 0))}"
+                   + (f", {', '.join(parts)}." if parts else "."))
+        figs.append(self._figure("fig-hours", "Hour-of-week activity against ordinary traffic",
+                                 caption, charts.hour_of_week(rows, series, labels, "ov2")))
+        rows = self.q.rows("capability_mix", clusters=series)
+        categories = _ordered_categories(rows, "capability")
+        bars = [(label, [(r["capability"], float(r["share"])) for r in rows
+                         if r["series"] == key]) for key, label in
+                zip([*series, ""], [*labels, "all other traffic"], strict=True)]
+        figs.append(self._figure(
+            "fig-capabilities", "Capability mix", "Share of each row's requests by capability "
+            "class (from the capabilities lexicon). Distillation concentrates on what is most "
+            "valuable to train on — reasoning, coding, agentic tool use — while ordinary "
+            "traffic is spread out; 'other' is text no lexicon class matched.",
+            charts.stacked_shares(bars, categories, "ov3", "share of requests")))
+        rows = self.q.rows("template_share", clusters=series)
+        bars = []
+        for key, label in zip([*series, ""], [*labels, "all other traffic"], strict=True):
+            mine = [r for r in rows if r["series"] == key]
+            shares = [(f"template #{int(r['rank'])}", float(r["share"])) for r in mine]
+            bars.append((label, [*shares, ("rest", max(0.0, 1 - sum(s for _, s in shares)))]))
+        figs.append(self._figure(
+            "fig-templates", "Template concentration", "Share of each row's requests carried by "
+            "its three most common prompt templates (near-duplicate prompt patterns). A few "
+            "templates carrying most of a cluster's traffic is the 'highly repetitive "
+            "structure' of harvesting; ordinary traffic is spread over many templates.",
+            charts.stacked_shares(bars, ["template #1", "template #2", "template #3", "rest"],
+                                  "ov4", "share of requests")))
+        first, last = self.totals["first_ts"], self.totals["last_ts"]
+        window = (first - timedelta(days=14), last) if first and last else None
+        shown = [r for r in self.creation_rows
+                 if window and window[0] <= r["created_at"] <= window[1]]
+        if window and shown:  # an empty strip chart says nothing
+            older = sum(1 for r in self.creation_rows if r["created_at"] < window[0])
+            figs.append(self._figure(
+                "fig-creation", "Account creation", "Sign-up time of each account, one row "
+                "per cluster and one for all other accounts, from two weeks before the first "
+                f"request ({f.plural(older, 'account')} created earlier not shown). A tight "
+                "vertical group of dots is a creation burst: accounts made together, "
+                "typically just before a campaign starts.",
+                charts.creation(self.creation_rows, series, labels, window, "ov5")))
+        if self.releases:
+            models = [m for m, _ in self.releases]
+            rows = self.q.rows("model_pivot", clusters=series, models=models,
+                               bucket_hours=self.bucket)
+            figs.append(self._figure(
+                "fig-pivot", "New-model pivot", f"Share of each row's requests sent to the "
+                f"newly released model(s) {f.listing([short(m, 30) for m in models])}, per "
+                f"{charts.bucket_name(self.bucket)}. A campaign that follows releases "
+                f"redirects its traffic within a day (a step right after the dashed line); "
+                f"ordinary customers migrate gradually.",
+                charts.pivot(rows, series, labels, self.releases, self.bucket, "ov6")))
+        return tuple(figs)
+
+    # -- key judgments -------------------------------------------------------------------------
+
+    def _judgments(self) -> tuple[Judgment, ...]:
+        t = self.totals
+        out: list[Judgment] = []
+        period = neutralise(self.config.window.describe())
+        if not self.reported:
+            ran = sum(r.skipped is None for r in self.runs)
+            skipped = sum(r.skipped is not None for r in self.runs)
+            out.append(Judgment(
+                f"No cluster of linked accounts met the criteria for a finding in {period}: "
+                f"none combined two independent families of evidence with coordination across "
+                f"owners, across {f.n(t['requests'])} requests from "
+                f"{f.plural(t['accounts'], 'account')}.", (self.interest_exhibit,)))
+            level = "low" if skipped else "moderate"
+            reason = (f"{f.plural(skipped, 'heuristic')} could not run for missing columns"
+                      if skipped else "the heuristics cover only the behaviours they were "
+                                      "written for")
+            out.append(Judgment(
+                f"We have {level} confidence in this negative result: {ran} heuristics ran, "
+                f"and {reason}.", ()))
+            if self.interest:
+                out.append(Judgment(
+                    f"{f.plural(len(self.interest), 'cluster')} of interest scored above the "
+                    f"interest threshold without meeting the criteria; the Findings section "
+                    f"lists them for review.", (self.interest_exhibit,)))
+            return tuple(out)
+        accounts = sum(c.accounts for c in self.reported)
+        requests = sum(c.requests for c in self.reported)
+        tokens = sum(c.tokens for c in self.reported)
+        share = requests / t["requests"] if t["requests"] else 0.0
+        all_ex = tuple(x for c in self.reported for x in self.cluster_exhibits[c.cluster_id][:1])
+        out.append(Judgment(
+            f"{f.plural(self.flagged_total, 'cluster')} of linked accounts "
+            f"({f.plural(sum(c.accounts for c in self.linked.flagged_clusters()), 'account')}) "
+            f"{'was' if self.flagged_total == 1 else 'were'} flagged as distillation campaigns "
+            f"in {period}. The "
+            f"{'cluster described here' if len(self.reported) == 1 else 'clusters described here'}"
+            f" sent {f.n(requests)} requests ({f.pct(share, 1)} of analysed traffic) and "
+            f"{f.n(tokens)} tokens from {f.plural(accounts, 'account')}.",
+            all_ex))
+        for c in self.reported[:3]:
+            ex = self.cluster_exhibits[c.cluster_id]
+            kinds = f.listing([KIND_LABELS.get(link.kind, link.kind)
+                               for link in c.links[:3]]) or "common ownership"
+            out.append(Judgment(
+                f"{_it_is(c.likelihood)} that cluster {self.cid(c.cluster_id)} "
+                f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) harvested "
+                f"model outputs for training: {f.listing(list(c.families))} heuristics fired, "
+                f"and its accounts share {kinds}.", tuple(ex[:3])))
+            out.append(Judgment(
+                f"We have {c.confidence} confidence in the judgment on "
+                f"{self.cid(c.cluster_id)}: "
+                f"{self._confidence_reason(c)}", tuple(ex[1:2])))
+        caps: dict[str, float] = {}
+        for c in self.reported:
+            for name, share in c.capabilities:
+                caps[name] = caps.get(name, 0.0) + share * c.requests
+        top = sorted(((v / requests, k) for k, v in caps.items() if k != "other"),
+                     reverse=True)[:3] if requests else []
+        if top:
+            out.append(Judgment(
+                f"The flagged traffic targeted chiefly "
+                f"{f.listing([f'{_capability(k)} ({f.pct(v)})' for v, k in top])}"
+                f" — the capabilities most valuable for training a competing model.",
+                tuple(self.cluster_exhibits[c.cluster_id][1] for c in self.reported[:3])))
+        for c in self.reported:
+            for a in c.attribution[:1]:
+                out.append(Judgment(
+                    f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts of "
+                    f"{self.cid(c.cluster_id)} to {short(a.actor, 60)}; the attribution rests on "
+                    f"those indicators alone.", (self.cluster_exhibits[c.cluster_id][0],)))
+        for c in self.reported:
+            for p in self.pivots.get(c.cluster_id, []):
+                if p["after_requests"] and p["after_on_model"] / p["after_requests"] >= 0.3:
+                    out.append(Judgment(
+                        f"Cluster {self.cid(c.cluster_id)} sent "
+                        f"{f.pct(p['after_on_model'] / p['after_requests'])} of its traffic to "
+                        f"{short(p['model'], 40)} within 24 hours of its release.",
+                        (self.cluster_exhibits[c.cluster_id][3],)))
+        if self.flagged_total > len(self.reported):
+            out.append(Judgment(
+                f"{f.plural(self.flagged_total - len(self.reported), 'further flagged cluster')}"
+                f" exceeded the dossier's cap of {self.o.max_clusters} and appear only in "
+                f"the cluster exhibit.", (self.interest_exhibit,)))
+        return tuple(out)
+
+    # -- of interest, methodology, appendix -----------------------------------------------------
+
+    def _interest_row(self, c: ClusterFinding) -> InterestRow:
+        p = self.linked.params
+        reasons = []
+        if c.score < p.flag_threshold:
+            reasons.append(f"score {c.score:.2f} below {p.flag_threshold}")
+        if len(c.families) < 2:
+            reasons.append(f"{f.plural(len(c.families), 'family', 'families')} of evidence")
+        if not c.coordinated and c.owners > 1:
+            reasons.append("no coordination across owners")
+        return InterestRow(cluster_id=self.cid(c.cluster_id), accounts=c.accounts, owners=c.owners,
+                           requests=f.n(c.requests), score=f"{c.score:.2f}",
+                           likelihood=c.likelihood,
+                           families=", ".join(c.families) or "—",
+                           why_not="; ".join(reasons) or "criteria not met")
+
+    def _methodology(self) -> Methodology:
+        entries = []
+        for r in self.runs:
+            h = self.library.get(r.id)
+            meta = h.meta if h else None
+            outcome = (f"skipped: {short(r.skipped, 200)}" if r.skipped else
+                       f"fired for {f.plural(r.fired, 'account')}")
+            entries.append(HeuristicEntry(
+                id=r.id, title=meta.title if meta else r.id, family=r.family,
+                level=meta.level if meta else "—", status=meta.status if meta else "—",
+                weight=f"{meta.weight:g}" if meta else "—",
+                benign=bool(meta.benign) if meta else False, sha256=r.sha256,
+                params=tuple(Note(k, short(repr(v), 80)) for k, v in sorted(r.params.items())),
+                outcome=outcome,
+                description=meta.description.strip() if meta else "",
+                rationale=meta.rationale.strip() if meta else "",
+                falsepositives=tuple(meta.falsepositives) if meta else (),
+                references=tuple(meta.references) if meta else (),
+                requires="; ".join(f"{t}: {', '.join(c)}" for t, c in meta.requires.items())
+                if meta else "",
+                sql=h.sql if h else ""))
+        params = self.linked.params
+        scoring = tuple(
+            Note(name, f"{value!r} — {PARAM_MEANINGS.get(name, 'see queries/linking/')}")
+            for name, value in asdict(params).items())
+        thresholds = (
+            Note("Flagged", f"cluster score ≥ {params.flag_threshold}, at least two families, "
+                            f"and coordination across owners (or one owner whose own accounts "
+                            f"show two families)"),
+            Note("High confidence", f"flagged, coordinated, score ≥ {params.high_threshold}"),
+            Note("Of interest", f"score ≥ {params.interest_threshold}, not flagged"),
+            Note("Linked", f"pair weight ≥ {params.min_link_weight}"),
+        )
+        versions = tuple(Note(k, v) for k, v in sorted(manifest.versions().items()))
+        return Methodology(tuple(entries), scoring, thresholds, versions)
+
+    def _likelihood_scale(self) -> tuple[ScaleRow, ...]:
+        rows = []
+        low = 0.0
+        for bound, term in LIKELIHOOD:
+            high = min(bound, 1.0)
+            rows.append(ScaleRow(term, f"{low:.0%}–{high:.0%}" if high < 1 else
+                                 f"{low:.0%} or more"))
+            low = bound
+        return tuple(rows)
+
+    def _limitations(self) -> tuple[str, ...]:
+        extra = []
+        skipped = [r.id for r in self.runs if r.skipped]
+        if skipped:
+            extra.append(f"{f.plural(len(skipped), 'heuristic')} could not run because the "
+                         f"export lacks the columns they need ({', '.join(skipped)}); the "
+                         f"behaviours they detect were not examined.")
+        if self.flagged_total > len(self.reported):
+            extra.append(f"Only the {len(self.reported)} most severe flagged clusters are "
+                         f"described (config report.max_clusters); the others are in the "
+                         f"cluster exhibit {self.interest_exhibit}.")
+        return (*LIMITATIONS, *extra)
+
+    def _profile_note(self) -> str:
+        if not self.ids.public:
+            return ("Internal profile: identifiers and log text are shown as recorded "
+                    "(neutralised and truncated for display).")
+        return ("Public profile: account ids, API keys, organisations, e-mail domains, IP "
+                "addresses, payment fingerprints, user agents and request ids are replaced by "
+                "keyed pseudonyms (HMAC-SHA256, stable within this case); prompt, system prompt "
+                "and response text is masked except short template exemplars (lower-cased, "
+                "digits masked). The rendered text was checked for every raw identifier of the "
+                "inputs before the dossier was written.")
+
+    def _reproducibility(self) -> Reproducibility:
+        c = self.config
+        parts = ["forensics", "run", str(c.data_dir), "--out", "OUT"]
+        if c.config_path:
+            parts += ["--config", str(c.config_path)]
+        if c.window.label:
+            parts += ["--period", c.window.label]
+        else:
+            if c.window.since:
+                parts += ["--since", c.window.since.strftime("%Y-%m-%dT%H:%M:%S")]
+            if c.window.until:
+                parts += ["--until", c.window.until.strftime("%Y-%m-%dT%H:%M:%S")]
+        if c.profile != "internal":
+            parts += ["--profile", c.profile]
+        for flag, value in (("--queries", c.queries_dir), ("--templates", c.templates_dir),
+                            ("--baseline", c.baseline_dir)):
+            if value:
+                parts += [flag, str(value)]
+        return Reproducibility(
+            command=neutralise(shlex.join(parts)),
+            input_manifest_sha256=self.input_manifest_sha256(),
+            source_date_epoch=self.o.source_date_epoch,
+            statement=(
+                "Rerunning this command on the same inputs, with the same configuration, "
+                "heuristic library and tool versions, yields byte-identical outputs: "
+                "dossier.pdf, dossier.html, findings, every exhibit and manifest.json, whatever "
+                "the output folder (OUT) and whenever it is run. manifest.sha256 lists the "
+                "SHA-256 of each file and can be checked with `sha256sum -c manifest.sha256`. "
+                "The dates embedded in the PDF are derived from the last analysed request "
+                f"(SOURCE_DATE_EPOCH={self.o.source_date_epoch}), never from the clock."))
+
+    def _trend(self) -> Trend | None:
+        from forensics.report.trend import compare
+
+        if self.config.baseline_dir is None:
+            return None
+        return compare(self.config.baseline_dir, self.linked, self.ids)
+
+
+def _it_is(term: str) -> str:
+    """The ICD-203 term as the start of a sentence: 'It is likely', 'There is a roughly even
+    chance'."""
+    if term.endswith("chance"):
+        return f"There is {'a ' if term.startswith('roughly') else ''}{term}"
+    return f"It is {term}"
+
+
+def _capability(name: str) -> str:
+    """A capability class as words ('reasoning_math' → 'reasoning math')."""
+    return neutralise(name).replace("_", " ")
+
+
+def _cut(value: str | None) -> str | None:
+    """Log text for an exhibit cell: at most EXHIBIT_TEXT_CHARS characters (the exhibit has a
+    column with the original length)."""
+    return value[:EXHIBIT_TEXT_CHARS] if value is not None else None
+
+
+def _fired(families: str | None, heuristics: str | None) -> str:
+    """'content, structure · 6 heuristics' for the capped accounts table (the exhibit lists
+    the heuristics by name)."""
+    count = len([h for h in (heuristics or "").split(";") if h])
+    fams = ", ".join(x for x in (families or "").split(";") if x) or "no family"
+    return f"{fams} · {f.plural(count, 'heuristic')}" if count else "—"
+
+
+def _ordered_categories(rows: Sequence[dict[str, Any]], column: str) -> list[str]:
+    """Categories by total share (largest first), with 'other' last."""
+    totals: dict[str, float] = {}
+    for r in rows:
+        totals[r[column]] = totals.get(r[column], 0.0) + float(r["share"])
+    ordered = sorted(totals, key=lambda k: (-totals[k], k))
+    return [k for k in ordered if k != "other"] + (["other"] if "other" in totals else [])
+
+
+def data_epoch(ingested: IngestResult) -> int:
+    """SOURCE_DATE_EPOCH for the run: the last analysed request's time (0 without one)."""
+    t = ingested.tables.get("requests")
+    last = t.last_ts if t else None
+    if last is None:
+        return 0
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return int(last.timestamp())

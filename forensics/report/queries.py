@@ -1,0 +1,69 @@
+"""The report's data queries: `queries/report/<name>.sql`, run with bound parameters.
+
+Data stays data: every chart and exhibit reads its rows through one of these files, and every
+file ends with a full ORDER BY so that the dossier is byte-stable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from forensics import resources
+from forensics.errors import HeuristicError
+from forensics.heuristics import PARAM_USE
+
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+
+def _code(sql: str) -> str:
+    """SQL without comments, then without string literals: the report queries' comments may
+    hold apostrophes ("a cluster's"), which must not open a string."""
+    return _STRING.sub("''", _LINE_COMMENT.sub("", sql))
+
+
+def report_queries_dir(override: Path | None = None) -> Path:
+    """`<queries>/report`, falling back to the bundled folder when a custom heuristic library
+    (--queries) brings no report queries of its own."""
+    folder = resources.queries_dir(override) / "report"
+    return folder if folder.is_dir() else resources.queries_dir() / "report"
+
+
+@dataclass
+class ReportQueries:
+    """Runs named report queries on the run's connection and returns plain rows."""
+
+    con: duckdb.DuckDBPyConnection
+    folder: Path
+    _sql: dict[str, str] = field(default_factory=dict)
+
+    def sql(self, name: str) -> str:
+        """The text of `<name>.sql` (read once)."""
+        if name not in self._sql:
+            path = self.folder / f"{name}.sql"
+            try:
+                self._sql[name] = path.read_text(encoding="utf-8").strip().rstrip(";")
+            except FileNotFoundError:
+                raise HeuristicError("report query missing", file=str(path)) from None
+        return self._sql[name]
+
+    def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """All rows of query `name` as dicts; only the parameters the query uses are bound."""
+        sql = self.sql(name)
+        used = set(PARAM_USE.findall(_code(sql)))
+        missing = used - set(params)
+        if missing:
+            raise HeuristicError(f"report query needs parameter(s) {sorted(missing)}",
+                                 file=str(self.folder / f"{name}.sql"))
+        try:
+            cur = self.con.execute(sql, {k: v for k, v in params.items() if k in used})
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        except duckdb.Error as exc:
+            raise HeuristicError(f"report query failed: {str(exc).splitlines()[0]}",
+                                 file=str(self.folder / f"{name}.sql")) from None

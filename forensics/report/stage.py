@@ -1,0 +1,85 @@
+"""The report stage: exhibits, charts, dossier.html and dossier.pdf, and (public profile) the
+leak check, all written into the run's temporary output folder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+
+from forensics import resources
+from forensics.config import RunConfig
+from forensics.heuristics import Heuristic, HeuristicRun
+from forensics.ingest import IngestResult
+from forensics.linking import LinkingResult
+from forensics.report.assemble import Assembler, Options, data_epoch
+from forensics.report.exhibits import ExhibitWriter
+from forensics.report.public import (
+    IdentifierIndex,
+    Pseudonymiser,
+    check_leaks,
+    html_text,
+    load_identifiers,
+    pdf_text,
+)
+from forensics.report.queries import ReportQueries, report_queries_dir
+from forensics.report.render import FetchLog, render_html, render_pdf
+
+PDF = "dossier.pdf"
+HTML = "dossier.html"
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: IngestResult,
+                   runs: Sequence[HeuristicRun], linked: LinkingResult,
+                   library: Sequence[Heuristic], out_dir: Path,
+                   progress: Callable[[str], None] = _quiet) -> list[str]:
+    """Write the dossier and its exhibits into `out_dir`; return their relative paths.
+
+    Raises LeakError (public profile) when a raw identifier of the inputs appears in the
+    rendered text; the caller's atomic output folder then leaves nothing behind.
+    """
+    public = config.profile == "public"
+    queries = ReportQueries(con, report_queries_dir(config.queries_dir))
+    # The key is checked before any work, so a public run without one fails at once.
+    Pseudonymiser(public, config.case.case.hmac_key)
+    index = load_identifiers(con, queries.sql("identifiers")) if public else IdentifierIndex()
+    ids = Pseudonymiser(public, config.case.case.hmac_key, index)
+    epoch = data_epoch(ingested)
+    report = config.case.report
+    options = Options(max_clusters=report.max_clusters, max_table_rows=report.max_table_rows,
+                      max_prompt_chars=report.max_prompt_chars,
+                      public_exemplar_chars=report.public_exemplar_chars,
+                      source_date_epoch=epoch, chart_progress=lambda m: progress(f"charts: {m}"))
+    exhibits = ExhibitWriter(out_dir)
+    progress("evidence and charts…")
+    dossier = Assembler(queries, config, ingested, runs, linked, library, ids, exhibits,
+                        options).build()
+
+    templates = resources.templates_dir(config.templates_dir)
+    progress("render…")
+    start = time.perf_counter()
+    html_screen = render_html(templates, dossier, "screen", epoch)
+    (out_dir / HTML).write_text(html_screen, encoding="utf-8")
+    html_print = render_html(templates, dossier, "print", epoch)
+    log = FetchLog([], [])
+    pages = render_pdf(templates, html_print, out_dir / PDF, out_dir, dossier.exhibits, epoch,
+                       log)
+    progress(f"render done: {pages} pages in {time.perf_counter() - start:.1f} s")
+
+    if public:
+        progress("leak check…")
+        # The catalogue prints the heuristic files: a value they name (a webmail domain in a
+        # query) is the tool's text, not an identifier leaked from the inputs.
+        index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))
+        texts = [(PDF, pdf_text(out_dir / PDF)), (PDF, html_text(html_print)),
+                 (HTML, html_text(html_screen))]
+        texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
+                  for e in dossier.exhibits]
+        check_leaks(index, texts)
+    return [PDF, HTML, *(e.path for e in dossier.exhibits)]

@@ -1,0 +1,277 @@
+"""The dossier: sections, exhibits, attachments, bookmarks, determinism, public profile."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from forensics import api
+from forensics.cli import main
+from forensics.config import CaseConfig, CaseSection, RunConfig
+from forensics.errors import ConfigError
+from forensics.linking import LIKELIHOOD
+from forensics.report.public import pdf_text
+from tests.dossier_data import build_case
+
+SECTIONS = ("Contents", "Key judgments", "Scope and data", "Findings", "Charts", "Methodology",
+            "Limitations and alternative hypotheses", "Glossary and the ICD-203 scales",
+            "Appendix", "A. Exhibit inventory", "B. Heuristic catalogue", "C. Reproducibility")
+KEY = "case-key-for-tests"
+
+
+def _sample(root: Path) -> Path:
+    """The project's sample generator at scale 0.1 when it exists, else the test case."""
+    try:
+        from forensics.sample import generate_sample
+    except ImportError:
+        return build_case(root)
+    generate_sample(root, seed=7, scale=0.1)
+    return root / "data"
+
+
+def _run(data: Path, out: Path, **options: Any) -> api.RunResult:
+    return api.run(RunConfig(data_dir=data, out_dir=out, **options))
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One whole-pipeline run on the sample data: its output folder."""
+    root = tmp_path_factory.mktemp("sample")
+    out = root / "out"
+    _run(_sample(root / "input"), out)
+    yield out
+
+
+@pytest.fixture(scope="module")
+def sample_text(sample: Path) -> str:
+    """All text of the sample dossier's PDF."""
+    return pdf_text(sample / "dossier.pdf")
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small planted case (one campaign, ordinary users): its data folder."""
+    return build_case(tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="module")
+def twice(small: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two runs of the same inputs and options into different folders."""
+    root = tmp_path_factory.mktemp("twice")
+    _run(small, root / "first")
+    _run(small, root / "second")
+    return root / "first", root / "second"
+
+
+@pytest.fixture(scope="module")
+def public(small: Path, twice: tuple[Path, Path],
+           tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A public-profile run of the small case, with the first internal run as baseline."""
+    out = tmp_path_factory.mktemp("public") / "out"
+    _run(small, out, profile="public", case=CaseConfig(case=CaseSection(hmac_key=KEY)),
+         baseline_dir=twice[0])
+    return out
+
+
+def _manifest(out: Path) -> dict[str, Any]:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+def _checksums(out: Path) -> dict[str, str]:
+    lines = (out / "manifest.sha256").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split("  ", 1) for line in lines)}
+
+
+def test_dossier_and_exhibits_are_written_and_checksummed(sample: Path) -> None:
+    """The run writes dossier.pdf, dossier.html and exhibits, all in the manifest and its
+    checksums."""
+    outputs = {o["path"]: o for o in _manifest(sample)["outputs"]}
+    sums = _checksums(sample)
+    exhibits = sorted(p.relative_to(sample).as_posix() for p in (sample / "exhibits").iterdir())
+    assert exhibits, "no exhibit written"
+    for name in ["dossier.pdf", "dossier.html", *exhibits]:
+        digest = hashlib.sha256((sample / name).read_bytes()).hexdigest()
+        assert outputs[name]["sha256"] == digest
+        assert sums[name] == digest
+
+
+def test_pdf_shows_every_section_cluster_and_exhibit(sample: Path, sample_text: str) -> None:
+    """Every section heading, each described flagged cluster and every exhibit id is in the
+    PDF's text."""
+    for heading in SECTIONS:
+        assert heading in sample_text, heading
+    findings = json.loads((sample / "findings.json").read_text(encoding="utf-8"))
+    flagged = [c["cluster_id"] for c in findings["clusters"] if c["flagged"]]
+    for cid in flagged[:CaseConfig().report.max_clusters]:
+        assert f"Cluster {cid}" in sample_text
+    exhibits = sorted(p.name for p in (sample / "exhibits").iterdir())
+    for name in exhibits:
+        assert name[:6] in sample_text
+    assert "CONFIDENTIAL – INTERNAL" in sample_text
+
+
+def test_every_page_has_marking_and_page_x_of_y(sample: Path) -> None:
+    """Each page carries the handling marking and 'Page X of Y'."""
+    reader = PdfReader(str(sample / "dossier.pdf"))
+    total = len(reader.pages)
+    assert 5 < total < 400
+    for i, page in enumerate(reader.pages, start=1):
+        text = (page.extract_text() or "").replace("\x00", "")  # see public.pdf_text
+        assert f"Page {i} of {total}" in text
+        assert "CONFIDENTIAL – INTERNAL" in text
+
+
+def test_bookmarks_follow_the_sections(sample: Path) -> None:
+    """The PDF outline has the main sections, and clusters nested under Findings."""
+    reader = PdfReader(str(sample / "dossier.pdf"))
+    titles: list[str] = []
+    nested: list[str] = []
+    for item in reader.outline:
+        if isinstance(item, list):
+            nested += [x.title for x in item if not isinstance(x, list)]
+        else:
+            titles.append(item.title)
+    for heading in ("Key judgments", "Scope and data", "Findings", "Methodology", "Appendix"):
+        assert heading in titles
+    assert any(t.startswith("Cluster C-") for t in nested)
+    assert "C. Reproducibility" in nested
+
+
+def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
+    """Every exhibit is embedded in the PDF with the bytes (and hash) the manifest lists."""
+    reader = PdfReader(str(sample / "dossier.pdf"))
+    attached = {name: blobs[0] for name, blobs in reader.attachments.items()}
+    outputs = {o["path"]: o["sha256"] for o in _manifest(sample)["outputs"]}
+    on_disk = sorted(p.name for p in (sample / "exhibits").iterdir())
+    assert sorted(attached) == on_disk
+    for name, data in attached.items():
+        assert hashlib.sha256(data).hexdigest() == outputs[f"exhibits/{name}"]
+
+
+def test_key_judgments_cite_exhibits_and_keep_icd203_terms_apart(sample: Path) -> None:
+    """Each key judgment cites an exhibit; no sentence mixes confidence and likelihood."""
+    html = (sample / "dossier.html").read_text(encoding="utf-8")
+    block = re.search(r'<ol class="judgments">(.*?)</ol>', html, re.DOTALL)
+    assert block is not None
+    items = re.findall(r"<li>(.*?)</li>", block.group(1), re.DOTALL)
+    assert items
+    assert any("#ex-EX-" in item for item in items)
+    terms = [term for _, term in LIKELIHOOD]
+    for item in items:
+        text = re.sub(r"<[^>]+>", "", item)
+        for sentence in re.split(r"(?<=[.:;])\s", text):
+            if "confidence" in sentence:
+                assert not any(re.search(rf"\b{t}\b", sentence) for t in terms), sentence
+
+
+def test_html_loads_nothing(sample: Path) -> None:
+    """dossier.html stands alone: no script, no linked stylesheet, no external source."""
+    html = (sample / "dossier.html").read_text(encoding="utf-8")
+    assert "<script" not in html
+    assert "<link" not in html
+    assert not re.search(r"""\s(src|href)\s*=\s*["']?(https?:|file:|//)""", html)
+
+
+def test_two_runs_give_identical_bytes(twice: tuple[Path, Path]) -> None:
+    """Same inputs and options give the same SHA-256 for every checksummed output."""
+    first, second = twice
+    sums = _checksums(first)
+    assert "dossier.pdf" in sums and "dossier.html" in sums
+    assert any(name.startswith("exhibits/") for name in sums)
+    assert sums == _checksums(second)
+
+
+def test_pdf_dates_come_from_the_data(twice: tuple[Path, Path]) -> None:
+    """The PDF's creation date is the last request's time, not the clock."""
+    reader = PdfReader(str(twice[0] / "dossier.pdf"))
+    inputs = _manifest(twice[0])["inputs"]["tables"]["requests"]
+    last = inputs["last_ts"][:19].replace("-", "").replace(":", "").replace("T", "")
+    assert reader.metadata is not None
+    assert str(reader.metadata["/CreationDate"]).startswith(f"D:{last[:12]}")
+
+
+def test_public_profile_pseudonymises_every_identifier(small: Path, public: Path) -> None:
+    """The public dossier, HTML and exhibits show no raw account id, payment fingerprint,
+    IP or user agent, only keyed pseudonyms."""
+    text = pdf_text(public / "dossier.pdf") + (public / "dossier.html").read_text("utf-8")
+    for path in (public / "exhibits").iterdir():
+        text += path.read_text(encoding="utf-8")
+    for raw in ("acct-harvest-03", "pf-7f3a9c51e2", "198.51.100.20", "python-httpx/0.27.0",
+                "mirrorpeak-ai.example", "as if you were working it out"):
+        assert raw not in text, raw
+    findings = json.loads((public / "findings.json").read_text(encoding="utf-8"))
+    for cluster in findings["clusters"]:
+        assert cluster["cluster_id"] not in text  # an md5 of a member id
+    assert re.search(r"acct-[0-9a-f]{10}", text)
+    assert re.search(r"Cluster C-[0-9a-f]{10}", text)
+    assert "Public profile" in text
+
+
+def test_trend_section_compares_with_the_baseline(public: Path) -> None:
+    """--baseline adds a trend section matching this period's clusters to the previous
+    period's by shared accounts."""
+    text = pdf_text(public / "dossier.pdf")
+    assert "Trend against the previous period" in text
+    assert "continuing" in text
+
+
+def test_public_profile_requires_a_key(small: Path, tmp_path: Path) -> None:
+    """--profile public without [case] hmac_key is a config error and writes nothing."""
+    with pytest.raises(ConfigError, match="hmac_key"):
+        _run(small, tmp_path / "out", profile="public")
+    assert not (tmp_path / "out").exists()
+
+
+def test_leak_check_catches_a_planted_identifier(tmp_path: Path) -> None:
+    """An account id planted in a shown template exemplar fails the public run: exit 2, a
+    leak message, and no output folder."""
+    ids = [f"mirrorpeak-{name}" for name in ("alpha", "bravo", "charlie", "delta", "echo")]
+
+    def text(_i: int, j: int) -> str:
+        return (f"Ticket from mirrorpeak-alpha: imagine and articulate the internal reasoning "
+                f"behind the completed response, case {j}, and write it out step by step.")
+
+    data = build_case(tmp_path / "case", harvester_ids=ids, harvest_text=text)
+    config = tmp_path / "case.toml"
+    config.write_text(f'[case]\nhmac_key = "{KEY}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(data), "--out", str(out), "--config",
+                                       str(config), "--profile", "public", "--quiet"])
+    assert result.exit_code == 2, result.output
+    assert "raw identifier" in result.output
+    assert "account" in result.output
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_no_findings_dossier_is_complete(tmp_path: Path) -> None:
+    """Without a flagged cluster the dossier still has every section and says so plainly."""
+    data = build_case(tmp_path / "case", harvesters=0)
+    out = tmp_path / "out"
+    result = _run(data, out)
+    assert result.summary["clusters_flagged"] == 0
+    text = pdf_text(out / "dossier.pdf")
+    for heading in SECTIONS:
+        assert heading in text, heading
+    assert "No findings." in text
+    assert "We have" in text and "confidence in this negative result" in text
+
+
+def test_report_queries_have_a_full_order_by() -> None:
+    """Every report query ends in an ORDER BY (byte-stable outputs)."""
+    folder = Path(__file__).resolve().parent.parent / "queries" / "report"
+    files = sorted(folder.glob("*.sql"))
+    assert files
+    for path in files:
+        sql = path.read_text(encoding="utf-8")
+        if sql.startswith("-- One row"):
+            continue
+        assert re.search(r"ORDER BY[^;]*;?\s*\Z", sql), path.name
