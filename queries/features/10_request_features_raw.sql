@@ -3,7 +3,21 @@
 -- $lexicon_pattern: one case-insensitive alternation of every lexicon phrase (signals and
 -- capabilities), built from queries/lexicons/*.csv; matched phrases are mapped to labels in
 -- pass 2. $scan_chars bounds the text scanned per field (adversarial megabyte prompts).
+-- Costs kept down because this runs over every request:
+-- (1) system prompts repeat (a few distinct per thousand requests): their id and lexicon
+--     matches are computed once per distinct text, then joined back;
+-- (2) the prompt tail is scanned only when the head did not already cover it;
+-- (3) script detection skips the five Unicode-class regexes for pure-ASCII heads;
+-- (4) the skeleton id is hashed here once.
 CREATE OR REPLACE TABLE request_features_raw AS
+WITH system_prompts AS (
+    SELECT system_prompt,
+           left(md5(regexp_replace(lower(left(system_prompt, 2000)), '\s+', ' ', 'g')), 16)
+               AS system_id,
+           regexp_extract_all(left(system_prompt, $scan_chars), $lexicon_pattern)
+               AS system_matches
+    FROM (SELECT DISTINCT system_prompt FROM requests WHERE length(system_prompt) > 0)
+)
 SELECT
     r.request_id,
     r.ts,
@@ -36,6 +50,7 @@ SELECT
         '(?i)(\[\[\s*\d+(\.\d+)?\s*\]\]|\[\[[abc]\]\]|rating:\s*\d|\[result\]\s*\d|score:\s*\d)')
     END AS score_shaped,
     CASE
+        WHEN strlen(left(r.prompt, 300)) = length(left(r.prompt, 300)) THEN 'latin'
         WHEN regexp_matches(left(r.prompt, 300), '[\p{Hiragana}\p{Katakana}]') THEN 'ja'
         WHEN regexp_matches(left(r.prompt, 300), '\p{Han}') THEN 'zh'
         WHEN regexp_matches(left(r.prompt, 300), '\p{Hangul}') THEN 'ko'
@@ -46,12 +61,13 @@ SELECT
     -- Template skeleton: lower-cased head with digits and white space masked.
     left(regexp_replace(regexp_replace(lower(left(r.prompt, 240)), '[0-9]+', '0', 'g'),
                         '\s+', ' ', 'g'), 160) AS skeleton_head,
-    CASE WHEN r.system_prompt IS NOT NULL AND length(r.system_prompt) > 0
-         THEN left(md5(regexp_replace(lower(left(r.system_prompt, 2000)), '\s+', ' ', 'g')), 16)
-    END AS system_id,
-    regexp_extract_all(
-        left(coalesce(r.system_prompt, ''), $scan_chars) || chr(10) || left(r.prompt, $scan_chars)
-            || chr(10) || right(r.prompt, least(length(r.prompt), 1000)),
-        $lexicon_pattern) AS lexicon_matches
+    left(md5(skeleton_head), 16) AS skeleton_id,
+    s.system_id,
+    list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
+        CASE WHEN length(r.prompt) > $scan_chars + 1000
+             THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, 1000)
+             ELSE left(r.prompt, $scan_chars + 1000) END,
+        $lexicon_pattern)) AS lexicon_matches
 FROM requests AS r
-LEFT JOIN accounts AS a USING (account_id);
+LEFT JOIN accounts AS a USING (account_id)
+LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt;

@@ -1,7 +1,7 @@
 -- Template skeletons: one row per distinct masked prompt head, with how widely it is used.
 CREATE OR REPLACE TABLE skeletons AS
 SELECT
-    left(md5(skeleton_head), 16) AS skeleton_id,
+    skeleton_id,
     any_value(skeleton_head) AS head,
     count(*) AS requests,
     count(DISTINCT account_id) AS accounts

@@ -6,13 +6,15 @@ CREATE OR REPLACE TABLE request_features AS
 WITH labelled AS (
     SELECT
         request_features_raw.* EXCLUDE (lexicon_matches, skeleton_head),
-        left(md5(skeleton_head), 16) AS skeleton_id,
         g.template_id,
-        list_distinct(flatten(list_transform(lexicon_matches,
-            lambda m: coalesce(map_extract_value(getvariable('lexicon_labels'), lower(m)),
-                               CAST([] AS VARCHAR[]))))) AS labels
+        -- Most requests match no phrase: skip the lambdas for them.
+        CASE WHEN len(lexicon_matches) = 0 THEN CAST([] AS VARCHAR[])
+             ELSE list_distinct(flatten(list_transform(lexicon_matches,
+                lambda m: coalesce(map_extract_value(getvariable('lexicon_labels'), lower(m)),
+                                   CAST([] AS VARCHAR[])))))
+        END AS labels
     FROM request_features_raw
-    LEFT JOIN template_groups AS g ON g.skeleton_id = left(md5(skeleton_head), 16)
+    LEFT JOIN template_groups AS g USING (skeleton_id)
 )
 SELECT
     * EXCLUDE (labels),
