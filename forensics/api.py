@@ -107,53 +107,58 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     library = load_library(config.queries_dir)
     params = check_params(library, config.case.params)
     clock = StageClock(progress=progress)
-    con = engine.connect(config.case.engine, config.workdir)
-    try:
-        with clock.stage("ingest"):
-            ingested = ingest(con, config.data_dir, config.case.columns, config.window)
-        with clock.stage("features"):
-            build_features(con, config.queries_dir)
-        with clock.stage("heuristics"):
-            runs = run_library(con, library, params, ingested.has_column, progress)
-        with clock.stage("linking"):
-            linking = LinkingParams.from_config(config.case.scoring)
-            rounds = build_clusters(con, linking, config.queries_dir)
-            runs += run_library(con, library, params, ingested.has_column, progress,
-                                scope="cluster")
-            linked = score_clusters(con, linking, config.queries_dir, rounds)
-        with atomic_dir(config.out_dir) as tmp:
-            outputs = [_export_signals(con, tmp)]
-            outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})
-            with clock.stage("report"):
-                outputs += render_dossier(con, config, ingested, runs, linked, library, tmp,
-                                          progress)
-            summary = {
-                "requests_analysed": ingested.tables["requests"].rows_analysed,
-                "accounts": ingested.tables["accounts"].rows_analysed,
-                "heuristics_run": sum(r.skipped is None for r in runs),
-                "heuristics_skipped": sum(r.skipped is not None for r in runs),
-                "signals": sum(r.fired for r in runs),
-                "accounts_flagged": linked.flagged_accounts,
-                "clusters_flagged": len(linked.flagged_clusters()),
-            }
-            doc: dict[str, Any] = {
-                "command_line": list(config.command_line),
-                "config": manifest.config_section(config),
-                "inputs": manifest.inputs_section(ingested),
-                "heuristics": manifest.heuristics_section(runs),
-                "versions": manifest.versions(),
-                "summary": summary,
-            }
-            doc["outputs"] = manifest.outputs_section(tmp, outputs)
-            manifest.write_manifest(tmp, doc)
-            timings = {"stages": clock.seconds, "peak_rss_mib": peak_rss_mib(),
-                       "heuristics": {r.id: r.seconds for r in runs},
-                       "spill_directory": engine.spill_directory(con)}
-            names = manifest.write_checksums(tmp)
-            (tmp / manifest.DIAGNOSTICS).mkdir()
-            (tmp / manifest.DIAGNOSTICS / "timings.json").write_bytes(dump_json(timings))
-    finally:
-        con.close()
+    with engine.database(config.case.engine, config.workdir) as con:
+        return _run_stages(config, con, library, params, clock, progress)
+
+
+def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
+                params: dict[str, dict[str, Any]], clock: StageClock,
+                progress: Progress) -> RunResult:
+    """Ingest → features → heuristics → linking → outputs, on one open database."""
+    assert config.out_dir is not None
+    with clock.stage("ingest"):
+        ingested = ingest(con, config.data_dir, config.case.columns, config.window)
+    with clock.stage("features"):
+        build_features(con, config.queries_dir)
+    with clock.stage("heuristics"):
+        runs = run_library(con, library, params, ingested.has_column, progress)
+    with clock.stage("linking"):
+        linking = LinkingParams.from_config(config.case.scoring)
+        rounds = build_clusters(con, linking, config.queries_dir)
+        runs += run_library(con, library, params, ingested.has_column, progress,
+                            scope="cluster")
+        linked = score_clusters(con, linking, config.queries_dir, rounds)
+    with atomic_dir(config.out_dir) as tmp:
+        outputs = [_export_signals(con, tmp)]
+        outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})
+        with clock.stage("report"):
+            outputs += render_dossier(con, config, ingested, runs, linked, library, tmp,
+                                      progress)
+        summary = {
+            "requests_analysed": ingested.tables["requests"].rows_analysed,
+            "accounts": ingested.tables["accounts"].rows_analysed,
+            "heuristics_run": sum(r.skipped is None for r in runs),
+            "heuristics_skipped": sum(r.skipped is not None for r in runs),
+            "signals": sum(r.fired for r in runs),
+            "accounts_flagged": linked.flagged_accounts,
+            "clusters_flagged": len(linked.flagged_clusters()),
+        }
+        doc: dict[str, Any] = {
+            "command_line": list(config.command_line),
+            "config": manifest.config_section(config),
+            "inputs": manifest.inputs_section(ingested),
+            "heuristics": manifest.heuristics_section(runs),
+            "versions": manifest.versions(),
+            "summary": summary,
+        }
+        doc["outputs"] = manifest.outputs_section(tmp, outputs)
+        manifest.write_manifest(tmp, doc)
+        timings = {"stages": clock.seconds, "peak_rss_mib": peak_rss_mib(),
+                   "heuristics": {r.id: r.seconds for r in runs},
+                   "spill_directory": engine.spill_directory(con)}
+        names = manifest.write_checksums(tmp)
+        (tmp / manifest.DIAGNOSTICS).mkdir()
+        (tmp / manifest.DIAGNOSTICS / "timings.json").write_bytes(dump_json(timings))
     return RunResult(config.out_dir, ingested, tuple(names), summary, clock.seconds)
 
 

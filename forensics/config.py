@@ -75,7 +75,7 @@ _MIN_MEMORY_BYTES = 64e6
 class EngineSection(_Frozen):
     """DuckDB resources. Defaults keep memory bounded on a laptop."""
 
-    memory_limit: str = "4GB"
+    memory_limit: str = "3GB"
     threads: int | None = Field(None, ge=1)
     temp_directory: str | None = None
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -35,6 +38,26 @@ def connect(engine: EngineSection, workdir: Path | None = None) -> duckdb.DuckDB
     # Progress goes through our own reporter; DuckDB's bar would draw on any stderr.
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+@contextlib.contextmanager
+def database(engine: EngineSection, workdir: Path | None = None
+             ) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The run's database, always on disk: in --workdir (kept), or in a scratch folder that is
+    removed afterwards. Persistent tables are compressed, so a 10 M-request run holds about a
+    third of the memory an in-memory database needs and spills far less."""
+    scratch = None
+    if workdir is None:
+        base = engine.temp_directory or tempfile.gettempdir()
+        Path(base).mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix="forensics-db-", dir=base))
+    con = connect(engine, workdir or scratch)
+    try:
+        yield con
+    finally:
+        con.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def spill_directory(con: duckdb.DuckDBPyConnection) -> str:
