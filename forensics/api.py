@@ -22,6 +22,7 @@ from forensics.heuristics import (
     check_params,
     create_signals_table,
     load_library,
+    problem_block,
     run_library,
 )
 from forensics.ingest import IngestResult, create_empty_table, ingest
@@ -93,7 +94,8 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
     finally:
         con.close()
     if problems:
-        raise HeuristicError(f"{len(problems)} heuristic problem(s):\n" + "\n".join(problems))
+        raise HeuristicError(problem_block("heuristic problems", problems)
+                             if len(problems) > 1 else problems[0])
     return library
 
 

@@ -86,9 +86,9 @@ def _run_file(con: duckdb.DuckDBPyConnection, path: Path,
 
 def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> FeatureResult:
     """Compute every derived column once; see the module docstring for the tables."""
-    root = resources.queries_dir(queries)
     lexicons = resources.lexicons_dir(queries)
-    sql = {p.stem: p for p in sorted((root / "features").glob("*.sql"))}
+    folder = resources.queries_part("features", queries)
+    sql = {p.stem: p for p in sorted(folder.glob("*.sql"))}
     entries = read_lexicons(lexicons)
     con.execute(f"CREATE OR REPLACE TABLE lexicon_signals AS SELECT * FROM read_csv("
                 f"'{lexicons / 'signals.csv'}', header = true, all_varchar = true)")

@@ -185,7 +185,12 @@ def load_library(queries: Path | None = None) -> list[Heuristic]:
 def _join(problems: list[str]) -> str:
     if len(problems) == 1:
         return problems[0]
-    return f"{len(problems)} heuristic problems:\n" + "\n".join(problems)
+    return problem_block("heuristic problems", problems)
+
+
+def problem_block(what: str, problems: list[str]) -> str:
+    """Several problems as one message: a count line, then one indented line each."""
+    return f"{len(problems)} {what}:\n" + "\n".join(f"  {p}" for p in problems)
 
 
 def check_params(library: list[Heuristic],

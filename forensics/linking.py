@@ -176,7 +176,7 @@ def _run(con: duckdb.DuckDBPyConnection, path: Path, p: LinkingParams) -> None:
 
 
 def _files(queries: Path | None) -> dict[str, Path]:
-    folder = resources.queries_dir(queries) / "linking"
+    folder = resources.queries_part("linking", queries)
     return {p.stem: p for p in sorted(folder.glob("*.sql"))}
 
 

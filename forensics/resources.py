@@ -22,9 +22,18 @@ def queries_dir(override: Path | None = None) -> Path:
     return Path(override) if override else _bundled("queries")
 
 
+def queries_part(name: str, override: Path | None = None) -> Path:
+    """A support folder of the library (`features`, `linking`, `lexicons`, `report`): the
+    custom library's own when it has one, else the bundled one, so that `--queries DIR` may
+    hold just heuristic files."""
+    if override is not None and (Path(override) / name).is_dir():
+        return Path(override) / name
+    return queries_dir() / name
+
+
 def lexicons_dir(override: Path | None = None) -> Path:
     """The word lists and fingerprints, kept beside the heuristics."""
-    return queries_dir(override) / "lexicons"
+    return queries_part("lexicons", override)
 
 
 def templates_dir(override: Path | None = None) -> Path:

@@ -30,8 +30,7 @@ def _code(sql: str) -> str:
 def report_queries_dir(override: Path | None = None) -> Path:
     """`<queries>/report`, falling back to the bundled folder when a custom heuristic library
     (--queries) brings no report queries of its own."""
-    folder = resources.queries_dir(override) / "report"
-    return folder if folder.is_dir() else resources.queries_dir() / "report"
+    return resources.queries_part("report", override)
 
 
 @dataclass

@@ -1,0 +1,79 @@
+"""The heuristic library at the boundary: malformed files and bad params are refused early."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from forensics import resources
+from forensics.heuristics import load_library
+
+from .conftest import assert_clean_failure, make_export, one_heuristic_library, run_cli
+
+GOOD = (resources.queries_dir() / "infrastructure" / "shared_payment_fingerprint.sql")
+
+
+def library_with(tmp_path: Path, name: str, text: str) -> Path:
+    """The one-heuristic library plus one extra file `content/<name>`."""
+    queries = one_heuristic_library(tmp_path / "queries")
+    (queries / "content").mkdir(exist_ok=True)
+    (queries / "content" / name).write_text(text, encoding="utf-8")
+    return queries
+
+
+def test_bundled_library_passes_check() -> None:
+    """`forensics heuristics check` accepts the bundled library, in all four families."""
+    outcome = run_cli("heuristics", "check")
+    assert outcome.exit_code == 0, outcome.stderr
+    families = {h.meta.family for h in load_library()}
+    assert families == {"content", "structure", "infrastructure", "timing"}
+    assert len(load_library()) >= 25
+
+
+def test_malformed_files_are_all_reported_at_once(tmp_path: Path) -> None:
+    """A file with no front matter and one whose id, params and family are wrong are both
+    named in one error, and `run` refuses before reading data or writing anything."""
+    queries = library_with(tmp_path, "no_header.sql", "SELECT 1")
+    bad = GOOD.read_text(encoding="utf-8").replace(
+        "id: shared_payment_fingerprint", "id: another_name").replace(
+        "$min_accounts", "$min_acounts")
+    (queries / "content" / "wrong.sql").write_text(bad, encoding="utf-8")
+    outcome = run_cli("heuristics", "check", "--queries", queries)
+    assert_clean_failure(outcome, "no_header.sql: no YAML front matter",
+                         "id 'another_name' differs from the file name 'wrong'",
+                         "parameter $min_acounts is used but not declared",
+                         "family 'infrastructure' but the file is in content/")
+    out = tmp_path / "out"
+    run = run_cli("run", make_export(tmp_path / "data"), "--out", out, "--queries", queries)
+    assert_clean_failure(run, "no_header.sql", out_dir=out)
+
+
+def test_query_duckdb_cannot_prepare_is_reported(tmp_path: Path) -> None:
+    """SQL that DuckDB cannot prepare is named by `heuristics check` with DuckDB's reason."""
+    text = GOOD.read_text(encoding="utf-8")
+    head, _, _ = text.partition("---*/")
+    broken = (head.replace("id: shared_payment_fingerprint", "id: broken_sql")
+              .replace("family: infrastructure", "family: content")
+              + "---*/\nSELECT account_id FROM no_such_table WHERE 1 > $min_accounts\n")
+    queries = library_with(tmp_path, "broken_sql.sql", broken)
+    outcome = run_cli("heuristics", "check", "--queries", queries)
+    assert_clean_failure(outcome, "broken_sql.sql: DuckDB cannot prepare the query")
+
+
+def test_unknown_heuristic_or_parameter_in_config(tmp_path: Path) -> None:
+    """[params.<id>] naming an unknown heuristic, an unknown parameter or a wrong type is
+    refused with every problem named, and no output is written."""
+    config = tmp_path / "case.toml"
+    config.write_text("[params.no_such_heuristic]\nx = 1\n\n"
+                      "[params.shared_payment_fingerprint]\nmin_acounts = 3\n"
+                      "min_accounts = 'three'\n", encoding="utf-8")
+    out = tmp_path / "out"
+    outcome = run_cli("run", make_export(tmp_path / "data"), "--out", out, "--config", config,
+                      "--queries", one_heuristic_library(tmp_path / "queries"))
+    assert_clean_failure(outcome, "unknown heuristic id 'no_such_heuristic'",
+                         "min_acounts: unknown parameter",
+                         "min_accounts: expected INTEGER", out_dir=out)
+
+
+def test_show_unknown_id_is_a_clean_error() -> None:
+    """`heuristics show` with an unknown id says so and exits 2."""
+    assert_clean_failure(run_cli("heuristics", "show", "nope"), "unknown heuristic id 'nope'")
