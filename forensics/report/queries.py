@@ -6,7 +6,6 @@ file ends with a full ORDER BY so that the dossier is byte-stable.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,16 +14,7 @@ import duckdb
 
 from forensics import resources
 from forensics.errors import HeuristicError
-from forensics.heuristics import PARAM_USE
-
-_LINE_COMMENT = re.compile(r"--[^\n]*")
-_STRING = re.compile(r"'(?:[^']|'')*'")
-
-
-def _code(sql: str) -> str:
-    """SQL without comments, then without string literals: the report queries' comments may
-    hold apostrophes ("a cluster's"), which must not open a string."""
-    return _STRING.sub("''", _LINE_COMMENT.sub("", sql))
+from forensics.heuristics import PARAM_USE, sql_code
 
 
 def report_queries_dir(override: Path | None = None) -> Path:
@@ -54,7 +44,7 @@ class ReportQueries:
     def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """All rows of query `name` as dicts; only the parameters the query uses are bound."""
         sql = self.sql(name)
-        used = set(PARAM_USE.findall(_code(sql)))
+        used = set(PARAM_USE.findall(sql_code(sql)))
         missing = used - set(params)
         if missing:
             raise HeuristicError(f"report query needs parameter(s) {sorted(missing)}",
