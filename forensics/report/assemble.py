@@ -401,8 +401,7 @@ class Assembler:
             "evidence": ";".join(ids("request", x) or "" for x in (r["evidence"] or "").split(";")
                                  if x)} for r in self.signal_rows[cid]]
         link_rows = [{
-            **r, "account_a": ids("account", r["account_a"]),
-            "account_b": ids("account", r["account_b"]),
+            **r, "account_id": ids("account", r["account_id"]),
             "key": (ids(KEY_KINDS[r["kind"]], r["key"]) if r["kind"] in KEY_KINDS
                     else ids.scrub(r["key"]))}
             for r in self.q.rows("exhibit_links", cluster=cid)]
@@ -436,8 +435,10 @@ class Assembler:
                   ["heuristic_id", "family", "level", "weight", "benign", "account_id", "score",
                    "metric", "detail", "evidence"], signal_rows, shown),
             w.add(f"{shown}-links", f"Links between accounts of cluster {shown}",
-                  "Every typed, weighted link between two accounts of the cluster (kind, shared "
-                  "key, weight).", ["account_a", "account_b", "kind", "key", "weight"],
+                  "Every shared key that links accounts of the cluster, one row per key and "
+                  "account (kind, shared key, link weight, account, accounts sharing the key); "
+                  "all accounts of different owners that share a key are linked pairwise.",
+                  ["kind", "key", "weight", "account_id", "accounts_sharing"],
                   link_rows, shown),
             w.add(f"{shown}-requests", f"Evidence requests of cluster {shown}",
                   f"The first {EXHIBIT_REQUESTS} evidence requests (by id) named by the fired "

@@ -1,7 +1,18 @@
--- Exhibit: every typed link between two accounts of one cluster.
-WITH members AS (SELECT account_id FROM cluster_members WHERE cluster_id = $cluster)
-SELECT l.account_a, l.account_b, l.kind, l.key, l.weight
-FROM links AS l
-WHERE l.account_a IN (SELECT account_id FROM members)
-  AND l.account_b IN (SELECT account_id FROM members)
-ORDER BY l.kind, l.key, l.account_a, l.account_b;
+-- Exhibit: every shared key that links accounts of one cluster, one row per (key, account).
+-- Listed by membership rather than by pair: a key shared by n accounts links all n(n-1)/2
+-- pairs of different owners, and pairs grow quadratically (a 600-account hydra cluster would
+-- need hundreds of thousands of rows to say the same thing).
+WITH members AS (SELECT account_id FROM cluster_members WHERE cluster_id = $cluster),
+linked AS (
+    SELECT kind, key, weight, account_a AS account_id FROM links
+    WHERE account_a IN (SELECT account_id FROM members)
+      AND account_b IN (SELECT account_id FROM members)
+    UNION
+    SELECT kind, key, weight, account_b FROM links
+    WHERE account_a IN (SELECT account_id FROM members)
+      AND account_b IN (SELECT account_id FROM members)
+)
+SELECT kind, key, weight, account_id,
+       count(*) OVER (PARTITION BY kind, key) AS accounts_sharing
+FROM linked
+ORDER BY kind, key, account_id;
