@@ -55,7 +55,7 @@ WITH strong AS (
     FROM lexicon_signals
     WHERE lower(strength) = 'strong'
 ),
-tagged AS (
+tagged AS NOT MATERIALIZED (
     SELECT
         r.request_id,
         r.account_id,
@@ -78,58 +78,63 @@ cells AS (
     FROM tagged
     GROUP BY ALL
 ),
-unit_cells AS (
+unit_cells AS MATERIALIZED (
     -- Units judged: each API key, and each account as a whole (keys split a relay thinly).
-    SELECT 'key:' || api_key_id AS unit_id, template_id, system_id, script, requests,
-           harvest_requests
+    -- A unit is (unit_kind, unit_key); its id unit_kind || unit_key is built for fired units.
+    SELECT 'key:' AS unit_kind, api_key_id AS unit_key, template_id, system_id, script,
+           requests, harvest_requests
     FROM cells
     WHERE api_key_id IS NOT NULL
     UNION ALL
-    SELECT 'account:' || account_id, template_id, system_id, script, requests, harvest_requests
+    SELECT 'account:', account_id, template_id, system_id, script, requests, harvest_requests
     FROM cells
 ),
 streams AS (
     -- Candidate streams: a prompt template, or a system prompt shared by many requests.
-    SELECT unit_id, 'template' AS stream_type, template_id AS stream_id,
+    SELECT unit_kind, unit_key, 'template' AS stream_type, template_id AS stream_id,
            sum(requests) AS requests, sum(harvest_requests) AS harvest_requests
     FROM unit_cells
     GROUP BY ALL
     UNION ALL
-    SELECT unit_id, 'system prompt', system_id, sum(requests), sum(harvest_requests)
+    SELECT unit_kind, unit_key, 'system prompt', system_id, sum(requests), sum(harvest_requests)
     FROM unit_cells
     WHERE system_id IS NOT NULL
     GROUP BY ALL
 ),
 unit_scripts AS (
-    SELECT unit_id, script, sum(requests) AS requests
+    SELECT unit_kind, unit_key, script, sum(requests) AS requests
     FROM unit_cells
     GROUP BY ALL
 ),
 units AS (
     SELECT
-        unit_id,
+        unit_kind,
+        unit_key,
         sum(requests) FILTER (WHERE stream_type = 'template') AS requests,
         sum(harvest_requests) FILTER (WHERE stream_type = 'template') AS harvest_requests,
         count(*) FILTER (WHERE stream_type = 'template') AS templates,
-        -- The top harvest stream: the template or system prompt with most harvest requests.
-        arg_max({'stream_type': stream_type, 'stream_id': stream_id, 'requests': requests,
-                 'harvest_requests': harvest_requests},
-                (harvest_requests, requests, stream_type, stream_id)) AS top
+        -- The top harvest stream: the template or system prompt with most harvest requests
+        -- (ties: more requests, then stream type and id, a missing id lowest).
+        max({'harvest_requests': harvest_requests, 'requests': requests,
+             'stream_type': stream_type, 'has_id': stream_id IS NOT NULL,
+             'stream_id': stream_id}) AS top
     FROM streams
-    GROUP BY unit_id
+    GROUP BY unit_kind, unit_key
 ),
 script_counts AS (
     SELECT
-        s.unit_id,
+        s.unit_kind,
+        s.unit_key,
         count(*) AS scripts,
         array_to_string(list_sort(list(s.script))[1:6], ', ') AS script_list
     FROM unit_scripts AS s
-    JOIN units AS u USING (unit_id)
+    JOIN units AS u USING (unit_kind, unit_key)
     WHERE s.requests >= $min_script_share * u.requests
-    GROUP BY s.unit_id
+    GROUP BY s.unit_kind, s.unit_key
 ),
-fired_units AS (
+fired_units AS MATERIALIZED (
     SELECT
+        u.unit_kind || u.unit_key AS unit_id,
         u.*,
         u.top.requests / u.requests AS top_share,
         u.top.harvest_requests / u.top.requests AS harvest_share,
@@ -138,7 +143,7 @@ fired_units AS (
         c.scripts,
         c.script_list
     FROM units AS u
-    JOIN script_counts AS c USING (unit_id)
+    JOIN script_counts AS c USING (unit_kind, unit_key)
     WHERE u.requests >= $min_requests
       AND u.templates >= $min_templates
       AND c.scripts >= $min_scripts
@@ -150,11 +155,11 @@ unit_requests AS (
     -- The requests of fired units, each with the unit it belongs to.
     SELECT t.*, f.unit_id
     FROM tagged AS t
-    JOIN fired_units AS f ON f.unit_id = 'key:' || t.api_key_id
+    JOIN fired_units AS f ON f.unit_kind = 'key:' AND f.unit_key = t.api_key_id
     UNION ALL
     SELECT t.*, f.unit_id
     FROM tagged AS t
-    JOIN fired_units AS f ON f.unit_id = 'account:' || t.account_id
+    JOIN fired_units AS f ON f.unit_kind = 'account:' AND f.unit_key = t.account_id
 ),
 per_account AS (
     -- An account may belong to several fired units: report the strongest. Evidence: the

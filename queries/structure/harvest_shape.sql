@@ -37,53 +37,93 @@ params:
   strong_max_stop_share: {type: DOUBLE, default: 0.25, description: Share of max_tokens stops at which that part of the score saturates}
 weight: 0.5
 ---*/
-WITH per_temperature AS (
-    SELECT account_id, temperature, count(*) AS n
-    FROM request_features
+WITH cells AS (
+    -- One pass: counts per account and (temperature, max_tokens) setting.
+    SELECT
+        account_id,
+        temperature,
+        max_tokens,
+        count(*) AS n,
+        count(*) FILTER (WHERE single_turn) AS single_turn,
+        count(*) FILTER (WHERE max_stop) AS max_stops,
+        count(*) FILTER (WHERE single_turn AND ratio >= $min_output_ratio) AS candidates
+    FROM (
+        SELECT
+            account_id,
+            temperature,
+            max_tokens,
+            output_tokens / greatest(input_tokens, 1) AS ratio,
+            (conversation_id IS NULL OR coalesce(turn_index, 0) = 0) AS single_turn,
+            list_contains(string_split($max_tokens_stops, ','), stop_reason) AS max_stop
+        FROM request_features
+    )
+    GROUP BY ALL
+),
+per_temperature AS (
+    SELECT account_id, temperature, sum(n) AS setting_n
+    FROM cells
     GROUP BY account_id, temperature
     QUALIFY row_number() OVER (PARTITION BY account_id
-                               ORDER BY n DESC, temperature NULLS FIRST) = 1
+                               ORDER BY setting_n DESC, temperature NULLS FIRST) = 1
 ),
 per_max_tokens AS (
-    SELECT account_id, max_tokens, count(*) AS n
-    FROM request_features
+    SELECT account_id, max_tokens, sum(n) AS setting_n
+    FROM cells
     GROUP BY account_id, max_tokens
     QUALIFY row_number() OVER (PARTITION BY account_id
-                               ORDER BY n DESC, max_tokens NULLS FIRST) = 1
+                               ORDER BY setting_n DESC, max_tokens NULLS FIRST) = 1
 ),
-flagged AS (
+counted AS (
     SELECT
-        r.account_id,
-        r.request_id,
-        r.output_tokens / greatest(r.input_tokens, 1) AS ratio,
-        (r.conversation_id IS NULL OR coalesce(r.turn_index, 0) = 0) AS single_turn,
-        list_contains(string_split($max_tokens_stops, ','), r.stop_reason) AS max_stop,
-        r.temperature IS NOT DISTINCT FROM t.temperature AS usual_temperature,
-        r.max_tokens IS NOT DISTINCT FROM m.max_tokens AS usual_max_tokens,
-        t.temperature AS temperature,
-        m.max_tokens AS max_tokens
-    FROM request_features AS r
+        c.account_id,
+        any_value(t.temperature) AS temperature,
+        any_value(m.max_tokens) AS max_tokens,
+        sum(c.n) AS requests,
+        sum(c.single_turn) AS single_turn,
+        sum(c.n) FILTER (WHERE c.temperature IS NOT DISTINCT FROM t.temperature)
+            AS usual_temperature,
+        sum(c.n) FILTER (WHERE c.max_tokens IS NOT DISTINCT FROM m.max_tokens)
+            AS usual_max_tokens,
+        sum(c.max_stops) AS max_stops,
+        sum(c.candidates) FILTER (WHERE c.temperature IS NOT DISTINCT FROM t.temperature
+                                   AND c.max_tokens IS NOT DISTINCT FROM m.max_tokens)
+            AS shaped
+    FROM cells AS c
     JOIN per_temperature AS t USING (account_id)
     JOIN per_max_tokens AS m USING (account_id)
+    GROUP BY c.account_id
 ),
 per_account AS (
     SELECT
         account_id,
-        any_value(temperature) AS temperature,
-        any_value(max_tokens) AS max_tokens,
-        count(*) AS requests,
-        count(*) FILTER (WHERE single_turn) AS single_turn,
-        count(*) FILTER (WHERE usual_temperature) AS usual_temperature,
-        count(*) FILTER (WHERE usual_max_tokens) AS usual_max_tokens,
-        count(*) FILTER (WHERE max_stop) AS max_stops,
-        median(ratio) AS median_ratio,
-        count(*) FILTER (WHERE single_turn AND usual_temperature AND usual_max_tokens
-                         AND ratio >= $min_output_ratio) AS shaped,
-        max_by(request_id, (single_turn AND usual_temperature AND usual_max_tokens
-                            AND ratio >= $min_output_ratio, coalesce(max_stop, false),
-                            ratio, request_id), 10) AS evidence
-    FROM flagged
-    GROUP BY account_id
+        temperature,
+        max_tokens,
+        CAST(requests AS BIGINT) AS requests,
+        CAST(single_turn AS BIGINT) AS single_turn,
+        CAST(coalesce(usual_temperature, 0) AS BIGINT) AS usual_temperature,
+        CAST(coalesce(usual_max_tokens, 0) AS BIGINT) AS usual_max_tokens,
+        CAST(max_stops AS BIGINT) AS max_stops,
+        CAST(coalesce(shaped, 0) AS BIGINT) AS shaped
+    FROM counted
+    WHERE requests >= $min_requests AND coalesce(shaped, 0) / requests >= $min_share
+),
+evidence AS (
+    -- Only the fired accounts' requests are read again, for the median and the evidence.
+    SELECT
+        r.account_id,
+        median(r.output_tokens / greatest(r.input_tokens, 1)) AS median_ratio,
+        max_by(r.request_id,
+               ((r.conversation_id IS NULL OR coalesce(r.turn_index, 0) = 0)
+                    AND r.temperature IS NOT DISTINCT FROM a.temperature
+                    AND r.max_tokens IS NOT DISTINCT FROM a.max_tokens
+                    AND r.output_tokens / greatest(r.input_tokens, 1) >= $min_output_ratio,
+                coalesce(list_contains(string_split($max_tokens_stops, ','), r.stop_reason),
+                         false),
+                r.output_tokens / greatest(r.input_tokens, 1),
+                r.request_id), 10) AS evidence
+    FROM request_features AS r
+    JOIN per_account AS a USING (account_id)
+    GROUP BY r.account_id
 )
 SELECT
     account_id,
@@ -99,5 +139,5 @@ SELECT
            median_ratio, 100 * max_stops / requests) AS detail,
     evidence
 FROM per_account
-WHERE requests >= $min_requests AND shaped / requests >= $min_share
+JOIN evidence USING (account_id)
 ORDER BY account_id

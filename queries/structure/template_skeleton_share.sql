@@ -62,11 +62,14 @@ spread AS (
     GROUP BY u.template_id
 ),
 top AS (
-    SELECT u.account_id, arg_max(u.template_id, (u.n, u.template_id)) AS template_id,
-           max(u.n) AS n, any_value(o.requests) AS requests
-    FROM usage AS u
+    -- the account's top template (ties: the larger id), joined to its owner row afterwards
+    SELECT t.account_id, t.top.template_id, t.top.n, o.requests
+    FROM (
+        SELECT account_id, max({'n': n, 'template_id': template_id}) AS top
+        FROM usage
+        GROUP BY account_id
+    ) AS t
     JOIN owners AS o USING (account_id)
-    GROUP BY u.account_id
 ),
 fired AS (
     SELECT t.account_id, t.template_id, t.n, t.requests, s.owners, s.accounts,

@@ -39,21 +39,20 @@ params:
   min_flatness: {type: DOUBLE, default: 0.6, description: Share of traffic in the quietest window relative to a flat profile (1 = flat) that fires}
 weight: 0.2
 ---*/
-WITH volume AS (
-    SELECT account_id, count(*) AS requests, count(DISTINCT CAST(ts AS DATE)) AS days
-    FROM request_features
-    GROUP BY account_id
-    HAVING count(*) >= $min_requests AND count(DISTINCT CAST(ts AS DATE)) >= $min_active_days
-),
-gaps AS (
+WITH gaps AS (
+    -- Ties in ts give a zero gap whichever request comes first, so ts alone orders the gaps.
     SELECT
         account_id,
-        epoch(ts) - epoch(lag(ts) OVER (PARTITION BY account_id ORDER BY ts, request_id)) AS gap
+        ts,
+        epoch(ts) - epoch(lag(ts) OVER (PARTITION BY account_id ORDER BY ts)) AS gap
     FROM request_features
 ),
 cadence AS (
+    -- One pass: volume, active days and the within-session gap statistics per account.
     SELECT
         account_id,
+        count(*) AS requests,
+        count(DISTINCT CAST(ts AS DATE)) AS days,
         count(gap) FILTER (WHERE gap <= $max_session_gap_seconds) AS gaps,
         avg(gap) FILTER (WHERE gap <= $max_session_gap_seconds) AS mean_gap,
         stddev_pop(gap) FILTER (WHERE gap <= $max_session_gap_seconds)
@@ -61,14 +60,24 @@ cadence AS (
     FROM gaps
     GROUP BY account_id
 ),
+regular AS MATERIALIZED (
+    SELECT *
+    FROM cadence
+    WHERE requests >= $min_requests
+      AND days >= $min_active_days
+      AND gaps >= $min_requests / 2
+      AND cv <= $max_gap_cv
+),
 hours AS (
+    -- Only the regular accounts' requests are read again, for the hour profile.
     SELECT account_id, hour(ts) AS h, count(*) AS n
     FROM request_features
+    WHERE account_id IN (SELECT account_id FROM regular)
     GROUP BY ALL
 ),
 windows AS (
     SELECT v.account_id, s.start, coalesce(sum(h.n), 0) AS n
-    FROM volume AS v
+    FROM regular AS v
     CROSS JOIN range(0, 24) AS s(start)
     LEFT JOIN hours AS h
         ON h.account_id = v.account_id AND (h.h - s.start + 24) % 24 < $quiet_window_hours
@@ -80,14 +89,11 @@ quiet AS (
     GROUP BY account_id
 ),
 fired AS (
-    SELECT v.account_id, v.requests, v.days, c.gaps, c.mean_gap, c.cv, q.quiet_requests,
+    SELECT v.account_id, v.requests, v.days, v.gaps, v.mean_gap, v.cv, q.quiet_requests,
            q.quiet_requests / v.requests / ($quiet_window_hours / 24) AS flatness
-    FROM volume AS v
-    JOIN cadence AS c USING (account_id)
+    FROM regular AS v
     JOIN quiet AS q USING (account_id)
-    WHERE c.gaps >= $min_requests / 2
-      AND c.cv <= $max_gap_cv
-      AND q.quiet_requests / v.requests / ($quiet_window_hours / 24) >= $min_flatness
+    WHERE q.quiet_requests / v.requests / ($quiet_window_hours / 24) >= $min_flatness
 ),
 evidence AS (
     SELECT account_id, min_by(request_id, (ts, request_id), 10) AS evidence

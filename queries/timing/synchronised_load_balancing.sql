@@ -110,8 +110,15 @@ linked_activity AS MATERIALIZED (
     JOIN linked AS l USING (account_id)
 ),
 key_minute AS (
-    SELECT link_key, minute, count(DISTINCT owner) AS owners_active, count(*) AS accounts_active
-    FROM linked_activity
+    -- distinct owners per key and minute, counted from per-owner groups (one aggregate, no
+    -- DISTINCT)
+    SELECT link_key, minute, count(*) AS owners_active,
+           CAST(sum(accounts) AS BIGINT) AS accounts_active
+    FROM (
+        SELECT link_key, minute, owner, count(*) AS accounts
+        FROM linked_activity
+        GROUP BY link_key, minute, owner
+    )
     GROUP BY link_key, minute
 ),
 key_load AS (
