@@ -68,8 +68,8 @@ class HeuristicMeta(_Frozen):
     weight: float = Field(ge=0.0, le=1.0)
     benign: bool = False  # a benign indicator: lowers an account's score when it fires
     # account: runs before linking, over accounts. cluster: runs after the accounts are linked
-    # (it may read cluster_members and account_owners) and measures what only shows summed
-    # over a cluster, firing the member accounts that carry it.
+    # (it may read cluster_members, cluster_sizes and account_owners) and measures what only
+    # shows summed over a cluster, firing the member accounts that carry it.
     scope: Literal["account", "cluster"] = "account"
 
 

@@ -199,6 +199,10 @@ def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
             break
     con.execute("CREATE OR REPLACE TABLE cluster_members AS SELECT account_id, "
                 "'C-' || left(md5(label), 8) AS cluster_id FROM cluster_labels")
+    # Read by cluster-scope heuristics: which clusters span several owners.
+    con.execute("CREATE OR REPLACE TABLE cluster_sizes AS SELECT m.cluster_id, "
+                "count(*) AS accounts, count(DISTINCT o.owner) AS owners "
+                "FROM cluster_members m JOIN account_owners o USING (account_id) GROUP BY ALL")
     return rounds
 
 

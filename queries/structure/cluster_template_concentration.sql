@@ -32,11 +32,7 @@ params:
 weight: 0.5
 ---*/
 WITH multi AS (
-    SELECT m.cluster_id
-    FROM cluster_members AS m
-    JOIN account_owners AS o USING (account_id)
-    GROUP BY m.cluster_id
-    HAVING count(DISTINCT o.owner) >= $min_owners
+    SELECT cluster_id FROM cluster_sizes WHERE owners >= $min_owners
 ),
 held AS (
     -- Senders tied to the cluster by something other than a shared template. Without this the

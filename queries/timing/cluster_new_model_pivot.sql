@@ -40,11 +40,7 @@ releases AS (
     WHERE r.released_at > span.first_ts AND r.released_at < span.last_ts
 ),
 multi AS (
-    SELECT m.cluster_id
-    FROM cluster_members AS m
-    JOIN account_owners AS o USING (account_id)
-    GROUP BY m.cluster_id
-    HAVING count(DISTINCT o.owner) >= $min_owners
+    SELECT cluster_id FROM cluster_sizes WHERE owners >= $min_owners
 ),
 windowed AS (
     SELECT m.cluster_id, r.model AS new_model, r.released_at, f.account_id, f.request_id,
