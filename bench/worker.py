@@ -128,7 +128,7 @@ def run_pipeline(args: argparse.Namespace) -> dict[str, Any]:
     engine = _engine(settings)
     out_dir = Path(args.out)
     config = RunConfig(data_dir=Path(args.data), out_dir=out_dir, force=True,
-                       case=CaseConfig(engine=engine), quiet=True,
+                       case=CaseConfig(engine=engine),
                        queries_dir=Path(args.queries) if args.queries else None,
                        workdir=Path(args.workdir) if args.workdir else None,
                        command_line=("python", "-m", "bench.worker", "pipeline"))

@@ -123,7 +123,7 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
     """
     def go() -> api.RunResult:
         config = _build_config(data_dir, config_path, period, since, until, out_dir=out_dir,
-                               profile=profile, force=force, workdir=workdir, quiet=quiet,
+                               profile=profile, force=force, workdir=workdir,
                                queries_dir=queries_dir, templates_dir=templates_dir,
                                baseline_dir=baseline_dir)
         return api.run(config, _progress(quiet))

@@ -274,4 +274,3 @@ class RunConfig(_Frozen):
     workdir: Path | None = None
     baseline_dir: Path | None = None
     command_line: tuple[str, ...] = ()
-    quiet: bool = True

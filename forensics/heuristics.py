@@ -26,9 +26,6 @@ FAMILIES = ("content", "structure", "infrastructure", "timing")
 RESULT_COLUMNS = ("account_id", "score", "metric", "detail", "evidence")
 EVIDENCE_LIMIT = 10
 
-# Tables a heuristic may read besides the contract tables (built by the features stage).
-DERIVED_TABLES = ("request_features", "skeletons", "indicator_hits", "lexicon_signals",
-                  "lexicon_capabilities")
 
 _FRONT_MATTER = re.compile(r"\A\s*/\*---\s*\n(.*?)\n---\*/\s*\n", re.DOTALL)
 PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -318,8 +315,3 @@ def describe(h: Heuristic) -> str:
                   for n, p in m.params.items()]
     lines += ["  References:"] + [f"    - {r}" for r in m.references]
     return "\n".join(lines)
-
-
-def front_matter(h: Heuristic) -> dict[str, Any]:
-    """The header as plain data (for the dossier's catalogue and the manifest)."""
-    return h.meta.model_dump(mode="json")

@@ -149,20 +149,6 @@ def _swap_in(tmp: Path, out_dir: Path, parent: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write one file through a temporary name in the same folder."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def dump_json(data: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, fixed separators, UTF-8, trailing newline."""
     return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, default=str)

@@ -68,13 +68,3 @@ def listing(items: Sequence[str], conjunction: str = "and") -> str:
 def plural(count: int, word: str, many: str | None = None) -> str:
     """'1 account', '3 accounts' (thousands separated)."""
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
-
-
-def exhibit_range(ids: Sequence[str]) -> str:
-    """'EX-001', 'EX-001–EX-004' for a consecutive run, else a comma list."""
-    if not ids:
-        return ""
-    numbers = [int(x.split("-")[1]) for x in ids]
-    if len(ids) > 2 and numbers == list(range(numbers[0], numbers[0] + len(numbers))):
-        return f"{ids[0]}–{ids[-1]}"
-    return ", ".join(ids)
