@@ -4,6 +4,8 @@ For each size it generates (or reuses, or takes with --data) a data set, warms t
 then measures in separate processes the baseline (one DuckDB scan of the requests Parquet with
 one regex) and the real pipeline (`forensics.api.run`). The headline figure is the pipeline's
 total seconds divided by the baseline's. Generation time is reported, never counted.
+Generated prompts carry pasted context by default (`generate_sample(long_prompts=True)`), so
+the text scanned has realistic lengths; --short-prompts measures the generator's bare prompts.
 """
 
 from __future__ import annotations
@@ -135,23 +137,33 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()[:8]
 
 
+def dataset_label(size: int, seed: int, long_prompts: bool) -> str:
+    """How results and the cache name a generated data set: '100000-7-long'."""
+    return f"{size}-{seed}-{'long' if long_prompts else 'short'}"
+
+
 def ensure_dataset(cache: Path, size: int, seed: int, log_dir: Path,
-                   progress: bool) -> Dataset:
-    """The cached data set for (size, seed, generator), generated if absent or incomplete."""
-    label = f"{size}-{seed}"
+                   progress: bool, long_prompts: bool = True) -> Dataset:
+    """The cached data set for (size, seed, prompt lengths, generator), generated if absent or
+    incomplete. Long and short prompts are different data sets, cached apart."""
+    label = dataset_label(size, seed, long_prompts)
     root = cache / f"{label}-{generator_fingerprint()}"
     marker = root / COMPLETE_MARKER
     if marker.is_file() and (root / "data").is_dir():
         generation = json.loads(marker.read_text(encoding="utf-8"))
         return Dataset(label, size, root / "data", generation, reused=True)
     scale = size / REQUESTS_PER_SCALE
-    _say(progress, f"generating {size:,} requests (scale {scale:g}, seed {seed}) in {root}…")
+    prompts = "long" if long_prompts else "short"
+    _say(progress, f"generating {size:,} requests (scale {scale:g}, seed {seed}, {prompts} "
+                   f"prompts) in {root}…")
     root.parent.mkdir(parents=True, exist_ok=True)
     child = run_child("generate", ["--out", str(root), "--seed", str(seed),
-                                   "--scale", repr(scale)], log_dir / label)
+                                   "--scale", repr(scale),
+                                   *(["--long-prompts"] if long_prompts else [])],
+                      log_dir / label)
     generation = {"seconds": child.result["seconds"], "wall_s": child.wall_s,
                   "peak_rss_mib": child.peak_rss_mib, "cpu_s": child.cpu_s, "scale": scale,
-                  "seed": seed,
+                  "seed": seed, "long_prompts": long_prompts,
                   "summary": child.result.get("summary")}
     # Written last: a data set interrupted mid-generation is never reused.
     marker.write_text(json.dumps(generation, indent=2, sort_keys=True, default=str) + "\n",
@@ -427,11 +439,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, help="measure this data directory instead of "
                                              "generating (excludes --sizes)")
     p.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
+    prompts = p.add_mutually_exclusive_group()
+    prompts.add_argument("--long-prompts", dest="long_prompts", action="store_true",
+                         default=True,
+                         help="generate prompts with pasted context, hundreds to a few "
+                              "thousand characters, as real traffic has (the default)")
+    prompts.add_argument("--short-prompts", dest="long_prompts", action="store_false",
+                         help="generate the sample generator's bare prompts (mean ≈ 230 "
+                              "characters), as the bundled sample has")
     p.add_argument("--out", type=Path, default=Path("bench/results.json"),
                    help="JSON results file (default bench/results.json)")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
-                   help=f"where generated data sets are kept and reused, per size, seed and "
-                        f"generator version (default {DEFAULT_CACHE})")
+                   help=f"where generated data sets are kept and reused, per size, seed, "
+                        f"prompt lengths and generator version (default {DEFAULT_CACHE})")
     p.add_argument("--keep", type=Path, help="keep run outputs and logs in this folder "
                                              "(default: a temporary folder, removed)")
     p.add_argument("--stages-only", action="store_true",
@@ -471,7 +491,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": ["python", "-m", "bench", *(argv if argv is not None else sys.argv[1:])],
         "machine": machine(),
-        "settings": {**settings, "seed": args.seed, "repeat": args.repeat,
+        "settings": {**settings, "seed": args.seed,
+                     # None with --data: the prompts are whatever the export holds.
+                     "long_prompts": args.long_prompts if args.data is None else None,
+                     "repeat": args.repeat,
                      "stages_only": args.stages_only, "cache": "warm",
                      "queries": str(args.queries) if args.queries else "bundled",
                      "trace": args.trace, "workdir": args.workdir,
@@ -482,10 +505,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for target in (["data"] if args.data is not None
                        else args.sizes or parse_sizes(DEFAULT_SIZES)):
-            label = "data" if target == "data" else f"{target}-{args.seed}"
+            label = ("data" if not isinstance(target, int)
+                     else dataset_label(target, args.seed, args.long_prompts))
             try:
                 if isinstance(target, int):
-                    dataset = ensure_dataset(args.cache, target, args.seed, work, progress)
+                    dataset = ensure_dataset(args.cache, target, args.seed, work, progress,
+                                             args.long_prompts)
                 else:
                     dataset = Dataset("data", None, args.data, None, reused=False)
                 doc["results"].append(measure_dataset(dataset, settings, work, args.repeat,

@@ -230,7 +230,8 @@ def run_generate(args: argparse.Namespace) -> dict[str, Any]:
     from forensics.sample import generate_sample
 
     start = time.perf_counter()
-    summary = generate_sample(Path(args.out), seed=args.seed, scale=args.scale, force=True)
+    summary = generate_sample(Path(args.out), seed=args.seed, scale=args.scale, force=True,
+                              long_prompts=args.long_prompts)
     seconds = time.perf_counter() - start
     described: Any = summary
     if dataclasses.is_dataclass(summary) and not isinstance(summary, type):
@@ -253,6 +254,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-dir", help="also write a DuckDB JSON profile per statement")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--long-prompts", action="store_true",
+                        help="pasted context on long prompts (generate)")
     parser.add_argument("--result", required=True, help="where to write the JSON result")
     args = parser.parse_args(argv)
     measure = {"pipeline": run_pipeline, "baseline": run_baseline, "generate": run_generate}

@@ -277,19 +277,28 @@ def schema_cmd() -> None:
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="1.0 ≈ 100,000 requests; 10 ≈ 1 M.")
 @click.option("--force", is_flag=True, help="Replace an existing folder.")
+@click.option("--long-prompts", is_flag=True,
+              help="Append 300-6,000 characters of pasted context to every prompt of 240+ "
+                   "characters (benchmarks on realistic text lengths; same findings).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def sample(out_dir: Path, seed: int, scale: float, force: bool, debug: bool) -> None:
+def sample(out_dir: Path, seed: int, scale: float, force: bool, long_prompts: bool,
+           debug: bool) -> None:
     """Generate a synthetic quarter of traffic with planted campaigns.
 
     Writes OUT_DIR/data (the logs) and OUT_DIR/labels.csv (ground truth, outside the data).
+    --long-prompts appends ordinary pasted text (median about 1,500 characters) after the
+    first 240 characters of long prompts, so template skeletons stay the same; the bundled
+    sample is made without it.
 
     \b
     Example:
       forensics sample /tmp/q3 --seed 7 --scale 0.3
+      forensics sample /tmp/q3-long --seed 7 --scale 1 --long-prompts
     """
     from forensics.sample import generate_sample
 
-    summary = _guarded(lambda: generate_sample(out_dir, seed=seed, scale=scale, force=force),
+    summary = _guarded(lambda: generate_sample(out_dir, seed=seed, scale=scale, force=force,
+                                               long_prompts=long_prompts),
                        debug)
     click.echo(f"wrote {out_dir}: {summary}")
 

@@ -8,6 +8,11 @@ tutoring apps) and three distillation campaigns in the styles described in the d
 Same seed and scale give identical bytes in every file; memory stays bounded at any scale
 because requests are generated window by window in time order and streamed to Parquet parts.
 All prompt text comes from the YAML files in `forensics/sample_text/`.
+
+With `long_prompts=True` every prompt of 240 characters or more also carries a block of
+"pasted context" (ordinary neutral sentences, about 1,500 characters typical, up to 6,000), so
+that benchmarks scan realistic text lengths; every other column, and what the pipeline
+derives from a prompt's head, is unchanged (see `_Context`).
 """
 
 from __future__ import annotations
@@ -115,6 +120,19 @@ _LOWVOL = (25, 45)  # 25 accounts of about 45 requests each
 _MIN_CAMPAIGN_ACCOUNTS = 8
 _MIN_CAMPAIGN_ACCOUNT_REQUESTS = 60
 
+# Pasted context (long_prompts=True). Only prompts at least as long as the head the pipeline
+# reads for its template skeleton (queries/features/10_request_features_raw.sql, left(prompt,
+# 240)) get a block, appended after it, so every skeleton stays what it was. Block lengths in
+# characters follow a lognormal (median, sigma) clipped to [min, max].
+_CONTEXT_AFTER_CHARS = 240
+_CONTEXT_MEDIAN_CHARS = 1500
+_CONTEXT_SIGMA = 0.7
+_CONTEXT_MIN_CHARS = 300
+_CONTEXT_MAX_CHARS = 6000
+_CONTEXT_SEPARATOR = "\n\n"
+# A bound on the rounds that keep distinct prompt lengths apart (a handful in practice).
+_CONTEXT_SETTLE_ROUNDS = 1000
+
 
 _T = TypeVar("_T")
 
@@ -163,6 +181,7 @@ def generate_sample(
     period_end: str = "2026-10-01",
     force: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    long_prompts: bool = False,
 ) -> SampleSummary:
     """Write a synthetic quarter of API logs with planted campaigns to `out_dir`.
 
@@ -171,6 +190,13 @@ def generate_sample(
     `labels.csv` (account_id, label, group) outside `data/`. scale=1 is about 100,000
     requests. The directory is written beside `out_dir` and renamed into place at the end;
     an existing non-empty `out_dir` is refused unless `force` is set.
+
+    `long_prompts` appends a block of pasted context (300 to 6,000 characters, median about
+    1,500) to every prompt of 240 characters or more, for benchmarks on realistic text
+    lengths. The first 240 characters of every prompt (so every template skeleton) and every
+    other column, input_tokens included, stay as without it, and the sentences match no
+    lexicon phrase, so the findings do not change. Off by default, and then nothing of it
+    runs: the default output stays byte-identical.
     """
     out_dir = Path(out_dir)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
@@ -184,6 +210,8 @@ def generate_sample(
 
     text = _Text.load()
     world = _World(text, seed=seed, scale=float(scale), period=period)
+    # Loaded only when asked for: the default output must not depend on the context text.
+    world.context = _Context.load(text) if long_prompts else None
     generators = _build_populations(world)
     world.freeze()
 
@@ -579,6 +607,106 @@ def _pool_size(world: _World, base: int) -> int:
     return max(8, int(base * world.pool_factor))
 
 
+@dataclass(frozen=True)
+class _Context:
+    """The pasted-context sentences of common.yaml, read as a cycle.
+
+    A block is a run of consecutive sentences from a random start, so it reads like an excerpt
+    of one ordinary document, and the pairs of sentences that can meet in a block are the
+    cycle's neighbours only (the test of the pool's inertness checks those, cut anywhere).
+    """
+
+    sentences: pa.Array
+    # ends[m]: characters of the first m sentences of the cycle repeated, each counted with
+    # the space that joins it to the next; long enough for a block from any start.
+    ends: np.ndarray
+
+    @staticmethod
+    def load(text: _Text) -> _Context:
+        sentences = _strings(_get(text.common, "context_sentences"), "context_sentences")
+        for s in sentences:
+            # A sentence shorter than the minimum block keeps every block within its bounds.
+            if not 0 < len(s) <= _CONTEXT_MIN_CHARS or "\n" in s or s != s.strip():
+                raise SampleError(
+                    f"sample text: context sentence {s[:60]!r} must be one line of 1 to "
+                    f"{_CONTEXT_MIN_CHARS} characters without surrounding blanks"
+                )
+        widths = np.array([len(s) + 1 for s in sentences], dtype=np.int64)
+        cycles = 3 + _CONTEXT_MAX_CHARS // int(widths.sum())
+        ends = np.concatenate([[0], np.cumsum(np.tile(widths, cycles))])
+        return _Context(pa.array(sentences, pa.string()), ends)
+
+    def chars(self, start: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """Characters of the blocks of `count` sentences from sentence `start`."""
+        return self.ends[start + count] - self.ends[start] - 1
+
+    def append(self, prompt: pa.ChunkedArray, rng: np.random.Generator) -> pa.Array:
+        """`prompt` with a block of context after every prompt of 240 characters or more.
+
+        One call is one generation window (whole hours). The block is drawn per distinct
+        prompt length, and blocks are then adjusted so that distinct lengths stay distinct:
+        prompts of equal length stay equal in length, prompts of different lengths stay
+        different, so counts of distinct prompt lengths (rl_group_grading's candidates, in
+        5-minute buckets that never straddle a window) are what they were without context.
+        Vectorised: the blocks are one list array of sentence numbers joined by Arrow.
+        """
+        text = prompt.combine_chunks()
+        lengths = np.asarray(pc.utf8_length(text).to_numpy(zero_copy_only=False), dtype=np.int64)
+        values, inverse = np.unique(lengths, return_inverse=True)
+        long = np.flatnonzero(values >= _CONTEXT_AFTER_CHARS)
+        m = len(long)
+        size = len(self.sentences)
+        target = np.clip(
+            _CONTEXT_MEDIAN_CHARS * np.exp(_CONTEXT_SIGMA * rng.standard_normal(m)),
+            _CONTEXT_MIN_CHARS,
+            _CONTEXT_MAX_CHARS,
+        ).astype(np.int64)
+        start = rng.integers(0, size, m)
+        # The number of sentences whose joined length is nearest the target without passing
+        # the maximum, but at least enough to reach the minimum (one sentence of at most the
+        # minimum's length past it, so never past the maximum either).
+        base = self.ends[start]
+        fit = np.searchsorted(self.ends, base + target + 1, side="right") - 1
+        over = self.ends[fit + 1] - base - 1
+        nearer = (over - target < target - (self.ends[fit] - base - 1)) & (
+            over <= _CONTEXT_MAX_CHARS
+        )
+        least = np.searchsorted(self.ends, base + _CONTEXT_MIN_CHARS + 1, side="left")
+        count = np.maximum(np.maximum(fit + nearer, least) - start, 1)
+        # Two lengths that would meet: the block of the longer prompt takes one sentence more
+        # until none meet. A block that cannot grow shrinks instead, for good: every block
+        # moves one way only, so this ends (in a handful of rounds in practice).
+        new = values[long] + self.chars(start, count)
+        step = np.ones(m, dtype=np.int64)
+        for _ in range(_CONTEXT_SETTLE_ROUNDS):
+            order = np.argsort(new, kind="stable")
+            clash = order[1:][new[order[1:]] == new[order[:-1]]]
+            if not len(clash):
+                break
+            full = self.chars(start[clash], count[clash] + 1) > _CONTEXT_MAX_CHARS
+            step[clash[full]] = -1
+            count[clash] += step[clash]
+            new[clash] = values[long][clash] + self.chars(start[clash], count[clash])
+        else:
+            raise SampleError("pasted context: prompt lengths did not settle apart")
+        if m and (self.chars(start, count) < _CONTEXT_MIN_CHARS).any():
+            raise SampleError("pasted context: a block shrank below the minimum")
+        per_value = np.zeros(len(values), dtype=np.int64)
+        per_value[long] = count
+        first = np.zeros(len(values), dtype=np.int64)
+        first[long] = start
+        row_count = per_value[inverse]
+        which = (np.repeat(first[inverse], row_count) + _positions_in_segment(row_count)) % size
+        offsets = np.concatenate([[0], np.cumsum(row_count)]).astype(np.int32)
+        # Rows without a block get a null one, which the join skips (separator included).
+        lists = pa.ListArray.from_arrays(
+            pa.array(offsets), self.sentences.take(which), mask=pa.array(row_count == 0)
+        )
+        return pc.binary_join_element_wise(
+            text, pc.binary_join(lists, " "), _CONTEXT_SEPARATOR, null_handling="skip"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # Time
 # --------------------------------------------------------------------------------------------
@@ -889,6 +1017,7 @@ class _World:
         self.system_texts: list[str] = []
         self._system_index: dict[str, int] = {}
         self._frozen = False
+        self.context: _Context | None = None  # pasted context for long prompts, when asked
 
     # -- randomness and ids ------------------------------------------------------------------
     def rng(self, *keys: str | int) -> np.random.Generator:
@@ -2864,6 +2993,13 @@ def _assemble(
         dtype=np.float64,
     )
     input_tokens = np.maximum(1, np.rint(chars / 4.0 * rng.normal(1.0, 0.04, n)) + 6)
+    prompt: pa.Array | pa.ChunkedArray = rows.prompt
+    if world.context is not None:
+        # After the token count on purpose: counting the context would lower the output/input
+        # ratio harvest_shape reads and change findings, where the option is meant to change
+        # text lengths only. A stream of its own (keyed by the window's first row) leaves
+        # every other draw as it was.
+        prompt = world.context.append(rows.prompt, world.rng("context", first))
     response = pc.if_else(
         pa.array(world.logs_response[acct]), rows.response, pa.scalar(None, pa.string())
     )
@@ -2880,7 +3016,7 @@ def _assemble(
         _hex_ids("conv_", rows.conv),
         pa.array(rows.turn, pa.int32()),
         system,
-        rows.prompt,
+        prompt,
         response,
         pa.array(input_tokens.astype(np.int32), pa.int32()),
         pa.array(out.astype(np.int32), pa.int32()),

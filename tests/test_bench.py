@@ -38,6 +38,7 @@ def test_bench_on_a_tiny_export_writes_every_field(data_dir: Path, tmp_path: Pat
     assert code == 0, doc["errors"]
     assert {"cpu", "cores", "ram_bytes", "python", "versions"} <= doc["machine"].keys()
     assert {"threads", "memory_limit"} <= doc["settings"].keys()
+    assert doc["settings"]["long_prompts"] is None  # --data: the export's own prompts
     [result] = doc["results"]
     assert result["requests"] == 12
     assert result["dataset"]["bytes"] > 0
@@ -52,11 +53,26 @@ def test_bench_on_a_tiny_export_writes_every_field(data_dir: Path, tmp_path: Pat
     assert (tmp_path / "keep" / "data" / "run" / "diagnostics" / "timings.json").is_file()
 
 
-def test_a_complete_cached_data_set_is_reused(tmp_path: Path) -> None:
-    """A cached data set with its completion marker is reused without generating again."""
-    root = tmp_path / f"1000-3-{harness.generator_fingerprint()}"
+@pytest.mark.parametrize("long_prompts", [True, False])
+def test_a_complete_cached_data_set_is_reused(tmp_path: Path, long_prompts: bool) -> None:
+    """A cached data set with its completion marker is reused without generating again;
+    long- and short-prompt sets of one size and seed are cached apart."""
+    kind = "long" if long_prompts else "short"
+    root = tmp_path / f"1000-3-{kind}-{harness.generator_fingerprint()}"
     (root / "data").mkdir(parents=True)
     (root / harness.COMPLETE_MARKER).write_text(json.dumps({"seconds": 1.5, "wall_s": 2.0}))
-    dataset = harness.ensure_dataset(tmp_path, 1000, 3, tmp_path / "logs", progress=False)
+    dataset = harness.ensure_dataset(tmp_path, 1000, 3, tmp_path / "logs", progress=False,
+                                     long_prompts=long_prompts)
     assert dataset.reused and dataset.data_dir == root / "data"
+    assert dataset.label == f"1000-3-{kind}"
     assert dataset.generation == {"seconds": 1.5, "wall_s": 2.0}
+
+
+def test_long_prompts_are_the_benchmark_default() -> None:
+    """The benchmark generates long prompts unless told --short-prompts; not both at once."""
+    parser = harness.build_parser()
+    assert parser.parse_args([]).long_prompts is True
+    assert parser.parse_args(["--long-prompts"]).long_prompts is True
+    assert parser.parse_args(["--short-prompts"]).long_prompts is False
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--long-prompts", "--short-prompts"])

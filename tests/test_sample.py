@@ -6,26 +6,30 @@ import csv
 import hashlib
 import ipaddress
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from forensics import schema
+from forensics import resources, schema
 from forensics.errors import ForensicsError
+from forensics.features import read_lexicons
 from forensics.sample import (
     ACCOUNTS_SCHEMA,
     MODEL_RELEASES_SCHEMA,
     REQUESTS_SCHEMA,
     SampleError,
     SampleSummary,
+    _Text,
     generate_sample,
 )
 
@@ -296,3 +300,81 @@ def test_bad_arguments_are_refused(tmp_path: Path, kwargs: dict[str, object], me
     with pytest.raises(SampleError, match=message):
         generate_sample(tmp_path / "out", **kwargs)  # type: ignore[arg-type]
     assert not (tmp_path / "out").exists()
+
+
+def _context_sentences() -> list[str]:
+    sentences = _Text.load().common["context_sentences"]
+    assert isinstance(sentences, list)
+    return [str(s) for s in sentences]
+
+
+def test_context_sentences_are_inert_for_the_detectors() -> None:
+    """No pasted-context sentence, pair of sentences or cut sentence matches a lexicon phrase.
+
+    Matched as the features stage matches: every entry of both lexicons in one
+    case-insensitive RE2 alternation run by DuckDB (features.build_features). The stage scans
+    the first 4,000 and the last 1,000 characters of a long prompt, so a scan can also start
+    or end inside a word: every cut of a sentence next to its neighbours in the cycle is
+    checked as well, each cut edge beside a newline as the scan puts it.
+    """
+    sentences = _context_sentences()
+    assert 80 <= len(sentences) <= 120
+    assert len(set(sentences)) == len(sentences)
+    assert all(60 <= len(s) <= 160 and s == s.strip() and "\n" not in s for s in sentences)
+    banned = re.compile(
+        r"\d|https?:|www\.|\.(com|org|net)\b|@|rubric|score|grade|step by step|reasoning|think",
+        re.IGNORECASE,
+    )
+    assert [s for s in sentences if banned.search(s)] == []
+    texts = sentences + [f"{a} {b}" for a in sentences for b in sentences]
+    n = len(sentences)
+    for i, s in enumerate(sentences):
+        before, after = sentences[i - 1], sentences[(i + 1) % n]
+        for cut in range(1, len(s)):
+            texts += [f"{before} {s[:cut]}\n", f"\n{s[cut:]} {after}"]
+    entries = read_lexicons(resources.lexicons_dir())
+    pattern = "(?i)(?:" + "|".join(e.pattern() for e in entries) + ")"
+    with duckdb.connect() as con:
+        hits = con.execute(
+            "SELECT t, regexp_extract(t, $p) FROM unnest($texts) AS u(t) "
+            "WHERE regexp_matches(t, $p) LIMIT 20",
+            {"p": pattern, "texts": texts},
+        ).fetchall()
+    assert hits == []
+
+
+def test_long_prompts_append_context_after_the_head(tmp_path: Path) -> None:
+    """long_prompts lengthens prompts of 240+ characters only, after their first 240, and
+    changes no other column (token counts included); same seed, same bytes."""
+    short = generate_sample(tmp_path / "short", seed=3, scale=0.05)
+    long = generate_sample(tmp_path / "long", seed=3, scale=0.05, long_prompts=True)
+    generate_sample(tmp_path / "again", seed=3, scale=0.05, long_prompts=True)
+    assert _digests(tmp_path / "long") == _digests(tmp_path / "again")
+    assert long.requests == short.requests
+    a = _requests(tmp_path / "short").sort_by("request_id")
+    b = _requests(tmp_path / "long").sort_by("request_id")
+    assert a.column("request_id").equals(b.column("request_id"))
+    for name in a.column_names:
+        if name != "prompt":
+            assert a.column(name).equals(b.column(name)), name
+    before = a.column("prompt").to_pylist()
+    after = b.column("prompt").to_pylist()
+    blocks = []
+    for old, new in zip(before, after, strict=True):
+        assert new[:240] == old[:240]
+        if len(old) < 240:
+            assert new == old
+        else:
+            assert new.startswith(old + "\n\n")
+            blocks.append(len(new) - len(old) - 2)
+    assert blocks and min(blocks) >= 300 and max(blocks) <= 6000
+    assert 1000 < float(np.median(blocks)) < 2200
+    old_len = np.array([len(p) for p in before])
+    new_len = np.array([len(p) for p in after])
+    assert new_len.mean() > 2 * old_len.mean()
+    assert new_len.max() <= old_len.max() + 6000 + 2
+    # Within an hour (generation windows are whole hours), prompts of equal length stay equal
+    # and different lengths stay different: distinct-length counts (rl_group_grading) hold.
+    hours = a.column("ts").cast(pa.int64()).to_numpy() // 3_600_000_000
+    pairs = set(zip(hours.tolist(), old_len.tolist(), new_len.tolist(), strict=True))
+    assert len(pairs) == len({(h, o) for h, o, _ in pairs}) == len({(h, n) for h, _, n in pairs})
