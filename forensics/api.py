@@ -134,8 +134,9 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         outputs = [_export_signals(con, tmp)]
         outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})
         with clock.stage("report"):
-            outputs += render_dossier(con, config, ingested, runs, linked, library, tmp,
-                                      progress)
+            report = render_dossier(con, config, ingested, runs, linked, library, tmp,
+                                    progress)
+        outputs += report.paths
         summary = {
             "requests_analysed": ingested.tables["requests"].rows_analysed,
             "accounts": ingested.tables["accounts"].rows_analysed,
@@ -157,6 +158,7 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         manifest.write_manifest(tmp, doc)
         timings = {"stages": clock.seconds, "peak_rss_mib": peak_rss_mib(),
                    "heuristics": {r.id: r.seconds for r in runs},
+                   "report": report.seconds,
                    "spill_directory": engine.spill_directory(con)}
         names = manifest.write_checksums(tmp)
         (tmp / manifest.DIAGNOSTICS).mkdir()

@@ -156,6 +156,29 @@ def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
         assert hashlib.sha256(data).hexdigest() == outputs[f"exhibits/{name}"]
 
 
+def test_exhibits_too_large_to_embed_stay_beside_the_pdf(
+        small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exhibit over the embedding cap is not attached, but the inventory names it with its
+    size and hash, so the PDF still binds it; the smaller ones are still attached."""
+    from forensics.report import exhibits
+
+    monkeypatch.setattr(exhibits, "ATTACH_MAX_BYTES", 3000)
+    out = tmp_path / "out"
+    _run(small, out)
+    sizes = {p.name: p.stat().st_size for p in (out / "exhibits").iterdir()}
+    big = sorted(name for name, size in sizes.items() if size > 3000)
+    assert big and len(big) < len(sizes)
+    attached = set(PdfReader(str(out / "dossier.pdf")).attachments)
+    assert attached == {name for name, size in sizes.items() if size <= 3000}
+    text = " ".join(pdf_text(out / "dossier.pdf").split())
+    outputs = {o["path"]: o["sha256"] for o in _manifest(out)["outputs"]}
+    for name in big:
+        # Long paths and hashes wrap: compare without the spaces line breaks leave.
+        assert name in text.replace(" ", "")
+        assert outputs[f"exhibits/{name}"] in text.replace(" ", "")
+    assert "beside this PDF only (too large to embed)" in text
+
+
 def test_key_judgments_cite_exhibits_and_keep_icd203_terms_apart(sample: Path) -> None:
     """Each key judgment cites an exhibit; no sentence mixes confidence and likelihood."""
     html = (sample / "dossier.html").read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ from forensics.report.context import (
     TemplateLine,
     Trend,
 )
-from forensics.report.exhibits import ExhibitWriter
+from forensics.report.exhibits import ATTACH_MAX_BYTES, ExhibitWriter
 from forensics.report.public import Pseudonymiser
 from forensics.report.queries import ReportQueries
 from forensics.report.text import Clipped, clip, neutralise, short
@@ -63,6 +63,7 @@ SAMPLES_PER_CLUSTER = 3
 EXHIBIT_REQUESTS = 100  # request samples per cluster written to its exhibit
 EXHIBIT_TEXT_CHARS = 2000  # log text per field in the request exhibit
 GRAPH_NODES = 40
+GRAPH_EDGES = 300  # the strongest pairs drawn; more is a blot that costs seconds to render
 RELEASE_LOOKBACK_DAYS = 7
 
 # What each link kind's key is, for pseudonymising link examples and link exhibits.
@@ -284,6 +285,7 @@ class Assembler:
             public=self.ids.public,
             profile_note=self._profile_note(),
             max_table_rows=self.o.max_table_rows,
+            attach_max=f.size(ATTACH_MAX_BYTES),
         )
 
     # -- cover, scope ------------------------------------------------------------------------
@@ -657,12 +659,15 @@ class Assembler:
                  for r in node_rows]
         edges = [(order[r["a"]], order[r["b"]], float(r["weight"]), str(r["kind"]))
                  for r in rows if r["element"] == "edge" and r["a"] in order and r["b"] in order]
+        pairs = len(edges)
+        edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))[:GRAPH_EDGES]
         kinds = sorted({e[3] for e in edges})
         svg = charts.graph(nodes, edges, c.accounts, f"g{self.figure_count + 1}")
         drawn = f"all {c.accounts}" if len(nodes) >= c.accounts else \
             f"the {len(nodes)} most strongly linked of {c.accounts}"
         caption = (f"Linkage graph of {self.cid(c.cluster_id)}: {drawn} accounts on a circle "
-                   f"(ordered by owner, then id), {f.plural(len(edges), 'linked pair')}. "
+                   f"(ordered by owner, then id), {f.plural(pairs, 'linked pair')}"
+                   f"{f' (the {len(edges)} strongest drawn)' if len(edges) < pairs else ''}. "
                    f"Look for how densely the accounts are tied and by what: "
                    f"{f.listing([KIND_LABELS.get(k, k) for k in kinds]) or 'no links'}. "
                    f"Accounts of one owner sit next to each other; lines across the circle join "
@@ -680,10 +685,10 @@ class Assembler:
         models = sorted({r["model"] for r in rows})
         caption = (f"Requests of {self.cid(c.cluster_id)} per "
                    f"{charts.bucket_name(self.bucket)}, stacked by model "
-                   f"({f.listing([short(m, 30) for m in models])}); ticks under the axis mark "
-                   f"account sign-ups, dashed lines model releases. Look for sign-ups "
-                   f"just before traffic starts and for traffic moving to a new model after its "
-                   f"release.")
+                   f"({f.listing([short(m, 30) for m in models])}); ticks under the axis "
+                   f"mark the hours in which its accounts signed up, dashed lines model "
+                   f"releases. Look for sign-ups just before traffic starts and for traffic "
+                   f"moving to a new model after its release.")
         return self._figure(f"fig-timeline-{self.cid(c.cluster_id)}",
                             f"Activity of {self.cid(c.cluster_id)} over time", caption, svg)
 
@@ -746,13 +751,15 @@ class Assembler:
         shown = [r for r in self.creation_rows
                  if window and window[0] <= r["created_at"] <= window[1]]
         if window and shown:  # an empty strip chart says nothing
-            older = sum(1 for r in self.creation_rows if r["created_at"] < window[0])
+            older = sum(r["accounts"] for r in self.creation_rows
+                        if r["created_at"] < window[0])
             figs.append(self._figure(
-                "fig-creation", "Account creation", "Sign-up time of each account, one row "
-                "per cluster and one for all other accounts, from two weeks before the first "
-                f"request ({f.plural(older, 'account')} created earlier not shown). A tight "
-                "vertical group of dots is a creation burst: accounts made together, "
-                "typically just before a campaign starts.",
+                "fig-creation", "Account creation", "Accounts created per hour, one row per "
+                "cluster and one for all other accounts, each row scaled to its own busiest "
+                "hour, from two weeks before the first request "
+                f"({f.plural(older, 'account')} created earlier not shown). A tall spike "
+                "is a creation burst: accounts made together, typically just before a "
+                "campaign starts.",
                 charts.creation(self.creation_rows, series, labels, window, "ov5")))
         if self.releases:
             models = [m for m, _ in self.releases]

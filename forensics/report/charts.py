@@ -270,28 +270,38 @@ def _percent() -> Any:
 
 def creation(rows: Sequence[dict[str, Any]], series: Sequence[str], labels: Sequence[str],
              window: tuple[datetime, datetime], prefix: str) -> str:
-    """Account sign-ups as dots on a time line, one row per cluster plus all other accounts:
-    a tight vertical group is a creation burst."""
+    """Account sign-ups per hour as spikes on a time line, one row per cluster plus all other
+    accounts (each row scaled to its own busiest hour): a tall spike is a creation burst.
+    One line per row, whatever the number of accounts."""
     with _style():
         keys = [*series, ""]
         names = [chart_label(x) for x in labels] + ["all other accounts"]
         fig = _figure(0.7 + 0.3 * len(keys))
         ax = fig.add_subplot()
         start, end = window
-        by_series: dict[str, list[datetime]] = defaultdict(list)
+        by_series: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
         for r in rows:
             if start <= r["created_at"] <= end:
-                by_series[r["series"]].append(r["created_at"])
+                by_series[r["series"]].append((r["created_at"], int(r["accounts"])))
         ys = list(range(len(keys)))[::-1]
         for i, (y, key) in enumerate(zip(ys, keys, strict=True)):
-            xs = by_series.get(key, [])
-            ax.scatter(_xs(xs), [y] * len(xs), s=9, alpha=0.6, linewidths=0,
-                       color=OTHER if key == "" else colour(i))
+            hours = by_series.get(key, [])
+            if not hours:
+                continue
+            peak = max(n for _, n in hours)
+            sx: list[float] = []
+            sy: list[float] = []
+            for when, n in hours:
+                x = _x(when)
+                sx += [x, x, x]
+                sy += [y - 0.35, y - 0.35 + 0.75 * max(n / peak, 0.08), y - 0.35]
+            ax.plot(sx, sy, linewidth=0.9, solid_joinstyle="miter",
+                    color=OTHER if key == "" else colour(i))
         ax.set_yticks(ys, names)
         ax.set_ylim(-0.6, len(keys) - 0.4)
         ax.set_xlim(_x(start), _x(end))
         _date_axis(ax)
-        ax.set_xlabel("account creation time (UTC)")
+        ax.set_xlabel("account creation time (UTC, per hour)")
         return _svg(fig, prefix)
 
 
@@ -347,6 +357,8 @@ def cluster_timeline(rows: Sequence[dict[str, Any]], created: Sequence[datetime]
             bottom = [a + b for a, b in zip(bottom, values, strict=True)]
         top = max(bottom, default=1) or 1
         if created:
+            # One tick per hour with sign-ups (the query counts per hour): a handful of
+            # marks, not one per account.
             ax.plot(_xs(created), [-0.06 * top] * len(created), linestyle="none", marker="|",
                     markersize=7, color="#333333", label="account created")
         _releases(ax, releases, label=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from forensics.report.fmt import size
 from forensics.report.text import Clipped
 
 
@@ -107,6 +108,11 @@ class Exhibit:
     size: int
     sha256: str
     cluster_id: str | None
+    attached: bool  # embedded in the PDF too (small enough), or bound to it by hash only
+
+    @property
+    def size_text(self) -> str:
+        return size(self.size)
 
 
 @dataclass(frozen=True)
@@ -312,3 +318,4 @@ class Dossier:
     public: bool
     profile_note: str
     max_table_rows: int
+    attach_max: str  # the largest exhibit embedded in the PDF, as text

@@ -1,5 +1,5 @@
 """Exhibits: the full evidence behind each finding, as CSV files written beside the PDF (under
-`exhibits/`) and embedded in it as PDF/A-3b attachments.
+`exhibits/`) and, up to ATTACH_MAX_BYTES each, embedded in it as PDF/A-3b attachments.
 
 CSV cells hold the evidence verbatim (log text included, cut only where the exhibit says so):
 an exhibit is data, not display. Open them as text or with a CSV reader; a cell may begin
@@ -20,6 +20,10 @@ from forensics.outputs import file_digest
 from forensics.report.context import Exhibit
 
 EXHIBITS_DIR = "exhibits"
+# Exhibits up to this size are also embedded in the PDF. Larger ones (the signals of a
+# campaign of thousands of accounts) stay beside it, bound by the SHA-256 the PDF prints:
+# compressing and embedding tens of megabytes would make the render grow with the input.
+ATTACH_MAX_BYTES = 2 * 1024 * 1024
 
 
 def cell(value: Any) -> str:
@@ -72,6 +76,7 @@ class ExhibitWriter:
         exhibit = Exhibit(id=number, title=title, description=description,
                           path=f"{EXHIBITS_DIR}/{filename}", filename=filename, rows=len(rows),
                           size=path.stat().st_size, sha256=file_digest(path),
-                          cluster_id=cluster_id)
+                          cluster_id=cluster_id,
+                          attached=path.stat().st_size <= ATTACH_MAX_BYTES)
         self.written.append(exhibit)
         return exhibit

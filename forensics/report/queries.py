@@ -6,6 +6,7 @@ file ends with a full ORDER BY so that the dossier is byte-stable.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class ReportQueries:
     con: duckdb.DuckDBPyConnection
     folder: Path
     _sql: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # per query name, summed
 
     def sql(self, name: str) -> str:
         """The text of `<name>.sql` (read once)."""
@@ -49,10 +51,14 @@ class ReportQueries:
         if missing:
             raise HeuristicError(f"report query needs parameter(s) {sorted(missing)}",
                                  file=str(self.folder / f"{name}.sql"))
+        start = time.perf_counter()
         try:
             cur = self.con.execute(sql, {k: v for k, v in params.items() if k in used})
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            self.seconds[name] = round(self.seconds.get(name, 0.0)
+                                       + time.perf_counter() - start, 3)
+            return rows
         except duckdb.Error as exc:
             raise HeuristicError(f"report query failed: {str(exc).splitlines()[0]}",
                                  file=str(self.folder / f"{name}.sql")) from None

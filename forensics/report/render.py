@@ -125,7 +125,8 @@ def pdf_identifier(html: str, exhibits: Sequence[Exhibit]) -> bytes:
 
 def render_pdf(templates: Path, html: str, target: Path, out_dir: Path,
                exhibits: Sequence[Exhibit], epoch: int, log: FetchLog) -> int:
-    """Write the PDF/A-3b with every exhibit attached; return its page count."""
+    """Write the PDF/A-3b with the exhibits small enough to embed attached; return its page
+    count."""
     from weasyprint import CSS, HTML, Attachment
     from weasyprint.urls import FatalURLFetchingError
 
@@ -135,7 +136,7 @@ def render_pdf(templates: Path, html: str, target: Path, out_dir: Path,
     attachments = [Attachment(string=(out_dir / e.path).read_bytes(), name=e.filename,
                               description=f"{e.id}: {e.title}", created=stamp,
                               modified=stamp, relationship="Source", url_fetcher=fetcher)
-                   for e in exhibits]
+                   for e in exhibits if e.attached]
     with source_date_epoch(epoch):
         try:
             base = assets.resolve().as_uri() + "/"

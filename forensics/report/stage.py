@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -35,10 +36,18 @@ def _quiet(_: str) -> None:
     return None
 
 
+@dataclass(frozen=True)
+class ReportOutput:
+    """The files the report stage wrote (relative paths) and where its time went."""
+
+    paths: list[str]
+    seconds: dict[str, float]  # queries (each), assemble, html, pdf, leak_check
+
+
 def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: IngestResult,
                    runs: Sequence[HeuristicRun], linked: LinkingResult,
                    library: Sequence[Heuristic], out_dir: Path,
-                   progress: Callable[[str], None] = _quiet) -> list[str]:
+                   progress: Callable[[str], None] = _quiet) -> ReportOutput:
     """Write the dossier and its exhibits into `out_dir`; return their relative paths.
 
     Raises LeakError (public profile) when a raw identifier of the inputs appears in the
@@ -58,8 +67,18 @@ def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: 
                       source_date_epoch=epoch, chart_progress=lambda m: progress(f"charts: {m}"))
     exhibits = ExhibitWriter(out_dir)
     progress("evidence and charts…")
+    clock = time.perf_counter()
+    seconds: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = round(now - clock, 3)
+        clock = now
+
     dossier = Assembler(queries, config, ingested, runs, linked, library, ids, exhibits,
                         options).build()
+    lap("assemble")
 
     templates = resources.templates_dir(config.templates_dir)
     progress("render…")
@@ -67,9 +86,11 @@ def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: 
     html_screen = render_html(templates, dossier, "screen", epoch)
     (out_dir / HTML).write_text(html_screen, encoding="utf-8")
     html_print = render_html(templates, dossier, "print", epoch)
+    lap("html")
     log = FetchLog([], [])
     pages = render_pdf(templates, html_print, out_dir / PDF, out_dir, dossier.exhibits, epoch,
                        log)
+    lap("pdf")
     progress(f"render done: {pages} pages in {time.perf_counter() - start:.1f} s")
 
     if public:
@@ -82,4 +103,7 @@ def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: 
         texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
                   for e in dossier.exhibits]
         check_leaks(index, texts)
-    return [PDF, HTML, *(e.path for e in dossier.exhibits)]
+        lap("leak_check")
+    seconds["queries"] = round(sum(queries.seconds.values()), 3)
+    seconds.update({f"query:{k}": v for k, v in sorted(queries.seconds.items())})
+    return ReportOutput([PDF, HTML, *(e.path for e in dossier.exhibits)], seconds)
