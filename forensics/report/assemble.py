@@ -225,6 +225,7 @@ class Assembler:
         self.interest_exhibit = ""
         # The small per-cluster queries, run once for every reported cluster.
         reported = [c.cluster_id for c in self.reported]
+        q.create("activity", clusters=sorted({*reported, *(c.cluster_id for c in self.charted)}))
         self.timeline_rows = {r["cluster_id"]: r for r in q.rows("cluster_timeline",
                                                                  clusters=reported)}
         self.template_rows = q.rows("cluster_templates", clusters=reported, top=3)

@@ -43,6 +43,10 @@ class ReportQueries:
                 raise HeuristicError("report query missing", file=str(path)) from None
         return self._sql[name]
 
+    def create(self, name: str, **params: Any) -> None:
+        """Run statement `name` (a CREATE TEMP TABLE the other queries read)."""
+        self.rows(name, **params)
+
     def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """All rows of query `name` as dicts; only the parameters the query uses are bound."""
         sql = self.sql(name)
@@ -54,7 +58,7 @@ class ReportQueries:
         start = time.perf_counter()
         try:
             cur = self.con.execute(sql, {k: v for k, v in params.items() if k in used})
-            names = [d[0] for d in cur.description]
+            names = [d[0] for d in cur.description] if cur.description else []
             rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             self.seconds[name] = round(self.seconds.get(name, 0.0)
                                        + time.perf_counter() - start, 3)

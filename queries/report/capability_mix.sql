@@ -1,15 +1,14 @@
--- Share of each series' requests per capability class (features lexicon), reported clusters
--- against all other traffic ('').
+-- Share of each series' requests per capability class (lexicon-based, see features).
 WITH tagged AS (
     SELECT
-        f.capability,
-        CASE WHEN list_contains(CAST($clusters AS VARCHAR[]), m.cluster_id)
-             THEN m.cluster_id ELSE '' END AS series
-    FROM request_features AS f
-    JOIN cluster_members AS m USING (account_id)
+        capability,
+        CASE WHEN list_contains(CAST($clusters AS VARCHAR[]), series) THEN series ELSE '' END
+            AS series,
+        requests
+    FROM report_activity
 )
 SELECT series, capability,
-       round(count(*) / sum(count(*)) OVER (PARTITION BY series), 4) AS share
+       round(sum(requests) / sum(sum(requests)) OVER (PARTITION BY series), 4) AS share
 FROM tagged
 GROUP BY series, capability
 ORDER BY series, share DESC, capability;

@@ -1,11 +1,10 @@
 -- Requests per bucket and model for each reported cluster (its timeline chart).
 SELECT
-    m.cluster_id,
-    time_bucket(to_hours($bucket_hours), f.ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
-    f.model,
-    count(*) AS requests
-FROM request_features AS f
-JOIN cluster_members AS m USING (account_id)
-WHERE list_contains(CAST($clusters AS VARCHAR[]), m.cluster_id)
+    series AS cluster_id,
+    time_bucket(to_hours($bucket_hours), hour, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket,
+    model,
+    sum(requests) AS requests
+FROM report_activity
+WHERE list_contains(CAST($clusters AS VARCHAR[]), series)
 GROUP BY ALL
-ORDER BY m.cluster_id, bucket, f.model;
+ORDER BY cluster_id, bucket, model;

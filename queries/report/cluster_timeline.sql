@@ -12,9 +12,9 @@ created AS (
     GROUP BY ALL
 ),
 days AS (
-    SELECT m.cluster_id, CAST(f.ts AS DATE) AS day, count(*) AS requests
-    FROM request_features AS f
-    JOIN members AS m USING (account_id)
+    SELECT series AS cluster_id, CAST(hour AS DATE) AS day, sum(requests) AS requests
+    FROM report_activity
+    WHERE list_contains(CAST($clusters AS VARCHAR[]), series)
     GROUP BY ALL
 ),
 peak AS (
@@ -24,9 +24,9 @@ peak AS (
     GROUP BY ALL
 ),
 span AS (
-    SELECT m.cluster_id, min(f.ts) AS first_request, max(f.ts) AS last_request
-    FROM request_features AS f
-    JOIN members AS m USING (account_id)
+    SELECT series AS cluster_id, min(first_ts) AS first_request, max(last_ts) AS last_request
+    FROM report_activity
+    WHERE list_contains(CAST($clusters AS VARCHAR[]), series)
     GROUP BY ALL
 )
 SELECT s.cluster_id, c.first_created, c.last_created, c.with_creation, s.first_request,
