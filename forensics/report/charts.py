@@ -15,7 +15,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from forensics.report.text import chart_label
@@ -139,6 +139,14 @@ def _steps(xs: list[float], ys: list[float], width: float) -> tuple[list[float],
     return xs + [xs[-1] + width], ys + [ys[-1]]
 
 
+def _grid(buckets: Sequence[datetime], bucket_hours: int) -> tuple[list[datetime], list[float]]:
+    """Every bucket from the first to the last (gaps included) and their edges as date
+    numbers: filled steps over it are one path per series, where bars were one per bucket."""
+    step = timedelta(hours=bucket_hours)
+    grid = [buckets[0] + i * step for i in range((buckets[-1] - buckets[0]) // step + 1)]
+    return grid, _xs([*grid, grid[-1] + step])
+
+
 def traffic(rows: Sequence[dict[str, Any]], series: Sequence[str], labels: Sequence[str],
             releases: Sequence[tuple[str, datetime]], bucket_hours: int, prefix: str) -> str:
     """Requests per bucket: reported clusters as lines (left axis), all other traffic as grey
@@ -158,8 +166,9 @@ def traffic(rows: Sequence[dict[str, Any]], series: Sequence[str], labels: Seque
         width = bucket_hours / 24  # date numbers are days
         unit = bucket_name(bucket_hours)
         other = ax.twinx() if series else ax
-        other.bar(xs, [counts[""].get(b, 0) for b in buckets], width=width, align="edge",
-                  color=OTHER, alpha=0.55, linewidth=0, label="all other traffic")
+        grid, edges = _grid(buckets, bucket_hours)
+        other.stairs([counts[""].get(b, 0) for b in grid], edges, fill=True, color=OTHER,
+                     alpha=0.55, linewidth=0, label="all other traffic")
         if series:
             other.set_ylabel(f"other traffic per {unit}", color="#777777")
             other.spines["right"].set_visible(True)
@@ -293,8 +302,9 @@ def creation(rows: Sequence[dict[str, Any]], series: Sequence[str], labels: Sequ
             sy: list[float] = []
             for when, n in hours:
                 x = _x(when)
-                sx += [x, x, x]
-                sy += [y - 0.35, y - 0.35 + 0.75 * max(n / peak, 0.08), y - 0.35]
+                # NaN lifts the pen: separate spikes, still one path.
+                sx += [x, x, math.nan]
+                sy += [y - 0.35, y - 0.35 + 0.75 * max(n / peak, 0.08), math.nan]
             ax.plot(sx, sy, linewidth=0.9, solid_joinstyle="miter",
                     color=OTHER if key == "" else colour(i))
         ax.set_yticks(ys, names)
@@ -348,13 +358,14 @@ def cluster_timeline(rows: Sequence[dict[str, Any]], created: Sequence[datetime]
         models = sorted({r["model"] for r in rows})
         buckets = sorted({r["bucket"] for r in rows})
         counts = {(r["bucket"], r["model"]): int(r["requests"]) for r in rows}
-        width = bucket_hours / 24 * 0.9  # date numbers are days
-        bottom = [0] * len(buckets)
+        grid, edges = _grid(buckets, bucket_hours) if buckets else ([], [])
+        bottom = [0] * len(grid)
         for i, model in enumerate(models):
-            values = [counts.get((b, model), 0) for b in buckets]
-            ax.bar(_xs(buckets), values, width=width, bottom=bottom, align="edge",
-                   color=PALETTE[(i + 2) % len(PALETTE)], label=chart_label(model, 20))
-            bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+            values = [counts.get((b, model), 0) for b in grid]
+            top_of = [a + b for a, b in zip(bottom, values, strict=True)]
+            ax.stairs(top_of, edges, baseline=bottom, fill=True, linewidth=0,
+                      color=PALETTE[(i + 2) % len(PALETTE)], label=chart_label(model, 20))
+            bottom = top_of
         top = max(bottom, default=1) or 1
         if created:
             # One tick per hour with sign-ups (the query counts per hour): a handful of
