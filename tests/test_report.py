@@ -295,6 +295,7 @@ def test_report_queries_have_a_full_order_by() -> None:
     assert files
     for path in files:
         sql = path.read_text(encoding="utf-8")
-        if sql.startswith("-- One row"):
-            continue
+        if sql.startswith("-- One row") or re.search(r"^CREATE OR REPLACE TEMP TABLE", sql,
+                                                     re.MULTILINE):
+            continue  # one row, or a table the other queries read (they order their rows)
         assert re.search(r"ORDER BY[^;]*;?\s*\Z", sql), path.name
