@@ -210,13 +210,16 @@ class Assembler:
         self.exhibits = exhibits
         self.o = options
         self.figure_count = 0
-        self.totals = q.rows("totals")[0]
         flagged = linked.flagged_clusters()
         self.flagged_total = len(flagged)
         self.reported: tuple[ClusterFinding, ...] = flagged[: options.max_clusters]
         self.interest = tuple(c for c in linked.clusters if not c.flagged)[:INTEREST_ROWS]
         self.charted = (self.reported[:CHART_CLUSTERS] if self.reported
                         else self.interest[:3])
+        # The one scan of the requests the charts and totals read (see activity.sql).
+        q.create("activity", clusters=sorted({*(c.cluster_id for c in self.reported),
+                                              *(c.cluster_id for c in self.charted)}))
+        self.totals = q.rows("totals")[0]
         self.bucket = _bucket_hours(self.totals["first_ts"], self.totals["last_ts"])
         self.releases = [(r["model"], r["released_at"]) for r in q.rows(
             "model_releases", lookback_days=RELEASE_LOOKBACK_DAYS)]
@@ -225,7 +228,6 @@ class Assembler:
         self.interest_exhibit = ""
         # The small per-cluster queries, run once for every reported cluster.
         reported = [c.cluster_id for c in self.reported]
-        q.create("activity", clusters=sorted({*reported, *(c.cluster_id for c in self.charted)}))
         self.timeline_rows = {r["cluster_id"]: r for r in q.rows("cluster_timeline",
                                                                  clusters=reported)}
         self.template_rows = q.rows("cluster_templates", clusters=reported, top=3)
