@@ -2,8 +2,11 @@
 
 Runs the SQL in `queries/features/` in order and loads the lexicons as tables. Produces
 `request_features` (one row per analysed request, no raw text), `skeletons` (distinct masked
-prompt heads with their MinHash template group), `indicator_hits` (accounts matching analyst
-indicators), `lexicon_signals` and `lexicon_capabilities`.
+prompt heads with their MinHash template group), the shared aggregates that spare heuristics a
+scan of every request (`account_activity`, `account_capabilities`, `account_signals`, and
+`flagged_requests`: the requests carrying a lexicon signal or a score-shaped response),
+`indicator_hits` (accounts matching analyst indicators), `lexicon_signals` and
+`lexicon_capabilities`.
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) 
                "min_chars": MINHASH_MIN_CHARS})
     rounds = _propagate_templates(con, sql["40_template_groups"])
     _run_file(con, sql["50_request_features"])
+    _run_file(con, sql["55_account_aggregates"])
     _run_file(con, sql["60_indicator_hits"])
     con.execute("CREATE OR REPLACE TABLE skeletons AS SELECT s.*, g.template_id "
                 "FROM skeletons s JOIN template_groups g USING (skeleton_id)")

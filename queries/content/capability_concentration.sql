@@ -33,10 +33,12 @@ params:
   high_value_capabilities: {type: VARCHAR, default: "reasoning_math,coding,agentic_tool_use,computer_use,data_analysis", description: Comma-separated capability names counted as high-value}
 weight: 0.15
 ---*/
+-- Reads the shared per-(account, capability) counts of
+-- queries/features/55_account_aggregates.sql; only the fired accounts' evidence comes from
+-- request_features.
 WITH per_capability AS (
-    SELECT account_id, capability, count(*) AS n
-    FROM request_features
-    GROUP BY ALL
+    SELECT account_id, capability, requests AS n
+    FROM account_capabilities
 ),
 per_account AS (
     SELECT

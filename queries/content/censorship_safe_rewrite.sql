@@ -33,24 +33,37 @@ params:
   min_share: {type: DOUBLE, default: 0.03, description: Share of such paired requests that fires; low because the pair is rare in benign traffic and a campaign spreads this target thinly over modest accounts (domain.md §1)}
 weight: 0.6
 ---*/
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: requests per
+-- account, and the flagged requests carrying either signal (not every request).
 WITH flagged AS (
     SELECT
         account_id,
         request_id,
         list_contains(signals, 'censorship_topic') AS topic,
         list_contains(signals, 'safe_rewrite') AS rewrite
-    FROM request_features
+    FROM flagged_requests
+    WHERE list_contains(signals, 'censorship_topic') OR list_contains(signals, 'safe_rewrite')
 ),
-per_account AS (
+per_flagged_account AS (
     SELECT
         account_id,
-        count(*) AS requests,
         count(*) FILTER (WHERE topic AND rewrite) AS hits,
         count(*) FILTER (WHERE topic) AS topic_requests,
         count(*) FILTER (WHERE rewrite) AS rewrite_requests,
-        max_by(request_id, (topic AND rewrite, request_id), 10) AS evidence
+        max(request_id, 10) FILTER (WHERE topic AND rewrite) AS evidence
     FROM flagged
     GROUP BY account_id
+),
+per_account AS (
+    SELECT
+        a.account_id,
+        a.requests,
+        coalesce(f.hits, 0) AS hits,
+        coalesce(f.topic_requests, 0) AS topic_requests,
+        coalesce(f.rewrite_requests, 0) AS rewrite_requests,
+        coalesce(f.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM account_activity AS a
+    LEFT JOIN per_flagged_account AS f USING (account_id)
 )
 SELECT
     account_id,

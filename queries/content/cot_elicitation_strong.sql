@@ -27,14 +27,15 @@ params:
   min_share: {type: DOUBLE, default: 0.3, description: Share of requests with a strong phrase that fires}
 weight: 0.8
 ---*/
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql, not every request.
 WITH per_account AS (
     SELECT
-        account_id,
-        count(*) AS requests,
-        count(*) FILTER (WHERE list_contains(signals, 'cot_strong')) AS hits,
-        max_by(request_id, (list_contains(signals, 'cot_strong'), request_id), 10) AS evidence
-    FROM request_features
-    GROUP BY account_id
+        a.account_id,
+        a.requests,
+        coalesce(s.hits, 0) AS hits,
+        coalesce(s.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM account_activity AS a
+    LEFT JOIN account_signals AS s ON s.account_id = a.account_id AND s.signal = 'cot_strong'
 )
 SELECT
     account_id,

@@ -32,17 +32,27 @@ params:
   min_first_turn_share: {type: DOUBLE, default: 0.9, description: Share of requests that open a conversation (turn_index 0) needed; tutoring traffic has follow-ups}
 weight: 0.2
 ---*/
-WITH per_account AS (
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: per-account turn
+-- counts, and the weak-phrase requests among the flagged ones (not every request).
+WITH weak AS (
     SELECT
         account_id,
-        count(turn_index) AS requests,
-        count(*) FILTER (WHERE turn_index IS NOT NULL AND list_contains(signals, 'cot_weak'))
-            AS hits,
-        count(*) FILTER (WHERE turn_index = 0) AS first_turns,
-        max_by(request_id, (list_contains(signals, 'cot_weak') AND turn_index = 0, request_id),
-               10) AS evidence
-    FROM request_features
+        count(*) FILTER (WHERE turn_index IS NOT NULL) AS hits,
+        -- Evidence: weak-phrase requests that open a conversation.
+        max(request_id, 10) FILTER (WHERE turn_index = 0) AS evidence
+    FROM flagged_requests
+    WHERE list_contains(signals, 'cot_weak')
     GROUP BY account_id
+),
+per_account AS (
+    SELECT
+        a.account_id,
+        a.with_turn_index AS requests,
+        coalesce(w.hits, 0) AS hits,
+        a.first_turns,
+        coalesce(w.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM account_activity AS a
+    LEFT JOIN weak AS w USING (account_id)
 )
 SELECT
     account_id,

@@ -48,23 +48,25 @@ WITH recipes (signal, recipe) AS (
         ('pipeline_evol', 'Evol-Instruct prompt evolution (nlpxucan/WizardLM: "I want you act as a Prompt Rewriter", "#The Given Prompt#:", "#Rewritten Prompt#:")'),
         ('pipeline_camel', 'CAMEL role-play data generation (camel-ai: "Never flip roles!", <CAMEL_TASK_DONE>)')
 ),
-per_account AS (
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: requests per
+-- account, per-signal hits, and the flagged requests (not every request).
+per_hit_account AS (
     SELECT
         account_id,
-        count(*) AS requests,
-        count(*) FILTER (WHERE len(list_filter(signals,
-            lambda s: starts_with(s, 'pipeline_'))) > 0) AS hits,
-        max_by(request_id, (len(list_filter(signals, lambda s: starts_with(s, 'pipeline_'))),
-                            request_id), 10) AS evidence
-    FROM request_features
+        count(*) AS hits,
+        max_by(request_id, (recipes, request_id), 10) AS evidence
+    FROM (
+        SELECT account_id, request_id,
+               len(list_filter(signals, lambda s: starts_with(s, 'pipeline_'))) AS recipes
+        FROM flagged_requests
+    )
+    WHERE recipes > 0
     GROUP BY account_id
 ),
--- Scanned separately rather than through a shared CTE: a CTE read twice is materialised.
 per_recipe AS (
-    SELECT account_id, signal, count(*) AS n
-    FROM (SELECT account_id, unnest(signals) AS signal FROM request_features)
+    SELECT account_id, signal, hits AS n
+    FROM account_signals
     WHERE starts_with(signal, 'pipeline_')
-    GROUP BY ALL
 ),
 -- A pipeline_* signal added to the lexicon later is named by its lexicon source.
 lexicon_sources AS (
@@ -94,15 +96,17 @@ recipe_summary AS (
 )
 SELECT
     p.account_id,
-    least(1.0, (p.hits / p.requests - $min_share) / (1 - $min_share) * 0.5 + 0.5
+    least(1.0, (p.hits / a.requests - $min_share) / (1 - $min_share) * 0.5 + 0.5
                + 0.1 * (s.recipe_count - 1)) AS score,
-    round(p.hits / p.requests, 4) AS metric,
+    round(p.hits / a.requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) carry the prompts of public distillation recipes; '
            || 'the most frequent is the {} ({:d} requests); per recipe: {}',
-           p.hits, p.requests, 100 * p.hits / p.requests, s.top_recipe, s.top_n,
+           p.hits, a.requests, 100 * p.hits / a.requests, s.top_recipe, s.top_n,
            s.counts) AS detail,
     p.evidence
-FROM per_account AS p
+FROM per_hit_account AS p
+JOIN account_activity AS a USING (account_id)
 JOIN recipe_summary AS s USING (account_id)
-WHERE p.requests >= $min_requests AND p.hits >= $min_hits AND p.hits / p.requests >= $min_share
+WHERE a.requests >= $min_requests AND p.hits >= $min_hits
+  AND p.hits / a.requests >= $min_share
 ORDER BY p.account_id

@@ -32,22 +32,27 @@ params:
   min_share: {type: DOUBLE, default: 0.2, description: Share of requests asking for the reasoning behind a supplied answer that fires}
 weight: 0.7
 ---*/
-WITH per_account AS (
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: requests per
+-- account, and the post-hoc requests among the flagged ones (not every request).
+WITH self_contained AS (
     SELECT
         account_id,
-        count(*) AS requests,
-        count(*) FILTER (WHERE self_contained) AS hits,
-        count(*) FILTER (WHERE self_contained AND list_contains(signals, 'cot_strong'))
-            AS with_trace,
-        max_by(request_id, (self_contained, list_contains(signals, 'cot_strong'), request_id),
-               10) AS evidence
-    FROM (
-        SELECT account_id, request_id, signals,
-               list_contains(signals, 'posthoc_rationale') AND coalesce(turn_index, 0) = 0
-                   AS self_contained
-        FROM request_features
-    )
+        count(*) AS hits,
+        count(*) FILTER (WHERE list_contains(signals, 'cot_strong')) AS with_trace,
+        max_by(request_id, (list_contains(signals, 'cot_strong'), request_id), 10) AS evidence
+    FROM flagged_requests
+    WHERE list_contains(signals, 'posthoc_rationale') AND coalesce(turn_index, 0) = 0
     GROUP BY account_id
+),
+per_account AS (
+    SELECT
+        a.account_id,
+        a.requests,
+        coalesce(s.hits, 0) AS hits,
+        coalesce(s.with_trace, 0) AS with_trace,
+        coalesce(s.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM account_activity AS a
+    LEFT JOIN self_contained AS s USING (account_id)
 )
 SELECT
     account_id,

@@ -38,14 +38,16 @@ params:
   min_share: {type: DOUBLE, default: 0.3, description: Share of the account's requests inside grading bursts that fires}
 weight: 0.6
 ---*/
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: the flagged
+-- requests (every judge-shaped request is among them) and requests per account.
 WITH judged AS (
     SELECT
         account_id,
         request_id,
-        coalesce(template_id, skeleton_id) AS template,
+        template,
         minute // $bucket_minutes AS bucket,
         prompt_chars
-    FROM request_features
+    FROM flagged_requests
     WHERE list_contains(signals, 'rubric_judge')
        OR list_contains(signals, 'rubric_weak')
        OR coalesce(score_shaped, false)
@@ -68,11 +70,6 @@ per_account_bursts AS (
     FROM groups
     GROUP BY account_id
 ),
-totals AS (
-    SELECT account_id, count(*) AS requests
-    FROM request_features
-    GROUP BY account_id
-),
 evidence AS (
     SELECT j.account_id,
            max_by(j.request_id, (g.candidates, g.bucket, j.request_id), 10) AS evidence
@@ -92,7 +89,7 @@ SELECT
            b.templates) AS detail,
     e.evidence
 FROM per_account_bursts AS b
-JOIN totals AS t USING (account_id)
+JOIN account_activity AS t USING (account_id)
 JOIN evidence AS e USING (account_id)
 WHERE t.requests >= $min_requests
   AND b.bursts >= $min_bursts

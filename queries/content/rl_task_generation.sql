@@ -32,14 +32,16 @@ params:
   min_share: {type: DOUBLE, default: 0.2, description: Share of task-generation requests that fires}
 weight: 0.6
 ---*/
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: requests per
+-- account, the accounts' rl_taskgen hits and, for the capability area, the flagged requests.
 WITH per_account AS (
     SELECT
-        account_id,
-        count(*) AS requests,
-        count(*) FILTER (WHERE list_contains(signals, 'rl_taskgen')) AS hits,
-        max_by(request_id, (list_contains(signals, 'rl_taskgen'), request_id), 10) AS evidence
-    FROM request_features
-    GROUP BY account_id
+        a.account_id,
+        a.requests,
+        coalesce(s.hits, 0) AS hits,
+        coalesce(s.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM account_activity AS a
+    LEFT JOIN account_signals AS s ON s.account_id = a.account_id AND s.signal = 'rl_taskgen'
 ),
 -- Which capability area the generated tasks are in (deterministic tie-break by name).
 areas AS (
@@ -47,7 +49,7 @@ areas AS (
            count(*) AS area_count
     FROM (
         SELECT account_id, capability, count(*) AS n
-        FROM request_features
+        FROM flagged_requests
         WHERE list_contains(signals, 'rl_taskgen')
         GROUP BY ALL
     )

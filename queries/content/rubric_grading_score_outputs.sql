@@ -33,27 +33,40 @@ params:
   min_share: {type: DOUBLE, default: 0.3, description: Share of answered requests that are judge prompts with a score-shaped response that fires}
 weight: 0.6
 ---*/
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: answered requests
+-- per account, and the graded ones among the flagged requests (not every request).
 WITH graded AS (
     SELECT
         account_id,
         request_id,
         response_chars,
-        (list_contains(signals, 'rubric_judge') OR list_contains(signals, 'rubric_weak'))
-            AND coalesce(score_shaped, false) AS is_graded,
         list_contains(signals, 'rubric_judge') AS is_public_template
-    FROM request_features
+    FROM flagged_requests
     WHERE response_chars IS NOT NULL
+      AND coalesce(score_shaped, false)
+      AND (list_contains(signals, 'rubric_judge') OR list_contains(signals, 'rubric_weak'))
+),
+per_graded_account AS (
+    SELECT
+        account_id,
+        count(*) AS hits,
+        count(*) FILTER (WHERE is_public_template) AS public_template_hits,
+        median(response_chars) AS median_chars,
+        max_by(request_id, (is_public_template, request_id), 10) AS evidence
+    FROM graded
+    GROUP BY account_id
 ),
 per_account AS (
     SELECT
-        account_id,
-        count(*) AS requests,
-        count(*) FILTER (WHERE is_graded) AS hits,
-        count(*) FILTER (WHERE is_graded AND is_public_template) AS public_template_hits,
-        median(response_chars) FILTER (WHERE is_graded) AS median_chars,
-        max_by(request_id, (is_graded, is_public_template, request_id), 10) AS evidence
-    FROM graded
-    GROUP BY account_id
+        a.account_id,
+        a.answered AS requests,
+        coalesce(g.hits, 0) AS hits,
+        coalesce(g.public_template_hits, 0) AS public_template_hits,
+        g.median_chars,
+        coalesce(g.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM account_activity AS a
+    LEFT JOIN per_graded_account AS g USING (account_id)
+    WHERE a.answered > 0
 )
 SELECT
     account_id,

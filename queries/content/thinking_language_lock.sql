@@ -38,6 +38,8 @@ params:
   max_followup_share: {type: DOUBLE, default: 0.5, description: Largest share of lock requests that are follow-up turns (turn_index > 0) still judged a harvest}
 weight: 0.7
 ---*/
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql: requests per
+-- account, and the lock or translation requests among the flagged ones (not every request).
 WITH hits AS (
     SELECT
         account_id,
@@ -45,25 +47,37 @@ WITH hits AS (
         script,
         list_contains(signals, 'lang_lock') AS is_lock,
         list_contains(signals, 'reasoning_translate') AS is_translate,
-        list_contains(signals, 'lang_lock') OR list_contains(signals, 'reasoning_translate')
-            AS is_hit,
         coalesce(turn_index, 0) > 0 AS is_followup
-    FROM request_features
+    FROM flagged_requests
+    WHERE list_contains(signals, 'lang_lock') OR list_contains(signals, 'reasoning_translate')
 ),
-per_account AS (
+per_hit_account AS (
     SELECT
         account_id,
-        count(*) AS requests,
-        count(*) FILTER (WHERE is_hit) AS hits,
+        count(*) AS hits,
         count(*) FILTER (WHERE is_lock) AS locks,
         count(*) FILTER (WHERE is_translate) AS translations,
         count(*) FILTER (WHERE is_lock AND is_followup) AS lock_followups,
-        count(DISTINCT script) FILTER (WHERE is_hit) AS scripts,
+        count(DISTINCT script) AS scripts,
         -- At most six distinct values (the script column's domain): bounded.
-        string_agg(DISTINCT script, ', ' ORDER BY script) FILTER (WHERE is_hit) AS script_names,
-        max_by(request_id, (is_hit, NOT is_followup, request_id), 10) AS evidence
+        string_agg(DISTINCT script, ', ' ORDER BY script) AS script_names,
+        max_by(request_id, (NOT is_followup, request_id), 10) AS evidence
     FROM hits
     GROUP BY account_id
+),
+per_account AS (
+    SELECT
+        a.account_id,
+        a.requests,
+        coalesce(h.hits, 0) AS hits,
+        coalesce(h.locks, 0) AS locks,
+        coalesce(h.translations, 0) AS translations,
+        coalesce(h.lock_followups, 0) AS lock_followups,
+        coalesce(h.scripts, 0) AS scripts,
+        h.script_names,
+        coalesce(h.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM account_activity AS a
+    LEFT JOIN per_hit_account AS h USING (account_id)
 )
 SELECT
     account_id,

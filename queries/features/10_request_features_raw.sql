@@ -9,6 +9,12 @@
 -- (2) the prompt tail is scanned only when the head did not already cover it;
 -- (3) script detection skips the five Unicode-class regexes for pure-ASCII heads;
 -- (4) the skeleton id is hashed here once.
+-- Tables the features stage leaves for heuristics, linking and the report (files run in
+-- order by forensics/features.py): request_features (50), skeletons with their template_id
+-- (20, 30, 40), account_activity, account_capabilities, flagged_requests and account_signals
+-- (55: shared aggregates, so heuristics need not scan every request), indicator_hits (60),
+-- and the lexicons as lexicon_signals and lexicon_capabilities. The intermediate
+-- request_features_raw (this file) and skeleton_bands are dropped at the end.
 CREATE OR REPLACE TABLE request_features_raw AS
 WITH system_prompts AS (
     SELECT system_prompt,
