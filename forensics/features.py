@@ -3,7 +3,8 @@
 Runs the SQL in `queries/features/` in order and loads the lexicons as tables. Produces
 `request_features` (one row per analysed request, no raw text), `skeletons` (distinct masked
 prompt heads with their MinHash template group), the shared aggregates that spare heuristics a
-scan of every request (`account_activity`, `account_capabilities`, `account_signals`, and
+scan of every request (`account_activity`, `account_capabilities`, `account_templates`,
+`account_signals`, and
 `flagged_requests`: the requests carrying a lexicon signal or a score-shaped response),
 `indicator_hits` (accounts matching analyst indicators), `lexicon_signals` and
 `lexicon_capabilities`.

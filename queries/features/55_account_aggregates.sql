@@ -5,9 +5,13 @@
 -- requests that carry a lexicon signal or a score-shaped response.
 --
 -- account_capabilities: one row per (account, capability): requests.
--- account_activity:     one row per account: requests, answered (response exported),
+-- account_activity:     one row per account: org_id (the smallest org its requests name,
+--                       account org as fallback), requests, answered (response exported),
 --                       with_turn_index, first_turns (turn_index 0), input/output tokens,
---                       first_ts, last_ts.
+--                       tokens (of requests with both counts), first_ts, last_ts.
+-- account_templates:    one row per (account, template_id): requests. Template use per
+--                       account is what template heuristics, linking and the report all
+--                       count; a third pass, of two columns.
 -- flagged_requests:     the request_features rows with a non-empty signals list or
 --                       score_shaped: the per-request detail (turn, script, capability, minute
 --                       …) heuristics need about hits. Same column names as request_features,
@@ -19,12 +23,14 @@ CREATE OR REPLACE TABLE account_capability_activity AS
 SELECT
     account_id,
     capability,
+    min(org_id) AS org_id,
     count(*) AS requests,
     count(response_chars) AS answered,
     count(turn_index) AS with_turn_index,
     count(*) FILTER (WHERE turn_index = 0) AS first_turns,
     CAST(sum(input_tokens) AS BIGINT) AS input_tokens,
     CAST(sum(output_tokens) AS BIGINT) AS output_tokens,
+    CAST(sum(input_tokens + output_tokens) AS BIGINT) AS tokens,
     min(ts) AS first_ts,
     max(ts) AS last_ts
 FROM request_features
@@ -37,18 +43,26 @@ FROM account_capability_activity;
 CREATE OR REPLACE TABLE account_activity AS
 SELECT
     account_id,
+    min(org_id) AS org_id,
     CAST(sum(requests) AS BIGINT) AS requests,
     CAST(sum(answered) AS BIGINT) AS answered,
     CAST(sum(with_turn_index) AS BIGINT) AS with_turn_index,
     CAST(sum(first_turns) AS BIGINT) AS first_turns,
     CAST(sum(input_tokens) AS BIGINT) AS input_tokens,
     CAST(sum(output_tokens) AS BIGINT) AS output_tokens,
+    CAST(sum(tokens) AS BIGINT) AS tokens,
     min(first_ts) AS first_ts,
     max(last_ts) AS last_ts
 FROM account_capability_activity
 GROUP BY account_id;
 
 DROP TABLE account_capability_activity;
+
+CREATE OR REPLACE TABLE account_templates AS
+SELECT account_id, template_id, count(*) AS requests
+FROM request_features
+WHERE template_id IS NOT NULL
+GROUP BY ALL;
 
 CREATE OR REPLACE TABLE flagged_requests AS
 SELECT request_id, account_id, minute, turn_index, prompt_chars, response_chars, score_shaped,

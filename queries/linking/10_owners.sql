@@ -2,11 +2,10 @@
 -- no organisation is its own owner. Coordination only counts across owners.
 CREATE OR REPLACE TABLE account_owners AS
 WITH active AS (
-    SELECT account_id, any_value(org_id) AS request_org, count(*) AS requests,
-           kahan_sum(input_tokens + output_tokens) AS tokens,
-           min(ts) AS first_seen, max(ts) AS last_seen
-    FROM request_features
-    GROUP BY account_id
+    -- Per-account totals from the features stage (no second scan of every request).
+    SELECT account_id, org_id AS request_org, requests, tokens,
+           first_ts AS first_seen, last_ts AS last_seen
+    FROM account_activity
 )
 SELECT
     active.account_id,

@@ -3,7 +3,7 @@
 -- request through a shared NAT does not link two customers.
 CREATE OR REPLACE TABLE link_keys AS
 WITH traffic AS (
-    SELECT account_id, count(*) AS n FROM request_features GROUP BY account_id
+    SELECT account_id, requests AS n FROM account_activity
 ),
 request_keys AS (
     SELECT account_id, 'ip_prefix' AS kind, ip_prefix AS key, count(*) AS n
@@ -12,11 +12,10 @@ request_keys AS (
     SELECT account_id, 'user_agent', user_agent, count(*)
     FROM request_features WHERE user_agent IS NOT NULL GROUP BY ALL
     UNION ALL
-    SELECT f.account_id, 'template', f.template_id, count(*)
-    FROM request_features AS f
-    JOIN skeletons AS s ON s.skeleton_id = f.template_id
+    SELECT t.account_id, 'template', t.template_id, t.requests
+    FROM account_templates AS t
+    JOIN skeletons AS s ON s.skeleton_id = t.template_id
     WHERE length(s.head) >= $min_template_chars
-    GROUP BY ALL
 )
 SELECT k.account_id, k.kind, k.key
 FROM request_keys AS k

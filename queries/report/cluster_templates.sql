@@ -4,19 +4,19 @@ WITH members AS (
     SELECT account_id, cluster_id FROM cluster_members
     WHERE list_contains(CAST($clusters AS VARCHAR[]), cluster_id)
 ),
+-- account_templates (features stage) has one row per (account, template): rows are accounts.
 per_cluster AS (
-    SELECT m.cluster_id, f.template_id, count(*) AS requests,
-           count(DISTINCT f.account_id) AS accounts
-    FROM request_features AS f
+    SELECT m.cluster_id, t.template_id, sum(t.requests) AS requests, count(*) AS accounts
+    FROM account_templates AS t
     JOIN members AS m USING (account_id)
     GROUP BY ALL
 ),
 overall AS (
-    SELECT f.template_id, count(DISTINCT o.owner) AS owners_overall,
-           count(DISTINCT f.account_id) AS accounts_overall
-    FROM request_features AS f
+    SELECT t.template_id, count(DISTINCT o.owner) AS owners_overall,
+           count(*) AS accounts_overall
+    FROM account_templates AS t
     JOIN account_owners AS o USING (account_id)
-    WHERE f.template_id IN (SELECT template_id FROM per_cluster)
+    WHERE t.template_id IN (SELECT template_id FROM per_cluster)
     GROUP BY ALL
 ),
 heads AS (

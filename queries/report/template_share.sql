@@ -1,16 +1,13 @@
 -- For each series, the share of its requests carried by its top three prompt templates
 -- (MinHash template groups), and how many distinct templates it used.
-WITH tagged AS (
+WITH per_template AS (
     SELECT
-        f.template_id,
         CASE WHEN list_contains(CAST($clusters AS VARCHAR[]), m.cluster_id)
-             THEN m.cluster_id ELSE '' END AS series
-    FROM request_features AS f
+             THEN m.cluster_id ELSE '' END AS series,
+        t.template_id,
+        sum(t.requests) AS requests
+    FROM account_templates AS t
     JOIN cluster_members AS m USING (account_id)
-),
-per_template AS (
-    SELECT series, template_id, count(*) AS requests
-    FROM tagged
     GROUP BY ALL
 ),
 ranked AS (

@@ -47,16 +47,16 @@ held AS (
     WHERE weight >= $min_link_weight
 ),
 templates AS (
-    SELECT f.template_id, count(*) AS requests
-    FROM request_features AS f
-    JOIN skeletons AS s ON s.skeleton_id = f.template_id
+    SELECT t.template_id, sum(t.requests) AS requests
+    FROM account_templates AS t
+    JOIN skeletons AS s ON s.skeleton_id = t.template_id
     WHERE length(s.head) >= $min_template_chars
     GROUP BY ALL
 ),
 cluster_templates AS (
-    SELECT m.cluster_id, f.template_id, count(*) AS requests,
-           count(DISTINCT f.account_id) AS accounts
-    FROM request_features AS f
+    -- account_templates has one row per (account, template): rows are distinct accounts.
+    SELECT m.cluster_id, t.template_id, sum(t.requests) AS requests, count(*) AS accounts
+    FROM account_templates AS t
     JOIN cluster_members AS m USING (account_id)
     SEMI JOIN multi USING (cluster_id)
     SEMI JOIN held USING (account_id)

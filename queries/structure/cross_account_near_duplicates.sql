@@ -43,19 +43,12 @@ params:
 weight: 0.6
 ---*/
 WITH owners AS (
-    SELECT
-        account_id,
-        coalesce(min(org_id), 'no-org:' || account_id) AS owner,
-        count(*) AS requests
-    FROM request_features
-    GROUP BY account_id
+    SELECT account_id, coalesce(org_id, 'no-org:' || account_id) AS owner, requests
+    FROM account_activity
 ),
 invested AS (
     SELECT u.account_id, u.template_id, u.n, o.owner, o.requests
-    FROM (SELECT account_id, template_id, count(*) AS n
-          FROM request_features
-          WHERE template_id IS NOT NULL
-          GROUP BY account_id, template_id) AS u
+    FROM (SELECT account_id, template_id, requests AS n FROM account_templates) AS u
     JOIN owners AS o USING (account_id)
     WHERE u.n >= $min_account_requests AND u.n / o.requests >= $min_account_share
 ),

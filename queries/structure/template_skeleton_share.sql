@@ -41,18 +41,11 @@ params:
 weight: 0.6
 ---*/
 WITH owners AS (
-    SELECT
-        account_id,
-        coalesce(min(org_id), 'no-org:' || account_id) AS owner,
-        count(*) AS requests
-    FROM request_features
-    GROUP BY account_id
+    SELECT account_id, coalesce(org_id, 'no-org:' || account_id) AS owner, requests
+    FROM account_activity
 ),
 usage AS (
-    SELECT account_id, template_id, count(*) AS n
-    FROM request_features
-    WHERE template_id IS NOT NULL
-    GROUP BY account_id, template_id
+    SELECT account_id, template_id, requests AS n FROM account_templates
 ),
 spread AS (
     SELECT u.template_id, count(DISTINCT o.owner) AS owners, count(*) AS accounts
