@@ -35,12 +35,22 @@ params:
   min_excess: {type: DOUBLE, default: 5.0, description: How many times the expected count (at least 1) the burst must reach}
 weight: 0.7
 ---*/
-WITH first_agent AS (
-    -- The user agent of the first request of each account (the client it was set up with).
-    SELECT account_id, arg_min(user_agent, (ts, request_id)) AS user_agent
+WITH agent_start AS (
+    -- The first request with a user agent of each account: its time here, then the first of
+    -- the requests at that time by request id (two cheap aggregates instead of ordering every
+    -- request by the pair (ts, request_id); the same request).
+    SELECT account_id, min(ts) AS ts
     FROM request_features
     WHERE nullif(trim(user_agent), '') IS NOT NULL
     GROUP BY account_id
+),
+first_agent AS (
+    -- The user agent of the first request of each account (the client it was set up with).
+    SELECT r.account_id, arg_min(r.user_agent, r.request_id) AS user_agent
+    FROM request_features AS r
+    JOIN agent_start AS f ON f.account_id = r.account_id AND f.ts = r.ts
+    WHERE nullif(trim(r.user_agent), '') IS NOT NULL
+    GROUP BY r.account_id
 ),
 keyed AS (
     -- One row per (account, shared key): sign-up subnet, e-mail domain, payment fingerprint,
@@ -89,17 +99,23 @@ totals AS (
     SELECT count(*) AS all_accounts FROM accounts
 ),
 key_sizes AS (
-    SELECT key_type, key_value, count(*) AS key_accounts
+    SELECT key_type, key_value, count(*) AS key_accounts,
+           count(DISTINCT owner) AS key_owners
     FROM signups
     GROUP BY ALL
 ),
 windows AS (
-    -- Each sign-up opens a window [created_at, created_at + window_hours].
+    -- Each sign-up opens a window [created_at, created_at + window_hours]. For speed only, the
+    -- windows are counted only on keys with at least min_owners owners in the whole log: no
+    -- window of another key can reach min_owners, so none of them could qualify.
     SELECT
         s.*,
         count(*) OVER w AS burst_accounts,
         count(DISTINCT s.owner) OVER w AS burst_owners
     FROM signups AS s
+    SEMI JOIN key_sizes AS k
+        ON k.key_type = s.key_type AND k.key_value = s.key_value
+       AND k.key_owners >= $min_owners
     WINDOW w AS (PARTITION BY s.key_type, s.key_value ORDER BY s.t
                  RANGE BETWEEN CURRENT ROW AND $window_hours * 3600 FOLLOWING)
 ),
@@ -147,12 +163,22 @@ per_account AS (
     WHERE burst IS NOT NULL
     GROUP BY account_id
 ),
-evidence AS (
-    -- The first requests of the account after sign-up.
-    SELECT account_id, min_by(request_id, (ts, request_id), 10) AS evidence
-    FROM request_features
+fired_requests AS MATERIALIZED (
+    SELECT r.account_id, r.request_id, r.ts
+    FROM request_features AS r
     SEMI JOIN per_account USING (account_id)
-    GROUP BY account_id
+),
+evidence AS (
+    -- The first requests of the account after sign-up. For speed, the tenth earliest time of
+    -- each account is found first and only the requests up to it are ordered by
+    -- (ts, request_id): the same ten requests.
+    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
+    FROM fired_requests AS r
+    JOIN (SELECT account_id, list_max(min(ts, 10)) AS last_ts
+          FROM fired_requests
+          GROUP BY account_id) AS c
+        ON c.account_id = r.account_id AND r.ts <= c.last_ts
+    GROUP BY r.account_id
 )
 SELECT
     p.account_id,

@@ -103,16 +103,32 @@ per_account AS (
     JOIN networks AS n USING (network_type, prefix)
     GROUP BY u.account_id
 ),
-evidence AS (
-    -- Requests sent from the offending request subnet first, then the first requests of the account.
+fired_requests AS MATERIALIZED (
+    -- Each request of a fired account with its place in the evidence order: sent from the
+    -- offending request subnet first, then earliest first. rank_key orders like
+    -- (from that subnet, -epoch(ts)) as one integer (2^62 for the subnet, minus the
+    -- microseconds), so the ten best keys are found cheaply before ordering by the full key.
     SELECT
         r.account_id,
-        max_by(r.request_id,
-               (r.ip_prefix IS NOT DISTINCT FROM p.best.prefix
-                    AND p.best.network_type = 'request subnet',
-                -epoch(r.ts), r.request_id), 10) AS evidence
+        r.request_id,
+        r.ts,
+        r.ip_prefix IS NOT DISTINCT FROM p.best.prefix
+            AND p.best.network_type = 'request subnet' AS from_subnet,
+        CASE WHEN from_subnet THEN 4611686018427387904 ELSE 0 END - epoch_us(r.ts) AS rank_key
     FROM request_features AS r
     JOIN per_account AS p USING (account_id)
+),
+evidence AS (
+    -- Requests sent from the offending request subnet first, then the first requests of the
+    -- account (only those up to the tenth best rank_key are ordered by the full key).
+    SELECT
+        r.account_id,
+        max_by(r.request_id, (r.from_subnet, -epoch(r.ts), r.request_id), 10) AS evidence
+    FROM fired_requests AS r
+    JOIN (SELECT account_id, list_min(max(rank_key, 10)) AS last_key
+          FROM fired_requests
+          GROUP BY account_id) AS c
+        ON c.account_id = r.account_id AND r.rank_key >= c.last_key
     GROUP BY r.account_id
 )
 SELECT

@@ -49,24 +49,44 @@ org_sharing AS (
     JOIN shared_cards USING (payment_fingerprint)
     WHERE a.org_id IS NOT NULL
 ),
-activity AS (
-    SELECT account_id, min(ts) AS first_ts,
-           min_by(request_id, (ts, request_id), 5) AS evidence
-    FROM request_features
-    GROUP BY ALL
+candidates AS MATERIALIZED (
+    -- Accounts of an organisation with 1 to max_cards cards of its own, decided before any
+    -- request is read: only their requests are read for the first request and the evidence.
+    SELECT a.account_id, a.org_id, o.oldest, o.cards
+    FROM accounts AS a
+    JOIN orgs AS o USING (org_id)
+    ANTI JOIN org_sharing AS s ON s.org_id = a.org_id
+    WHERE o.cards BETWEEN 1 AND $max_cards
+),
+candidate_requests AS MATERIALIZED (
+    SELECT r.account_id, r.request_id, r.ts
+    FROM request_features AS r
+    SEMI JOIN candidates USING (account_id)
+),
+fired AS MATERIALIZED (
+    -- The five earliest request times of each account: the first, and for the evidence the
+    -- fifth, so that only the requests up to it are ordered by (ts, request_id) below.
+    SELECT c.*, list_min(t.times) AS first_ts, list_max(t.times) AS last_ts
+    FROM candidates AS c
+    JOIN (SELECT account_id, min(ts, 5) AS times
+          FROM candidate_requests
+          GROUP BY account_id) AS t USING (account_id)
+    WHERE date_diff('day', c.oldest, list_min(t.times)) >= $min_age_days
+),
+evidence AS (
+    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 5) AS evidence
+    FROM candidate_requests AS r
+    JOIN fired AS f ON f.account_id = r.account_id AND r.ts <= f.last_ts
+    GROUP BY r.account_id
 )
 SELECT
-    a.account_id,
+    f.account_id,
     1.0 AS score,
-    round(date_diff('day', o.oldest, act.first_ts), 4) AS metric,
+    round(date_diff('day', f.oldest, f.first_ts), 4) AS metric,
     format('declared organisation {} has paid with {:d} payment method(s) of its own and its '
            'oldest account is {:d} days older than this account''s first request',
-           a.org_id, o.cards, date_diff('day', o.oldest, act.first_ts)) AS detail,
-    act.evidence
-FROM accounts AS a
-JOIN orgs AS o USING (org_id)
-JOIN activity AS act USING (account_id)
-ANTI JOIN org_sharing AS s ON s.org_id = a.org_id
-WHERE o.cards BETWEEN 1 AND $max_cards
-  AND date_diff('day', o.oldest, act.first_ts) >= $min_age_days
-ORDER BY a.account_id
+           f.org_id, f.cards, date_diff('day', f.oldest, f.first_ts)) AS detail,
+    e.evidence
+FROM fired AS f
+JOIN evidence AS e USING (account_id)
+ORDER BY f.account_id

@@ -30,9 +30,34 @@ params:
   established_org_days: {type: DOUBLE, default: 30.0, description: An organisation whose first account is at least this many days older is established}
 weight: 0.4
 ---*/
-WITH hourly AS (
-    SELECT account_id, CAST(epoch(ts) // 3600 AS BIGINT) AS hour_no, count(*) AS requests
-    FROM request_features
+-- Costs kept down (the same result as rolling every account's whole traffic): the first hour
+-- at which the rolling volume is reached fires only if it comes at most max_ramp_hours after
+-- the account's creation, and the 24-hour sum ending at an hour reads only earlier hours, so
+-- only the hours up to that limit (plus one hour of margin against rounding) are rolled for
+-- every account; the whole traffic is rolled only for the fired accounts, for their peak.
+WITH org_age AS (
+    SELECT org_id, min(created_at) AS first_created
+    FROM accounts
+    WHERE org_id IS NOT NULL
+    GROUP BY org_id
+),
+candidates AS MATERIALIZED (
+    -- Accounts not of an established organisation, with the last hour to roll.
+    SELECT
+        a.account_id,
+        a.created_at,
+        CAST(floor((epoch(a.created_at) + $max_ramp_hours * 3600) / 3600) AS BIGINT) + 1
+            AS last_hour
+    FROM accounts AS a
+    LEFT JOIN org_age AS o ON o.org_id = a.org_id
+    WHERE o.first_created IS NULL
+       OR o.first_created > a.created_at - to_seconds(CAST($established_org_days * 86400 AS BIGINT))
+),
+hourly AS (
+    SELECT r.account_id, CAST(epoch(r.ts) // 3600 AS BIGINT) AS hour_no, count(*) AS requests
+    FROM request_features AS r
+    JOIN candidates AS c USING (account_id)
+    WHERE CAST(epoch(r.ts) // 3600 AS BIGINT) <= c.last_hour
     GROUP BY ALL
 ),
 rolling AS (
@@ -47,33 +72,45 @@ rolling AS (
 first_high AS (
     SELECT
         account_id,
-        min(hour_no) FILTER (WHERE day_requests >= $min_daily_requests) AS high_hour,
-        max(day_requests) AS peak_day_requests
+        min(hour_no) FILTER (WHERE day_requests >= $min_daily_requests) AS high_hour
     FROM rolling
     GROUP BY account_id
 ),
-org_age AS (
-    SELECT org_id, min(created_at) AS first_created
-    FROM accounts
-    WHERE org_id IS NOT NULL
-    GROUP BY org_id
-),
 ramps AS (
     SELECT
-        a.account_id,
-        a.created_at,
-        f.peak_day_requests,
-        greatest(0.0, ((f.high_hour + 1) * 3600 - epoch(a.created_at)) / 3600) AS ramp_hours,
+        c.account_id,
+        c.created_at,
+        greatest(0.0, ((f.high_hour + 1) * 3600 - epoch(c.created_at)) / 3600) AS ramp_hours,
         to_timestamp((f.high_hour + 1) * 3600) AS high_at
     FROM first_high AS f
-    JOIN accounts AS a USING (account_id)
-    LEFT JOIN org_age AS o ON o.org_id = a.org_id
+    JOIN candidates AS c USING (account_id)
     WHERE f.high_hour IS NOT NULL
-      AND (o.first_created IS NULL
-           OR o.first_created > a.created_at - to_seconds(CAST($established_org_days * 86400 AS BIGINT)))
+),
+fired_ramps AS MATERIALIZED (
+    SELECT * FROM ramps WHERE ramp_hours <= $max_ramp_hours
+),
+peaks AS (
+    -- The highest rolling 24-hour volume over the fired accounts' whole traffic.
+    SELECT account_id, max(day_requests) AS peak_day_requests
+    FROM (
+        SELECT
+            account_id,
+            sum(requests) OVER (PARTITION BY account_id ORDER BY hour_no
+                                RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS day_requests
+        FROM (
+            SELECT r.account_id, CAST(epoch(r.ts) // 3600 AS BIGINT) AS hour_no,
+                   count(*) AS requests
+            FROM request_features AS r
+            SEMI JOIN fired_ramps USING (account_id)
+            GROUP BY ALL
+        )
+    )
+    GROUP BY account_id
 ),
 fired AS (
-    SELECT * FROM ramps WHERE ramp_hours <= $max_ramp_hours
+    SELECT f.*, p.peak_day_requests
+    FROM fired_ramps AS f
+    JOIN peaks AS p USING (account_id)
 ),
 evidence AS (
     -- The first requests after creation: the ramp itself.

@@ -37,26 +37,25 @@ params:
   direct_channels: {type: VARCHAR, default: "api,direct", description: "Comma-separated access_channel values of direct traffic (requests without a channel count as direct); other channels (cloud platforms, resellers) carry the address of the intermediary and are ignored"}
 weight: 0.6
 ---*/
-WITH direct AS (
-    SELECT
-        request_id,
-        account_id,
-        coalesce(org_id, 'no-org:' || account_id) AS owner,
-        ip_prefix,
-        minute // $window_minutes AS bucket
+-- Costs kept down: which owners count on which prefix is decided from requests grouped by
+-- (prefix, account, organisation, channel), so the channel test and the owner are computed per
+-- group, not per request; only the requests from the prefixes that pass are read again.
+WITH prefix_use AS (
+    SELECT ip_prefix, account_id, org_id, access_channel, count(*) AS requests
     FROM request_features
     WHERE ip_prefix IS NOT NULL
-      AND (access_channel IS NULL
-           OR list_contains(list_transform(string_split(lower($direct_channels), ','),
-                                           lambda c: trim(c)),
-                            lower(trim(access_channel))))
+    GROUP BY ALL
 ),
 owner_prefix AS (
-    -- Owners with enough traffic from the prefix to count.
-    SELECT ip_prefix, owner
-    FROM direct
+    -- Owners with enough direct traffic from the prefix to count.
+    SELECT ip_prefix, coalesce(org_id, 'no-org:' || account_id) AS owner
+    FROM prefix_use
+    WHERE access_channel IS NULL
+       OR list_contains(list_transform(string_split(lower($direct_channels), ','),
+                                       lambda c: trim(c)),
+                        lower(trim(access_channel)))
     GROUP BY ALL
-    HAVING count(*) >= $min_owner_requests
+    HAVING sum(requests) >= $min_owner_requests
 ),
 prefix_owners AS (
     SELECT ip_prefix, count(*) AS prefix_owners
@@ -64,11 +63,24 @@ prefix_owners AS (
     GROUP BY ip_prefix
     HAVING count(*) BETWEEN $min_owners AND $max_prefix_owners
 ),
-counted AS (
+counted AS MATERIALIZED (
+    -- The direct requests from those prefixes, of the owners that count there.
     SELECT d.*
-    FROM direct AS d
+    FROM (
+        SELECT
+            r.request_id,
+            r.account_id,
+            coalesce(r.org_id, 'no-org:' || r.account_id) AS owner,
+            r.ip_prefix,
+            r.minute // $window_minutes AS bucket
+        FROM request_features AS r
+        SEMI JOIN prefix_owners AS p USING (ip_prefix)
+        WHERE r.access_channel IS NULL
+           OR list_contains(list_transform(string_split(lower($direct_channels), ','),
+                                           lambda c: trim(c)),
+                            lower(trim(r.access_channel)))
+    ) AS d
     SEMI JOIN owner_prefix AS o USING (ip_prefix, owner)
-    SEMI JOIN prefix_owners AS p USING (ip_prefix)
 ),
 buckets AS (
     SELECT ip_prefix, bucket, count(DISTINCT owner) AS owners

@@ -36,20 +36,31 @@ params:
   min_account_requests: {type: INTEGER, default: 10, description: Fewest requests an account must send with the user agent to count}
 weight: 0.5
 ---*/
-WITH usage AS (
+WITH account_agents AS MATERIALIZED (
+    -- Requests per (account, organisation, user agent): the one pass over the requests; the
+    -- owner and the agent family are computed on these few rows, not on every request.
+    SELECT account_id, org_id, user_agent, count(*) AS requests
+    FROM request_features
+    GROUP BY ALL
+),
+usage AS (
     SELECT
         account_id,
-        coalesce(org_id, 'no-org:' || account_id) AS owner,
+        owner,
         user_agent,
         lower(regexp_replace(trim(user_agent), '[0-9]+', '0', 'g')) AS family,
-        count(*) AS requests
-    FROM request_features
-    WHERE nullif(trim(user_agent), '') IS NOT NULL
-    GROUP BY ALL
+        CAST(sum(requests) AS BIGINT) AS requests
+    FROM (
+        SELECT account_id, coalesce(org_id, 'no-org:' || account_id) AS owner, user_agent,
+               requests
+        FROM account_agents
+        WHERE nullif(trim(user_agent), '') IS NOT NULL
+    )
+    GROUP BY account_id, owner, user_agent
 ),
 all_owners AS (
     SELECT count(DISTINCT coalesce(org_id, 'no-org:' || account_id)) AS owners
-    FROM request_features
+    FROM account_agents
 ),
 families AS (
     SELECT u.family, count(DISTINCT u.owner) AS family_owners

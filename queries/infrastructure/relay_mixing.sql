@@ -72,114 +72,188 @@ tagged AS NOT MATERIALIZED (
     FROM request_features AS r
     CROSS JOIN strong AS s
 ),
-cells AS (
-    SELECT account_id, api_key_id, template_id, system_id, script, count(*) AS requests,
-           count(*) FILTER (WHERE harvest) AS harvest_requests
+cells AS MATERIALIZED (
+    -- Requests per (account, API key, template, system prompt, script). The ids are grouped
+    -- as hash() integers (a NULL id stays NULL), several times cheaper than strings over every
+    -- request; a collision of 64-bit hashes among the log's ids is vanishingly unlikely, and
+    -- every id that is output or ordered on is read again from the fired units' requests.
+    SELECT
+        hash(account_id) AS account_h,
+        CASE WHEN api_key_id IS NOT NULL THEN hash(api_key_id) END AS key_h,
+        CASE WHEN template_id IS NOT NULL THEN hash(template_id) END AS template_h,
+        CASE WHEN system_id IS NOT NULL THEN hash(system_id) END AS system_h,
+        script,
+        count(*) AS requests,
+        count(*) FILTER (WHERE harvest) AS harvest_requests
     FROM tagged
     GROUP BY ALL
 ),
-unit_cells AS MATERIALIZED (
+unit_totals AS (
     -- Units judged: each API key, and each account as a whole (keys split a relay thinly).
-    -- A unit is (unit_kind, unit_key); its id unit_kind || unit_key is built for fired units.
-    SELECT 'key:' AS unit_kind, api_key_id AS unit_key, template_id, system_id, script,
-           requests, harvest_requests
+    SELECT 'key:' AS unit_kind, key_h AS unit_h, sum(requests) AS requests,
+           sum(harvest_requests) AS harvest_requests
     FROM cells
-    WHERE api_key_id IS NOT NULL
+    WHERE key_h IS NOT NULL
+    GROUP BY key_h
     UNION ALL
-    SELECT 'account:', account_id, template_id, system_id, script, requests, harvest_requests
+    SELECT 'account:', account_h, sum(requests), sum(harvest_requests)
     FROM cells
+    GROUP BY account_h
+),
+candidates AS (
+    -- For speed only: a unit too small, or with too little other business, cannot fire
+    -- whatever its streams, so only the cells of the other units are broken down by stream
+    -- and script (the same two tests are applied again in fired_units).
+    SELECT unit_kind, unit_h
+    FROM unit_totals
+    WHERE requests >= $min_requests
+      AND 1 - harvest_requests / requests >= $min_other_share
+),
+unit_cells AS MATERIALIZED (
+    SELECT 'key:' AS unit_kind, c.key_h AS unit_h, c.template_h, c.system_h, c.script,
+           c.requests, c.harvest_requests
+    FROM cells AS c
+    SEMI JOIN candidates AS u ON u.unit_kind = 'key:' AND u.unit_h = c.key_h
+    UNION ALL
+    SELECT 'account:', c.account_h, c.template_h, c.system_h, c.script, c.requests,
+           c.harvest_requests
+    FROM cells AS c
+    SEMI JOIN candidates AS u ON u.unit_kind = 'account:' AND u.unit_h = c.account_h
 ),
 streams AS (
     -- Candidate streams: a prompt template, or a system prompt shared by many requests.
-    SELECT unit_kind, unit_key, 'template' AS stream_type, template_id AS stream_id,
+    SELECT unit_kind, unit_h, 'template' AS stream_type, template_h AS stream_h,
            sum(requests) AS requests, sum(harvest_requests) AS harvest_requests
     FROM unit_cells
     GROUP BY ALL
     UNION ALL
-    SELECT unit_kind, unit_key, 'system prompt', system_id, sum(requests), sum(harvest_requests)
+    SELECT unit_kind, unit_h, 'system prompt', system_h, sum(requests), sum(harvest_requests)
     FROM unit_cells
-    WHERE system_id IS NOT NULL
+    WHERE system_h IS NOT NULL
     GROUP BY ALL
 ),
 unit_scripts AS (
-    SELECT unit_kind, unit_key, script, sum(requests) AS requests
+    SELECT unit_kind, unit_h, script, sum(requests) AS requests
     FROM unit_cells
     GROUP BY ALL
 ),
 units AS (
+    -- The top harvest stream: the template or system prompt with most harvest requests
+    -- (ties: more requests, then stream type and id, a missing id lowest). Its two counts are
+    -- found here as the largest of one integer, 2^64 * harvest requests + requests, far
+    -- cheaper than the largest struct; which stream it is is resolved in fired_top.
     SELECT
         unit_kind,
-        unit_key,
-        sum(requests) FILTER (WHERE stream_type = 'template') AS requests,
-        sum(harvest_requests) FILTER (WHERE stream_type = 'template') AS harvest_requests,
-        count(*) FILTER (WHERE stream_type = 'template') AS templates,
-        -- The top harvest stream: the template or system prompt with most harvest requests
-        -- (ties: more requests, then stream type and id, a missing id lowest).
-        max({'harvest_requests': harvest_requests, 'requests': requests,
-             'stream_type': stream_type, 'has_id': stream_id IS NOT NULL,
-             'stream_id': stream_id}) AS top
-    FROM streams
-    GROUP BY unit_kind, unit_key
+        unit_h,
+        requests,
+        harvest_requests,
+        templates,
+        top_key // 18446744073709551616 AS top_harvest_requests,
+        top_key % 18446744073709551616 AS top_requests
+    FROM (
+        SELECT
+            unit_kind,
+            unit_h,
+            sum(requests) FILTER (WHERE stream_type = 'template') AS requests,
+            sum(harvest_requests) FILTER (WHERE stream_type = 'template') AS harvest_requests,
+            count(*) FILTER (WHERE stream_type = 'template') AS templates,
+            max(harvest_requests * 18446744073709551616 + requests) AS top_key
+        FROM streams
+        GROUP BY unit_kind, unit_h
+    )
 ),
 script_counts AS (
     SELECT
         s.unit_kind,
-        s.unit_key,
+        s.unit_h,
         count(*) AS scripts,
         array_to_string(list_sort(list(s.script))[1:6], ', ') AS script_list
     FROM unit_scripts AS s
-    JOIN units AS u USING (unit_kind, unit_key)
+    JOIN units AS u USING (unit_kind, unit_h)
     WHERE s.requests >= $min_script_share * u.requests
-    GROUP BY s.unit_kind, s.unit_key
+    GROUP BY s.unit_kind, s.unit_h
 ),
 fired_units AS MATERIALIZED (
     SELECT
-        u.unit_kind || u.unit_key AS unit_id,
         u.*,
-        u.top.requests / u.requests AS top_share,
-        u.top.harvest_requests / u.top.requests AS harvest_share,
-        (u.harvest_requests - u.top.harvest_requests)
-            / greatest(u.requests - u.top.requests, 1) AS rest_harvest_share,
+        u.top_requests / u.requests AS top_share,
+        u.top_harvest_requests / u.top_requests AS harvest_share,
+        (u.harvest_requests - u.top_harvest_requests)
+            / greatest(u.requests - u.top_requests, 1) AS rest_harvest_share,
         c.scripts,
         c.script_list
     FROM units AS u
-    JOIN script_counts AS c USING (unit_kind, unit_key)
+    JOIN script_counts AS c USING (unit_kind, unit_h)
     WHERE u.requests >= $min_requests
       AND u.templates >= $min_templates
       AND c.scripts >= $min_scripts
-      AND u.top.requests / u.requests BETWEEN $min_top_share AND $max_top_share
-      AND u.top.harvest_requests / u.top.requests >= $min_harvest_share
+      AND u.top_requests / u.requests BETWEEN $min_top_share AND $max_top_share
+      AND u.top_harvest_requests / u.top_requests >= $min_harvest_share
       AND 1 - u.harvest_requests / u.requests >= $min_other_share
 ),
-unit_requests AS (
-    -- The requests of fired units, each with the unit it belongs to.
-    SELECT t.*, f.unit_id
-    FROM tagged AS t
-    JOIN fired_units AS f ON f.unit_kind = 'key:' AND f.unit_key = t.api_key_id
+fired_requests AS MATERIALIZED (
+    -- The requests of the accounts in fired units, read in one pass (a key's requests are
+    -- all sent by the accounts using it).
+    SELECT *
+    FROM tagged
+    WHERE hash(account_id) IN (
+        SELECT unit_h FROM fired_units WHERE unit_kind = 'account:'
+        UNION ALL
+        SELECT c.account_h
+        FROM cells AS c
+        JOIN fired_units AS f ON f.unit_kind = 'key:' AND f.unit_h = c.key_h)
+),
+unit_requests AS NOT MATERIALIZED (
+    -- The requests of fired units, each with the unit it belongs to, its id built here.
+    SELECT t.*, f.unit_kind, f.unit_h, 'key:' || t.api_key_id AS unit_id
+    FROM fired_requests AS t
+    JOIN fired_units AS f
+        ON f.unit_kind = 'key:' AND t.api_key_id IS NOT NULL AND f.unit_h = hash(t.api_key_id)
     UNION ALL
-    SELECT t.*, f.unit_id
-    FROM tagged AS t
-    JOIN fired_units AS f ON f.unit_kind = 'account:' AND f.unit_key = t.account_id
+    SELECT t.*, f.unit_kind, f.unit_h, 'account:' || t.account_id
+    FROM fired_requests AS t
+    JOIN fired_units AS f ON f.unit_kind = 'account:' AND f.unit_h = hash(t.account_id)
+),
+fired_top AS (
+    -- The top harvest stream of each fired unit, by its ids, from the unit's own requests.
+    SELECT
+        unit_id,
+        max({'harvest_requests': harvest_requests, 'requests': requests,
+             'stream_type': stream_type, 'has_id': stream_id IS NOT NULL,
+             'stream_id': stream_id}) AS top
+    FROM (
+        SELECT unit_id, 'template' AS stream_type, template_id AS stream_id,
+               count(*) AS requests, count(*) FILTER (WHERE harvest) AS harvest_requests
+        FROM unit_requests
+        GROUP BY ALL
+        UNION ALL
+        SELECT unit_id, 'system prompt', system_id, count(*), count(*) FILTER (WHERE harvest)
+        FROM unit_requests
+        WHERE system_id IS NOT NULL
+        GROUP BY ALL
+    )
+    GROUP BY unit_id
 ),
 per_account AS (
     -- An account may belong to several fired units: report the strongest. Evidence: the
     -- harvest stream of that unit.
     SELECT
         q.account_id,
-        arg_max({'unit_id': f.unit_id, 'requests': f.requests, 'templates': f.templates,
+        arg_max({'unit_id': q.unit_id, 'requests': f.requests, 'templates': f.templates,
                  'scripts': f.scripts, 'script_list': f.script_list,
-                 'top_requests': f.top.requests, 'top_share': f.top_share,
+                 'top_requests': f.top_requests, 'top_share': f.top_share,
                  'harvest_share': f.harvest_share, 'rest_harvest_share': f.rest_harvest_share,
-                 'stream_type': f.top.stream_type,
-                 'stream_id': f.top.stream_id},
-                (f.top_share * f.harvest_share, f.unit_id)) AS best,
+                 'stream_type': p.top.stream_type,
+                 'stream_id': p.top.stream_id},
+                (f.top_share * f.harvest_share, q.unit_id)) AS best,
         max_by(q.request_id,
-               (q.harvest AND CASE f.top.stream_type
-                                  WHEN 'template' THEN q.template_id = f.top.stream_id
-                                  ELSE q.system_id IS NOT DISTINCT FROM f.top.stream_id END,
+               (q.harvest AND CASE p.top.stream_type
+                                  WHEN 'template' THEN q.template_id = p.top.stream_id
+                                  ELSE q.system_id IS NOT DISTINCT FROM p.top.stream_id END,
                 q.request_id), 10) AS evidence
     FROM unit_requests AS q
-    JOIN fired_units AS f USING (unit_id)
+    JOIN fired_units AS f USING (unit_kind, unit_h)
+    JOIN fired_top AS p USING (unit_id)
     GROUP BY q.account_id
 )
 SELECT

@@ -36,23 +36,37 @@ cards AS (
     WHERE a.payment_fingerprint IS NOT NULL
     GROUP BY ALL
 ),
-evidence AS (
-    -- The first requests of each account on a shared card.
-    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
+fired AS MATERIALIZED (
+    -- The accounts on a shared card, decided before any request is read again.
+    SELECT a.account_id, a.payment_fingerprint, c.accounts, c.owners
+    FROM accounts AS a
+    JOIN cards AS c USING (payment_fingerprint)
+    WHERE c.accounts >= $min_accounts AND c.owners >= $min_accounts
+),
+fired_requests AS MATERIALIZED (
+    SELECT r.account_id, r.request_id, r.ts
     FROM request_features AS r
-    JOIN accounts AS a USING (account_id)
-    SEMI JOIN cards AS c USING (payment_fingerprint)
+    SEMI JOIN fired USING (account_id)
+),
+evidence AS (
+    -- The first requests of each account on a shared card. For speed, the tenth earliest time
+    -- of each account is found first and only the requests up to it are ordered by
+    -- (ts, request_id): the same ten requests.
+    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
+    FROM fired_requests AS r
+    JOIN (SELECT account_id, list_max(min(ts, 10)) AS last_ts
+          FROM fired_requests
+          GROUP BY account_id) AS c
+        ON c.account_id = r.account_id AND r.ts <= c.last_ts
     GROUP BY r.account_id
 )
 SELECT
-    a.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_accounts / c.owners)) AS score,
-    c.accounts AS metric,
+    f.account_id,
+    least(1.0, 0.5 + 0.5 * (1 - $min_accounts / f.owners)) AS score,
+    f.accounts AS metric,
     format('payment fingerprint {} is shared by {:d} accounts of {:d} different owners',
-           a.payment_fingerprint, c.accounts, c.owners) AS detail,
+           f.payment_fingerprint, f.accounts, f.owners) AS detail,
     e.evidence
-FROM accounts AS a
-JOIN cards AS c USING (payment_fingerprint)
+FROM fired AS f
 JOIN evidence AS e USING (account_id)
-WHERE c.accounts >= $min_accounts AND c.owners >= $min_accounts
-ORDER BY a.account_id
+ORDER BY f.account_id
