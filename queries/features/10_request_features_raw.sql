@@ -8,13 +8,25 @@
 --     matches are computed once per distinct text, then joined back;
 -- (2) the prompt tail is scanned only when the head did not already cover it;
 -- (3) script detection skips the five Unicode-class regexes for pure-ASCII heads;
--- (4) the skeleton id is hashed here once.
+-- (4) the template skeleton is computed once per distinct prompt head (a third as many as
+--     requests at 1 M) into prompt_heads and joined back by the head; the skeleton text stays
+--     in prompt_heads (20_skeletons reads it there), not in a column of every request.
 -- Tables the features stage leaves for heuristics, linking and the report (files run in
 -- order by forensics/features.py): request_features (50), skeletons with their template_id
--- (20, 30, 40), account_activity, account_capabilities, flagged_requests and account_signals
+-- (20, 30, 40), account_activity, account_capabilities, account_templates, flagged_requests
+-- and account_signals
 -- (55: shared aggregates, so heuristics need not scan every request), indicator_hits (60),
 -- and the lexicons as lexicon_signals and lexicon_capabilities. The intermediate
--- request_features_raw (this file) and skeleton_bands are dropped at the end.
+-- request_features_raw, prompt_heads (this file) and skeleton_bands are dropped on the way.
+CREATE OR REPLACE TABLE prompt_heads AS
+SELECT
+    head,
+    -- Template skeleton: lower-cased head with digits and white space masked.
+    left(regexp_replace(regexp_replace(lower(head), '[0-9]+', '0', 'g'), '\s+', ' ', 'g'), 160)
+        AS skeleton_head,
+    left(md5(skeleton_head), 16) AS skeleton_id
+FROM (SELECT DISTINCT left(prompt, 240) AS head FROM requests);
+
 CREATE OR REPLACE TABLE request_features_raw AS
 WITH system_prompts AS (
     SELECT system_prompt,
@@ -64,10 +76,7 @@ SELECT
         WHEN regexp_matches(left(r.prompt, 300), '\p{Cyrillic}') THEN 'ru'
         ELSE 'latin'
     END AS script,
-    -- Template skeleton: lower-cased head with digits and white space masked.
-    left(regexp_replace(regexp_replace(lower(left(r.prompt, 240)), '[0-9]+', '0', 'g'),
-                        '\s+', ' ', 'g'), 160) AS skeleton_head,
-    left(md5(skeleton_head), 16) AS skeleton_id,
+    h.skeleton_id,
     s.system_id,
     list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
         CASE WHEN length(r.prompt) > $scan_chars + 1000
@@ -76,4 +85,5 @@ SELECT
         $lexicon_pattern)) AS lexicon_matches
 FROM requests AS r
 LEFT JOIN accounts AS a USING (account_id)
-LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt;
+LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt
+LEFT JOIN prompt_heads AS h ON h.head = left(r.prompt, 240);

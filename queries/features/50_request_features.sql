@@ -5,7 +5,7 @@
 CREATE OR REPLACE TABLE request_features AS
 WITH labelled AS (
     SELECT
-        request_features_raw.* EXCLUDE (lexicon_matches, skeleton_head),
+        request_features_raw.* EXCLUDE (lexicon_matches),
         g.template_id,
         -- Most requests match no phrase: skip the lambdas for them.
         CASE WHEN len(lexicon_matches) = 0 THEN CAST([] AS VARCHAR[])
