@@ -31,6 +31,11 @@ MINHASH_MIN_CHARS = 40
 # everyday prompts into giant families. Two rounds group each skeleton with its neighbours'
 # neighbours at most.
 TEMPLATE_ROUNDS = 2
+# The files of queries/features/, run in this order; a custom --queries features/ folder must
+# hold every one (heuristics, linking and the report read the tables they build).
+FEATURE_FILES = ("10_request_features_raw", "20_skeletons", "30_minhash_bands",
+                 "40_template_groups", "50_request_features", "55_account_aggregates",
+                 "60_indicator_hits")
 
 _RE2_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
@@ -93,6 +98,10 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) 
     lexicons = resources.lexicons_dir(queries)
     folder = resources.queries_part("features", queries)
     sql = {p.stem: p for p in sorted(folder.glob("*.sql"))}
+    missing = [f"{name}.sql" for name in FEATURE_FILES if name not in sql]
+    if missing:
+        raise HeuristicError(f"features folder lacks {', '.join(missing)} (expected every "
+                             f"file of the bundled queries/features/)", file=str(folder))
     entries = read_lexicons(lexicons)
     con.execute(f"CREATE OR REPLACE TABLE lexicon_signals AS SELECT * FROM read_csv("
                 f"'{lexicons / 'signals.csv'}', header = true, all_varchar = true)")

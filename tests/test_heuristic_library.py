@@ -77,3 +77,18 @@ def test_unknown_heuristic_or_parameter_in_config(tmp_path: Path) -> None:
 def test_show_unknown_id_is_a_clean_error() -> None:
     """`heuristics show` with an unknown id says so and exits 2."""
     assert_clean_failure(run_cli("heuristics", "show", "nope"), "unknown heuristic id 'nope'")
+
+
+def test_custom_features_folder_missing_a_file_is_named(tmp_path: Path) -> None:
+    """A --queries folder with its own features/ that lacks one of the bundled files is
+    refused with the missing file named, before any data is read or output written."""
+    import shutil
+
+    queries = one_heuristic_library(tmp_path / "queries")
+    shutil.copytree(resources.queries_dir() / "features", queries / "features")
+    (queries / "features" / "55_account_aggregates.sql").unlink()
+    outcome = run_cli("heuristics", "check", "--queries", queries)
+    assert_clean_failure(outcome, "features folder lacks 55_account_aggregates.sql")
+    out = tmp_path / "out"
+    run = run_cli("run", make_export(tmp_path / "data"), "--out", out, "--queries", queries)
+    assert_clean_failure(run, "55_account_aggregates.sql", out_dir=out)
