@@ -65,11 +65,11 @@ accounts_seen AS (
         u.requests,
         a.active_minutes
     FROM (
+        -- per-account owner and volume from the features stage's shared aggregate
         SELECT account_id, hash(account_id) AS account_h,
-               coalesce(min(org_id), 'no-org:' || account_id) AS owner, count(*) AS requests
-        FROM request_features
+               coalesce(org_id, 'no-org:' || account_id) AS owner, requests
+        FROM account_activity
         WHERE account_id IS NOT NULL
-        GROUP BY account_id
     ) AS u
     JOIN (SELECT account_h, count(*) AS active_minutes FROM activity GROUP BY account_h) AS a
         USING (account_h)
@@ -77,10 +77,8 @@ accounts_seen AS (
 link_use AS (
     -- A link key: a template or an IP prefix, hashed with its kind.
     SELECT hash(account_id) AS account_h, hash('template', template_id) AS key_h,
-           count(*) AS n
-    FROM request_features
-    WHERE template_id IS NOT NULL
-    GROUP BY ALL
+           requests AS n
+    FROM account_templates
     UNION ALL
     SELECT hash(account_id) AS account_h, hash('prefix', ip_prefix) AS key_h, count(*) AS n
     FROM request_features
