@@ -13,7 +13,7 @@
 --                       account is what template heuristics, linking and the report all
 --                       count; a third pass, of two columns.
 -- flagged_requests:     the request_features rows with a non-empty signals list or
---                       score_shaped: the per-request detail (turn, script, capability, minute
+--                       score_shaped: the per-request detail (turn, script, capability, minute, model
 --                       …) heuristics need about hits. Same column names as request_features,
 --                       except template = coalesce(template_id, skeleton_id).
 -- account_signals:      one row per (account, signal) over flagged_requests: hits (requests
@@ -65,8 +65,8 @@ WHERE template_id IS NOT NULL
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE flagged_requests AS
-SELECT request_id, account_id, minute, turn_index, prompt_chars, response_chars, score_shaped,
-       script, capability, coalesce(template_id, skeleton_id) AS template, signals
+SELECT request_id, account_id, minute, model, turn_index, prompt_chars, response_chars,
+       score_shaped, script, capability, coalesce(template_id, skeleton_id) AS template, signals
 FROM request_features
 WHERE len(signals) > 0 OR score_shaped;
 

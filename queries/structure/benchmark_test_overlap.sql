@@ -36,6 +36,8 @@ params:
   harvest_signals: {type: VARCHAR, default: "cot_strong,posthoc_rationale,lang_lock,reasoning_translate,rl_taskgen,safe_rewrite,pipeline_alpaca,pipeline_selfinstruct,pipeline_orca,pipeline_longcot,pipeline_evol,pipeline_camel", description: Comma-separated lexicon signals that mark harvest content (rubric judging is left out; eval companies use LLM judges)}
 weight: 0.5
 ---*/
+-- Reads the shared aggregates: benchmark markers and harvest signals are lexicon signals, so
+-- only flagged_requests rows can count; the account's volume comes from account_activity.
 WITH flagged AS (
     SELECT
         account_id,
@@ -43,18 +45,23 @@ WITH flagged AS (
         model,
         list_contains(signals, 'benchmark_marker') AS marked,
         list_has_any(signals, string_split($harvest_signals, ',')) AS harvest
-    FROM request_features
+    FROM flagged_requests
 ),
-per_account AS (
+per_flagged AS (
     SELECT
         account_id,
-        count(*) AS requests,
         count(*) FILTER (WHERE marked AND NOT harvest) AS benchmark,
         count(*) FILTER (WHERE harvest) AS harvest,
         count(DISTINCT model) FILTER (WHERE marked AND NOT harvest) AS models,
-        max_by(request_id, (marked AND NOT harvest, request_id), 10) AS evidence
+        max_by(request_id, request_id, 10) FILTER (WHERE marked AND NOT harvest) AS evidence
     FROM flagged
     GROUP BY account_id
+),
+per_account AS (
+    SELECT a.account_id, a.requests, coalesce(f.benchmark, 0) AS benchmark,
+           coalesce(f.harvest, 0) AS harvest, coalesce(f.models, 0) AS models, f.evidence
+    FROM account_activity AS a
+    LEFT JOIN per_flagged AS f USING (account_id)
 )
 SELECT
     account_id,
