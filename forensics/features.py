@@ -123,8 +123,8 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) 
     _run_file(con, sql["60_indicator_hits"])
     con.execute("CREATE OR REPLACE TABLE skeletons AS SELECT s.*, g.template_id "
                 "FROM skeletons s JOIN template_groups g USING (skeleton_id)")
-    con.execute("DROP TABLE request_features_raw")
-    con.execute("DROP TABLE skeleton_bands")
+    for intermediate in ("request_features_raw", "prompt_heads", "skeleton_bands"):
+        con.execute(f"DROP TABLE {intermediate}")
     counts = con.execute("SELECT (SELECT count(*) FROM request_features), count(*), "
                          "count(DISTINCT template_id) FROM skeletons").fetchone()
     assert counts is not None

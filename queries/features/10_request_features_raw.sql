@@ -17,7 +17,7 @@
 -- and account_signals
 -- (55: shared aggregates, so heuristics need not scan every request), indicator_hits (60),
 -- and the lexicons as lexicon_signals and lexicon_capabilities. The intermediate
--- request_features_raw, prompt_heads (this file) and skeleton_bands are dropped on the way.
+-- request_features_raw, prompt_heads (this file) and skeleton_bands are dropped at the end.
 CREATE OR REPLACE TABLE prompt_heads AS
 SELECT
     head,

@@ -13,4 +13,3 @@ SELECT
 FROM request_features_raw AS r
 JOIN heads AS h USING (skeleton_id)
 GROUP BY ALL;
-DROP TABLE prompt_heads;
