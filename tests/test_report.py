@@ -288,6 +288,22 @@ def test_no_findings_dossier_is_complete(tmp_path: Path) -> None:
     assert "We have" in text and "confidence in this negative result" in text
 
 
+def test_one_account_cluster_is_described_as_one_account(tmp_path: Path) -> None:
+    """A flagged cluster of a single account gets no linkage graph and no 'acted together'."""
+    data = build_case(tmp_path / "case", harvesters=1)
+    out = tmp_path / "out"
+    result = _run(data, out)
+    assert result.summary["clusters_flagged"] == 1
+    text = pdf_text(out / "dossier.pdf")
+    assert "1 account, 1 owner" in text
+    assert "this account was used to harvest model outputs" in text
+    assert "acted together" not in text
+    assert "single account: no link to another account" in text
+    assert "Linkage graph" not in text and "How the accounts of" not in text
+    figures = re.findall(r"Figure (\d+)\. ", text)
+    assert figures and [int(n) for n in figures] == list(range(1, len(figures) + 1))
+
+
 def test_report_queries_have_a_full_order_by() -> None:
     """Every report query ends in an ORDER BY (byte-stable outputs)."""
     folder = Path(__file__).resolve().parent.parent / "queries" / "report"

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from forensics import __version__, manifest
@@ -209,7 +211,11 @@ class Assembler:
         self.ids = ids
         self.exhibits = exhibits
         self.o = options
-        self.figure_count = 0
+        # Charts are drawn on one background thread while this one waits on DuckDB (which
+        # releases the GIL): drawing and querying overlap. Only that thread touches
+        # matplotlib. Figures are numbered at the end, in the order the document shows them.
+        self._drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
+        self._drawings: dict[str, Future[str]] = {}  # by figure anchor
         flagged = linked.flagged_clusters()
         self.flagged_total = len(flagged)
         self.reported: tuple[ClusterFinding, ...] = flagged[: options.max_clusters]
@@ -262,11 +268,16 @@ class Assembler:
     # -- the whole dossier ---------------------------------------------------------------
 
     def build(self) -> Dossier:
-        """Exhibits first (their hashes are cited), then sections, then overview charts."""
-        evidence = self._evidence_rows()
-        sections = tuple(self._cluster_section(c, evidence) for c in self.reported)
-        self._interest_exhibit()
-        overview = self._overview_figures()
+        """Exhibits first (their hashes are cited), then sections; the overview charts'
+        queries run first so that their drawing overlaps the sections' queries."""
+        try:
+            overview = self._overview_figures()
+            evidence = self._evidence_rows()
+            sections = tuple(self._cluster_section(c, evidence) for c in self.reported)
+            self._interest_exhibit()
+            sections, overview = self._number_figures(sections, overview)
+        finally:
+            self._drawer.shutdown(wait=True, cancel_futures=True)
         return Dossier(
             cover=self._cover(),
             judgments=self._judgments(),
@@ -380,9 +391,17 @@ class Assembler:
             wanted.update(rid for rid, _ in self._sample_ids(c))
         if not wanted:
             return {}
-        rows = self.q.rows("evidence_requests", request_ids=sorted(wanted),
-                           max_chars=max(EXHIBIT_TEXT_CHARS, self.o.max_prompt_chars))
-        return {r["request_id"]: r for r in rows}
+        # Two steps, because a join on request_id would read every request's text: locate
+        # the rows by id, then read just those rows of each file.
+        rows_by_file: dict[str, list[int]] = {}
+        for r in self.q.rows("evidence_locate", request_ids=sorted(wanted)):
+            rows_by_file.setdefault(r["file"], []).append(r["row"])
+        found: dict[str, dict[str, Any]] = {}
+        for file, numbers in sorted(rows_by_file.items()):
+            for r in self.q.rows("evidence_requests", file=file, rows=numbers,
+                                 max_chars=max(EXHIBIT_TEXT_CHARS, self.o.max_prompt_chars)):
+                found[r["request_id"]] = r
+        return {rid: found[rid] for rid in sorted(found)}
 
     def _public_text(self, value: str | None) -> str | None:
         """Log text in an exhibit: verbatim (cut) internally, masked in the public profile."""
@@ -518,9 +537,12 @@ class Assembler:
             f"{self._confidence_reason(c)}"
             + (f" Not excluded: {f.listing(kept)}." if kept else
                " Every benign look-alike considered was rejected."))
-        likelihood_text = (f"{_it_is(c.likelihood)} (cluster score {c.score:.2f}) that these "
-                           f"accounts acted together to harvest model outputs for training.")
-        figures = (self._graph_figure(c), self._timeline_figure(c))
+        actors = ("these accounts acted together" if c.accounts > 1
+                  else "this account was used")
+        likelihood_text = (f"{_it_is(c.likelihood)} (cluster score {c.score:.2f}) that "
+                           f"{actors} to harvest model outputs for training.")
+        # A one-account cluster has no links: a graph of one dot would only fill a page.
+        graph = self._graph_figure(c) if c.accounts > 1 else None
         return ClusterSection(
             anchor=f"cluster-{self.cid(cid)}", cluster_id=self.cid(cid),
             heading=f"Cluster {self.cid(cid)}: {f.plural(c.accounts, 'account')}, "
@@ -532,7 +554,8 @@ class Assembler:
             samples=self._samples(c, evidence), checks=checks, confidence=c.confidence,
             confidence_text=confidence_text, likelihood_text=likelihood_text,
             members=members, members_total=len(accounts),
-            exhibits=tuple(self.cluster_exhibits[cid]), figures=figures)
+            exhibits=tuple(self.cluster_exhibits[cid]), graph=graph,
+            activity=self._timeline_figure(c))
 
     def _link_sentence(self, kind: str, keys: int, accounts: int,
                        examples: Sequence[str]) -> str:
@@ -649,9 +672,32 @@ class Assembler:
 
     # -- figures ----------------------------------------------------------------------------
 
-    def _figure(self, anchor: str, title: str, caption: str, svg: str) -> Figure:
-        self.figure_count += 1
-        return Figure(self.figure_count, anchor, title, caption, svg)
+    def _prefix(self, letter: str) -> str:
+        """A unique SVG id prefix for the next drawing."""
+        return f"{letter}{len(self._drawings) + 1}"
+
+    def _figure(self, anchor: str, title: str, caption: str,
+                draw: Callable[[], str]) -> Figure:
+        """A figure whose SVG is being drawn in the background; _number_figures fills in
+        its number and SVG."""
+        self._drawings[anchor] = self._drawer.submit(draw)
+        return Figure(0, anchor, title, caption, "")
+
+    def _number_figures(self, sections: tuple[ClusterSection, ...],
+                        overview: tuple[Figure, ...]
+                        ) -> tuple[tuple[ClusterSection, ...], tuple[Figure, ...]]:
+        """Number the figures in document order (sections, then the overview) and put in
+        their drawn SVG; waits for the drawing thread."""
+        count = 0
+
+        def done(fig: Figure) -> Figure:
+            nonlocal count
+            count += 1
+            return replace(fig, number=count, svg=self._drawings[fig.anchor].result())
+
+        sections = tuple(replace(s, graph=done(s.graph) if s.graph else None,
+                                 activity=done(s.activity)) for s in sections)
+        return sections, tuple(done(fig) for fig in overview)
 
     def _graph_figure(self, c: ClusterFinding) -> Figure:
         rows = self.q.rows("cluster_graph", cluster=c.cluster_id, max_nodes=GRAPH_NODES)
@@ -665,7 +711,7 @@ class Assembler:
         pairs = len(edges)
         edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))[:GRAPH_EDGES]
         kinds = sorted({e[3] for e in edges})
-        svg = charts.graph(nodes, edges, c.accounts, f"g{self.figure_count + 1}")
+        svg = partial(charts.graph, nodes, edges, c.accounts, self._prefix("g"))
         drawn = f"all {c.accounts}" if len(nodes) >= c.accounts else \
             f"the {len(nodes)} most strongly linked of {c.accounts}"
         caption = (f"Linkage graph of {self.cid(c.cluster_id)}: {drawn} accounts on a circle "
@@ -683,8 +729,8 @@ class Assembler:
         rows = self.q.rows("cluster_daily", clusters=[c.cluster_id], bucket_hours=self.bucket)
         created = [r["created_at"] for r in self.creation_rows
                    if r["series"] == c.cluster_id]
-        svg = charts.cluster_timeline(rows, created, self.releases, self.bucket,
-                                      f"t{self.figure_count + 1}")
+        svg = partial(charts.cluster_timeline, rows, created, self.releases, self.bucket,
+                      self._prefix("t"))
         models = sorted({r["model"] for r in rows})
         caption = (f"Requests of {self.cid(c.cluster_id)} per "
                    f"{charts.bucket_name(self.bucket)}, stacked by model "
@@ -709,8 +755,8 @@ class Assembler:
                    f"model is released.") if series else (
                    f"Requests per {charts.bucket_name(self.bucket)} of all analysed traffic; "
                    f"no cluster was flagged or of interest.")
-        figs.append(self._figure("fig-traffic", "Traffic over time", caption, charts.traffic(
-            rows, series, labels, self.releases, self.bucket, "ov1")))
+        figs.append(self._figure("fig-traffic", "Traffic over time", caption, partial(
+            charts.traffic, rows, series, labels, self.releases, self.bucket, "ov1")))
         rows = self.q.rows("hour_of_week", clusters=series)
         night = {r["series"]: 0.0 for r in rows}
         for r in rows:
@@ -724,7 +770,8 @@ class Assembler:
                    f"06:00 UTC: all other traffic {f.pct(night.get('', 0))}"
                    + (f", {', '.join(parts)}." if parts else "."))
         figs.append(self._figure("fig-hours", "Hour-of-week activity against ordinary traffic",
-                                 caption, charts.hour_of_week(rows, series, labels, "ov2")))
+                                 caption,
+                                 partial(charts.hour_of_week, rows, series, labels, "ov2")))
         rows = self.q.rows("capability_mix", clusters=series)
         categories = _ordered_categories(rows, "capability")
         bars = [(label, [(r["capability"], float(r["share"])) for r in rows
@@ -735,7 +782,7 @@ class Assembler:
             "class (from the capabilities lexicon). Distillation concentrates on what is most "
             "valuable to train on — reasoning, coding, agentic tool use — while ordinary "
             "traffic is spread out; 'other' is text no lexicon class matched.",
-            charts.stacked_shares(bars, categories, "ov3", "share of requests")))
+            partial(charts.stacked_shares, bars, categories, "ov3", "share of requests")))
         rows = self.q.rows("template_share", clusters=series)
         bars = []
         for key, label in zip([*series, ""], [*labels, "all other traffic"], strict=True):
@@ -747,8 +794,9 @@ class Assembler:
             "its three most common prompt templates (near-duplicate prompt patterns). A few "
             "templates carrying most of a cluster's traffic is the 'highly repetitive "
             "structure' of harvesting; ordinary traffic is spread over many templates.",
-            charts.stacked_shares(bars, ["template #1", "template #2", "template #3", "rest"],
-                                  "ov4", "share of requests")))
+            partial(charts.stacked_shares, bars,
+                    ["template #1", "template #2", "template #3", "rest"], "ov4",
+                    "share of requests")))
         first, last = self.totals["first_ts"], self.totals["last_ts"]
         window = (first - timedelta(days=14), last) if first and last else None
         shown = [r for r in self.creation_rows
@@ -763,7 +811,7 @@ class Assembler:
                 f"({f.plural(older, 'account')} created earlier not shown). A tall spike "
                 "is a creation burst: accounts made together, typically just before a "
                 "campaign starts.",
-                charts.creation(self.creation_rows, series, labels, window, "ov5")))
+                partial(charts.creation, self.creation_rows, series, labels, window, "ov5")))
         if self.releases:
             models = [m for m, _ in self.releases]
             rows = self.q.rows("model_pivot", clusters=series, models=models,
@@ -774,7 +822,8 @@ class Assembler:
                 f"{charts.bucket_name(self.bucket)}. A campaign that follows releases "
                 f"redirects its traffic within a day (a step right after the dashed line); "
                 f"ordinary customers migrate gradually.",
-                charts.pivot(rows, series, labels, self.releases, self.bucket, "ov6")))
+                partial(charts.pivot, rows, series, labels, self.releases, self.bucket,
+                        "ov6")))
         return tuple(figs)
 
     # -- key judgments -------------------------------------------------------------------------

@@ -208,7 +208,8 @@ class ClusterSection:
     members: tuple[MemberRow, ...]
     members_total: int
     exhibits: tuple[str, ...]
-    figures: tuple[Figure, ...]
+    graph: Figure | None  # None for a single account: there is nothing to link
+    activity: Figure
 
 
 @dataclass(frozen=True)

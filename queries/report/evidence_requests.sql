@@ -1,17 +1,15 @@
--- The evidence requests of the reported clusters: the only read of raw log text in the report
--- stage, for the few request ids the heuristics named, each text cut to $max_chars.
-WITH wanted AS (
-    SELECT DISTINCT unnest(CAST($request_ids AS VARCHAR[])) AS request_id
-)
+-- The evidence requests of the reported clusters in one input file: the only read of raw log
+-- text in the report stage, for the rows evidence_locate.sql found, each text cut to
+-- $max_chars. Reading by file and row number lets DuckDB skip the other files and row groups.
 SELECT
-    r.request_id, r.ts, r.account_id, r.api_key_id, r.model, r.ip, r.user_agent,
-    left(r.system_prompt, $max_chars) AS system_prompt,
-    length(r.system_prompt) AS system_prompt_chars,
-    left(r.prompt, $max_chars) AS prompt,
-    length(r.prompt) AS prompt_chars,
-    left(r.response, $max_chars) AS response,
-    length(r.response) AS response_chars,
-    r.input_tokens, r.output_tokens, r.temperature, r.max_tokens, r.stop_reason
-FROM requests AS r
-JOIN wanted USING (request_id)
-ORDER BY r.request_id, r.ts;
+    request_id, ts, account_id, api_key_id, model, ip, user_agent,
+    left(system_prompt, $max_chars) AS system_prompt,
+    length(system_prompt) AS system_prompt_chars,
+    left(prompt, $max_chars) AS prompt,
+    length(prompt) AS prompt_chars,
+    left(response, $max_chars) AS response,
+    length(response) AS response_chars,
+    input_tokens, output_tokens, temperature, max_tokens, stop_reason
+FROM typed_requests
+WHERE __file = $file AND list_contains(CAST($rows AS BIGINT[]), __row)
+ORDER BY request_id, ts;
