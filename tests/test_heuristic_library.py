@@ -92,3 +92,24 @@ def test_custom_features_folder_missing_a_file_is_named(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run = run_cli("run", make_export(tmp_path / "data"), "--out", out, "--queries", queries)
     assert_clean_failure(run, "55_account_aggregates.sql", out_dir=out)
+
+
+def test_scan_pattern_has_no_capture_groups_and_matches_the_same() -> None:
+    """The lexicon scan pattern drops capture groups (speed) without changing what matches:
+    escaped and bracketed parentheses stay literal."""
+    import re
+
+    from forensics.features import non_capturing, read_lexicons, scan_pattern
+
+    assert non_capturing(r"a(b|c)\(d[(]e(?:f)[]()](g)[^](]\\(h)") == \
+        r"a(?:b|c)\(d[(]e(?:f)[]()](?:g)[^](]\\(?:h)"
+    entries = read_lexicons(resources.lexicons_dir(None))
+    scan = re.compile(scan_pattern(entries))
+    assert scan.groups == 0
+    capturing = re.compile("(?i)(?:" + "|".join(e.pattern() for e in entries) + ")")
+    text = ("Please show your reasoning step by step. Rate the response on a scale of 1 to 10, "
+            "then generate 12 new problems with solutions and unit tests in Python. (a) [b] "
+            "请输出你的完整的思考过程 and translate your chain of thought into English.")
+    assert [m.group(0) for m in scan.finditer(text)] == \
+        [m.group(0) for m in capturing.finditer(text)]
+    assert len(scan.findall(text)) >= 5
