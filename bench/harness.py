@@ -305,6 +305,8 @@ def _pipeline(dataset: Dataset, settings: dict[str, Any], log_dir: Path,
         "other_s": round(result["total_s"] - sum(stages.values()), 3),
         "slowest_heuristics": [{"id": h, "seconds": s} for h, s in slowest],
         "heuristics": heuristics,
+        # The report stage's parts (queries, charts, PDF…) and each report query's seconds.
+        "report": timings.get("report") or {},
         "wall_s": child.wall_s,
         "peak_rss_mib": child.peak_rss_mib,
         "cpu_s": child.cpu_s,
