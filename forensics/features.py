@@ -12,12 +12,16 @@ scan of every request (`account_activity`, `account_capabilities`, `account_temp
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+from duckdb.func import PythonUDFType
 
 from forensics import resources
 from forensics.errors import HeuristicError
@@ -33,9 +37,8 @@ MINHASH_MIN_CHARS = 40
 TEMPLATE_ROUNDS = 2
 # The files of queries/features/, run in this order; a custom --queries features/ folder must
 # hold every one (heuristics, linking and the report read the tables they build).
-FEATURE_FILES = ("10_request_features_raw", "20_skeletons", "30_minhash_bands",
-                 "40_template_groups", "50_request_features", "55_account_aggregates",
-                 "60_indicator_hits")
+FEATURE_FILES = ("10_prompt_heads", "20_skeletons", "30_minhash_bands", "40_template_groups",
+                 "50_request_features", "55_account_aggregates", "60_indicator_hits")
 
 _RE2_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
@@ -149,22 +152,19 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) 
     con.execute(f"CREATE OR REPLACE TABLE lexicon_capabilities AS SELECT * FROM read_csv("
                 f"'{lexicons / 'capabilities.csv'}', header = true, all_varchar = true)")
 
-    pattern = scan_pattern(entries)
-    _run_file(con, sql["10_request_features_raw"],
-              {"lexicon_pattern": pattern, "scan_chars": SCAN_CHARS})
-    _label_matches(con, entries)
-
+    _run_file(con, sql["10_prompt_heads"])
     _run_file(con, sql["20_skeletons"])
     _run_file(con, sql["30_minhash_bands"],
               {"permutations": MINHASH_PERMUTATIONS, "rows_per_band": MINHASH_ROWS_PER_BAND,
                "min_chars": MINHASH_MIN_CHARS})
     rounds = _propagate_templates(con, sql["40_template_groups"])
-    _run_file(con, sql["50_request_features"])
+    labeller = LexiconLabeller(entries)
+    with labeller.registered(con):
+        _run_file(con, sql["50_request_features"],
+                  {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS})
     _run_file(con, sql["55_account_aggregates"])
     _run_file(con, sql["60_indicator_hits"])
-    con.execute("CREATE OR REPLACE TABLE skeletons AS SELECT s.*, g.template_id "
-                "FROM skeletons s JOIN template_groups g USING (skeleton_id)")
-    for intermediate in ("request_features_raw", "prompt_heads", "skeleton_bands"):
+    for intermediate in ("prompt_heads", "skeleton_bands", "template_groups"):
         con.execute(f"DROP TABLE {intermediate}")
     counts = con.execute("SELECT (SELECT count(*) FROM request_features), count(*), "
                          "count(DISTINCT template_id) FROM skeletons").fetchone()
@@ -172,25 +172,53 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) 
     return FeatureResult(int(counts[0]), int(counts[1]), int(counts[2]), len(entries), rounds)
 
 
-def _label_matches(con: duckdb.DuckDBPyConnection, entries: list[LexiconEntry]) -> None:
-    """Map each distinct matched phrase to the labels of every lexicon entry it matches.
+class LexiconLabeller:
+    """`lexicon_labels(phrases)`, the SQL function the scan calls on each request's matched
+    phrases (lower-cased): the sorted, distinct labels of every lexicon entry that matches any
+    of them.
 
-    The scan found matches with one combined pattern; which entry matched is decided here on
-    the few distinct matched strings, not on every request.
+    The scan finds matches with one combined pattern; which entry matched is decided here, once
+    per distinct phrase (cached), not once per request. Requests without a match never call it.
+    A function rather than a lookup table built after the scan, so that the scan writes each
+    request's final row at once instead of a second pass copying every row to add the labels.
     """
-    rows = con.execute("SELECT DISTINCT lower(m) FROM (SELECT unnest(lexicon_matches) AS m "
-                       "FROM request_features_raw) ORDER BY 1").fetchall()
-    compiled = [(e.label, re.compile(e.pattern(), re.IGNORECASE)) for e in entries]
-    keys: list[str] = []
-    values: list[list[str]] = []
-    for (match,) in rows:
-        # search, not fullmatch: a long phrase that swallowed a shorter one (matches never
-        # overlap in the scan) still carries the shorter phrase's label too.
-        labels = sorted({label for label, rx in compiled if rx.search(match)})
-        keys.append(match)
-        values.append(labels)
-    con.execute("SET VARIABLE lexicon_labels = map($k::VARCHAR[], $v::VARCHAR[][])",
-                {"k": keys, "v": values})
+
+    NAME = "lexicon_labels"
+
+    def __init__(self, entries: list[LexiconEntry]) -> None:
+        self._compiled = [(e.label, re.compile(e.pattern(), re.IGNORECASE)) for e in entries]
+        self._cache: dict[str, list[str]] = {}
+
+    def labels(self, phrase: str) -> list[str]:
+        """The labels of one lower-cased matched phrase."""
+        found = self._cache.get(phrase)
+        if found is None:
+            # search, not fullmatch: a long phrase that swallowed a shorter one (matches never
+            # overlap in the scan) still carries the shorter phrase's label too.
+            found = self._cache[phrase] = sorted(
+                {label for label, rx in self._compiled if rx.search(phrase)})
+        return found
+
+    def __call__(self, phrases: pa.ListArray) -> pa.Array:
+        """The Arrow UDF: one list of phrases per row in, one list of labels per row out."""
+        out: list[list[str]] = []
+        for row in phrases.to_pylist():
+            labels: set[str] = set()
+            for phrase in row or ():
+                labels.update(self.labels(phrase))
+            out.append(sorted(labels))
+        return pa.array(out, type=pa.list_(pa.string()))
+
+    @contextlib.contextmanager
+    def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """The function available on `con` while the scan runs."""
+        varchar_list = duckdb.list_type(duckdb.sqltypes.VARCHAR)
+        con.create_function(self.NAME, self, [varchar_list], varchar_list,
+                            type=PythonUDFType.ARROW, side_effects=False)
+        try:
+            yield
+        finally:
+            con.remove_function(self.NAME)
 
 
 def _propagate_templates(con: duckdb.DuckDBPyConnection, step: Path) -> int:

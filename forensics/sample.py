@@ -121,7 +121,7 @@ _MIN_CAMPAIGN_ACCOUNTS = 8
 _MIN_CAMPAIGN_ACCOUNT_REQUESTS = 60
 
 # Pasted context (long_prompts=True). Only prompts at least as long as the head the pipeline
-# reads for its template skeleton (queries/features/10_request_features_raw.sql, left(prompt,
+# reads for its template skeleton (queries/features/10_prompt_heads.sql, left(prompt,
 # 240)) get a block, appended after it, so every skeleton stays what it was. Block lengths in
 # characters follow a lognormal (median, sigma) clipped to [min, max].
 _CONTEXT_AFTER_CHARS = 240

@@ -113,3 +113,22 @@ def test_scan_pattern_has_no_capture_groups_and_matches_the_same() -> None:
     assert [m.group(0) for m in scan.finditer(text)] == \
         [m.group(0) for m in capturing.finditer(text)]
     assert len(scan.findall(text)) >= 5
+
+
+def test_lexicon_labeller_labels_each_row_from_its_phrases() -> None:
+    """Labels are the sorted union over a row's phrases, a phrase that swallowed a shorter
+    one keeps both labels, and a row without phrases has none."""
+    import pyarrow as pa
+
+    from forensics.features import LexiconLabeller, read_lexicons
+
+    labeller = LexiconLabeller(read_lexicons(resources.lexicons_dir(None)))
+    swallowed = "internal reasoning behind the completed response"
+    assert {"signal:cot_strong", "signal:posthoc_rationale"} <= set(labeller.labels(swallowed))
+    rows = pa.array([[swallowed, "python"], [], None, ["python", "python"]],
+                    type=pa.list_(pa.string()))
+    out = labeller(rows).to_pylist()
+    assert out[0] == sorted(set(labeller.labels(swallowed)) | set(labeller.labels("python")))
+    assert "capability:3:coding" in out[0]
+    assert out[1] == [] and out[2] == []
+    assert out[3] == labeller.labels("python")

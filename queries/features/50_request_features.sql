@@ -1,20 +1,95 @@
--- Features pass 2 (no text): map matched phrases to signal and capability labels, give each
--- request its template skeleton id and MinHash template group. Reads the pass-1 table only.
--- getvariable('lexicon_labels') is a MAP from a lower-cased matched phrase to its labels
--- ('signal:<name>' / 'capability:<priority>:<name>'), built from the distinct matches.
+-- Features, the one full scan of the log text: one row per analysed request, no raw text.
+-- Everything a heuristic needs from the prompt, system prompt and response is derived here
+-- once; heuristics never re-read text.
+-- $lexicon_pattern: one case-insensitive alternation of every lexicon phrase (signals and
+-- capabilities), built from queries/lexicons/*.csv. lexicon_labels() (a function the features
+-- stage registers) maps a row's lower-cased matched phrases to their labels
+-- ('signal:<name>' / 'capability:<priority>:<name>'), sorted and distinct; it is computed once
+-- per distinct phrase and cached. $scan_chars bounds the text scanned per field (adversarial
+-- megabyte prompts).
+-- Costs kept down because this runs over every request:
+-- (1) system prompts repeat (a few distinct per thousand requests): their id and lexicon
+--     matches are computed once per distinct text, then joined back;
+-- (2) the prompt tail is scanned only when the head did not already cover it;
+-- (3) script detection skips the five Unicode-class regexes for pure-ASCII heads;
+-- (4) the template skeleton and group come from prompt_heads and template_groups (10–40),
+--     joined by the prompt head;
+-- (5) requests without a lexicon match (most) skip the label lookup.
 CREATE OR REPLACE TABLE request_features AS
-WITH labelled AS (
-    SELECT
-        request_features_raw.* EXCLUDE (lexicon_matches),
-        g.template_id,
-        -- Most requests match no phrase: skip the lambdas for them.
-        CASE WHEN len(lexicon_matches) = 0 THEN CAST([] AS VARCHAR[])
-             ELSE list_distinct(flatten(list_transform(lexicon_matches,
-                lambda m: coalesce(map_extract_value(getvariable('lexicon_labels'), lower(m)),
-                                   CAST([] AS VARCHAR[])))))
-        END AS labels
-    FROM request_features_raw
+WITH system_prompts AS (
+    SELECT system_prompt,
+           left(md5(regexp_replace(lower(left(system_prompt, 2000)), '\s+', ' ', 'g')), 16)
+               AS system_id,
+           regexp_extract_all(left(system_prompt, $scan_chars), $lexicon_pattern)
+               AS system_matches
+    FROM (SELECT DISTINCT system_prompt FROM requests WHERE length(system_prompt) > 0)
+),
+heads AS (
+    SELECT h.head, h.skeleton_id, g.template_id
+    FROM prompt_heads AS h
     LEFT JOIN template_groups AS g USING (skeleton_id)
+),
+scanned AS (
+    SELECT
+        r.request_id,
+        r.ts,
+        CAST(epoch(r.ts) // 60 AS BIGINT) AS minute,
+        CAST((isodow(r.ts) - 1) * 24 + hour(r.ts) AS INTEGER) AS hour_of_week,
+        r.account_id,
+        r.api_key_id,
+        coalesce(r.org_id, a.org_id) AS org_id,
+        r.ip,
+        CASE
+            WHEN r.ip LIKE '%.%.%.%' THEN regexp_extract(r.ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
+            WHEN r.ip LIKE '%:%' THEN array_to_string(string_split(r.ip, ':')[1:3], ':') || '::/48'
+        END AS ip_prefix,
+        r.user_agent,
+        r.access_channel,
+        r.model,
+        r.conversation_id,
+        r.turn_index,
+        r.input_tokens,
+        r.output_tokens,
+        r.max_tokens,
+        r.tool_count,
+        r.temperature,
+        r.thinking,
+        r.stop_reason,
+        length(r.prompt) AS prompt_chars,
+        coalesce(length(r.system_prompt), 0) AS system_chars,
+        length(r.response) AS response_chars,
+        CASE WHEN length(r.response) <= 300 THEN regexp_matches(r.response,
+            '(?i)(\[\[\s*\d+(\.\d+)?\s*\]\]|\[\[[abc]\]\]|rating:\s*\d|\[result\]\s*\d|score:\s*\d)')
+        END AS score_shaped,
+        CASE
+            WHEN strlen(left(r.prompt, 300)) = length(left(r.prompt, 300)) THEN 'latin'
+            WHEN regexp_matches(left(r.prompt, 300), '[\p{Hiragana}\p{Katakana}]') THEN 'ja'
+            WHEN regexp_matches(left(r.prompt, 300), '\p{Han}') THEN 'zh'
+            WHEN regexp_matches(left(r.prompt, 300), '\p{Hangul}') THEN 'ko'
+            WHEN regexp_matches(left(r.prompt, 300), '\p{Arabic}') THEN 'ar'
+            WHEN regexp_matches(left(r.prompt, 300), '\p{Cyrillic}') THEN 'ru'
+            ELSE 'latin'
+        END AS script,
+        h.skeleton_id,
+        s.system_id,
+        h.template_id,
+        list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
+            CASE WHEN length(r.prompt) > $scan_chars + 1000
+                 THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, 1000)
+                 ELSE left(r.prompt, $scan_chars + 1000) END,
+            $lexicon_pattern)) AS lexicon_matches
+    FROM requests AS r
+    LEFT JOIN accounts AS a USING (account_id)
+    LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt
+    LEFT JOIN heads AS h ON h.head = left(r.prompt, 240)
+),
+labelled AS (
+    SELECT
+        * EXCLUDE (lexicon_matches),
+        CASE WHEN len(lexicon_matches) = 0 THEN CAST([] AS VARCHAR[])
+             ELSE lexicon_labels(list_transform(lexicon_matches, lambda m: lower(m)))
+        END AS labels
+    FROM scanned
 )
 SELECT
     * EXCLUDE (labels),
