@@ -4,7 +4,7 @@
 -- one GROUP BY (account, capability) with the per-account counts, and one filter keeping the
 -- requests that carry a lexicon signal or a score-shaped response.
 --
--- skeletons:            one row per template skeleton: head, requests, accounts, template_id.
+-- skeletons:            one row per template skeleton: head, requests, template_id.
 -- account_capabilities: one row per (account, capability): requests.
 -- account_activity:     one row per account: org_id (the smallest org its requests name,
 --                       account org as fallback), requests, answered (response exported),
@@ -20,13 +20,10 @@
 -- account_signals:      one row per (account, signal) over flagged_requests: hits (requests
 --                       carrying the signal) and evidence (the 10 largest of their request ids,
 --                       sorted); accounts without a hit on a signal have no row for it.
--- skeletons (from 20) gains how widely each is used (requests, accounts) and its template_id.
+-- skeletons (from 20) gains its template_id.
 CREATE OR REPLACE TABLE skeletons AS
-SELECT s.skeleton_id, s.head, u.requests, u.accounts, g.template_id
+SELECT s.skeleton_id, s.head, CAST(s.requests AS BIGINT) AS requests, g.template_id
 FROM skeletons AS s
-JOIN (SELECT skeleton_id, count(*) AS requests, count(DISTINCT account_id) AS accounts
-      FROM request_features
-      GROUP BY ALL) AS u USING (skeleton_id)
 JOIN template_groups AS g USING (skeleton_id);
 
 CREATE OR REPLACE TABLE account_capability_activity AS
