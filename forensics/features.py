@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from duckdb.func import PythonUDFType
 
 from forensics import resources
@@ -187,27 +189,53 @@ class LexiconLabeller:
 
     def __init__(self, entries: list[LexiconEntry]) -> None:
         self._compiled = [(e.label, re.compile(e.pattern(), re.IGNORECASE)) for e in entries]
-        self._cache: dict[str, list[str]] = {}
+        self._names = sorted({e.label for e in entries})
+        self._name_array = pa.array(self._names, type=pa.string())
+        self._number = {name: i for i, name in enumerate(self._names)}
+        self._cache: dict[str, np.ndarray] = {}
 
     def labels(self, phrase: str) -> list[str]:
-        """The labels of one lower-cased matched phrase."""
+        """The labels of one lower-cased matched phrase, sorted."""
+        return [self._names[i] for i in self._label_numbers(phrase)]
+
+    def _label_numbers(self, phrase: str) -> np.ndarray:
         found = self._cache.get(phrase)
         if found is None:
             # search, not fullmatch: a long phrase that swallowed a shorter one (matches never
             # overlap in the scan) still carries the shorter phrase's label too.
-            found = self._cache[phrase] = sorted(
-                {label for label, rx in self._compiled if rx.search(phrase)})
+            found = self._cache[phrase] = np.array(sorted(
+                {self._number[label] for label, rx in self._compiled if rx.search(phrase)}),
+                dtype=np.int64)
         return found
 
     def __call__(self, phrases: pa.ListArray) -> pa.Array:
-        """The Arrow UDF: one list of phrases per row in, one list of labels per row out."""
-        out: list[list[str]] = []
-        for row in phrases.to_pylist():
-            labels: set[str] = set()
-            for phrase in row or ():
-                labels.update(self.labels(phrase))
-            out.append(sorted(labels))
-        return pa.array(out, type=pa.list_(pa.string()))
+        """The Arrow UDF: one list of phrases per row in, one list of labels per row out.
+
+        Vectorised: Python runs once per distinct phrase of the batch, not per request (this
+        runs under the GIL while DuckDB's threads wait on it).
+        """
+        rows = len(phrases)
+        flat = pc.list_flatten(phrases)
+        owner = pc.list_parent_indices(phrases).to_numpy()
+        distinct = pc.unique(flat)
+        per_distinct = [self._label_numbers(p) for p in distinct.to_pylist()]
+        sizes = np.array([len(x) for x in per_distinct], dtype=np.int64)
+        numbers = (np.concatenate(per_distinct) if len(per_distinct) else
+                   np.empty(0, dtype=np.int64))
+        # Each phrase of the batch expands to its distinct phrase's label numbers …
+        which = pc.index_in(flat, value_set=distinct).to_numpy(zero_copy_only=False)
+        which = which.astype(np.int64) if len(which) else np.empty(0, dtype=np.int64)
+        counts = sizes[which]
+        firsts = np.cumsum(sizes) - sizes
+        offset_in = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        labels = numbers[np.repeat(firsts[which], counts) + offset_in]
+        # … then (row, label) pairs are made distinct and sorted: rows in order, each row's
+        # labels by name (numbers follow the sorted names).
+        keys = np.unique(np.repeat(owner, counts) * len(self._names) + labels)
+        row_of, label_of = np.divmod(keys, len(self._names))
+        offsets = np.searchsorted(row_of, np.arange(rows + 1)).astype(np.int32)
+        return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()),
+                                        self._name_array.take(pa.array(label_of)))
 
     @contextlib.contextmanager
     def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:

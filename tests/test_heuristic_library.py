@@ -132,3 +132,25 @@ def test_lexicon_labeller_labels_each_row_from_its_phrases() -> None:
     assert "capability:3:coding" in out[0]
     assert out[1] == [] and out[2] == []
     assert out[3] == labeller.labels("python")
+
+
+def test_lexicon_labeller_batch_equals_row_by_row() -> None:
+    """The vectorised UDF gives, for a random batch, exactly the per-row union of labels."""
+    import random
+
+    import pyarrow as pa
+
+    from forensics.features import LexiconLabeller, read_lexicons
+
+    labeller = LexiconLabeller(read_lexicons(resources.lexicons_dir(None)))
+    pool = ["python", "step by step", "rate the response", "internal reasoning behind the "
+            "completed response", "生成5道新题", "no such phrase", "screenshot", "essay"]
+    rng = random.Random(3)
+    rows: list[list[str] | None] = [
+        None if rng.random() < 0.1 else rng.choices(pool, k=rng.randrange(0, 5))
+        for _ in range(500)]
+    got = labeller(pa.array(rows, type=pa.list_(pa.string()))).to_pylist()
+    expected = [sorted({label for p in (row or ()) for label in labeller.labels(p)})
+                for row in rows]
+    assert got == expected
+    assert labeller(pa.array([[], None], type=pa.list_(pa.string()))).to_pylist() == [[], []]
