@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+import duckdb
 
 from forensics import api, schema
 from forensics.config import RunConfig, load_case_config, resolve_window
-from forensics.errors import EXIT_INTERNAL, ForensicsError
+from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ForensicsError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +51,13 @@ def _guarded(fn: Callable[[], Any], debug: bool) -> Any:
         if debug:
             traceback.print_exc()
         _fail(exc.line(), exc.exit_code)
+    except duckdb.OutOfMemoryException as exc:
+        # A resource limit, not a bug: the case file sets it, so it is a configuration error.
+        if debug:
+            traceback.print_exc()
+        _fail(f"[engine] memory_limit is too small for this input ({str(exc).splitlines()[0]}; "
+              f"expected a larger memory_limit in the case file, or more free space in "
+              f"temp_directory); no output was written", EXIT_BAD_INPUT)
     except Exception as exc:  # the last line of defence: say what broke, exit 1
         if _signals_received:
             _fail("interrupted; no partial output was left behind", 128 + _signals_received[-1])

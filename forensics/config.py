@@ -75,7 +75,10 @@ _MIN_MEMORY_BYTES = 64e6
 class EngineSection(_Frozen):
     """DuckDB resources. Defaults keep memory bounded on a laptop."""
 
-    memory_limit: str = "3GB"
+    # DuckDB spills to temp_directory beyond this. 1 GB keeps peak RSS near-flat (0.7 GB at
+    # 1 M requests, 1.2 GB at 10 M) at no measured cost in time (10 M: 146 s against 154 s
+    # with 3 GB); raise it if a very large export reports running out of memory.
+    memory_limit: str = "1GB"
     threads: int | None = Field(None, ge=1)
     temp_directory: str | None = None
 

@@ -1,10 +1,12 @@
 """Features: the one pass over the log text, shared by every heuristic.
 
-Runs the SQL in `queries/features/` in order and loads the lexicons as tables. Produces
-`request_features` (one row per analysed request, no raw text), `skeletons` (distinct masked
-prompt heads with their MinHash template group), the shared aggregates that spare heuristics a
-scan of every request (`account_activity`, `account_capabilities`, `account_templates`,
-`account_signals`, and
+Runs the SQL in `queries/features/` in order and loads the lexicons as tables. Template
+skeletons and their MinHash groups are built from the distinct prompt heads first, so that the
+one scan of the text (50) writes each request's final row at once, with the lexicon labels
+from `lexicon_labels()` (LexiconLabeller). Produces `request_features` (one row per analysed
+request, no raw text), `skeletons` (distinct masked prompt heads with their requests and
+MinHash template group), the shared aggregates that spare heuristics a scan of every request
+(`account_activity`, `account_capabilities`, `account_templates`, `account_signals`, and
 `flagged_requests`: the requests carrying a lexicon signal or a score-shaped response),
 `indicator_hits` (accounts matching analyst indicators), `lexicon_signals` and
 `lexicon_capabilities`.

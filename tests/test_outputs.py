@@ -91,6 +91,25 @@ def test_not_writable_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         check_target(tmp_path / "out", force=False)
 
 
+def test_running_out_of_memory_is_a_clean_config_error(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB hitting [engine] memory_limit mid-run: exit 2, one line naming the setting, no
+    traceback and no output."""
+    import duckdb
+
+    from forensics import api
+
+    def exhausted(*_a: object, **_k: object) -> None:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of "
+                                          "size 256.0 KiB (64.0 MiB/64.0 MiB used)")
+
+    monkeypatch.setattr(api, "build_clusters", exhausted)
+    out = tmp_path / "out"
+    outcome = run_cli("run", make_export(tmp_path / "data"), "--out", out)
+    assert_clean_failure(outcome, "[engine] memory_limit is too small",
+                         "could not allocate block", out_dir=out)
+
+
 def test_existing_dossier_refused_without_force(tmp_path: Path) -> None:
     """A folder holding an earlier manifest is refused without --force and left intact."""
     out = tmp_path / "out"
