@@ -28,6 +28,14 @@ ATTACH_MAX_BYTES = 2 * 1024 * 1024
 
 def cell(value: Any) -> str:
     """One value as CSV text, the same on every run (ISO times, repr floats, ; lists)."""
+    # Exact types first: an exhibit of a large cluster has a million cells.
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is float:
+        return repr(round(value, 6))
+    if kind is int:
+        return str(value)
     if value is None:
         return ""
     if isinstance(value, bool):
