@@ -11,11 +11,21 @@ WITH indicator AS (
     FROM indicators
     WHERE nullif(trim(value), '') IS NOT NULL
 ),
+request_ips AS MATERIALIZED (
+    -- Every distinct address as written in the requests, normalised once per address rather
+    -- than once per request; the request side below joins on the address as written.
+    SELECT ip AS raw_ip, lower(trim(ip)) AS ip
+    FROM (SELECT DISTINCT ip FROM request_features)
+    WHERE nullif(trim(ip), '') IS NOT NULL
+),
+request_agents AS MATERIALIZED (
+    SELECT user_agent AS raw_agent, trim(user_agent) AS agent
+    FROM (SELECT DISTINCT user_agent FROM request_features)
+    WHERE user_agent IS NOT NULL
+),
 ip_values AS (
     -- Every distinct address seen: request IPs and sign-up IPs (matched once, not per row).
-    SELECT DISTINCT lower(trim(ip)) AS ip
-    FROM request_features
-    WHERE nullif(trim(ip), '') IS NOT NULL
+    SELECT DISTINCT ip FROM request_ips
     UNION
     SELECT lower(trim(signup_ip))
     FROM accounts
@@ -57,12 +67,16 @@ request_hits AS (
     SELECT r.account_id, h.indicator_type, h.value, h.actor, count(*) AS requests,
            h.ip AS matched_ip, NULL AS matched_agent
     FROM request_features AS r
-    JOIN ip_hits AS h ON h.ip = lower(trim(r.ip))
+    JOIN (SELECT v.raw_ip, h.* FROM request_ips AS v JOIN ip_hits AS h USING (ip)) AS h
+      ON h.raw_ip = r.ip
     GROUP BY ALL
     UNION ALL
     SELECT r.account_id, 'user_agent', i.value, i.actor, count(*), NULL, r.user_agent
     FROM request_features AS r
-    JOIN indicator AS i ON i.indicator_type = 'user_agent' AND trim(r.user_agent) = i.value
+    JOIN (SELECT g.raw_agent, i.value, i.actor
+          FROM request_agents AS g
+          JOIN indicator AS i ON i.indicator_type = 'user_agent' AND g.agent = i.value) AS i
+      ON i.raw_agent = r.user_agent
     GROUP BY ALL
 ),
 matches AS (
