@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -400,10 +401,9 @@ class _TableLoader:
         and every present column is decoded once, so a corrupt page is found here and not by a
         later stage. None when the files cannot be read.
         """
-        aggs = ["count(*)"]
+        counts = ["count(*)"]
         decode_all: list[str] = []
-        checks: list[tuple[str, _Column]] = []
-        order = "{'f': __file, 'r': __row}"
+        checks: list[tuple[str, _Column, str, str]] = []  # kind, column, condition, value
         for col in self.columns:
             if col.source is None:
                 continue
@@ -413,31 +413,32 @@ class _TableLoader:
             if col.canonical.required:
                 # A file that lacks the column entirely is reported once, not row by row.
                 skip = "".join(f" AND __file <> {_lit(p)}" for p in col.missing_in)
-                cond = f"{src} IS NULL{skip}"
-                aggs.append(f"count(*) FILTER (WHERE {cond})")
-                aggs.append(f"arg_min({{'f': __file, 'r': __row, 'v': NULL}}, {order}) "
-                            f"FILTER (WHERE {cond})")
-                checks.append(("null", col))
+                checks.append(("null", col, f"{src} IS NULL{skip}", "NULL"))
             if col.checked:
-                cond = f"({col.checked}) IS NULL AND {src} IS NOT NULL"
-                aggs.append(f"count(*) FILTER (WHERE {cond})")
-                aggs.append(f"arg_min({{'f': __file, 'r': __row, "
-                            f"'v': left(CAST({src} AS VARCHAR), 40)}}, {order}) "
-                            f"FILTER (WHERE {cond})")
-                checks.append(("cast", col))
+                checks.append(("cast", col, f"({col.checked}) IS NULL AND {src} IS NOT NULL",
+                               f"left(CAST({src} AS VARCHAR), 40)"))
+        counts += [f"count(*) FILTER (WHERE {cond})" for _, _, cond, _ in checks]
         try:
-            row = self.con.execute(f"SELECT {', '.join(aggs + decode_all)} "
+            row = self.con.execute(f"SELECT {', '.join(counts + decode_all)} "
                                    f"FROM {self.view}").fetchone()
+            assert row is not None
+            found = [(check, int(n)) for check, n in zip(checks, row[1:1 + len(checks)],
+                                                         strict=True) if n]
+            examples: tuple[Any, ...] = ()
+            if found:
+                # Where each problem first occurs, only when there is one: building a
+                # (file, row) key for every row costs more than the counting scan itself.
+                order = "{'f': __file, 'r': __row}"
+                examples = self.con.execute("SELECT " + ", ".join(
+                    f"arg_min({{'f': __file, 'r': __row, 'v': {value}}}, {order}) "
+                    f"FILTER (WHERE {cond})" for (_, _, cond, value), _ in found)
+                    + f" FROM {self.view}").fetchone() or ()
         except (duckdb.Error, RuntimeError) as exc:
             _raise_if_interrupted(exc)
             self.report_unreadable(exc)
             return None
-        assert row is not None
         total = int(row[0])
-        for i, (kind, col) in enumerate(checks):
-            count, example = row[1 + 2 * i], row[2 + 2 * i]
-            if not count:
-                continue
+        for ((kind, col, _, _), count), example in zip(found, examples, strict=True):
             name = col.canonical.name
             where = _rel(example["f"], self.data_dir)
             at = _position(example["f"], example["r"])
