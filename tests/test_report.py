@@ -315,3 +315,46 @@ def test_report_queries_have_a_full_order_by() -> None:
                                                      re.MULTILINE):
             continue  # one row, or a table the other queries read (they order their rows)
         assert re.search(r"ORDER BY[^;]*;?\s*\Z", sql), path.name
+
+
+def test_exhibits_from_a_query_and_from_python_rows_are_the_same_bytes(tmp_path: Path) -> None:
+    """A large exhibit is written straight from its query (formatted in SQL); small ones from
+    Python rows (formatted by `cell`). Both give the same CSV for every type exhibits use."""
+    import duckdb
+
+    from forensics.report.exhibits import ExhibitWriter
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("""CREATE TABLE t AS SELECT * FROM (VALUES
+        (1, 'plain', true, 0.1 + 0.2, TIMESTAMPTZ '2026-07-01 12:34:56+00', DATE '2026-07-01',
+         ['a', NULL, 'c'], 12::BIGINT),
+        (2, '', false, CAST('-0.0' AS DOUBLE), TIMESTAMPTZ '2026-07-01 12:34:56.5+00', NULL,
+         [], -3::BIGINT),
+        (3, 'a,b "q" ' || chr(10) || 'x' || chr(13) || '#', NULL, 1e20, NULL,
+         DATE '1999-12-31', NULL, NULL),
+        (4, NULL, true, CAST('nan' AS DOUBLE), TIMESTAMPTZ '1970-01-01 00:00:00+00',
+         NULL, ['=1+1'], 0::BIGINT),
+        (5, '#comment é 中文', false, 2.5e-7, NULL, NULL, ['x;y'], NULL),
+        (6, 'z', NULL, 1234567.125, NULL, NULL, NULL, 7::BIGINT))
+        AS v(n, s, b, d, ts, day, l, i)""")
+    sql = "SELECT s, b, d, ts, day, l, i FROM t ORDER BY n DESC"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = ExhibitWriter(tmp_path / "a", con)
+    from_query = first.add_query("q", "t", "d", sql, {})
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    second = ExhibitWriter(tmp_path / "b", con)
+    from_rows = second.add("q", "t", "d", names, rows)
+    a = (tmp_path / "a" / from_query.path).read_bytes()
+    b = (tmp_path / "b" / from_rows.path).read_bytes()
+    assert a == b, (a, b)
+    assert from_query.rows == from_rows.rows == 6
+    lines = a.decode("utf-8").split("\n")
+    assert lines[0] == "s,b,d,ts,day,l,i"
+    assert lines[1] == "z,,1234567.125,,,,7"
+    assert "2026-07-01T12:34:56.500000+00:00" in a.decode("utf-8")
+    assert ",-0.0," in a.decode("utf-8") and ",nan," in a.decode("utf-8")

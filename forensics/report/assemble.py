@@ -230,7 +230,7 @@ class Assembler:
         self.releases = [(r["model"], r["released_at"]) for r in q.rows(
             "model_releases", lookback_days=RELEASE_LOOKBACK_DAYS)]
         self.cluster_exhibits: dict[str, list[str]] = {}
-        self.signal_rows: dict[str, list[dict[str, Any]]] = {}
+        self.evidence_ids: dict[str, list[str]] = {}  # per cluster, for its request exhibit
         self.interest_exhibit = ""
         # The small per-cluster queries, run once for every reported cluster.
         reported = [c.cluster_id for c in self.reported]
@@ -381,13 +381,13 @@ class Assembler:
         return chosen
 
     def _evidence_rows(self) -> dict[str, dict[str, Any]]:
-        """The evidence requests of every reported cluster, in one query of `requests`."""
+        """The evidence requests of every reported cluster, read by file and row."""
         wanted: set[str] = set()
         for c in self.reported:
-            rows = self.q.rows("exhibit_signals", cluster=c.cluster_id)
-            self.signal_rows[c.cluster_id] = rows
-            ids = sorted({rid for r in rows for rid in (r["evidence"] or "").split(";") if rid})
-            wanted.update(ids[:EXHIBIT_REQUESTS])
+            ids = [r["request_id"] for r in self.q.rows(
+                "exhibit_evidence", cluster=c.cluster_id, limit=EXHIBIT_REQUESTS)]
+            self.evidence_ids[c.cluster_id] = ids
+            wanted.update(ids)
             wanted.update(rid for rid, _ in self._sample_ids(c))
         if not wanted:
             return {}
@@ -414,23 +414,44 @@ class Assembler:
         ids = self.ids
         cid = c.cluster_id
         shown = self.cid(cid)
-        account_rows = [{
-            **r, "cluster_id": shown, "account_id": ids("account", r["account_id"]),
-            "org_id": ids("org", r["org_id"]),
-            "email_domain": ids("email_domain", r["email_domain"]),
-            "payment_fingerprint": ids("payment", r["payment_fingerprint"]),
-            "signup_ip": ids("ip", r["signup_ip"])} for r in accounts]
-        signal_rows = [{
-            **r, "account_id": ids("account", r["account_id"]), "detail": ids.scrub(r["detail"]),
-            "evidence": ";".join(ids("request", x) or "" for x in (r["evidence"] or "").split(";")
-                                 if x)} for r in self.signal_rows[cid]]
-        link_rows = [{
-            **r, "account_id": ids("account", r["account_id"]),
-            "key": (ids(KEY_KINDS[r["kind"]], r["key"]) if r["kind"] in KEY_KINDS
-                    else ids.scrub(r["key"]))}
-            for r in self.q.rows("exhibit_links", cluster=cid)]
-        wanted = sorted({rid for r in self.signal_rows[cid]
-                         for rid in (r["evidence"] or "").split(";") if rid})[:EXHIBIT_REQUESTS]
+        w = self.exhibits
+
+        def table(query: str, slug: str, title: str, description: str,
+                  pseudonymised: Callable[[], tuple[list[str], list[dict[str, Any]]]]
+                  ) -> Exhibit:
+            """Internal profile: straight from the report query (the exhibits of a large
+            campaign never pass through Python); public: its rows with pseudonyms."""
+            if not ids.public:
+                sql, params = self.q.bound(query, cluster=cid)
+                return w.add_query(f"{shown}-{slug}", title, description, sql, params, shown)
+            columns, rows = pseudonymised()
+            return w.add(f"{shown}-{slug}", title, description, columns, rows, shown)
+
+        def account_rows() -> tuple[list[str], list[dict[str, Any]]]:
+            return list(accounts[0].keys()) if accounts else ["account_id"], [{
+                **r, "cluster_id": shown, "account_id": ids("account", r["account_id"]),
+                "org_id": ids("org", r["org_id"]),
+                "email_domain": ids("email_domain", r["email_domain"]),
+                "payment_fingerprint": ids("payment", r["payment_fingerprint"]),
+                "signup_ip": ids("ip", r["signup_ip"])} for r in accounts]
+
+        def signal_rows() -> tuple[list[str], list[dict[str, Any]]]:
+            return ["heuristic_id", "family", "level", "weight", "benign", "account_id",
+                    "score", "metric", "detail", "evidence"], [{
+                **r, "account_id": ids("account", r["account_id"]),
+                "detail": ids.scrub(r["detail"]),
+                "evidence": ";".join(ids("request", x) or ""
+                                     for x in (r["evidence"] or "").split(";") if x)}
+                for r in self.q.rows("exhibit_signals", cluster=cid)]
+
+        def link_rows() -> tuple[list[str], list[dict[str, Any]]]:
+            return ["kind", "key", "weight", "account_id", "accounts_sharing"], [{
+                **r, "account_id": ids("account", r["account_id"]),
+                "key": (ids(KEY_KINDS[r["kind"]], r["key"]) if r["kind"] in KEY_KINDS
+                        else ids.scrub(r["key"]))}
+                for r in self.q.rows("exhibit_links", cluster=cid)]
+
+        wanted = self.evidence_ids[cid]
         request_rows = []
         for rid in wanted:
             r = evidence.get(rid)
@@ -447,23 +468,18 @@ class Assembler:
                 "prompt": self._public_text(r["prompt"]),
                 "response": self._public_text(r["response"])})
         masked = " Log text is masked in the public profile." if ids.public else ""
-        w = self.exhibits
         made = [
-            w.add(f"{shown}-accounts", f"Accounts of cluster {shown}",
+            table("exhibit_accounts", "accounts", f"Accounts of cluster {shown}",
                   "Every account of the cluster: sign-up attributes, traffic, score, decision "
-                  "and the heuristics that fired.",
-                  list(accounts[0].keys()) if accounts else ["account_id"], account_rows, shown),
-            w.add(f"{shown}-signals", f"Fired heuristics in cluster {shown}",
+                  "and the heuristics that fired.", account_rows),
+            table("exhibit_signals", "signals", f"Fired heuristics in cluster {shown}",
                   "Every (heuristic, account) row that fired, with its score, measured value, "
-                  "detail and up to 10 evidence request ids.",
-                  ["heuristic_id", "family", "level", "weight", "benign", "account_id", "score",
-                   "metric", "detail", "evidence"], signal_rows, shown),
-            w.add(f"{shown}-links", f"Links between accounts of cluster {shown}",
+                  "detail and up to 10 evidence request ids.", signal_rows),
+            table("exhibit_links", "links", f"Links between accounts of cluster {shown}",
                   "Every shared key that links accounts of the cluster, one row per key and "
                   "account (kind, shared key, link weight, account, accounts sharing the key); "
                   "all accounts of different owners that share a key are linked pairwise.",
-                  ["kind", "key", "weight", "account_id", "accounts_sharing"],
-                  link_rows, shown),
+                  link_rows),
             w.add(f"{shown}-requests", f"Evidence requests of cluster {shown}",
                   f"The first {EXHIBIT_REQUESTS} evidence requests (by id) named by the fired "
                   f"heuristics, each text field cut at {EXHIBIT_TEXT_CHARS:,} characters with "

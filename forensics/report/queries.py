@@ -47,17 +47,22 @@ class ReportQueries:
         """Run statement `name` (a CREATE TEMP TABLE the other queries read)."""
         self.rows(name, **params)
 
-    def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """All rows of query `name` as dicts; only the parameters the query uses are bound."""
+    def bound(self, name: str, **params: Any) -> tuple[str, dict[str, Any]]:
+        """The text of `name` and the parameters it uses (a missing one is an error)."""
         sql = self.sql(name)
         used = set(PARAM_USE.findall(sql_code(sql)))
         missing = used - set(params)
         if missing:
             raise HeuristicError(f"report query needs parameter(s) {sorted(missing)}",
                                  file=str(self.folder / f"{name}.sql"))
+        return sql, {k: v for k, v in params.items() if k in used}
+
+    def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """All rows of query `name` as dicts; only the parameters the query uses are bound."""
+        sql, bound = self.bound(name, **params)
         start = time.perf_counter()
         try:
-            cur = self.con.execute(sql, {k: v for k, v in params.items() if k in used})
+            cur = self.con.execute(sql, bound)
             names = [d[0] for d in cur.description] if cur.description else []
             rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
             self.seconds[name] = round(self.seconds.get(name, 0.0)

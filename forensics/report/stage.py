@@ -93,7 +93,7 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
                       max_prompt_chars=report.max_prompt_chars,
                       public_exemplar_chars=report.public_exemplar_chars,
                       source_date_epoch=epoch, chart_progress=lambda m: progress(f"charts: {m}"))
-    exhibits = ExhibitWriter(out_dir)
+    exhibits = ExhibitWriter(out_dir, con)
     progress("evidence and charts…")
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
