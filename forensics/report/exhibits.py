@@ -34,7 +34,7 @@ ATTACH_MAX_BYTES = 2 * 1024 * 1024
 
 def cell(value: Any) -> str:
     """One value as CSV text, the same on every run (ISO times, repr floats, ; lists)."""
-    # Exact types first: an exhibit of a large cluster has a million cells.
+    # Exact types first: a large cluster's exhibits in the public profile have a million cells.
     kind = type(value)
     if kind is str:
         return value
