@@ -358,3 +358,21 @@ def test_exhibits_from_a_query_and_from_python_rows_are_the_same_bytes(tmp_path:
     assert lines[1] == "z,,1234567.125,,,,7"
     assert "2026-07-01T12:34:56.500000+00:00" in a.decode("utf-8")
     assert ",-0.0," in a.decode("utf-8") and ",nan," in a.decode("utf-8")
+
+
+def test_a_failing_exhibit_query_is_named(small: Path, tmp_path: Path) -> None:
+    """An exhibit copied straight from its report query fails like any report query: exit 2,
+    one line naming the query file, no traceback, no output."""
+    import shutil
+
+    from forensics import resources
+    from tests.conftest import assert_clean_failure, run_cli
+
+    queries = tmp_path / "queries"
+    shutil.copytree(resources.queries_dir(), queries)
+    (queries / "report" / "exhibit_signals.sql").write_text(
+        "SELECT no_such_column FROM signals WHERE account_id = $cluster ORDER BY 1;\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    outcome = run_cli("run", small, "--out", out, "--queries", queries)
+    assert_clean_failure(outcome, "report query failed", "exhibit_signals.sql", out_dir=out)

@@ -423,7 +423,9 @@ class Assembler:
             campaign never pass through Python); public: its rows with pseudonyms."""
             if not ids.public:
                 sql, params = self.q.bound(query, cluster=cid)
-                return w.add_query(f"{shown}-{slug}", title, description, sql, params, shown)
+                with self.q.running(query):
+                    return w.add_query(f"{shown}-{slug}", title, description, sql, params,
+                                       shown)
             columns, rows = pseudonymised()
             return w.add(f"{shown}-{slug}", title, description, columns, rows, shown)
 

@@ -7,6 +7,8 @@ file ends with a full ORDER BY so that the dossier is byte-stable.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,14 +62,19 @@ class ReportQueries:
     def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """All rows of query `name` as dicts; only the parameters the query uses are bound."""
         sql, bound = self.bound(name, **params)
-        start = time.perf_counter()
-        try:
+        with self.running(name):
             cur = self.con.execute(sql, bound)
             names = [d[0] for d in cur.description] if cur.description else []
-            rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-            self.seconds[name] = round(self.seconds.get(name, 0.0)
-                                       + time.perf_counter() - start, 3)
-            return rows
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @contextmanager
+    def running(self, name: str) -> Iterator[None]:
+        """Time a use of query `name` and turn a DuckDB error into one naming its file (also
+        for exhibits copied straight from the query)."""
+        start = time.perf_counter()
+        try:
+            yield
         except duckdb.Error as exc:
             raise HeuristicError(f"report query failed: {str(exc).splitlines()[0]}",
                                  file=str(self.folder / f"{name}.sql")) from None
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
