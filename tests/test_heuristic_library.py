@@ -154,3 +154,22 @@ def test_lexicon_labeller_batch_equals_row_by_row() -> None:
                 for row in rows]
     assert got == expected
     assert labeller(pa.array([[], None], type=pa.list_(pa.string()))).to_pylist() == [[], []]
+
+def test_template_skeleton_masks_white_space_as_every_run_of_it() -> None:
+    """The skeleton's white-space pattern matches only where the text changes (speed); it
+    must give what replacing every run of white space (RE2 '\\s+') by one space gives."""
+    import duckdb
+
+    heads = ["Plain words only", "two  spaces", "tab\there", "\t", " ", "   lead and trail  ",
+             "crlf\r\nline", "mixed \t \n runs", "form\ffeed", "vertical\vtab", "nbsp\u00a0kept",
+             "digits 12 and 3.45", "ＦＵＬＬ　width", "", "x" * 150 + "\t\t" + "y" * 100]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE requests AS SELECT unnest($heads) AS prompt", {"heads": heads})
+    con.execute((resources.queries_part("features", None) / "10_prompt_heads.sql").read_text())
+    differ = con.execute(r"""
+        SELECT head FROM prompt_heads
+        WHERE skeleton_head IS DISTINCT FROM left(regexp_replace(regexp_replace(
+            lower(head), '[0-9]+', '0', 'g'), '\s+', ' ', 'g'), 160)""").fetchall()
+    assert differ == []
+    assert con.execute("SELECT skeleton_head FROM prompt_heads WHERE head = 'mixed \t \n runs'"
+                       ).fetchone() == ("mixed runs",)

@@ -10,8 +10,13 @@
 CREATE OR REPLACE TABLE prompt_heads AS
 SELECT
     head,
-    -- Template skeleton: lower-cased head with digits and white space masked.
-    left(regexp_replace(regexp_replace(lower(head), '[0-9]+', '0', 'g'), '\s+', ' ', 'g'), 160)
+    -- Template skeleton: lower-cased head, each run of digits as one 0 and each run of white
+    -- space as one space. The white-space pattern is '\s+' rewritten to match only where the
+    -- text changes (two or more white-space characters, or one that is not a space): every
+    -- RE2 match costs a call, single spaces are most of a head, and '\s+' took 5.4 s of
+    -- 2.3 M heads at 10 M requests against 0.8 s.
+    left(regexp_replace(regexp_replace(lower(head), '[0-9]+', '0', 'g'),
+                        '\s\s+|[\t\n\f\r]', ' ', 'g'), 160)
         AS skeleton_head,
     left(md5(skeleton_head), 16) AS skeleton_id,
     requests
