@@ -231,11 +231,14 @@ class LexiconLabeller:
         firsts = np.cumsum(sizes) - sizes
         offset_in = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
         labels = numbers[np.repeat(firsts[which], counts) + offset_in]
-        # … then (row, label) pairs are made distinct and sorted: rows in order, each row's
-        # labels by name (numbers follow the sorted names).
-        keys = np.unique(np.repeat(owner, counts) * len(self._names) + labels)
-        row_of, label_of = np.divmod(keys, len(self._names))
-        offsets = np.searchsorted(row_of, np.arange(rows + 1)).astype(np.int32)
+        # … then marked in a rows × labels grid, which makes each (row, label) pair distinct
+        # and, read back in order, sorted: rows in order, each row's labels by name (numbers
+        # follow the sorted names). No sort: the grid is at most 2,048 × a few dozen cells.
+        grid = np.zeros((rows, len(self._names)), dtype=bool)
+        grid[np.repeat(owner, counts), labels] = True
+        offsets = np.zeros(rows + 1, dtype=np.int32)
+        np.cumsum(grid.sum(axis=1), out=offsets[1:])
+        label_of = np.nonzero(grid)[1]
         return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()),
                                         self._name_array.take(pa.array(label_of)))
 

@@ -56,7 +56,6 @@ scanned AS (
         r.thinking,
         r.stop_reason,
         length(r.prompt) AS prompt_chars,
-        coalesce(length(r.system_prompt), 0) AS system_chars,
         length(r.response) AS response_chars,
         CASE WHEN length(r.response) <= 300 THEN regexp_matches(r.response,
             '(?i)(\[\[\s*\d+(\.\d+)?\s*\]\]|\[\[[abc]\]\]|rating:\s*\d|\[result\]\s*\d|score:\s*\d)')
@@ -76,7 +75,7 @@ scanned AS (
         list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
             CASE WHEN length(r.prompt) > $scan_chars + 1000
                  THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, 1000)
-                 ELSE left(r.prompt, $scan_chars + 1000) END,
+                 ELSE r.prompt END,  -- not left(): a copy of every prompt costs seconds
             $lexicon_pattern)) AS lexicon_matches
     FROM requests AS r
     LEFT JOIN accounts AS a USING (account_id)
@@ -93,9 +92,9 @@ labelled AS (
 )
 SELECT
     * EXCLUDE (labels),
-    list_sort(list_distinct(list_transform(
-        list_filter(labels, lambda l: starts_with(l, 'signal:')),
-        lambda l: substr(l, 8)))) AS signals,
+    -- labels come sorted and distinct from lexicon_labels(), so the signals do too
+    list_transform(list_filter(labels, lambda l: starts_with(l, 'signal:')),
+                   lambda l: substr(l, 8)) AS signals,
     coalesce(list_min(list_filter(labels, lambda l: starts_with(l, 'capability:')))[14:],
              'other') AS capability
 FROM labelled;
