@@ -173,3 +173,29 @@ def test_template_skeleton_masks_white_space_as_every_run_of_it() -> None:
     assert differ == []
     assert con.execute("SELECT skeleton_head FROM prompt_heads WHERE head = 'mixed \t \n runs'"
                        ).fetchone() == ("mixed runs",)
+
+
+def test_request_minute_is_the_calendar_minute(tmp_path: Path) -> None:
+    """`minute` floors: :10 and :50 of one minute share it, :50 and the next :10 do not (it
+    once rounded, so a bucket ran from :30 to :30)."""
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from forensics.features import build_features
+    from forensics.ingest import ingest
+
+    times = ["2026-07-06T10:04:10", "2026-07-06T10:04:50", "2026-07-06T10:05:10",
+             "2026-07-06T10:59:59.999999", "2026-07-06T11:00:00"]
+    rows = [{"request_id": f"r{i}", "ts": datetime.fromisoformat(t).replace(tzinfo=UTC),
+             "account_id": "a", "model": "atlas-3", "prompt": f"Question {i}",
+             "input_tokens": 1, "output_tokens": 1} for i, t in enumerate(times)]
+    data = make_export(tmp_path, rows, [{"account_id": "a", "created_at": datetime(2026, 7, 1,
+                                                                                   tzinfo=UTC)}])
+    con = duckdb.connect()
+    ingest(con, data)
+    build_features(con)
+    minutes = dict(con.execute("SELECT request_id, minute FROM request_features").fetchall())
+    start = int(datetime(2026, 7, 6, 10, 4, tzinfo=UTC).timestamp()) // 60
+    assert minutes == {"r0": start, "r1": start, "r2": start + 1, "r3": start + 55,
+                       "r4": start + 56}

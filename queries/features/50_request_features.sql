@@ -33,7 +33,9 @@ scanned AS (
     SELECT
         r.request_id,
         r.ts,
-        CAST(epoch(r.ts) // 60 AS BIGINT) AS minute,
+        -- Calendar minute since the epoch (floor; integer microseconds, as epoch(ts) is a
+        -- DOUBLE and // on it does not floor).
+        epoch_us(r.ts) // 60000000 AS minute,
         CAST((isodow(r.ts) - 1) * 24 + hour(r.ts) AS INTEGER) AS hour_of_week,
         r.account_id,
         r.api_key_id,

@@ -54,10 +54,10 @@ candidates AS MATERIALIZED (
        OR o.first_created > a.created_at - to_seconds(CAST($established_org_days * 86400 AS BIGINT))
 ),
 hourly AS (
-    SELECT r.account_id, CAST(epoch(r.ts) // 3600 AS BIGINT) AS hour_no, count(*) AS requests
+    SELECT r.account_id, epoch_us(r.ts) // 3600000000 AS hour_no, count(*) AS requests
     FROM request_features AS r
     JOIN candidates AS c USING (account_id)
-    WHERE CAST(epoch(r.ts) // 3600 AS BIGINT) <= c.last_hour
+    WHERE epoch_us(r.ts) // 3600000000 <= c.last_hour
     GROUP BY ALL
 ),
 rolling AS (
@@ -98,7 +98,7 @@ peaks AS (
             sum(requests) OVER (PARTITION BY account_id ORDER BY hour_no
                                 RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS day_requests
         FROM (
-            SELECT r.account_id, CAST(epoch(r.ts) // 3600 AS BIGINT) AS hour_no,
+            SELECT r.account_id, epoch_us(r.ts) // 3600000000 AS hour_no,
                    count(*) AS requests
             FROM request_features AS r
             SEMI JOIN fired_ramps USING (account_id)
