@@ -14,7 +14,7 @@ from typing import Any
 from forensics import engine, manifest, schema
 from forensics.config import EngineSection, RunConfig
 from forensics.errors import HeuristicError
-from forensics.features import build_features
+from forensics.features import build_features, features_fingerprint, reusable
 from forensics.findings import write_findings
 from forensics.heuristics import (
     Heuristic,
@@ -121,7 +121,15 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
     with clock.stage("ingest"):
         ingested = ingest(con, config.data_dir, config.case.columns, config.window)
     with clock.stage("features"):
-        build_features(con, config.queries_dir)
+        fingerprint = features_fingerprint(manifest.inputs_section(ingested),
+                                           config.queries_dir)
+        # Only a kept database can hold features from an earlier run.
+        features_reused = config.workdir is not None and reusable(con, fingerprint)
+        if features_reused:
+            progress("features reused from the workdir (same inputs, window, columns, "
+                     "feature queries and lexicons)")
+        else:
+            build_features(con, config.queries_dir, fingerprint)
     with clock.stage("heuristics"):
         runs = run_library(con, library, params, ingested.has_column, progress)
     with clock.stage("linking"):
@@ -156,7 +164,8 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         }
         doc["outputs"] = manifest.outputs_section(tmp, outputs)
         manifest.write_manifest(tmp, doc)
-        timings = {"stages": clock.seconds, "peak_rss_mib": peak_rss_mib(),
+        timings = {"stages": clock.seconds, "features_reused": features_reused,
+                   "peak_rss_mib": peak_rss_mib(),
                    "heuristics": {r.id: r.seconds for r in runs},
                    "report": report.seconds,
                    "spill_directory": engine.spill_directory(con)}

@@ -10,16 +10,23 @@ MinHash template group), the shared aggregates that spare heuristics a scan of e
 `flagged_requests`: the requests carrying a lexicon signal or a score-shaped response),
 `indicator_hits` (accounts matching analyst indicators), `lexicon_signals` and
 `lexicon_capabilities`.
+
+In a kept database (`--workdir`) the tables carry a fingerprint of everything they are a
+function of (`features_fingerprint`), so that a rerun on the same inputs with other thresholds
+reuses them (`reusable`) instead of scanning the text again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -27,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from duckdb.func import PythonUDFType
 
-from forensics import resources
+from forensics import __version__, resources
 from forensics.errors import HeuristicError
 
 SCAN_CHARS = 4000
@@ -43,6 +50,9 @@ TEMPLATE_ROUNDS = 2
 # hold every one (heuristics, linking and the report read the tables they build).
 FEATURE_FILES = ("10_prompt_heads", "20_skeletons", "30_minhash_bands", "40_template_groups",
                  "50_request_features", "55_account_aggregates", "60_indicator_hits")
+
+# The one-row table that marks complete feature tables in a kept database.
+FINGERPRINT_TABLE = "feature_tables_fingerprint"
 
 _RE2_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 
@@ -141,8 +151,43 @@ def _run_file(con: duckdb.DuckDBPyConnection, path: Path,
     con.execute(path.read_text(encoding="utf-8"), params or {})
 
 
-def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> FeatureResult:
-    """Compute every derived column once; see the module docstring for the tables."""
+def features_fingerprint(inputs: dict[str, Any], queries: Path | None = None) -> str:
+    """SHA-256 of what the feature tables are a function of: the inputs as ingest describes
+    them (files and their hashes, window, column mapping, rows), the features SQL and the
+    lexicons, this module (the labeller and the constants) and the tool and DuckDB versions.
+    Engine settings are left out: they change speed, not rows."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(inputs, sort_keys=True, default=str).encode())
+    for folder in (resources.queries_part("features", queries), resources.lexicons_dir(queries)):
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                digest.update(f"\0{folder.name}/{path.name}\0".encode())
+                digest.update(path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(f"\0{__version__}\0{duckdb.__version__}".encode())
+    return digest.hexdigest()
+
+
+def reusable(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+    """Whether the database already holds complete feature tables with this fingerprint."""
+    # Looked up by name first: a missing table would make DuckDB's Python client scan a
+    # Python object of that name instead.
+    present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                          "current_database() AND schema_name = 'main' AND table_name = $t",
+                          {"t": FINGERPRINT_TABLE}).fetchone()
+    if not present or not present[0]:
+        return False
+    row = con.execute(f"SELECT fingerprint FROM {FINGERPRINT_TABLE}").fetchone()
+    return row is not None and row[0] == fingerprint
+
+
+def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
+                   fingerprint: str | None = None) -> FeatureResult:
+    """Compute every derived column once; see the module docstring for the tables. With a
+    fingerprint, record it once every table is built."""
+    # First of all: tables being rebuilt (or left half-built by an interrupted run) must
+    # never look reusable under an older fingerprint.
+    con.execute(f"DROP TABLE IF EXISTS {FINGERPRINT_TABLE}")
     lexicons = resources.lexicons_dir(queries)
     folder = resources.queries_part("features", queries)
     sql = {p.stem: p for p in sorted(folder.glob("*.sql"))}
@@ -173,6 +218,9 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None) 
     counts = con.execute("SELECT (SELECT count(*) FROM request_features), count(*), "
                          "count(DISTINCT template_id) FROM skeletons").fetchone()
     assert counts is not None
+    if fingerprint is not None:
+        con.execute(f"CREATE TABLE {FINGERPRINT_TABLE} AS SELECT $f AS fingerprint",
+                    {"f": fingerprint})
     return FeatureResult(int(counts[0]), int(counts[1]), int(counts[2]), len(entries), rounds)
 
 
