@@ -53,6 +53,24 @@ def test_bench_on_a_tiny_export_writes_every_field(data_dir: Path, tmp_path: Pat
     assert (tmp_path / "keep" / "data" / "run" / "diagnostics" / "timings.json").is_file()
 
 
+def test_rerun_measures_a_second_run_on_the_kept_database(data_dir: Path,
+                                                           tmp_path: Path) -> None:
+    """--rerun runs the pipeline again on the database the first run kept: the features are
+    reused, and the JSON holds the second run's figures and its ratio to the baseline."""
+    out = tmp_path / "results.json"
+    code = harness.main(["--data", str(data_dir), "--out", str(out), "--rerun", "--quiet"])
+    doc = json.loads(out.read_text())
+    assert code == 0, doc["errors"]
+    assert doc["settings"]["rerun"] is True and doc["settings"]["workdir"] is True
+    [result] = doc["results"]
+    first, again = result["pipeline"], result["pipeline"]["rerun"]
+    assert again["features_reused"] is True
+    assert again["stages"]["features"] < first["stages"]["features"]
+    assert result["rerun_ratio"] == pytest.approx(
+        again["total_s"] / result["baseline"]["seconds"], rel=0.01)
+    assert "rerun on the kept database (features reused)" in harness.format_table(doc)
+
+
 @pytest.mark.parametrize("long_prompts", [True, False])
 def test_a_complete_cached_data_set_is_reused(tmp_path: Path, long_prompts: bool) -> None:
     """A cached data set with its completion marker is reused without generating again;
