@@ -498,8 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "profile: also write DuckDB's JSON profile of each (slower, so the "
                         "stage times are then not the headline figures)")
     p.add_argument("--workdir", action="store_true",
-                   help="run the pipeline on a DuckDB database file (as `forensics run "
-                        "--workdir`) instead of in memory")
+                   help="keep the pipeline's DuckDB database in the run folder (as `forensics "
+                        "run --workdir`) instead of a scratch file, and report its size")
     p.add_argument("--rerun", action="store_true",
                    help="after each pipeline run, run it again on the database it kept (implies "
                         "--workdir): the cost of a rerun with other thresholds, features reused")
