@@ -299,11 +299,12 @@ def _pipeline(dataset: Dataset, settings: dict[str, Any], log_dir: Path,
     again = None
     if rerun:
         # The same command on the database the first run kept: what trying other thresholds
-        # on the same export costs (the features are reused).
+        # on the same export costs (the input checks and the features are reused).
         second = run_child("pipeline", args, log_dir / "rerun")
         timings = second.result.get("timings", {})
         again = {"total_s": second.result["total_s"],
                  "stages": _ordered(timings.get("stages") or {}),
+                 "validation_reused": timings.get("validation_reused"),
                  "features_reused": timings.get("features_reused"),
                  "wall_s": second.wall_s, "peak_rss_mib": second.peak_rss_mib,
                  "cpu_s": second.cpu_s}
@@ -434,7 +435,9 @@ def format_table(doc: dict[str, Any]) -> str:
         again = r["pipeline"].get("rerun")
         if again:
             ratio = f" ({r['rerun_ratio']:.1f}×)" if r.get("rerun_ratio") is not None else ""
-            reused = "features reused" if again["features_reused"] else "features NOT reused"
+            reused = ", ".join(f"{what} {'reused' if again.get(key) else 'NOT reused'}"
+                               for what, key in (("input checks", "validation_reused"),
+                                                 ("features", "features_reused")))
             lines.append(f"{r['label']}: rerun on the kept database ({reused}): "
                          f"{again['total_s']:.2f} s{ratio}, peak RSS "
                          f"{again['peak_rss_mib']:,.0f} MiB")

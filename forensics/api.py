@@ -120,6 +120,9 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
     assert config.out_dir is not None
     with clock.stage("ingest"):
         ingested = ingest(con, config.data_dir, config.case.columns, config.window)
+        if ingested.validation_reused:
+            progress("input checks reused from the workdir (same files, byte for byte, "
+                     "columns and window)")
     with clock.stage("features"):
         fingerprint = features_fingerprint(manifest.inputs_section(ingested),
                                            config.queries_dir)
@@ -164,7 +167,9 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         }
         doc["outputs"] = manifest.outputs_section(tmp, outputs)
         manifest.write_manifest(tmp, doc)
-        timings = {"stages": clock.seconds, "features_reused": features_reused,
+        timings = {"stages": clock.seconds,
+                   "validation_reused": ingested.validation_reused,
+                   "features_reused": features_reused,
                    "peak_rss_mib": peak_rss_mib(),
                    "heuristics": {r.id: r.seconds for r in runs},
                    "report": report.seconds,

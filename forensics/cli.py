@@ -113,7 +113,7 @@ def main() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
 @click.option("--workdir", type=click.Path(path_type=Path),
               help="Keep the DuckDB database here; a rerun on the same inputs, window, "
-                   "columns and feature queries reuses its features.")
+                   "columns and feature queries reuses its input checks and features.")
 @click.option("--queries", "queries_dir", type=click.Path(path_type=Path),
               help="Use this heuristic library instead of the bundled one.")
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path),

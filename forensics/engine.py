@@ -64,3 +64,12 @@ def spill_directory(con: duckdb.DuckDBPyConnection) -> str:
     """Where DuckDB spills when memory runs short (recorded in the manifest)."""
     row = con.execute("SELECT current_setting('temp_directory')").fetchone()
     return str(row[0]) if row else ""
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the database holds a table `name`. Asked of the catalogue: querying a missing
+    table would make DuckDB's Python client scan a Python object of that name instead."""
+    row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                      "current_database() AND schema_name = 'main' AND table_name = $t",
+                      {"t": name}).fetchone()
+    return bool(row and row[0])

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from duckdb.func import PythonUDFType
 
-from forensics import __version__, resources
+from forensics import __version__, engine, resources
 from forensics.errors import HeuristicError
 
 SCAN_CHARS = 4000
@@ -170,12 +170,7 @@ def features_fingerprint(inputs: dict[str, Any], queries: Path | None = None) ->
 
 def reusable(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """Whether the database already holds complete feature tables with this fingerprint."""
-    # Looked up by name first: a missing table would make DuckDB's Python client scan a
-    # Python object of that name instead.
-    present = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
-                          "current_database() AND schema_name = 'main' AND table_name = $t",
-                          {"t": FINGERPRINT_TABLE}).fetchone()
-    if not present or not present[0]:
+    if not engine.has_table(con, FINGERPRINT_TABLE):
         return False
     row = con.execute(f"SELECT fingerprint FROM {FINGERPRINT_TABLE}").fetchone()
     return row is not None and row[0] == fingerprint

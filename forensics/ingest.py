@@ -11,20 +11,26 @@ Documented rules (README, "Input contract"):
   unique key apply the same rule over their other required columns.
 - rows outside the analysed period are counted as excluded, never silently dropped.
 - requests whose account is not in `accounts` are kept and counted as a data-quality issue.
+
+A kept database (`--workdir`) remembers its last successful validation under a SHA-256 key of
+the files' paths and hashes, the column mapping, the window and this code: a rerun on the same
+bytes hashes the files again but skips the checking scans (5 of 6 s at 10 M requests).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow.parquet as pq
 
-from forensics import schema
+from forensics import __version__, engine, schema
 from forensics.config import Window
 from forensics.errors import InputError, InputProblems
 from forensics.outputs import file_digest, pause_for_tests
@@ -38,6 +44,9 @@ _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
 # Integer types that always fit the contract's INTEGER (32-bit signed) without a check.
 _FITS_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"}
+# The one-row table in which a kept database remembers its last successful validation.
+VALIDATION_TABLE = "ingest_validation"
+_UTC = ZoneInfo("UTC")
 _NESTED_MARKERS = ("STRUCT", "MAP(", "UNION(", "[]", "[")
 # A time of day followed by a UTC offset, "Z" or a zone name: ISO text that carries its zone.
 _ZONED_TEXT = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*([zZ]|[+-]\d{2}(:?\d{2})?|[A-Za-z][A-Za-z_/+-]*)$"
@@ -89,6 +98,8 @@ class IngestResult:
     window: Window
     tables: dict[str, TableSummary]
     issues: tuple[DataIssue, ...] = field(default_factory=tuple)
+    # Whether a kept database's earlier validation of the same files was used (timings only).
+    validation_reused: bool = False
 
     def has_column(self, table_name: str, column: str) -> bool:
         """Whether the export carries `column` for `table_name` (absent ones are NULL)."""
@@ -659,6 +670,15 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
         files[name] = entries
     if problems:
         raise InputProblems(problems)
+    # A kept database (--workdir) remembers its last successful validation: the same files,
+    # byte for byte, under the same mapping and window validate the same way.
+    key = _validation_key(data_dir, found, files, columns, window)
+    remembered = _remembered(con, key, window)
+    if remembered is not None:
+        pause_for_tests("ingest")
+        return remembered
+    # From here the views are replaced: the remembered validation no longer describes them.
+    con.execute(f"DROP TABLE IF EXISTS {VALIDATION_TABLE}")
 
     summaries: dict[str, TableSummary] = {}
     issues: list[DataIssue] = []
@@ -690,8 +710,62 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
         raise InputProblems(problems)
     _check_orphans(con, issues)
     _record_issues(con, issues)
+    result = IngestResult(str(data_dir), window, summaries, tuple(issues))
+    con.execute(f"CREATE OR REPLACE TABLE {VALIDATION_TABLE} AS SELECT $k AS key, $r AS result",
+                {"k": key, "r": _result_json(result)})
     pause_for_tests("ingest")
-    return IngestResult(str(data_dir), window, summaries, tuple(issues))
+    return result
+
+
+def _validation_key(data_dir: Path, found: dict[str, list[Path]],
+                    files: dict[str, list[InputFile]], columns: dict[str, dict[str, str]],
+                    window: Window) -> str:
+    """SHA-256 of what a validation is a function of: the files (paths as the views read
+    them, contents by their hashes), the column mapping, the window, and the code that checks
+    them (this module and the contract) with the tool and DuckDB versions."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({
+        "data_dir": str(data_dir),
+        "paths": {name: [str(p) for p in paths] for name, paths in sorted(found.items())},
+        "files": {name: [asdict(f) for f in entries] for name, entries in sorted(files.items())},
+        "columns": columns,
+        "window": window.model_dump(mode="json"),
+        "versions": [__version__, duckdb.__version__],
+    }, sort_keys=True).encode())
+    for module in (__file__, schema.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+def _remembered(con: duckdb.DuckDBPyConnection, key: str, window: Window) -> IngestResult | None:
+    """The validation this database remembers under `key`, if any."""
+    if not engine.has_table(con, VALIDATION_TABLE):
+        return None
+    row = con.execute(f"SELECT result FROM {VALIDATION_TABLE} WHERE key = $k",
+                      {"k": key}).fetchone()
+    return None if row is None else _result_from_json(row[0], window)
+
+
+def _result_json(result: IngestResult) -> str:
+    doc = asdict(result)
+    del doc["window"], doc["validation_reused"]  # the window is in the key
+    return json.dumps(doc, default=lambda t: t.isoformat())
+
+
+def _result_from_json(text: str, window: Window) -> IngestResult:
+    doc = json.loads(text)
+
+    def ts(value: str | None) -> datetime | None:
+        # As DuckDB hands them out with TimeZone = 'UTC'.
+        return datetime.fromisoformat(value).astimezone(_UTC) if value else None
+
+    tables = {name: TableSummary(
+        t["name"], tuple(InputFile(**f) for f in t["files"]), t["rows_read"],
+        t["rows_excluded"], t["rows_analysed"], tuple(t["columns_present"]), t["mapping"],
+        tuple(t["interpretations"]), ts(t["first_ts"]), ts(t["last_ts"]))
+        for name, t in doc["tables"].items()}
+    return IngestResult(doc["data_dir"], window, tables,
+                        tuple(DataIssue(**i) for i in doc["issues"]), validation_reused=True)
 
 
 def _csv_header(path: Path) -> list[tuple[str, str]]:

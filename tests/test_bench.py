@@ -64,11 +64,12 @@ def test_rerun_measures_a_second_run_on_the_kept_database(data_dir: Path,
     assert doc["settings"]["rerun"] is True and doc["settings"]["workdir"] is True
     [result] = doc["results"]
     first, again = result["pipeline"], result["pipeline"]["rerun"]
-    assert again["features_reused"] is True
+    assert again["validation_reused"] is True and again["features_reused"] is True
     assert again["stages"]["features"] < first["stages"]["features"]
     assert result["rerun_ratio"] == pytest.approx(
         again["total_s"] / result["baseline"]["seconds"], rel=0.01)
-    assert "rerun on the kept database (features reused)" in harness.format_table(doc)
+    assert ("rerun on the kept database (input checks reused, features reused)"
+            in harness.format_table(doc))
 
 
 @pytest.mark.parametrize("long_prompts", [True, False])
