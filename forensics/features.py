@@ -6,8 +6,9 @@ one scan of the text (50) writes each request's final row at once, with the lexi
 from `lexicon_labels()` (LexiconLabeller). Produces `request_features` (one row per analysed
 request, no raw text), `skeletons` (distinct masked prompt heads with their requests and
 MinHash template group), the shared aggregates that spare heuristics a scan of every request
-(`account_activity`, `account_capabilities`, `account_templates`, `account_signals`, and
-`flagged_requests`: the requests carrying a lexicon signal or a score-shaped response),
+(`account_activity`, `account_capabilities`, `account_templates`, `account_network`,
+`account_signals`, and `flagged_requests`: the requests carrying a lexicon signal or a
+score-shaped response),
 `indicator_hits` (accounts matching analyst indicators), `lexicon_signals` and
 `lexicon_capabilities`.
 

@@ -199,3 +199,37 @@ def test_request_minute_is_the_calendar_minute(tmp_path: Path) -> None:
     start = int(datetime(2026, 7, 6, 10, 4, tzinfo=UTC).timestamp()) // 60
     assert minutes == {"r0": start, "r1": start, "r2": start + 1, "r3": start + 55,
                        "r4": start + 56}
+
+
+def test_account_network_counts_every_request_once(tmp_path: Path) -> None:
+    """account_network, which six heuristics and linking group their own ways instead of
+    scanning every request, holds each (account, org, prefix, channel, user agent) with its
+    requests, missing values included as groups of their own."""
+    from datetime import UTC, datetime
+
+    import duckdb
+
+    from forensics.features import build_features
+    from forensics.ingest import ingest
+
+    # (account, ip, access channel, user agent)
+    shapes = [("a", "10.0.0.1", "api", "ua/1"), ("a", "10.0.0.2", "api", "ua/1"),
+              ("a", "10.0.1.1", None, "ua/1"), ("a", None, None, None),
+              ("b", "2001:db8:1:2::1", "web", "ua/2"), ("b", "2001:db8:1:3::1", "web", None)]
+    rows = [{"request_id": f"r{i}", "ts": datetime(2026, 7, 6, 10, i, tzinfo=UTC),
+             "account_id": acct, "ip": ip, "access_channel": channel, "user_agent": agent,
+             "model": "atlas-3", "prompt": f"Question {i}", "input_tokens": 1,
+             "output_tokens": 1} for i, (acct, ip, channel, agent) in enumerate(shapes)]
+    created = datetime(2026, 7, 1, tzinfo=UTC)
+    data = make_export(tmp_path, rows, [{"account_id": a, "created_at": created}
+                                        for a in ("a", "b")])
+    con = duckdb.connect()
+    ingest(con, data)
+    build_features(con)
+    network = con.execute("SELECT account_id, ip_prefix, access_channel, user_agent, requests "
+                          "FROM account_network ORDER BY ALL").fetchall()
+    assert network == [("a", "10.0.0.0/24", "api", "ua/1", 2),
+                       ("a", "10.0.1.0/24", None, "ua/1", 1),
+                       ("a", None, None, None, 1),
+                       ("b", "2001:db8:1::/48", "web", "ua/2", 1),
+                       ("b", "2001:db8:1::/48", "web", None, 1)]

@@ -13,6 +13,11 @@
 -- account_templates:    one row per (account, template_id): requests. Template use per
 --                       account is what template heuristics, linking and the report all
 --                       count; a third pass, of two columns.
+-- account_network:      one row per (account, org_id, ip_prefix, access_channel,
+--                       user_agent): requests. The network side of each account's traffic,
+--                       which six infrastructure heuristics and linking each group their own
+--                       way (by prefix, channel or user agent): 0.4 M rows at 10 M requests,
+--                       one pass (0.9 s) instead of six (0.3–0.6 s each).
 -- flagged_requests:     the request_features rows with a non-empty signals list or
 --                       score_shaped: the per-request detail (turn, script, capability, minute, model
 --                       …) heuristics need about hits. Same column names as request_features,
@@ -69,6 +74,11 @@ CREATE OR REPLACE TABLE account_templates AS
 SELECT account_id, template_id, count(*) AS requests
 FROM request_features
 WHERE template_id IS NOT NULL
+GROUP BY ALL;
+
+CREATE OR REPLACE TABLE account_network AS
+SELECT account_id, org_id, ip_prefix, access_channel, user_agent, count(*) AS requests
+FROM request_features
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE flagged_requests AS

@@ -55,15 +55,15 @@ WITH account_country AS (
 ),
 request_use AS (
     -- Accounts with enough direct traffic from a prefix.
-    SELECT account_id, ip_prefix AS prefix, count(*) AS requests
-    FROM request_features
+    SELECT account_id, ip_prefix AS prefix, CAST(sum(requests) AS BIGINT) AS requests
+    FROM account_network
     WHERE ip_prefix IS NOT NULL
       AND (access_channel IS NULL
            OR list_contains(list_transform(string_split(lower($direct_channels), ','),
                                            lambda c: trim(c)),
                             lower(trim(access_channel))))
     GROUP BY ALL
-    HAVING count(*) >= $min_owner_requests
+    HAVING sum(requests) >= $min_owner_requests
 ),
 network_use AS (
     SELECT 'request subnet' AS network_type, u.prefix, c.account_id, c.owner, c.country

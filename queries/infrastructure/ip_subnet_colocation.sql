@@ -41,8 +41,9 @@ weight: 0.6
 -- (prefix, account, organisation, channel), so the channel test and the owner are computed per
 -- group, not per request; only the requests from the prefixes that pass are read again.
 WITH prefix_use AS (
-    SELECT ip_prefix, account_id, org_id, access_channel, count(*) AS requests
-    FROM request_features
+    SELECT ip_prefix, account_id, org_id, access_channel,
+           CAST(sum(requests) AS BIGINT) AS requests
+    FROM account_network
     WHERE ip_prefix IS NOT NULL
     GROUP BY ALL
 ),

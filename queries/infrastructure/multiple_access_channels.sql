@@ -43,10 +43,11 @@ WITH groups AS (
     FROM accounts AS a
 ),
 account_channels AS MATERIALIZED (
-    -- Requests per account and recorded channel value: the one pass over the requests; the
-    -- channel is cleaned and the groups joined on these few rows, not on every request.
-    SELECT account_id, access_channel, count(*) AS requests
-    FROM request_features
+    -- Requests per account and recorded channel value, from the features' per-account network
+    -- aggregate; the channel is cleaned and the groups joined on these few rows, not on every
+    -- request.
+    SELECT account_id, access_channel, CAST(sum(requests) AS BIGINT) AS requests
+    FROM account_network
     GROUP BY ALL
 ),
 channel_use AS (

@@ -37,10 +37,11 @@ params:
 weight: 0.5
 ---*/
 WITH account_agents AS MATERIALIZED (
-    -- Requests per (account, organisation, user agent): the one pass over the requests; the
-    -- owner and the agent family are computed on these few rows, not on every request.
-    SELECT account_id, org_id, user_agent, count(*) AS requests
-    FROM request_features
+    -- Requests per (account, organisation, user agent), from the features' per-account network
+    -- aggregate; the owner and the agent family are computed on these few rows, not on every
+    -- request.
+    SELECT account_id, org_id, user_agent, CAST(sum(requests) AS BIGINT) AS requests
+    FROM account_network
     GROUP BY ALL
 ),
 usage AS (

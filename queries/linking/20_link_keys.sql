@@ -6,11 +6,11 @@ WITH traffic AS (
     SELECT account_id, requests AS n FROM account_activity
 ),
 request_keys AS (
-    SELECT account_id, 'ip_prefix' AS kind, ip_prefix AS key, count(*) AS n
-    FROM request_features WHERE ip_prefix IS NOT NULL GROUP BY ALL
+    SELECT account_id, 'ip_prefix' AS kind, ip_prefix AS key, CAST(sum(requests) AS BIGINT) AS n
+    FROM account_network WHERE ip_prefix IS NOT NULL GROUP BY ALL
     UNION ALL
-    SELECT account_id, 'user_agent', user_agent, count(*)
-    FROM request_features WHERE user_agent IS NOT NULL GROUP BY ALL
+    SELECT account_id, 'user_agent', user_agent, CAST(sum(requests) AS BIGINT)
+    FROM account_network WHERE user_agent IS NOT NULL GROUP BY ALL
     UNION ALL
     SELECT t.account_id, 'template', t.template_id, t.requests
     FROM account_templates AS t

@@ -80,8 +80,9 @@ link_use AS (
            requests AS n
     FROM account_templates
     UNION ALL
-    SELECT hash(account_id) AS account_h, hash('prefix', ip_prefix) AS key_h, count(*) AS n
-    FROM request_features
+    SELECT hash(account_id) AS account_h, hash('prefix', ip_prefix) AS key_h,
+           CAST(sum(requests) AS BIGINT) AS n
+    FROM account_network
     WHERE ip_prefix IS NOT NULL
     GROUP BY ALL
 ),
