@@ -748,7 +748,8 @@ def _remembered(con: duckdb.DuckDBPyConnection, key: str, window: Window) -> Ing
 
 def _result_json(result: IngestResult) -> str:
     doc = asdict(result)
-    del doc["window"], doc["validation_reused"]  # the window is in the key
+    # The window is part of the key, and whether a validation was reused is per run.
+    del doc["window"], doc["validation_reused"]
     return json.dumps(doc, default=lambda t: t.isoformat())
 
 
