@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from forensics import resources
 from forensics.heuristics import load_library
@@ -175,15 +176,23 @@ def test_template_skeleton_masks_white_space_as_every_run_of_it() -> None:
                        ).fetchone() == ("mixed runs",)
 
 
-def test_request_minute_is_the_calendar_minute(tmp_path: Path) -> None:
-    """`minute` floors: :10 and :50 of one minute share it, :50 and the next :10 do not (it
-    once rounded, so a bucket ran from :30 to :30)."""
-    from datetime import UTC, datetime
-
+def features_of(data: Path) -> Any:
+    """An in-memory database holding the export `data`, ingested, and its feature tables."""
     import duckdb
 
     from forensics.features import build_features
     from forensics.ingest import ingest
+
+    con = duckdb.connect()
+    ingest(con, data)
+    build_features(con)
+    return con
+
+
+def test_request_minute_is_the_calendar_minute(tmp_path: Path) -> None:
+    """`minute` floors: :10 and :50 of one minute share it, :50 and the next :10 do not (it
+    once rounded, so a bucket ran from :30 to :30)."""
+    from datetime import UTC, datetime
 
     times = ["2026-07-06T10:04:10", "2026-07-06T10:04:50", "2026-07-06T10:05:10",
              "2026-07-06T10:59:59.999999", "2026-07-06T11:00:00"]
@@ -192,9 +201,7 @@ def test_request_minute_is_the_calendar_minute(tmp_path: Path) -> None:
              "input_tokens": 1, "output_tokens": 1} for i, t in enumerate(times)]
     data = make_export(tmp_path, rows, [{"account_id": "a", "created_at": datetime(2026, 7, 1,
                                                                                    tzinfo=UTC)}])
-    con = duckdb.connect()
-    ingest(con, data)
-    build_features(con)
+    con = features_of(data)
     minutes = dict(con.execute("SELECT request_id, minute FROM request_features").fetchall())
     start = int(datetime(2026, 7, 6, 10, 4, tzinfo=UTC).timestamp()) // 60
     assert minutes == {"r0": start, "r1": start, "r2": start + 1, "r3": start + 55,
@@ -207,11 +214,6 @@ def test_account_network_counts_every_request_once(tmp_path: Path) -> None:
     requests, missing values included as groups of their own."""
     from datetime import UTC, datetime
 
-    import duckdb
-
-    from forensics.features import build_features
-    from forensics.ingest import ingest
-
     # (account, ip, access channel, user agent)
     shapes = [("a", "10.0.0.1", "api", "ua/1"), ("a", "10.0.0.2", "api", "ua/1"),
               ("a", "10.0.1.1", None, "ua/1"), ("a", None, None, None),
@@ -223,9 +225,7 @@ def test_account_network_counts_every_request_once(tmp_path: Path) -> None:
     created = datetime(2026, 7, 1, tzinfo=UTC)
     data = make_export(tmp_path, rows, [{"account_id": a, "created_at": created}
                                         for a in ("a", "b")])
-    con = duckdb.connect()
-    ingest(con, data)
-    build_features(con)
+    con = features_of(data)
     network = con.execute("SELECT account_id, ip_prefix, access_channel, user_agent, requests "
                           "FROM account_network ORDER BY ALL").fetchall()
     assert network == [("a", "10.0.0.0/24", "api", "ua/1", 2),
