@@ -233,3 +233,53 @@ def test_account_network_counts_every_request_once(tmp_path: Path) -> None:
                        ("a", None, None, None, 1),
                        ("b", "2001:db8:1::/48", "web", "ua/2", 1),
                        ("b", "2001:db8:1::/48", "web", None, 1)]
+
+
+def test_account_and_key_numbers_are_exact(tmp_path: Path) -> None:
+    """account_no and api_key_no, the integers heuristics group millions of requests by, give
+    one number per id and different numbers to different ids, even when DuckDB's hash() of
+    the two ids is the same; an account missing from accounts has one too, a request without
+    an API key has none, and accounts carry their org and number into account_activity."""
+    from datetime import UTC, datetime
+
+    # (account, API key); the two accounts, and the two keys, share one hash() (checked)
+    shapes = [("acct-000-region0-prod", "key-0000-worker0-live"),
+              ("acct-000-region0-prod", "key-0000-worker0-live"),
+              ("acct-00e-regiono-prod", "key-0005-workery-live"),
+              ("acct-00e-regiono-prod", None), ("orphan", "key-0005-workery-live")]
+    rows = [{"request_id": f"r{i}", "ts": datetime(2026, 7, 6, 10, i, tzinfo=UTC),
+             "account_id": acct, "api_key_id": key, "model": "atlas-3",
+             "prompt": f"Question {i}", "input_tokens": 1, "output_tokens": 1}
+            for i, (acct, key) in enumerate(shapes)]
+    created = datetime(2026, 7, 1, tzinfo=UTC)
+    data = make_export(tmp_path, rows, [
+        {"account_id": "acct-000-region0-prod", "created_at": created, "org_id": "org-1"},
+        {"account_id": "acct-00e-regiono-prod", "created_at": created}])
+    con = features_of(data)
+    assert con.execute("SELECT hash('acct-000-region0-prod') = hash('acct-00e-regiono-prod'), "
+                       "hash('key-0000-worker0-live') = hash('key-0005-workery-live')"
+                       ).fetchone() == (True, True)
+    numbered = con.execute("SELECT request_id, account_no, api_key_no, org_id "
+                           "FROM request_features ORDER BY request_id").fetchall()
+    assert numbered == [("r0", 1, 1, "org-1"), ("r1", 1, 1, "org-1"), ("r2", 2, 2, None),
+                        ("r3", 2, None, None), ("r4", 3, 2, None)]
+    assert con.execute("SELECT account_id, account_no, org_id, requests FROM account_activity "
+                       "ORDER BY account_no").fetchall() == [
+        ("acct-000-region0-prod", 1, "org-1", 2), ("acct-00e-regiono-prod", 2, None, 2),
+        ("orphan", 3, None, 1)]
+
+
+def test_heuristic_cases_use_ids_that_share_a_hash() -> None:
+    """The heuristic cases that guard against grouping by hash() (machine_cadence_flat_profile,
+    relay_mixing, synchronised_load_balancing) need ids that DuckDB's hash() cannot tell apart;
+    if a DuckDB release changes its string hash, these cases must get new ids."""
+    import duckdb
+
+    groups = [("acct-000-region0-prod", "acct-00e-regiono-prod"),
+              ("key-0000-worker0-live", "key-0005-workery-live"),
+              ("org-0000-tenant0-corp", "org-0005-tenanty-corp", "org-000e-tenanti-corp",
+               "org-000k-tenantw-corp")]
+    con = duckdb.connect()
+    for ids in groups:
+        hashes = {con.execute("SELECT hash($v)", {"v": v}).fetchone() for v in ids}
+        assert len(hashes) == 1, ids

@@ -6,7 +6,8 @@
 --
 -- skeletons:            one row per template skeleton: head, requests, template_id.
 -- account_capabilities: one row per (account, capability): requests.
--- account_activity:     one row per account: org_id (the smallest org its requests name,
+-- account_activity:     one row per account: account_no (as in request_features), org_id
+--                       (the smallest org its requests name,
 --                       account org as fallback), requests, answered (response exported),
 --                       with_turn_index, first_turns (turn_index 0), input/output tokens,
 --                       tokens (of requests with both counts), first_ts, last_ts.
@@ -35,6 +36,7 @@ CREATE OR REPLACE TABLE account_capability_activity AS
 SELECT
     account_id,
     capability,
+    min(account_no) AS account_no,  -- one per account: an aggregate, cheaper than a group key
     min(org_id) AS org_id,
     count(*) AS requests,
     count(response_chars) AS answered,
@@ -55,6 +57,7 @@ FROM account_capability_activity;
 CREATE OR REPLACE TABLE account_activity AS
 SELECT
     account_id,
+    min(account_no) AS account_no,
     min(org_id) AS org_id,
     CAST(sum(requests) AS BIGINT) AS requests,
     CAST(sum(answered) AS BIGINT) AS answered,

@@ -59,7 +59,9 @@ tagged AS NOT MATERIALIZED (
     SELECT
         r.request_id,
         r.account_id,
+        r.account_no,
         r.api_key_id,
+        r.api_key_no,
         r.template_id,
         r.system_id,
         r.script,
@@ -73,13 +75,16 @@ tagged AS NOT MATERIALIZED (
     CROSS JOIN strong AS s
 ),
 cells AS MATERIALIZED (
-    -- Requests per (account, API key, template, system prompt, script). The ids are grouped
-    -- as hash() integers (a NULL id stays NULL), several times cheaper than strings over every
-    -- request; a collision of 64-bit hashes among the log's ids is vanishingly unlikely, and
-    -- every id that is output or ordered on is read again from the fired units' requests.
+    -- Requests per (account, API key, template, system prompt, script), grouped on integers,
+    -- several times cheaper than strings over every request (a NULL id stays NULL); every id
+    -- that is output or ordered on is read again from the fired units' requests. Accounts and
+    -- API keys: their numbers from the features. Templates and system prompts: hash() of
+    -- their ids, which are md5 digests (features), so as unlikely to collide as random 64-bit
+    -- numbers. Never hash() of an id from the log: DuckDB's hash() of a string is not
+    -- injective on structured ids (see features/50_request_features.sql).
     SELECT
-        hash(account_id) AS account_h,
-        CASE WHEN api_key_id IS NOT NULL THEN hash(api_key_id) END AS key_h,
+        account_no AS account_h,
+        api_key_no AS key_h,
         CASE WHEN template_id IS NOT NULL THEN hash(template_id) END AS template_h,
         CASE WHEN system_id IS NOT NULL THEN hash(system_id) END AS system_h,
         script,
@@ -196,7 +201,7 @@ fired_requests AS MATERIALIZED (
     -- all sent by the accounts using it).
     SELECT *
     FROM tagged
-    WHERE hash(account_id) IN (
+    WHERE account_no IN (
         SELECT unit_h FROM fired_units WHERE unit_kind = 'account:'
         UNION ALL
         SELECT c.account_h
@@ -208,11 +213,11 @@ unit_requests AS NOT MATERIALIZED (
     SELECT t.*, f.unit_kind, f.unit_h, 'key:' || t.api_key_id AS unit_id
     FROM fired_requests AS t
     JOIN fired_units AS f
-        ON f.unit_kind = 'key:' AND t.api_key_id IS NOT NULL AND f.unit_h = hash(t.api_key_id)
+        ON f.unit_kind = 'key:' AND f.unit_h = t.api_key_no
     UNION ALL
     SELECT t.*, f.unit_kind, f.unit_h, 'account:' || t.account_id
     FROM fired_requests AS t
-    JOIN fired_units AS f ON f.unit_kind = 'account:' AND f.unit_h = hash(t.account_id)
+    JOIN fired_units AS f ON f.unit_kind = 'account:' AND f.unit_h = t.account_no
 ),
 fired_top AS (
     -- The top harvest stream of each fired unit, by its ids, from the unit's own requests.

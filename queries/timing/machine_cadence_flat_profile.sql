@@ -41,33 +41,33 @@ weight: 0.2
 ---*/
 -- Costs kept down (the same result as ordering every request): volume and active days need
 -- no ordering, so only the requests of the accounts that pass both are ordered for the gaps;
--- accounts are grouped and joined on hash() integers (never output: the account id is read
--- again with the regular accounts' requests), and every join to the requests is built on the
--- small side.
+-- accounts are grouped and joined on their integer account_no (never output: the account id
+-- is read again with the regular accounts' requests), and every join to the requests is built
+-- on the small side.
 WITH volume AS (
     -- Active days are UTC days since 1970 (microseconds // 86,400,000,000): the same days as
     -- CAST(ts AS DATE) in the run's UTC session, without a time-zone conversion per request.
     SELECT
-        hash(account_id) AS account_h,
+        account_no,
         count(*) AS requests,
         count(DISTINCT epoch_us(ts) // 86400000000) AS days
     FROM request_features
-    GROUP BY account_h
+    GROUP BY account_no
     HAVING count(*) >= $min_requests
        AND count(DISTINCT epoch_us(ts) // 86400000000) >= $min_active_days
 ),
 gaps AS (
     -- Ties in ts give a zero gap whichever request comes first, so ts alone orders the gaps.
     SELECT
-        v.account_h,
-        epoch(r.ts) - epoch(lag(r.ts) OVER (PARTITION BY v.account_h ORDER BY r.ts)) AS gap
+        v.account_no,
+        epoch(r.ts) - epoch(lag(r.ts) OVER (PARTITION BY v.account_no ORDER BY r.ts)) AS gap
     FROM request_features AS r
-    JOIN volume AS v ON v.account_h = hash(r.account_id)
+    JOIN volume AS v ON v.account_no = r.account_no
 ),
 cadence AS (
     -- One pass: the within-session gap statistics per account.
     SELECT
-        g.account_h,
+        g.account_no,
         any_value(v.requests) AS requests,
         any_value(v.days) AS days,
         count(g.gap) FILTER (WHERE g.gap <= $max_session_gap_seconds) AS gaps,
@@ -75,8 +75,8 @@ cadence AS (
         stddev_pop(g.gap) FILTER (WHERE g.gap <= $max_session_gap_seconds)
             / nullif(avg(g.gap) FILTER (WHERE g.gap <= $max_session_gap_seconds), 0) AS cv
     FROM gaps AS g
-    JOIN volume AS v USING (account_h)
-    GROUP BY g.account_h
+    JOIN volume AS v USING (account_no)
+    GROUP BY g.account_no
 ),
 regular AS MATERIALIZED (
     SELECT *
@@ -88,30 +88,30 @@ regular AS MATERIALIZED (
 ),
 hours AS MATERIALIZED (
     -- Only the regular accounts' requests are read again, for the hour profile (and their ids).
-    SELECT r.account_id, v.account_h, hour(r.ts) AS h, count(*) AS n
+    SELECT r.account_id, v.account_no, hour(r.ts) AS h, count(*) AS n
     FROM request_features AS r
-    JOIN regular AS v ON v.account_h = hash(r.account_id)
+    JOIN regular AS v ON v.account_no = r.account_no
     GROUP BY ALL
 ),
 windows AS (
-    SELECT v.account_h, s.start, coalesce(sum(h.n), 0) AS n
+    SELECT v.account_no, s.start, coalesce(sum(h.n), 0) AS n
     FROM regular AS v
     CROSS JOIN range(0, 24) AS s(start)
     LEFT JOIN hours AS h
-        ON h.account_h = v.account_h AND (h.h - s.start + 24) % 24 < $quiet_window_hours
-    GROUP BY v.account_h, s.start
+        ON h.account_no = v.account_no AND (h.h - s.start + 24) % 24 < $quiet_window_hours
+    GROUP BY v.account_no, s.start
 ),
 quiet AS (
-    SELECT account_h, min(n) AS quiet_requests
+    SELECT account_no, min(n) AS quiet_requests
     FROM windows
-    GROUP BY account_h
+    GROUP BY account_no
 ),
 fired AS (
     SELECT a.account_id, v.requests, v.days, v.gaps, v.mean_gap, v.cv, q.quiet_requests,
            q.quiet_requests / v.requests / ($quiet_window_hours / 24) AS flatness
     FROM regular AS v
-    JOIN quiet AS q USING (account_h)
-    JOIN (SELECT DISTINCT account_h, account_id FROM hours) AS a USING (account_h)
+    JOIN quiet AS q USING (account_no)
+    JOIN (SELECT DISTINCT account_no, account_id FROM hours) AS a USING (account_no)
     WHERE q.quiet_requests / v.requests / ($quiet_window_hours / 24) >= $min_flatness
 ),
 evidence AS (

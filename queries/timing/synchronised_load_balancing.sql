@@ -48,68 +48,68 @@ params:
 weight: 0.6
 ---*/
 -- Costs kept down (this reads every request; the result is the same as the plain form):
--- (1) accounts, owners and link keys are grouped and joined on hash() integers, not strings:
---     they are never output (the account id is joined back for the fired accounts), and a
---     collision of 64-bit hashes among the log's accounts or keys is vanishingly unlikely;
+-- (1) accounts, owners and link keys are grouped and joined on dense integers, not strings:
+--     account_no from the features, owners and keys numbered here (never output: the account
+--     id is joined back for the fired accounts). Not on hash(): DuckDB's hash() of a string
+--     is not injective on structured ids (see features/50_request_features.sql);
 -- (2) the chance factors that depend only on the key and minute are joined once per
 --     (key, minute), not once per (account, key, minute);
 -- (3) the evidence reads only the fired accounts' requests.
 WITH activity AS MATERIALIZED (
-    SELECT DISTINCT hash(account_id) AS account_h, minute FROM request_features
+    SELECT DISTINCT account_no, minute FROM request_features
 ),
 accounts_seen AS (
     SELECT
         u.account_id,
-        u.account_h,
-        hash(u.owner) AS owner_h,
+        u.account_no,
+        dense_rank() OVER (ORDER BY u.owner) AS owner_no,
         u.requests,
         a.active_minutes
     FROM (
         -- per-account owner and volume from the features stage's shared aggregate
-        SELECT account_id, hash(account_id) AS account_h,
+        SELECT account_id, account_no,
                coalesce(org_id, 'no-org:' || account_id) AS owner, requests
         FROM account_activity
         WHERE account_id IS NOT NULL
     ) AS u
-    JOIN (SELECT account_h, count(*) AS active_minutes FROM activity GROUP BY account_h) AS a
-        USING (account_h)
+    JOIN (SELECT account_no, count(*) AS active_minutes FROM activity GROUP BY account_no) AS a
+        USING (account_no)
 ),
 link_use AS (
-    -- A link key: a template or an IP prefix, hashed with its kind.
-    SELECT hash(account_id) AS account_h, hash('template', template_id) AS key_h,
-           requests AS n
+    -- A link key: a template or an IP prefix.
+    SELECT account_id, 'template' AS key_kind, template_id AS key_value, requests AS n
     FROM account_templates
     UNION ALL
-    SELECT hash(account_id) AS account_h, hash('prefix', ip_prefix) AS key_h,
-           CAST(sum(requests) AS BIGINT) AS n
+    SELECT account_id, 'prefix', ip_prefix, CAST(sum(requests) AS BIGINT)
     FROM account_network
     WHERE ip_prefix IS NOT NULL
     GROUP BY ALL
 ),
 members AS MATERIALIZED (
-    SELECT l.account_h, l.key_h, a.owner_h, a.active_minutes
+    SELECT a.account_no, dense_rank() OVER (ORDER BY l.key_kind, l.key_value) AS key_no,
+           a.owner_no, a.active_minutes
     FROM link_use AS l
-    JOIN accounts_seen AS a USING (account_h)
+    JOIN accounts_seen AS a USING (account_id)
     WHERE l.n / a.requests >= $min_link_share
 ),
 keys AS (
-    SELECT key_h, sum(active_minutes) AS key_minutes
+    SELECT key_no, sum(active_minutes) AS key_minutes
     FROM members
-    GROUP BY key_h
-    HAVING count(DISTINCT owner_h) > $min_co_owners
+    GROUP BY key_no
+    HAVING count(DISTINCT owner_no) > $min_co_owners
 ),
 owner_key AS (
-    SELECT m.key_h, m.owner_h, sum(m.active_minutes) AS owner_minutes
+    SELECT m.key_no, m.owner_no, sum(m.active_minutes) AS owner_minutes
     FROM members AS m
-    JOIN keys AS k USING (key_h)
+    JOIN keys AS k USING (key_no)
     GROUP BY ALL
 ),
 linked AS (
     -- other_minutes: active account-minutes of the other owners linked through the key
-    SELECT m.account_h, m.key_h, m.owner_h, k.key_minutes - o.owner_minutes AS other_minutes
+    SELECT m.account_no, m.key_no, m.owner_no, k.key_minutes - o.owner_minutes AS other_minutes
     FROM members AS m
-    JOIN keys AS k USING (key_h)
-    JOIN owner_key AS o USING (key_h, owner_h)
+    JOIN keys AS k USING (key_no)
+    JOIN owner_key AS o USING (key_no, owner_no)
 ),
 minute_load AS MATERIALIZED (
     -- overall activity per minute, in active accounts
@@ -119,45 +119,45 @@ total_load AS (
     SELECT sum(accounts_active) AS account_minutes, count(*) AS minutes FROM minute_load
 ),
 linked_activity AS MATERIALIZED (
-    SELECT a.account_h, a.minute, l.key_h, l.owner_h, l.other_minutes
+    SELECT a.account_no, a.minute, l.key_no, l.owner_no, l.other_minutes
     FROM activity AS a
-    JOIN linked AS l USING (account_h)
+    JOIN linked AS l USING (account_no)
 ),
 key_minute AS MATERIALIZED (
     -- distinct owners per key and minute, counted from per-owner groups (one aggregate, no
     -- DISTINCT)
-    SELECT key_h, minute, count(*) AS owners_active,
+    SELECT key_no, minute, count(*) AS owners_active,
            CAST(sum(accounts) AS BIGINT) AS accounts_active
     FROM (
-        SELECT key_h, minute, owner_h, count(*) AS accounts
+        SELECT key_no, minute, owner_no, count(*) AS accounts
         FROM linked_activity
-        GROUP BY key_h, minute, owner_h
+        GROUP BY key_no, minute, owner_no
     )
-    GROUP BY key_h, minute
+    GROUP BY key_no, minute
 ),
 key_load AS (
-    SELECT key_h, sum(accounts_active) AS key_account_minutes
+    SELECT key_no, sum(accounts_active) AS key_account_minutes
     FROM key_minute
-    GROUP BY key_h
+    GROUP BY key_no
 ),
 key_chance AS (
     -- Per key and minute: the other owners active, and the two factors of the chance that
     -- an account of another linked owner is active then (the traffic outside the linked
     -- group in that minute plus one account, over its sum over all minutes).
     SELECT
-        km.key_h,
+        km.key_no,
         km.minute,
         km.owners_active - 1 AS others,
         g.accounts_active - km.accounts_active + 1 AS outside_active,
         t.account_minutes - kl.key_account_minutes + t.minutes AS outside_total
     FROM key_minute AS km
-    JOIN key_load AS kl USING (key_h)
+    JOIN key_load AS kl USING (key_no)
     JOIN minute_load AS g USING (minute)
     CROSS JOIN total_load AS t
 ),
 account_minute AS MATERIALIZED (
     SELECT
-        a.account_h,
+        a.account_no,
         a.minute,
         max(c.others) AS others,
         sum(c.others) AS observed,
@@ -165,24 +165,24 @@ account_minute AS MATERIALIZED (
         -- the linked group (plus one account in every minute)
         kahan_sum(a.other_minutes * c.outside_active / c.outside_total) AS expected
     FROM linked_activity AS a
-    JOIN key_chance AS c USING (key_h, minute)
-    GROUP BY a.account_h, a.minute
+    JOIN key_chance AS c USING (key_no, minute)
+    GROUP BY a.account_no, a.minute
 ),
 per_account AS (
     SELECT
-        account_h,
+        account_no,
         count(*) AS minutes,
         count(*) FILTER (WHERE others >= $min_co_owners) AS shared,
         sum(others) FILTER (WHERE others >= $min_co_owners) AS shared_others,
         sum(observed) AS observed,
         kahan_sum(expected) AS expected
     FROM account_minute
-    GROUP BY account_h
+    GROUP BY account_no
 ),
 fired AS MATERIALIZED (
     SELECT a.account_id, p.*, p.observed / greatest(p.expected, 1e-9) AS lift
     FROM per_account AS p
-    JOIN accounts_seen AS a USING (account_h)
+    JOIN accounts_seen AS a USING (account_no)
     WHERE p.minutes >= $min_active_minutes
       AND p.shared / p.minutes >= $min_shared_share
       AND p.observed / greatest(p.expected, 1e-9) >= $min_lift
@@ -190,8 +190,8 @@ fired AS MATERIALIZED (
 evidence AS (
     SELECT f.account_id, max_by(r.request_id, (am.others, r.request_id), 10) AS evidence
     FROM request_features AS r
-    JOIN fired AS f USING (account_id)
-    JOIN account_minute AS am ON am.account_h = f.account_h AND am.minute = r.minute
+    JOIN fired AS f USING (account_no)
+    JOIN account_minute AS am ON am.account_no = f.account_no AND am.minute = r.minute
     GROUP BY f.account_id
 )
 SELECT
