@@ -225,6 +225,7 @@ class Assembler:
         # The one scan of the requests the charts and totals read (see activity.sql).
         q.create("activity", clusters=sorted({*(c.cluster_id for c in self.reported),
                                               *(c.cluster_id for c in self.charted)}))
+        q.create("member_accounts", clusters=[c.cluster_id for c in self.reported])
         self.totals = q.rows("totals")[0]
         self.bucket = _bucket_hours(self.totals["first_ts"], self.totals["last_ts"])
         self.releases = [(r["model"], r["released_at"]) for r in q.rows(

@@ -7,6 +7,6 @@ SELECT
     f.actor, f.org_id, a.created_at, a.email_domain, a.payment_fingerprint,
     a.billing_country, a.tier, a.signup_ip, f.requests, f.tokens, f.first_seen, f.last_seen
 FROM account_findings AS f
-LEFT JOIN accounts AS a USING (account_id)
+LEFT JOIN report_accounts AS a USING (account_id)  -- member_accounts.sql
 WHERE f.cluster_id = $cluster
 ORDER BY f.score DESC, f.requests DESC, f.account_id;
