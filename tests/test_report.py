@@ -376,3 +376,57 @@ def test_a_failing_exhibit_query_is_named(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     outcome = run_cli("run", small, "--out", out, "--queries", queries)
     assert_clean_failure(outcome, "report query failed", "exhibit_signals.sql", out_dir=out)
+
+
+def test_chart_tables_equal_their_plain_definitions(small: Path) -> None:
+    """report_activity and template_share group only the shown clusters' rows and take
+    everything else as the whole log less those: the result must be what grouping every
+    request (activity) and every account's templates (template_share) gives."""
+    import duckdb
+
+    from forensics.features import build_features
+    from forensics.heuristics import create_signals_table
+    from forensics.ingest import ingest
+    from forensics.linking import LinkingParams, link_and_score
+    from forensics.report.queries import ReportQueries, report_queries_dir
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    ingest(con, small)
+    build_features(con)
+    create_signals_table(con)
+    link_and_score(con, LinkingParams())
+    shown = [r[0] for r in con.execute(
+        "SELECT cluster_id FROM cluster_members GROUP BY ALL "
+        "ORDER BY count(*) DESC, cluster_id LIMIT 2").fetchall()]
+    assert len(shown) == 2
+    queries = ReportQueries(con, report_queries_dir())
+    queries.create("activity", clusters=shown)
+    series = ("CASE WHEN list_contains(CAST($c AS VARCHAR[]), m.cluster_id) "
+              "THEN m.cluster_id ELSE '' END")
+    plain = con.execute(
+        f"SELECT {series} AS s, date_trunc('hour', f.ts) AS h, f.model, f.capability, "
+        "count(*) FROM request_features AS f JOIN cluster_members AS m USING (account_id) "
+        "GROUP BY ALL ORDER BY ALL", {"c": shown}).fetchall()
+    assert con.execute("SELECT series, hour, model, capability, requests "
+                       "FROM report_activity ORDER BY ALL").fetchall() == plain
+    assert {r[0] for r in plain} == {*shown, ""}
+    # The shown clusters keep their first and last request times.
+    assert con.execute("SELECT series, min(first_ts), max(last_ts) FROM report_activity "
+                       "WHERE series <> '' GROUP BY ALL ORDER BY ALL").fetchall() == \
+        con.execute("SELECT m.cluster_id, min(f.ts), max(f.ts) FROM request_features AS f "
+                    "JOIN cluster_members AS m USING (account_id) "
+                    "WHERE list_contains(CAST($c AS VARCHAR[]), m.cluster_id) "
+                    "GROUP BY ALL ORDER BY ALL", {"c": shown}).fetchall()
+
+    per_template = con.execute(
+        f"SELECT {series} AS s, t.template_id, sum(t.requests) AS n FROM account_templates AS t "
+        "JOIN cluster_members AS m USING (account_id) GROUP BY ALL", {"c": shown}).fetchall()
+    expected = []
+    for s in sorted({r[0] for r in per_template}):
+        mine = sorted((r for r in per_template if r[0] == s), key=lambda r: (-r[2], r[1]))
+        total = sum(r[2] for r in mine)
+        expected += [(s, rank, t, n, round(n / total, 4), len(mine))
+                     for rank, (_, t, n) in enumerate(mine[:3], start=1)]
+    assert [tuple(r.values()) for r in queries.rows("template_share", clusters=shown)] == \
+        expected

@@ -26,6 +26,9 @@
 -- account_signals:      one row per (account, signal) over flagged_requests: hits (requests
 --                       carrying the signal) and evidence (the 10 largest of their request ids,
 --                       sorted); accounts without a hit on a signal have no row for it.
+-- hourly_traffic:       one row per (UTC hour, model, capability): requests. The whole log's
+--                       traffic for the report's charts, which then read only the requests of
+--                       the clusters they show (the rest is this less theirs).
 -- skeletons (from 20) gains its template_id.
 CREATE OR REPLACE TABLE skeletons AS
 SELECT s.skeleton_id, s.head, CAST(s.requests AS BIGINT) AS requests, g.template_id
@@ -81,6 +84,11 @@ GROUP BY ALL;
 
 CREATE OR REPLACE TABLE account_network AS
 SELECT account_id, org_id, ip_prefix, access_channel, user_agent, count(*) AS requests
+FROM request_features
+GROUP BY ALL;
+
+CREATE OR REPLACE TABLE hourly_traffic AS
+SELECT date_trunc('hour', ts) AS hour, model, capability, count(*) AS requests
 FROM request_features
 GROUP BY ALL;
 
