@@ -222,7 +222,8 @@ class Assembler:
         self.interest = tuple(c for c in linked.clusters if not c.flagged)[:INTEREST_ROWS]
         self.charted = (self.reported[:CHART_CLUSTERS] if self.reported
                         else self.interest[:3])
-        # The one scan of the requests the charts and totals read (see activity.sql).
+        # The one table the charts and totals read (see activity.sql), and the reported
+        # members' accounts rows the cluster exhibits read (member_accounts.sql).
         q.create("activity", clusters=sorted({*(c.cluster_id for c in self.reported),
                                               *(c.cluster_id for c in self.charted)}))
         q.create("member_accounts", clusters=[c.cluster_id for c in self.reported])
