@@ -13,7 +13,7 @@
 -- (2) the prompt tail is scanned only when the head did not already cover it;
 -- (3) script detection skips the five Unicode-class regexes for pure-ASCII heads;
 -- (4) the template skeleton and group come from prompt_heads and template_groups (10–40),
---     joined by the prompt head;
+--     joined by the md5 of the prompt head (a small hash table: see 10_prompt_heads.sql);
 -- (5) requests without a lexicon match (most) skip the label lookup.
 -- account_no, api_key_no: dense integers standing for account_id and api_key_id (1 = the
 -- smallest id; NULL for no API key), for heuristics that group or join millions of requests
@@ -44,7 +44,7 @@ system_prompts AS (
     FROM (SELECT DISTINCT system_prompt FROM requests WHERE length(system_prompt) > 0)
 ),
 heads AS (
-    SELECT h.head, h.skeleton_id, g.template_id
+    SELECT h.head_key, h.skeleton_id, g.template_id
     FROM prompt_heads AS h
     LEFT JOIN template_groups AS g USING (skeleton_id)
 ),
@@ -104,7 +104,7 @@ scanned AS (
     JOIN principals AS a
         ON a.account_id = r.account_id AND a.api_key_id IS NOT DISTINCT FROM r.api_key_id
     LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt
-    LEFT JOIN heads AS h ON h.head = left(r.prompt, 240)
+    LEFT JOIN heads AS h ON h.head_key = md5_number(left(r.prompt, 240))
 ),
 labelled AS (
     SELECT
