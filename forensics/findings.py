@@ -27,9 +27,13 @@ def cluster_record(c: ClusterFinding) -> dict[str, Any]:
 def write_findings(con: duckdb.DuckDBPyConnection, result: LinkingResult, out_dir: Path,
                    run_info: dict[str, Any]) -> list[str]:
     """Write both files; return their names."""
-    con.execute(f"COPY (SELECT * FROM account_findings) TO '{out_dir / 'findings.parquet'}' "
-                f"(FORMAT parquet, COMPRESSION zstd)")
-    cur = con.execute("SELECT * FROM account_findings WHERE flagged OR confidence <> 'none'")
+    # The order is stated each time: a table keeps none (preserve_insertion_order is off), and
+    # at 20 M requests two runs wrote findings.parquet's rows in different orders.
+    order = "ORDER BY flagged DESC, score DESC, account_id"
+    con.execute(f"COPY (SELECT * FROM account_findings {order}) TO "
+                f"'{out_dir / 'findings.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    cur = con.execute("SELECT * FROM account_findings WHERE flagged OR confidence <> 'none' "
+                      f"{order}")
     names = [d[0] for d in cur.description]
     accounts = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
     for a in accounts:
