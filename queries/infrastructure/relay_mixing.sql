@@ -76,8 +76,8 @@ tagged AS NOT MATERIALIZED (
 ),
 cells AS MATERIALIZED (
     -- Requests per (account, API key, template, system prompt, script), grouped on integers,
-    -- several times cheaper than strings over every request (a NULL id stays NULL); every id
-    -- that is output or ordered on is read again from the fired units' requests. Accounts and
+    -- several times cheaper than strings over every request (a NULL id stays NULL); the ids
+    -- that are output or ordered on are looked up for the fired units alone. Accounts and
     -- API keys: their numbers from the features. Templates and system prompts: hash() of
     -- their ids, which are md5 digests (features), so as unlikely to collide as random 64-bit
     -- numbers. Never hash() of an id from the log: DuckDB's hash() of a string is not
@@ -196,73 +196,115 @@ fired_units AS MATERIALIZED (
       AND u.top_harvest_requests / u.top_requests >= $min_harvest_share
       AND 1 - u.harvest_requests / u.requests >= $min_other_share
 ),
-fired_requests AS MATERIALIZED (
-    -- The requests of the accounts in fired units, read in one pass (a key's requests are
-    -- all sent by the accounts using it).
-    SELECT *
-    FROM tagged
-    WHERE account_no IN (
-        SELECT unit_h FROM fired_units WHERE unit_kind = 'account:'
-        UNION ALL
-        SELECT c.account_h
-        FROM cells AS c
-        JOIN fired_units AS f ON f.unit_kind = 'key:' AND f.unit_h = c.key_h)
-),
-unit_requests AS NOT MATERIALIZED (
-    -- The requests of fired units, each with the unit it belongs to, its id built here.
-    SELECT t.*, f.unit_kind, f.unit_h, 'key:' || t.api_key_id AS unit_id
-    FROM fired_requests AS t
-    JOIN fired_units AS f
-        ON f.unit_kind = 'key:' AND f.unit_h = t.api_key_no
+unit_accounts AS MATERIALIZED (
+    -- The accounts of each fired unit: an account is its own unit; a key's accounts are those
+    -- that sent requests with it.
+    SELECT unit_kind, unit_h, unit_h AS account_h
+    FROM fired_units
+    WHERE unit_kind = 'account:'
     UNION ALL
-    SELECT t.*, f.unit_kind, f.unit_h, 'account:' || t.account_id
-    FROM fired_requests AS t
-    JOIN fired_units AS f ON f.unit_kind = 'account:' AND f.unit_h = t.account_no
+    SELECT DISTINCT f.unit_kind, f.unit_h, c.account_h
+    FROM cells AS c
+    JOIN fired_units AS f ON f.unit_kind = 'key:' AND f.unit_h = c.key_h
 ),
-fired_top AS (
-    -- The top harvest stream of each fired unit, by its ids, from the unit's own requests.
+fired_requests AS MATERIALIZED (
+    -- The requests of the fired units' accounts, read in one pass: each once, whatever the
+    -- number of units it belongs to.
     SELECT
-        unit_id,
-        max({'harvest_requests': harvest_requests, 'requests': requests,
-             'stream_type': stream_type, 'has_id': stream_id IS NOT NULL,
-             'stream_id': stream_id}) AS top
-    FROM (
-        SELECT unit_id, 'template' AS stream_type, template_id AS stream_id,
-               count(*) AS requests, count(*) FILTER (WHERE harvest) AS harvest_requests
-        FROM unit_requests
-        GROUP BY ALL
-        UNION ALL
-        SELECT unit_id, 'system prompt', system_id, count(*), count(*) FILTER (WHERE harvest)
-        FROM unit_requests
-        WHERE system_id IS NOT NULL
-        GROUP BY ALL
-    )
-    GROUP BY unit_id
+        request_id,
+        account_no,
+        api_key_no,
+        api_key_id,
+        template_id,
+        system_id,
+        CASE WHEN template_id IS NOT NULL THEN hash(template_id) END AS template_h,
+        CASE WHEN system_id IS NOT NULL THEN hash(system_id) END AS system_h,
+        harvest
+    FROM tagged
+    WHERE account_no IN (SELECT account_h FROM unit_accounts)
+),
+top_candidates AS (
+    -- The streams of each fired unit with its top counts: usually one, and more only on a
+    -- tie, which fired_top breaks by the streams' ids.
+    SELECT s.*
+    FROM streams AS s
+    JOIN fired_units AS f USING (unit_kind, unit_h)
+    WHERE s.harvest_requests = f.top_harvest_requests AND s.requests = f.top_requests
+),
+stream_ids AS (
+    SELECT DISTINCT 'template' AS stream_type, template_h AS stream_h, template_id AS stream_id
+    FROM fired_requests
+    WHERE template_h IN (SELECT stream_h FROM top_candidates WHERE stream_type = 'template')
+    UNION ALL
+    SELECT DISTINCT 'system prompt', system_h, system_id
+    FROM fired_requests
+    WHERE system_h IN (SELECT stream_h FROM top_candidates WHERE stream_type = 'system prompt')
+),
+fired_top AS MATERIALIZED (
+    -- The top harvest stream of each fired unit: most harvest requests, then most requests,
+    -- then stream type and id (a missing id lowest); and the unit's id for the detail.
+    SELECT
+        c.unit_kind,
+        c.unit_h,
+        max({'harvest_requests': c.harvest_requests, 'requests': c.requests,
+             'stream_type': c.stream_type, 'has_id': i.stream_id IS NOT NULL,
+             'stream_id': i.stream_id, 'stream_h': c.stream_h}) AS top
+    FROM top_candidates AS c
+    LEFT JOIN stream_ids AS i USING (stream_type, stream_h)
+    GROUP BY c.unit_kind, c.unit_h
+),
+unit_ids AS (
+    SELECT t.unit_kind, t.unit_h, t.top, 'account:' || a.account_id AS unit_id
+    FROM fired_top AS t
+    JOIN account_activity AS a ON a.account_no = t.unit_h
+    WHERE t.unit_kind = 'account:'
+    UNION ALL
+    SELECT t.unit_kind, t.unit_h, t.top, 'key:' || k.api_key_id
+    FROM fired_top AS t
+    JOIN (SELECT api_key_no, any_value(api_key_id) AS api_key_id
+          FROM fired_requests
+          WHERE api_key_no IN (SELECT unit_h FROM fired_units WHERE unit_kind = 'key:')
+          GROUP BY api_key_no) AS k ON k.api_key_no = t.unit_h
+    WHERE t.unit_kind = 'key:'
 ),
 per_account AS (
-    -- An account may belong to several fired units: report the strongest. Evidence: the
-    -- harvest stream of that unit.
+    -- An account may belong to several fired units (itself, and each key it used): report the
+    -- strongest.
     SELECT
-        q.account_id,
-        arg_max({'unit_id': q.unit_id, 'requests': f.requests, 'templates': f.templates,
+        u.account_h,
+        arg_max({'unit_id': i.unit_id, 'requests': f.requests, 'templates': f.templates,
                  'scripts': f.scripts, 'script_list': f.script_list,
                  'top_requests': f.top_requests, 'top_share': f.top_share,
                  'harvest_share': f.harvest_share, 'rest_harvest_share': f.rest_harvest_share,
-                 'stream_type': p.top.stream_type,
-                 'stream_id': p.top.stream_id},
-                (f.top_share * f.harvest_share, q.unit_id)) AS best,
-        max_by(q.request_id,
-               (q.harvest AND CASE p.top.stream_type
-                                  WHEN 'template' THEN q.template_id = p.top.stream_id
-                                  ELSE q.system_id IS NOT DISTINCT FROM p.top.stream_id END,
-                q.request_id), 10) AS evidence
-    FROM unit_requests AS q
+                 'stream_type': i.top.stream_type, 'stream_id': i.top.stream_id},
+                (f.top_share * f.harvest_share, i.unit_id)) AS best
+    FROM unit_accounts AS u
     JOIN fired_units AS f USING (unit_kind, unit_h)
-    JOIN fired_top AS p USING (unit_id)
-    GROUP BY q.account_id
+    JOIN unit_ids AS i USING (unit_kind, unit_h)
+    GROUP BY u.account_h
+),
+request_evidence AS (
+    -- Evidence: the account's harvest requests in the top stream of a fired unit they belong
+    -- to (the account's own, or their key's); each request once.
+    SELECT
+        r.account_no AS account_h,
+        r.request_id,
+        r.harvest AND coalesce(
+            CASE ta.top.stream_type WHEN 'template' THEN r.template_h = ta.top.stream_h
+                                    ELSE r.system_h = ta.top.stream_h END
+            OR CASE tk.top.stream_type WHEN 'template' THEN r.template_h = tk.top.stream_h
+                                       ELSE r.system_h = tk.top.stream_h END, false) AS in_stream
+    FROM fired_requests AS r
+    LEFT JOIN fired_top AS ta ON ta.unit_kind = 'account:' AND ta.unit_h = r.account_no
+    LEFT JOIN fired_top AS tk ON tk.unit_kind = 'key:' AND tk.unit_h = r.api_key_no
+),
+account_evidence AS (
+    SELECT account_h, max_by(request_id, (in_stream, request_id), 10) AS evidence
+    FROM request_evidence
+    GROUP BY account_h
 )
 SELECT
-    account_id,
+    a.account_id,
     least(1.0, 0.5 + 0.25 * (best.top_share - $min_top_share) / (1 - $min_top_share)
                     + 0.25 * (best.harvest_share - $min_harvest_share) / (1 - $min_harvest_share))
         AS score,
@@ -276,6 +318,8 @@ SELECT
            best.stream_type, best.stream_id, CAST(best.top_requests AS BIGINT),
            100 * best.top_share, 100 * best.harvest_share, 100 * best.rest_harvest_share)
         AS detail,
-    evidence
-FROM per_account
-ORDER BY account_id
+    e.evidence
+FROM per_account AS p
+JOIN account_evidence AS e USING (account_h)
+JOIN account_activity AS a ON a.account_no = p.account_h
+ORDER BY a.account_id

@@ -42,6 +42,7 @@ def run_case(hid: str, case_no: int, case: dict[str, Any], tmp_path: Path) -> li
         assert 0 <= score <= 1, (account, score)
         assert detail, f"{hid} fired {account} with no detail sentence"
         assert evidence, f"{hid} fired {account} with no evidence rows"
+        assert len(set(evidence)) == len(evidence), f"{hid} named a request twice: {evidence}"
     return [r[0] for r in rows]
 
 
