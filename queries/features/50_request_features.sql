@@ -12,8 +12,9 @@
 --     matches are computed once per distinct text, then joined back;
 -- (2) the prompt tail is scanned only when the head did not already cover it;
 -- (3) script detection skips the five Unicode-class regexes for pure-ASCII heads;
--- (4) the template skeleton and group come from prompt_heads and template_groups (10–40),
---     joined by the md5 of the prompt head (a small hash table: see 10_prompt_heads.sql);
+-- (4) the template skeleton is computed per request (prompt_skeleton, 10_prompt_heads.sql,
+--     which says why it is not joined back by the head), and the template only looked up
+--     for skeletons grouped under another's template (40); every other skeleton is its own;
 -- (5) requests without a lexicon match (most) skip the label lookup.
 -- account_no, api_key_no: dense integers standing for account_id and api_key_id (1 = the
 -- smallest id; NULL for no API key), for heuristics that group or join millions of requests
@@ -43,10 +44,8 @@ system_prompts AS (
                AS system_matches
     FROM (SELECT DISTINCT system_prompt FROM requests WHERE length(system_prompt) > 0)
 ),
-heads AS (
-    SELECT h.head_key, h.skeleton_id, g.template_id
-    FROM prompt_heads AS h
-    LEFT JOIN template_groups AS g USING (skeleton_id)
+moved_skeletons AS (
+    SELECT skeleton_id, template_id FROM template_groups WHERE template_id <> skeleton_id
 ),
 scanned AS (
     SELECT
@@ -92,19 +91,21 @@ scanned AS (
             WHEN regexp_matches(left(r.prompt, 300), '\p{Cyrillic}') THEN 'ru'
             ELSE 'latin'
         END AS script,
-        h.skeleton_id,
+        r.skeleton_id,
         s.system_id,
-        h.template_id,
+        CASE WHEN r.skeleton_id IS NOT NULL THEN coalesce(m.template_id, r.skeleton_id) END
+            AS template_id,
         list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
             CASE WHEN length(r.prompt) > $scan_chars + 1000
                  THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, 1000)
                  ELSE r.prompt END,  -- not left(): a copy of every prompt costs seconds
             $lexicon_pattern)) AS lexicon_matches
-    FROM requests AS r
+    FROM (SELECT *, left(md5(prompt_skeleton(left(prompt, 240))), 16) AS skeleton_id
+          FROM requests) AS r
     JOIN principals AS a
         ON a.account_id = r.account_id AND a.api_key_id IS NOT DISTINCT FROM r.api_key_id
     LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt
-    LEFT JOIN heads AS h ON h.head_key = md5_number(left(r.prompt, 240))
+    LEFT JOIN moved_skeletons AS m ON m.skeleton_id = r.skeleton_id
 ),
 labelled AS (
     SELECT
