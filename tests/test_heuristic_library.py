@@ -242,6 +242,28 @@ def test_account_network_counts_every_request_once(tmp_path: Path) -> None:
                        ("b", "2001:db8:1::/48", "web", None, 1)]
 
 
+def test_request_templates_agree_with_the_skeleton_and_template_tables() -> None:
+    """The scan computes each request's skeleton itself, while the skeletons and their
+    templates come from the distinct prompt heads: the two must agree request for request,
+    and account_templates (grouped on numbers, ids joined back) must be the plain grouping."""
+    con = features_of(Path(__file__).resolve().parent.parent / "sample_data" / "2026Q3" / "data")
+    assert con.execute("SELECT count(*) FROM request_features WHERE template_id IS NOT NULL"
+                       ).fetchone()[0] > 0
+    disagree = con.execute("""
+        SELECT count(*)
+        FROM (SELECT skeleton_id, template_id, count(*) AS requests
+              FROM request_features WHERE skeleton_id IS NOT NULL GROUP BY ALL) AS r
+        FULL JOIN skeletons AS s USING (skeleton_id)
+        WHERE r.template_id IS DISTINCT FROM s.template_id
+           OR r.requests IS DISTINCT FROM s.requests""").fetchone()[0]
+    assert disagree == 0
+    plain = """SELECT account_id, template_id, count(*) AS requests FROM request_features
+               WHERE template_id IS NOT NULL GROUP BY ALL"""
+    for a, b in ((plain, "SELECT * FROM account_templates"),
+                 ("SELECT * FROM account_templates", plain)):
+        assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0] == 0
+
+
 def test_account_and_key_numbers_are_exact(tmp_path: Path) -> None:
     """account_no and api_key_no, the integers heuristics group millions of requests by, give
     one number per id and different numbers to different ids, even when DuckDB's hash() of
