@@ -75,10 +75,10 @@ _MIN_MEMORY_BYTES = 64e6
 class EngineSection(_Frozen):
     """DuckDB resources. Defaults keep memory bounded on a laptop."""
 
-    # DuckDB spills to temp_directory beyond this. 1 GB keeps peak RSS near-flat (0.7 GB at
-    # 1 M requests, 1.2 GB at 10 M, 1.4 GB at 20 M) at no measured cost in time up to 10 M;
-    # at 20 M the two slowest heuristics spill about 1 GB (relay_mixing 11.3 s, against
-    # 7.7 s with 3 GB). Raise it for exports of tens of millions where RAM allows.
+    # DuckDB spills to temp_directory beyond this. 1 GB keeps peak RSS near-flat (0.6 GiB at
+    # 1 M requests, 1.2 GiB at 10 M, 1.4 GiB at 50 M) at no measured cost in time up to 10 M;
+    # from 20 M the slowest heuristics spill (up to 5 GB at 50 M, where they grow faster than
+    # the log). Raise it for exports of tens of millions where RAM allows.
     memory_limit: str = "1GB"
     threads: int | None = Field(None, ge=1)
     temp_directory: str | None = None
