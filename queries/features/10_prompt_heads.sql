@@ -10,8 +10,8 @@
 -- white-space characters, or one that is not a space): every RE2 match costs a call, single
 -- spaces are most of a head, and '\s+' took 5.4 s of 2.3 M heads at 10 M requests against
 -- 0.8 s. One definition, used here and by the scan (50).
--- prompt_heads: the distinct heads (a quarter as many as requests at 10 M in the sample
--- generator's data; most of them in real traffic) and their skeletons, from which 20 builds
+-- prompt_heads: the distinct heads (in the sample generator's data, 2.3 M at 10 M requests
+-- and 9.7 M at 50 M) and their skeletons, from which 20 builds
 -- the skeletons. The scan does not join skeletons back by the head: that hash table holds
 -- every distinct head, so it grows with the log; when it outgrew the memory limit DuckDB
 -- spilled every request that went through the join (18 GB at 20 M requests joined by the

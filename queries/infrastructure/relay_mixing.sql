@@ -242,7 +242,8 @@ stream_ids AS (
 ),
 fired_top AS MATERIALIZED (
     -- The top harvest stream of each fired unit: most harvest requests, then most requests,
-    -- then stream type and id (a missing id lowest); and the unit's id for the detail.
+    -- then stream type and id (a missing id lowest); with its hash, which the evidence
+    -- matches requests on.
     SELECT
         c.unit_kind,
         c.unit_h,
