@@ -38,19 +38,23 @@ weight: 0.7
 WITH agent_start AS (
     -- The first request with a user agent of each account: its time here, then the first of
     -- the requests at that time by request id (two cheap aggregates instead of ordering every
-    -- request by the pair (ts, request_id); the same request).
-    SELECT account_id, min(ts) AS ts
+    -- request by the pair (ts, request_id); the same request). Both read every request, so
+    -- they group and join on the integer account_no, not the account id string (at 50 M
+    -- requests about half the heuristic's time was these string aggregates).
+    SELECT account_no, min(ts) AS ts
     FROM request_features
     WHERE nullif(trim(user_agent), '') IS NOT NULL
-    GROUP BY account_id
+    GROUP BY account_no
 ),
 first_agent AS (
     -- The user agent of the first request of each account (the client it was set up with).
-    SELECT r.account_id, arg_min(r.user_agent, r.request_id) AS user_agent
-    FROM request_features AS r
-    JOIN agent_start AS f ON f.account_id = r.account_id AND f.ts = r.ts
-    WHERE nullif(trim(r.user_agent), '') IS NOT NULL
-    GROUP BY r.account_id
+    SELECT a.account_id, f.user_agent
+    FROM (SELECT r.account_no, arg_min(r.user_agent, r.request_id) AS user_agent
+          FROM request_features AS r
+          JOIN agent_start AS f ON f.account_no = r.account_no AND f.ts = r.ts
+          WHERE nullif(trim(r.user_agent), '') IS NOT NULL
+          GROUP BY r.account_no) AS f
+    JOIN account_activity AS a USING (account_no)
 ),
 keyed AS (
     -- One row per (account, shared key): sign-up subnet, e-mail domain, payment fingerprint,
@@ -173,9 +177,11 @@ per_account AS (
     GROUP BY account_id
 ),
 fired_requests AS MATERIALIZED (
-    SELECT r.account_id, r.request_id, r.ts
+    SELECT a.account_id, r.request_id, r.ts
     FROM request_features AS r
-    SEMI JOIN per_account USING (account_id)
+    JOIN (SELECT a.account_no, a.account_id
+          FROM account_activity AS a
+          SEMI JOIN per_account USING (account_id)) AS a USING (account_no)
 ),
 evidence AS (
     -- The first requests of the account after sign-up. For speed, the tenth earliest time of
