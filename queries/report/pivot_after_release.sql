@@ -1,8 +1,11 @@
--- For each reported cluster and each released model: share of the cluster's traffic on that
--- model in the 24 hours after the release, and in the 24 hours before it on any model.
+-- For each reported cluster and each released model: the cluster's requests in the 24 hours
+-- after the release, on any model and on that model, and its first request on that model.
+-- Members are joined on the integer account_no, as in activity.sql: this reads every request.
 WITH members AS (
-    SELECT account_id, cluster_id FROM cluster_members
-    WHERE list_contains(CAST($clusters AS VARCHAR[]), cluster_id)
+    SELECT a.account_no, m.cluster_id
+    FROM cluster_members AS m
+    JOIN account_activity AS a USING (account_id)
+    WHERE list_contains(CAST($clusters AS VARCHAR[]), m.cluster_id)
 ),
 rel AS (
     SELECT model, released_at FROM model_releases
@@ -16,7 +19,7 @@ SELECT m.cluster_id, rel.model, rel.released_at,
                           AND f.model = rel.model) AS after_on_model,
        min(f.ts) FILTER (WHERE f.model = rel.model) AS first_on_model
 FROM request_features AS f
-JOIN members AS m USING (account_id)
+JOIN members AS m USING (account_no)
 CROSS JOIN rel
 GROUP BY ALL
 ORDER BY m.cluster_id, rel.released_at, rel.model;
