@@ -223,10 +223,12 @@ class Assembler:
         self.charted = (self.reported[:CHART_CLUSTERS] if self.reported
                         else self.interest[:3])
         # The one table the charts and totals read (see activity.sql), and the reported
-        # members' accounts rows the cluster exhibits read (member_accounts.sql).
+        # members' accounts rows and links the cluster exhibits read (member_accounts.sql,
+        # member_links.sql).
         q.create("activity", clusters=sorted({*(c.cluster_id for c in self.reported),
                                               *(c.cluster_id for c in self.charted)}))
         q.create("member_accounts", clusters=[c.cluster_id for c in self.reported])
+        q.create("member_links", clusters=[c.cluster_id for c in self.reported])
         self.totals = q.rows("totals")[0]
         self.bucket = _bucket_hours(self.totals["first_ts"], self.totals["last_ts"])
         self.releases = [(r["model"], r["released_at"]) for r in q.rows(
@@ -386,10 +388,12 @@ class Assembler:
         """The evidence requests of every reported cluster, read by file and row."""
         wanted: set[str] = set()
         for c in self.reported:
-            ids = [r["request_id"] for r in self.q.rows(
-                "exhibit_evidence", cluster=c.cluster_id, limit=EXHIBIT_REQUESTS)]
-            self.evidence_ids[c.cluster_id] = ids
-            wanted.update(ids)
+            self.evidence_ids[c.cluster_id] = []
+        for r in self.q.rows("exhibit_evidence", clusters=list(self.evidence_ids),
+                             limit=EXHIBIT_REQUESTS):
+            self.evidence_ids[r["cluster_id"]].append(r["request_id"])
+            wanted.add(r["request_id"])
+        for c in self.reported:
             wanted.update(rid for rid, _ in self._sample_ids(c))
         if not wanted:
             return {}
@@ -424,7 +428,7 @@ class Assembler:
             """Internal profile: straight from the report query (the exhibits of a large
             campaign never pass through Python); public: its rows with pseudonyms."""
             if not ids.public:
-                sql, params = self.q.bound(query, cluster=cid)
+                sql, params = self.q.bound(query, cluster=cid, limit=None)
                 with self.q.running(query):
                     return w.add_query(f"{shown}-{slug}", title, description, sql, params,
                                        shown)
@@ -519,7 +523,9 @@ class Assembler:
                          evidence: dict[str, dict[str, Any]]) -> ClusterSection:
         cid = c.cluster_id
         self.o.chart_progress(f"cluster {cid}")
-        accounts = self.q.rows("exhibit_accounts", cluster=cid)
+        # The member table shows the first rows; the public exhibit is built from all of them.
+        accounts = self.q.rows("exhibit_accounts", cluster=cid,
+                               limit=None if self.ids.public else self.o.max_table_rows)
         made = self._write_cluster_exhibits(c, accounts, evidence)
         ex = {e.title.split(" ")[0].lower(): e.id for e in made}
         share = c.requests / self.totals["requests"] if self.totals["requests"] else 0

@@ -1,4 +1,5 @@
 -- Exhibit: every account of one cluster with its sign-up attributes, traffic and decision.
+-- $limit: NULL for the exhibit; the dossier's member table reads only its first rows.
 SELECT
     f.account_id, f.cluster_id, f.flagged, f.confidence, f.score,
     array_to_string(f.families, ';') AS families,
@@ -9,4 +10,5 @@ SELECT
 FROM account_findings AS f
 LEFT JOIN report_accounts AS a USING (account_id)  -- member_accounts.sql
 WHERE f.cluster_id = $cluster
-ORDER BY f.score DESC, f.requests DESC, f.account_id;
+ORDER BY f.score DESC, f.requests DESC, f.account_id
+LIMIT $limit;

@@ -2,15 +2,12 @@
 -- Listed by membership rather than by pair: a key shared by n accounts links all n(n-1)/2
 -- pairs of different owners, and pairs grow quadratically (a 600-account hydra cluster would
 -- need hundreds of thousands of rows to say the same thing).
-WITH members AS (SELECT account_id FROM cluster_members WHERE cluster_id = $cluster),
-linked AS (
-    SELECT kind, key, weight, account_a AS account_id FROM links
-    WHERE account_a IN (SELECT account_id FROM members)
-      AND account_b IN (SELECT account_id FROM members)
+WITH linked AS (
+    SELECT kind, key, weight, account_a AS account_id
+    FROM report_links  -- member_links.sql
+    WHERE cluster_id = $cluster
     UNION
-    SELECT kind, key, weight, account_b FROM links
-    WHERE account_a IN (SELECT account_id FROM members)
-      AND account_b IN (SELECT account_id FROM members)
+    SELECT kind, key, weight, account_b FROM report_links WHERE cluster_id = $cluster
 )
 SELECT kind, key, weight, account_id,
        count(*) OVER (PARTITION BY kind, key) AS accounts_sharing
