@@ -56,14 +56,21 @@ WITH strong AS (
     WHERE lower(strength) = 'strong'
 ),
 tagged AS NOT MATERIALIZED (
+    -- Templates and system prompts by hash() of their ids, which are md5 digests (features),
+    -- so as unlikely to collide as random 64-bit numbers; accounts and API keys by their
+    -- numbers from the features (a NULL id stays NULL). Grouping on integers is several times
+    -- cheaper than on strings over every request; the ids that are output or ordered on are
+    -- looked up for the fired units alone. Never hash() of an id from the log: DuckDB's hash()
+    -- of a string is not injective on structured ids (see features/50_request_features.sql).
     SELECT
         r.request_id,
-        r.account_id,
         r.account_no,
-        r.api_key_id,
         r.api_key_no,
+        r.api_key_id,
         r.template_id,
         r.system_id,
+        CASE WHEN r.template_id IS NOT NULL THEN hash(r.template_id) END AS template_h,
+        CASE WHEN r.system_id IS NOT NULL THEN hash(r.system_id) END AS system_h,
         r.script,
         -- Harvest content, or the agentic harvest shape: a first turn offering several tools
         -- on a high-value capability (turn_index must be known: NULL never counts).
@@ -74,40 +81,21 @@ tagged AS NOT MATERIALIZED (
     FROM request_features AS r
     CROSS JOIN strong AS s
 ),
-cells AS MATERIALIZED (
-    -- Requests per (account, API key, template, system prompt, script), grouped on integers,
-    -- several times cheaper than strings over every request (a NULL id stays NULL); the ids
-    -- that are output or ordered on are looked up for the fired units alone. Accounts and
-    -- API keys: their numbers from the features. Templates and system prompts: hash() of
-    -- their ids, which are md5 digests (features), so as unlikely to collide as random 64-bit
-    -- numbers. Never hash() of an id from the log: DuckDB's hash() of a string is not
-    -- injective on structured ids (see features/50_request_features.sql).
-    SELECT
-        account_no AS account_h,
-        api_key_no AS key_h,
-        CASE WHEN template_id IS NOT NULL THEN hash(template_id) END AS template_h,
-        CASE WHEN system_id IS NOT NULL THEN hash(system_id) END AS system_h,
-        script,
-        count(*) AS requests,
-        count(*) FILTER (WHERE harvest) AS harvest_requests
-    FROM tagged
-    GROUP BY ALL
-),
 unit_totals AS (
     -- Units judged: each API key, and each account as a whole (keys split a relay thinly).
-    SELECT 'key:' AS unit_kind, key_h AS unit_h, sum(requests) AS requests,
-           sum(harvest_requests) AS harvest_requests
-    FROM cells
-    WHERE key_h IS NOT NULL
-    GROUP BY key_h
+    SELECT 'key:' AS unit_kind, api_key_no AS unit_h, count(*) AS requests,
+           count(*) FILTER (WHERE harvest) AS harvest_requests
+    FROM tagged
+    WHERE api_key_no IS NOT NULL
+    GROUP BY api_key_no
     UNION ALL
-    SELECT 'account:', account_h, sum(requests), sum(harvest_requests)
-    FROM cells
-    GROUP BY account_h
+    SELECT 'account:', account_no, count(*), count(*) FILTER (WHERE harvest)
+    FROM tagged
+    GROUP BY account_no
 ),
 candidates AS (
     -- For speed only: a unit too small, or with too little other business, cannot fire
-    -- whatever its streams, so only the cells of the other units are broken down by stream
+    -- whatever its streams, so only the requests of the other units are broken down by stream
     -- and script (the same two tests are applied again in fired_units).
     SELECT unit_kind, unit_h
     FROM unit_totals
@@ -115,15 +103,18 @@ candidates AS (
       AND 1 - harvest_requests / requests >= $min_other_share
 ),
 unit_cells AS MATERIALIZED (
-    SELECT 'key:' AS unit_kind, c.key_h AS unit_h, c.template_h, c.system_h, c.script,
-           c.requests, c.harvest_requests
-    FROM cells AS c
-    SEMI JOIN candidates AS u ON u.unit_kind = 'key:' AND u.unit_h = c.key_h
+    -- Requests per (candidate unit, template, system prompt, script).
+    SELECT 'key:' AS unit_kind, api_key_no AS unit_h, template_h, system_h, script,
+           count(*) AS requests, count(*) FILTER (WHERE harvest) AS harvest_requests
+    FROM tagged
+    WHERE api_key_no IN (SELECT unit_h FROM candidates WHERE unit_kind = 'key:')
+    GROUP BY ALL
     UNION ALL
-    SELECT 'account:', c.account_h, c.template_h, c.system_h, c.script, c.requests,
-           c.harvest_requests
-    FROM cells AS c
-    SEMI JOIN candidates AS u ON u.unit_kind = 'account:' AND u.unit_h = c.account_h
+    SELECT 'account:', account_no, template_h, system_h, script,
+           count(*), count(*) FILTER (WHERE harvest)
+    FROM tagged
+    WHERE account_no IN (SELECT unit_h FROM candidates WHERE unit_kind = 'account:')
+    GROUP BY ALL
 ),
 streams AS (
     -- Candidate streams: a prompt template, or a system prompt shared by many requests.
@@ -203,9 +194,9 @@ unit_accounts AS MATERIALIZED (
     FROM fired_units
     WHERE unit_kind = 'account:'
     UNION ALL
-    SELECT DISTINCT f.unit_kind, f.unit_h, c.account_h
-    FROM cells AS c
-    JOIN fired_units AS f ON f.unit_kind = 'key:' AND f.unit_h = c.key_h
+    SELECT DISTINCT 'key:', api_key_no, account_no
+    FROM request_features
+    WHERE api_key_no IN (SELECT unit_h FROM fired_units WHERE unit_kind = 'key:')
 ),
 fired_requests AS MATERIALIZED (
     -- The requests of the fired units' accounts, read in one pass: each once, whatever the
@@ -217,8 +208,8 @@ fired_requests AS MATERIALIZED (
         api_key_id,
         template_id,
         system_id,
-        CASE WHEN template_id IS NOT NULL THEN hash(template_id) END AS template_h,
-        CASE WHEN system_id IS NOT NULL THEN hash(system_id) END AS system_h,
+        template_h,
+        system_h,
         harvest
     FROM tagged
     WHERE account_no IN (SELECT account_h FROM unit_accounts)
