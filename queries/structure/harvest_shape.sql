@@ -38,9 +38,10 @@ params:
 weight: 0.5
 ---*/
 WITH cells AS (
-    -- One pass: counts per account and (temperature, max_tokens) setting.
+    -- One pass: counts per account and (temperature, max_tokens) setting, on the integer
+    -- account_no (cheaper to group on than the id string; the id is joined back at the end).
     SELECT
-        account_id,
+        account_no,
         temperature,
         max_tokens,
         count(*) AS n,
@@ -49,7 +50,7 @@ WITH cells AS (
         count(*) FILTER (WHERE single_turn AND ratio >= $min_output_ratio) AS candidates
     FROM (
         SELECT
-            account_id,
+            account_no,
             temperature,
             max_tokens,
             output_tokens / greatest(input_tokens, 1) AS ratio,
@@ -60,22 +61,22 @@ WITH cells AS (
     GROUP BY ALL
 ),
 per_temperature AS (
-    SELECT account_id, temperature, sum(n) AS setting_n
+    SELECT account_no, temperature, sum(n) AS setting_n
     FROM cells
-    GROUP BY account_id, temperature
-    QUALIFY row_number() OVER (PARTITION BY account_id
+    GROUP BY account_no, temperature
+    QUALIFY row_number() OVER (PARTITION BY account_no
                                ORDER BY setting_n DESC, temperature NULLS FIRST) = 1
 ),
 per_max_tokens AS (
-    SELECT account_id, max_tokens, sum(n) AS setting_n
+    SELECT account_no, max_tokens, sum(n) AS setting_n
     FROM cells
-    GROUP BY account_id, max_tokens
-    QUALIFY row_number() OVER (PARTITION BY account_id
+    GROUP BY account_no, max_tokens
+    QUALIFY row_number() OVER (PARTITION BY account_no
                                ORDER BY setting_n DESC, max_tokens NULLS FIRST) = 1
 ),
 counted AS (
     SELECT
-        c.account_id,
+        c.account_no,
         any_value(t.temperature) AS temperature,
         any_value(m.max_tokens) AS max_tokens,
         sum(c.n) AS requests,
@@ -89,13 +90,13 @@ counted AS (
                                    AND c.max_tokens IS NOT DISTINCT FROM m.max_tokens)
             AS shaped
     FROM cells AS c
-    JOIN per_temperature AS t USING (account_id)
-    JOIN per_max_tokens AS m USING (account_id)
-    GROUP BY c.account_id
+    JOIN per_temperature AS t USING (account_no)
+    JOIN per_max_tokens AS m USING (account_no)
+    GROUP BY c.account_no
 ),
 per_account AS (
     SELECT
-        account_id,
+        account_no,
         temperature,
         max_tokens,
         CAST(requests AS BIGINT) AS requests,
@@ -110,7 +111,7 @@ per_account AS (
 evidence AS (
     -- Only the fired accounts' requests are read again, for the median and the evidence.
     SELECT
-        r.account_id,
+        r.account_no,
         median(r.output_tokens / greatest(r.input_tokens, 1)) AS median_ratio,
         max_by(r.request_id,
                ((r.conversation_id IS NULL OR coalesce(r.turn_index, 0) = 0)
@@ -122,8 +123,8 @@ evidence AS (
                 r.output_tokens / greatest(r.input_tokens, 1),
                 r.request_id), 10) AS evidence
     FROM request_features AS r
-    JOIN per_account AS a USING (account_id)
-    GROUP BY r.account_id
+    JOIN per_account AS a USING (account_no)
+    GROUP BY r.account_no
 )
 SELECT
     account_id,
@@ -139,5 +140,6 @@ SELECT
            median_ratio, 100 * max_stops / requests) AS detail,
     evidence
 FROM per_account
-JOIN evidence USING (account_id)
+JOIN evidence USING (account_no)
+JOIN (SELECT account_no, account_id FROM account_activity) AS ids USING (account_no)
 ORDER BY account_id
