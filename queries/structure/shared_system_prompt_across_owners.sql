@@ -40,15 +40,16 @@ params:
 weight: 0.6
 ---*/
 WITH owners AS (
-    SELECT account_id, coalesce(min(org_id), 'no-org:' || account_id) AS owner
-    FROM request_features
-    GROUP BY account_id
+    -- account_activity's org_id is the smallest org the account's requests name
+    SELECT account_no, account_id, coalesce(org_id, 'no-org:' || account_id) AS owner
+    FROM account_activity
 ),
 usage AS (
-    SELECT account_id, system_id, count(*) AS n
+    -- on the integer account_no: cheaper to group and join on than the id string
+    SELECT account_no, system_id, count(*) AS n
     FROM request_features
     WHERE system_id IS NOT NULL
-    GROUP BY account_id, system_id
+    GROUP BY account_no, system_id
     HAVING count(*) >= $min_owner_requests
 ),
 prompts AS (
@@ -68,27 +69,28 @@ shared AS (
            count(DISTINCT o.owner) AS owners, count(*) AS accounts
     FROM prompts AS p
     JOIN usage AS u USING (system_id)
-    JOIN owners AS o USING (account_id)
+    JOIN owners AS o USING (account_no)
     GROUP BY ALL
     HAVING count(DISTINCT o.owner) >= $min_owners
        AND p.one_shot / p.requests >= $min_one_shot_share
        AND p.harvest / p.requests >= $min_harvest_share
 ),
 fired AS (
-    SELECT u.account_id, u.system_id, u.n, s.owners, s.accounts, s.requests, s.one_shot,
-           s.harvest
+    SELECT o.account_id, u.account_no, u.system_id, u.n, s.owners, s.accounts, s.requests,
+           s.one_shot, s.harvest
     FROM usage AS u
     JOIN shared AS s USING (system_id)
-    QUALIFY row_number() OVER (PARTITION BY u.account_id
+    JOIN owners AS o USING (account_no)
+    QUALIFY row_number() OVER (PARTITION BY u.account_no
                                ORDER BY s.owners DESC, u.n DESC, u.system_id) = 1
 ),
 evidence AS (
-    SELECT r.account_id,
+    SELECT f.account_id,
            max_by(r.request_id, (list_has_any(r.signals, string_split($harvest_signals, ',')),
                                  r.request_id), 10) AS evidence
     FROM request_features AS r
-    JOIN fired AS f ON f.account_id = r.account_id AND f.system_id = r.system_id
-    GROUP BY r.account_id
+    JOIN fired AS f ON f.account_no = r.account_no AND f.system_id = r.system_id
+    GROUP BY f.account_id
 )
 SELECT
     f.account_id,
