@@ -40,8 +40,10 @@ params:
 weight: 0.35
 ---*/
 WITH per_release AS (
+    -- Grouped and joined on the integer account_no, cheaper than the id string over every
+    -- request; the account id is joined back for the pivots alone.
     SELECT
-        r.account_id,
+        r.account_no,
         m.model AS new_model,
         m.released_at,
         count(*) FILTER (WHERE r.ts < m.released_at) AS baseline,
@@ -56,26 +58,27 @@ WITH per_release AS (
     JOIN model_releases AS m
         ON r.ts >= m.released_at - to_days($baseline_days)
        AND r.ts < m.released_at + to_hours($window_end_hours)
-    GROUP BY r.account_id, m.model, m.released_at
+    GROUP BY r.account_no, m.model, m.released_at
 ),
 pivots AS (
-    SELECT *,
+    SELECT a.account_id, per_release.*,
            window_new / in_window - baseline_new / greatest(baseline, 1) AS shift
     FROM per_release
+    JOIN (SELECT account_no, account_id FROM account_activity) AS a USING (account_no)
     WHERE baseline >= $min_baseline_requests
       AND window_new >= $min_window_requests
       AND window_new / in_window - baseline_new / greatest(baseline, 1) >= $min_share_shift
-    QUALIFY row_number() OVER (PARTITION BY account_id
+    QUALIFY row_number() OVER (PARTITION BY account_no
                                ORDER BY shift DESC, released_at, new_model) = 1
 ),
 evidence AS (
-    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
+    SELECT p.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
     FROM request_features AS r
     JOIN pivots AS p
-        ON p.account_id = r.account_id AND r.model = p.new_model
+        ON p.account_no = r.account_no AND r.model = p.new_model
        AND r.ts >= p.released_at + to_hours($window_start_hours)
        AND r.ts < p.released_at + to_hours($window_end_hours)
-    GROUP BY r.account_id
+    GROUP BY p.account_id
 )
 SELECT
     p.account_id,
