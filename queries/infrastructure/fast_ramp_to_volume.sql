@@ -35,6 +35,7 @@ weight: 0.4
 -- the account's creation, and the 24-hour sum ending at an hour reads only earlier hours, so
 -- only the hours up to that limit (plus one hour of margin against rounding) are rolled for
 -- every account; the whole traffic is rolled only for the fired accounts, for their peak.
+-- Requests are grouped and joined on the integer account_no, not the account id string.
 WITH org_age AS (
     SELECT org_id, min(created_at) AS first_created
     FROM accounts
@@ -42,48 +43,52 @@ WITH org_age AS (
     GROUP BY org_id
 ),
 candidates AS MATERIALIZED (
-    -- Accounts not of an established organisation, with the last hour to roll.
+    -- Accounts not of an established organisation, with the last hour to roll (an account
+    -- with no request in the window cannot ramp: account_activity has the others).
     SELECT
         a.account_id,
+        v.account_no,
         a.created_at,
         CAST(floor((epoch(a.created_at) + $max_ramp_hours * 3600) / 3600) AS BIGINT) + 1
             AS last_hour
     FROM accounts AS a
+    JOIN account_activity AS v USING (account_id)
     LEFT JOIN org_age AS o ON o.org_id = a.org_id
     WHERE o.first_created IS NULL
        OR o.first_created > a.created_at - to_seconds(CAST($established_org_days * 86400 AS BIGINT))
 ),
 hourly AS (
-    SELECT r.account_id, epoch_us(r.ts) // 3600000000 AS hour_no, count(*) AS requests
+    SELECT r.account_no, epoch_us(r.ts) // 3600000000 AS hour_no, count(*) AS requests
     FROM request_features AS r
-    JOIN candidates AS c USING (account_id)
+    JOIN candidates AS c USING (account_no)
     WHERE epoch_us(r.ts) // 3600000000 <= c.last_hour
     GROUP BY ALL
 ),
 rolling AS (
     -- Requests in the 24 hours ending with each active hour.
     SELECT
-        account_id,
+        account_no,
         hour_no,
-        sum(requests) OVER (PARTITION BY account_id ORDER BY hour_no
+        sum(requests) OVER (PARTITION BY account_no ORDER BY hour_no
                             RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS day_requests
     FROM hourly
 ),
 first_high AS (
     SELECT
-        account_id,
+        account_no,
         min(hour_no) FILTER (WHERE day_requests >= $min_daily_requests) AS high_hour
     FROM rolling
-    GROUP BY account_id
+    GROUP BY account_no
 ),
 ramps AS (
     SELECT
         c.account_id,
+        c.account_no,
         c.created_at,
         greatest(0.0, ((f.high_hour + 1) * 3600 - epoch(c.created_at)) / 3600) AS ramp_hours,
         to_timestamp((f.high_hour + 1) * 3600) AS high_at
     FROM first_high AS f
-    JOIN candidates AS c USING (account_id)
+    JOIN candidates AS c USING (account_no)
     WHERE f.high_hour IS NOT NULL
 ),
 fired_ramps AS MATERIALIZED (
@@ -91,34 +96,34 @@ fired_ramps AS MATERIALIZED (
 ),
 peaks AS (
     -- The highest rolling 24-hour volume over the fired accounts' whole traffic.
-    SELECT account_id, max(day_requests) AS peak_day_requests
+    SELECT account_no, max(day_requests) AS peak_day_requests
     FROM (
         SELECT
-            account_id,
-            sum(requests) OVER (PARTITION BY account_id ORDER BY hour_no
+            account_no,
+            sum(requests) OVER (PARTITION BY account_no ORDER BY hour_no
                                 RANGE BETWEEN 23 PRECEDING AND CURRENT ROW) AS day_requests
         FROM (
-            SELECT r.account_id, epoch_us(r.ts) // 3600000000 AS hour_no,
+            SELECT r.account_no, epoch_us(r.ts) // 3600000000 AS hour_no,
                    count(*) AS requests
             FROM request_features AS r
-            SEMI JOIN fired_ramps USING (account_id)
+            SEMI JOIN fired_ramps USING (account_no)
             GROUP BY ALL
         )
     )
-    GROUP BY account_id
+    GROUP BY account_no
 ),
 fired AS (
     SELECT f.*, p.peak_day_requests
     FROM fired_ramps AS f
-    JOIN peaks AS p USING (account_id)
+    JOIN peaks AS p USING (account_no)
 ),
 evidence AS (
     -- The first requests after creation: the ramp itself.
-    SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
+    SELECT f.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
     FROM request_features AS r
-    JOIN fired AS f USING (account_id)
+    JOIN fired AS f USING (account_no)
     WHERE r.ts <= f.high_at
-    GROUP BY r.account_id
+    GROUP BY f.account_id
 )
 SELECT
     f.account_id,
