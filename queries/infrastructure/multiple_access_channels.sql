@@ -94,11 +94,15 @@ ranked AS (
         unnest(firsts) AS request_id,
         generate_subscripts(firsts, 1) AS channel_rank
     FROM (
-        SELECT r.account_id, min_by(r.request_id, (r.ts, r.request_id), 10) AS firsts
+        -- on the integer account_no, cheaper than the id string
+        SELECT any_value(f.account_id) AS account_id,
+               min_by(r.request_id, (r.ts, r.request_id), 10) AS firsts
         FROM request_features AS r
-        SEMI JOIN fired_accounts AS f USING (account_id)
+        JOIN (SELECT DISTINCT f.account_id, a.account_no
+              FROM fired_accounts AS f
+              JOIN account_activity AS a USING (account_id)) AS f USING (account_no)
         WHERE nullif(trim(r.access_channel), '') IS NOT NULL
-        GROUP BY r.account_id, r.access_channel
+        GROUP BY r.account_no, r.access_channel
     )
 ),
 own_channels AS (
