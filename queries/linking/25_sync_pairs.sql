@@ -3,12 +3,16 @@
 -- timing", Anthropic 2026-02-23). Restricted to fired accounts, so the self-join stays small.
 CREATE OR REPLACE TABLE sync_pairs AS
 WITH fired AS (
-    SELECT DISTINCT account_id FROM signals WHERE heuristic_id = $sync_heuristic
+    -- with their account_no: every request is read, and joined on the integer, not the id
+    SELECT a.account_id, a.account_no
+    FROM account_activity AS a
+    SEMI JOIN signals AS s
+        ON s.account_id = a.account_id AND s.heuristic_id = $sync_heuristic
 ),
 active AS (
-    SELECT DISTINCT f.account_id, f.minute
-    FROM request_features AS f
-    JOIN fired USING (account_id)
+    SELECT DISTINCT f.account_id, r.minute
+    FROM request_features AS r
+    JOIN fired AS f USING (account_no)
 ),
 sizes AS (
     SELECT account_id, count(*) AS minutes FROM active GROUP BY ALL
