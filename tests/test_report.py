@@ -430,3 +430,59 @@ def test_chart_tables_equal_their_plain_definitions(small: Path) -> None:
                      for rank, (_, t, n) in enumerate(mine[:3], start=1)]
     assert [tuple(r.values()) for r in queries.rows("template_share", clusters=shown)] == \
         expected
+
+
+def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
+    """The exhibits' shared steps (the reported clusters' links read once, the evidence ids
+    of all clusters in one query, the member table's first rows) must give what the plain
+    per-cluster definitions give."""
+    import duckdb
+
+    from forensics.features import build_features
+    from forensics.heuristics import load_library, run_library
+    from forensics.ingest import ingest
+    from forensics.linking import LinkingParams, link_and_score
+    from forensics.report.queries import ReportQueries, report_queries_dir
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    ingested = ingest(con, small)
+    build_features(con)
+    library = load_library()
+    run_library(con, library, {h.id: h.resolved_params() for h in library},
+                ingested.has_column)
+    link_and_score(con, LinkingParams())
+    clusters = [r[0] for r in con.execute(
+        "SELECT cluster_id FROM cluster_members GROUP BY ALL "
+        "ORDER BY count(*) DESC, cluster_id LIMIT 3").fetchall()]
+    assert len(clusters) == 3
+    queries = ReportQueries(con, report_queries_dir())
+    queries.create("member_accounts", clusters=clusters)
+    queries.create("member_links", clusters=clusters)
+
+    limit = 4
+    evidence = queries.rows("exhibit_evidence", clusters=clusters, limit=limit)
+    for cid in clusters:
+        named = sorted({rid for (ids,) in con.execute(
+            "SELECT s.evidence FROM signals AS s JOIN cluster_members AS m USING (account_id) "
+            "WHERE m.cluster_id = $c", {"c": cid}).fetchall() for rid in ids or [] if rid})
+        assert [r["request_id"] for r in evidence if r["cluster_id"] == cid] == named[:limit]
+    assert sum(1 for r in evidence if r["cluster_id"] == clusters[0]) == limit
+
+    for cid in clusters:
+        members = {a for (a,) in con.execute(
+            "SELECT account_id FROM cluster_members WHERE cluster_id = $c", {"c": cid}).fetchall()}
+        inside = {(k, key, w, acc) for a, b, k, key, w in con.execute(
+            "SELECT account_a, account_b, kind, key, weight FROM links").fetchall()
+            if a in members and b in members for acc in (a, b)}
+        sharing = {}
+        for k, key, _, _ in inside:
+            sharing[(k, key)] = sharing.get((k, key), 0) + 1
+        expected = sorted((k, key, w, acc, sharing[(k, key)]) for k, key, w, acc in inside)
+        assert [tuple(r.values()) for r in queries.rows("exhibit_links", cluster=cid)] == \
+            expected
+        assert expected or cid != clusters[0]
+
+        everyone = queries.rows("exhibit_accounts", cluster=cid, limit=None)
+        assert len(everyone) == len(members)
+        assert queries.rows("exhibit_accounts", cluster=cid, limit=2) == everyone[:2]
