@@ -79,9 +79,17 @@ best AS (
     SELECT cluster_id, arg_max(template_id, (requests, template_id)) AS template_id
     FROM candidates
     GROUP BY ALL
+),
+senders AS (
+    -- The members of the clusters with a best template, with their account_no: every request
+    -- is read below, and joined on the integer, not the account id string.
+    SELECT m.account_id, a.account_no, m.cluster_id
+    FROM cluster_members AS m
+    JOIN account_activity AS a USING (account_id)
+    SEMI JOIN best USING (cluster_id)
 )
 SELECT
-    f.account_id,
+    m.account_id,
     least(1.0, 0.5 + 0.5 * (any_value(c.exclusivity) - $min_exclusivity)
                         / (1 - $min_exclusivity)) AS score,
     round(any_value(c.share), 4) AS metric,
@@ -92,8 +100,8 @@ SELECT
            100 * any_value(c.exclusivity), count(*)) AS detail,
     min_by(f.request_id, (f.ts, f.request_id), 10) AS evidence
 FROM request_features AS f
-JOIN cluster_members AS m USING (account_id)
+JOIN senders AS m USING (account_no)
 JOIN best AS b ON b.cluster_id = m.cluster_id AND b.template_id = f.template_id
 JOIN candidates AS c ON c.cluster_id = b.cluster_id AND c.template_id = b.template_id
-GROUP BY f.account_id, m.cluster_id
-ORDER BY f.account_id
+GROUP BY m.account_id, m.cluster_id
+ORDER BY m.account_id
