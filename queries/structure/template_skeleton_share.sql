@@ -76,11 +76,15 @@ fired AS (
       AND length(k.head) >= $min_head_chars
 ),
 evidence AS (
-    SELECT r.account_id,
+    -- every request is read: joined on the integer account_no, not the account id string
+    SELECT f.account_id,
            min_by(r.request_id, (r.ts, r.skeleton_id, r.request_id), 10) AS evidence
     FROM request_features AS r
-    JOIN fired AS f ON f.account_id = r.account_id AND f.template_id = r.template_id
-    GROUP BY r.account_id
+    JOIN (SELECT f.account_id, a.account_no, f.template_id
+          FROM fired AS f
+          JOIN account_activity AS a USING (account_id)) AS f
+        ON f.account_no = r.account_no AND f.template_id = r.template_id
+    GROUP BY f.account_id
 )
 SELECT
     f.account_id,
