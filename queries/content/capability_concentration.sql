@@ -60,10 +60,14 @@ fired AS (
     WHERE requests >= $min_requests AND top_n / requests >= $min_share
 ),
 evidence AS (
-    SELECT r.account_id, max_by(r.request_id, r.request_id, 10) AS evidence
+    -- every request is read: joined on the integer account_no, not the account id string
+    SELECT f.account_id, max_by(r.request_id, r.request_id, 10) AS evidence
     FROM request_features AS r
-    JOIN fired AS f ON f.account_id = r.account_id AND f.top_area = r.capability
-    GROUP BY r.account_id
+    JOIN (SELECT f.account_id, a.account_no, f.top_area
+          FROM fired AS f
+          JOIN account_activity AS a USING (account_id)) AS f
+        ON f.account_no = r.account_no AND f.top_area = r.capability
+    GROUP BY f.account_id
 )
 SELECT
     f.account_id,

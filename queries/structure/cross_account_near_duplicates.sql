@@ -81,11 +81,15 @@ per_account AS (
     GROUP BY i.account_id
 ),
 evidence AS (
-    SELECT r.account_id,
+    -- every request is read: joined on the integer account_no, not the account id string
+    SELECT p.account_id,
            min_by(r.request_id, (r.ts, r.request_id), 10) AS evidence
     FROM request_features AS r
-    JOIN per_account AS p ON p.account_id = r.account_id AND p.template_id = r.template_id
-    GROUP BY r.account_id
+    JOIN (SELECT p.account_id, a.account_no, p.template_id
+          FROM per_account AS p
+          JOIN account_activity AS a USING (account_id)) AS p
+        ON p.account_no = r.account_no AND p.template_id = r.template_id
+    GROUP BY p.account_id
 )
 SELECT
     p.account_id,
