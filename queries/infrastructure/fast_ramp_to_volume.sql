@@ -43,8 +43,8 @@ WITH org_age AS (
     GROUP BY org_id
 ),
 candidates AS MATERIALIZED (
-    -- Accounts not of an established organisation, with the last hour to roll (an account
-    -- with no request in the window cannot ramp: account_activity has the others).
+    -- Accounts not of an established organisation, with the last hour to roll; only those
+    -- with requests in the window (the accounts of account_activity) can ramp.
     SELECT
         a.account_id,
         v.account_no,
