@@ -378,24 +378,37 @@ def test_a_failing_exhibit_query_is_named(small: Path, tmp_path: Path) -> None:
     assert_clean_failure(outcome, "report query failed", "exhibit_signals.sql", out_dir=out)
 
 
+def _linked(data: Path, heuristics: bool) -> Any:
+    """A connection with the stages before the report run on `data`: ingest, features, the
+    heuristic library (or, without `heuristics`, an empty signals table) and linking."""
+    import duckdb
+
+    from forensics.features import build_features
+    from forensics.heuristics import create_signals_table, load_library, run_library
+    from forensics.ingest import ingest
+    from forensics.linking import LinkingParams, link_and_score
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    ingested = ingest(con, data)
+    build_features(con)
+    if heuristics:
+        library = load_library()
+        run_library(con, library, {h.id: h.resolved_params() for h in library},
+                    ingested.has_column)
+    else:
+        create_signals_table(con)
+    link_and_score(con, LinkingParams())
+    return con
+
+
 def test_chart_tables_equal_their_plain_definitions(small: Path) -> None:
     """report_activity and template_share group only the shown clusters' rows and take
     everything else as the whole log less those: the result must be what grouping every
     request (activity) and every account's templates (template_share) gives."""
-    import duckdb
-
-    from forensics.features import build_features
-    from forensics.heuristics import create_signals_table
-    from forensics.ingest import ingest
-    from forensics.linking import LinkingParams, link_and_score
     from forensics.report.queries import ReportQueries, report_queries_dir
 
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    ingest(con, small)
-    build_features(con)
-    create_signals_table(con)
-    link_and_score(con, LinkingParams())
+    con = _linked(small, heuristics=False)
     shown = [r[0] for r in con.execute(
         "SELECT cluster_id FROM cluster_members GROUP BY ALL "
         "ORDER BY count(*) DESC, cluster_id LIMIT 2").fetchall()]
@@ -436,22 +449,9 @@ def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
     """The exhibits' shared steps (the reported clusters' links read once, the evidence ids
     of all clusters in one query, the member table's first rows) must give what the plain
     per-cluster definitions give."""
-    import duckdb
-
-    from forensics.features import build_features
-    from forensics.heuristics import load_library, run_library
-    from forensics.ingest import ingest
-    from forensics.linking import LinkingParams, link_and_score
     from forensics.report.queries import ReportQueries, report_queries_dir
 
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    ingested = ingest(con, small)
-    build_features(con)
-    library = load_library()
-    run_library(con, library, {h.id: h.resolved_params() for h in library},
-                ingested.has_column)
-    link_and_score(con, LinkingParams())
+    con = _linked(small, heuristics=True)
     clusters = [r[0] for r in con.execute(
         "SELECT cluster_id FROM cluster_members GROUP BY ALL "
         "ORDER BY count(*) DESC, cluster_id LIMIT 3").fetchall()]
