@@ -378,15 +378,17 @@ def test_a_failing_exhibit_query_is_named(small: Path, tmp_path: Path) -> None:
     assert_clean_failure(outcome, "report query failed", "exhibit_signals.sql", out_dir=out)
 
 
-def _linked(data: Path, heuristics: bool) -> Any:
-    """A connection with the stages before the report run on `data`: ingest, features, the
-    heuristic library (or, without `heuristics`, an empty signals table) and linking."""
+def _linked(data: Path, heuristics: bool, largest: int) -> tuple[Any, list[str]]:
+    """Report queries on a connection with the stages before the report run on `data`
+    (ingest, features, the heuristic library or, without `heuristics`, an empty signals
+    table, and linking), and the ids of the `largest` clusters (size, then id)."""
     import duckdb
 
     from forensics.features import build_features
     from forensics.heuristics import create_signals_table, load_library, run_library
     from forensics.ingest import ingest
     from forensics.linking import LinkingParams, link_and_score
+    from forensics.report.queries import ReportQueries, report_queries_dir
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
@@ -399,21 +401,19 @@ def _linked(data: Path, heuristics: bool) -> Any:
     else:
         create_signals_table(con)
     link_and_score(con, LinkingParams())
-    return con
+    clusters = [r[0] for r in con.execute(
+        "SELECT cluster_id FROM cluster_members GROUP BY ALL "
+        "ORDER BY count(*) DESC, cluster_id LIMIT $n", {"n": largest}).fetchall()]
+    assert len(clusters) == largest
+    return ReportQueries(con, report_queries_dir()), clusters
 
 
 def test_chart_tables_equal_their_plain_definitions(small: Path) -> None:
     """report_activity and template_share group only the shown clusters' rows and take
     everything else as the whole log less those: the result must be what grouping every
     request (activity) and every account's templates (template_share) gives."""
-    from forensics.report.queries import ReportQueries, report_queries_dir
-
-    con = _linked(small, heuristics=False)
-    shown = [r[0] for r in con.execute(
-        "SELECT cluster_id FROM cluster_members GROUP BY ALL "
-        "ORDER BY count(*) DESC, cluster_id LIMIT 2").fetchall()]
-    assert len(shown) == 2
-    queries = ReportQueries(con, report_queries_dir())
+    queries, shown = _linked(small, heuristics=False, largest=2)
+    con = queries.con
     queries.create("activity", clusters=shown)
     series = ("CASE WHEN list_contains(CAST($c AS VARCHAR[]), m.cluster_id) "
               "THEN m.cluster_id ELSE '' END")
@@ -449,14 +449,8 @@ def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
     """The exhibits' shared steps (the reported clusters' links read once, the evidence ids
     of all clusters in one query, the member table's first rows) must give what the plain
     per-cluster definitions give."""
-    from forensics.report.queries import ReportQueries, report_queries_dir
-
-    con = _linked(small, heuristics=True)
-    clusters = [r[0] for r in con.execute(
-        "SELECT cluster_id FROM cluster_members GROUP BY ALL "
-        "ORDER BY count(*) DESC, cluster_id LIMIT 3").fetchall()]
-    assert len(clusters) == 3
-    queries = ReportQueries(con, report_queries_dir())
+    queries, clusters = _linked(small, heuristics=True, largest=3)
+    con = queries.con
     queries.create("member_accounts", clusters=clusters)
     queries.create("member_links", clusters=clusters)
 
