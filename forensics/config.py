@@ -77,8 +77,8 @@ class EngineSection(_Frozen):
 
     # DuckDB spills to temp_directory beyond this. 1 GB keeps peak RSS near-flat (0.6 GiB at
     # 1 M requests, 1.2 GiB at 10 M, 1.4 GiB at 50 M) at no measured cost in time up to 10 M;
-    # from 20 M the slowest heuristics spill (up to 5 GB at 50 M, where they grow faster than
-    # the log). Raise it for exports of tens of millions where RAM allows.
+    # from 20 M the slowest heuristics spill (up to 3.6 GB at 50 M, where they grow a little
+    # faster than the log). Raise it for exports of tens of millions where RAM allows.
     memory_limit: str = "1GB"
     threads: int | None = Field(None, ge=1)
     temp_directory: str | None = None

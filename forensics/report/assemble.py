@@ -387,8 +387,7 @@ class Assembler:
     def _evidence_rows(self) -> dict[str, dict[str, Any]]:
         """The evidence requests of every reported cluster, read by file and row."""
         wanted: set[str] = set()
-        for c in self.reported:
-            self.evidence_ids[c.cluster_id] = []
+        self.evidence_ids = {c.cluster_id: [] for c in self.reported}
         for r in self.q.rows("exhibit_evidence", clusters=list(self.evidence_ids),
                              limit=EXHIBIT_REQUESTS):
             self.evidence_ids[r["cluster_id"]].append(r["request_id"])
