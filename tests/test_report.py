@@ -410,8 +410,9 @@ def _linked(data: Path, heuristics: bool, largest: int) -> tuple[Any, list[str]]
 
 def test_chart_tables_equal_their_plain_definitions(small: Path) -> None:
     """report_activity and template_share group only the shown clusters' rows and take
-    everything else as the whole log less those: the result must be what grouping every
-    request (activity) and every account's templates (template_share) gives."""
+    everything else as the whole log less those, and the post-release pivot reads only the
+    24 hours after each release: the results must be what grouping every request (activity,
+    pivot) and every account's templates (template_share) gives."""
     queries, shown = _linked(small, heuristics=False, largest=2)
     con = queries.con
     queries.create("activity", clusters=shown)
@@ -443,6 +444,24 @@ def test_chart_tables_equal_their_plain_definitions(small: Path) -> None:
                      for rank, (_, t, n) in enumerate(mine[:3], start=1)]
     assert [tuple(r.values()) for r in queries.rows("template_share", clusters=shown)] == \
         expected
+
+    # The post-release pivot counts only the 24 hours after each release and takes each
+    # cluster's first request on the model from report_activity.
+    models = [m for (m,) in con.execute("SELECT model FROM model_releases").fetchall()]
+    plain = con.execute(
+        "SELECT m.cluster_id, r.model, r.released_at, "
+        "count(*) FILTER (WHERE f.ts >= r.released_at "
+        "                 AND f.ts < r.released_at + INTERVAL 24 HOUR), "
+        "count(*) FILTER (WHERE f.ts >= r.released_at "
+        "                 AND f.ts < r.released_at + INTERVAL 24 HOUR AND f.model = r.model), "
+        "min(f.ts) FILTER (WHERE f.model = r.model) "
+        "FROM request_features AS f JOIN cluster_members AS m USING (account_id) "
+        "CROSS JOIN model_releases AS r "
+        "WHERE list_contains(CAST($c AS VARCHAR[]), m.cluster_id) "
+        "GROUP BY ALL ORDER BY 1, 3, 2", {"c": shown}).fetchall()
+    assert [tuple(r.values()) for r in queries.rows(
+        "pivot_after_release", clusters=shown, models=models)] == plain
+    assert any(r[3] for r in plain) and any(r[5] is not None for r in plain)
 
 
 def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:

@@ -1,6 +1,8 @@
 -- For each reported cluster and each released model: the cluster's requests in the 24 hours
 -- after the release, on any model and on that model, and its first request on that model.
--- Members are joined on the integer account_no, as in activity.sql: this reads every request.
+-- Only the requests of those 24 hours are counted here; the first request on each model comes
+-- from report_activity (activity.sql), which already grouped every request of the clusters.
+-- Members are joined on the integer account_no, as in activity.sql.
 WITH members AS (
     SELECT a.account_no, m.cluster_id
     FROM cluster_members AS m
@@ -10,16 +12,27 @@ WITH members AS (
 rel AS (
     SELECT model, released_at FROM model_releases
     WHERE list_contains(CAST($models AS VARCHAR[]), model)
+),
+firsts AS (
+    SELECT series AS cluster_id, model, min(first_ts) AS first_ts
+    FROM report_activity
+    WHERE list_contains(CAST($clusters AS VARCHAR[]), series)
+    GROUP BY ALL
+),
+after AS (
+    SELECT m.cluster_id, rel.model, rel.released_at, count(*) AS requests,
+           count(*) FILTER (WHERE f.model = rel.model) AS on_model
+    FROM request_features AS f
+    JOIN members AS m USING (account_no)
+    JOIN rel ON f.ts >= rel.released_at AND f.ts < rel.released_at + INTERVAL 24 HOUR
+    GROUP BY ALL
 )
-SELECT m.cluster_id, rel.model, rel.released_at,
-       count(*) FILTER (WHERE f.ts >= rel.released_at
-                          AND f.ts < rel.released_at + INTERVAL 24 HOUR) AS after_requests,
-       count(*) FILTER (WHERE f.ts >= rel.released_at
-                          AND f.ts < rel.released_at + INTERVAL 24 HOUR
-                          AND f.model = rel.model) AS after_on_model,
-       min(f.ts) FILTER (WHERE f.model = rel.model) AS first_on_model
-FROM request_features AS f
-JOIN members AS m USING (account_no)
+SELECT c.cluster_id, rel.model, rel.released_at,
+       coalesce(a.requests, 0) AS after_requests,
+       coalesce(a.on_model, 0) AS after_on_model,
+       fm.first_ts AS first_on_model
+FROM (SELECT DISTINCT cluster_id FROM firsts) AS c
 CROSS JOIN rel
-GROUP BY ALL
-ORDER BY m.cluster_id, rel.released_at, rel.model;
+LEFT JOIN after AS a USING (cluster_id, model, released_at)
+LEFT JOIN firsts AS fm USING (cluster_id, model)
+ORDER BY c.cluster_id, rel.released_at, rel.model;
