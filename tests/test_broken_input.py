@@ -156,6 +156,27 @@ def test_corrupt_data_among_good_ones_is_named(tmp_path: Path) -> None:
     assert "part-0" not in err and "part-4" not in err
 
 
+def test_corrupt_text_page_is_found_by_ingest(tmp_path: Path) -> None:
+    """Garbage inside the pages of an optional text column (response: no check reads it) is
+    found by ingest, which decodes every value once, not by a later stage."""
+    import pyarrow.parquet as pq
+
+    d = split_export(tmp_path / "data")
+    bad = d / "requests" / "part-2.parquet"
+    write_table(bad, [{**r, "response": f"Use sorted() ({i})."}
+                      for i, r in enumerate(request_rows(3, start=6))])
+    chunk = next(c for c in (pq.ParquetFile(bad).metadata.row_group(0).column(i)
+                             for i in range(pq.ParquetFile(bad).metadata.num_columns))
+                 if c.path_in_schema == "response")
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    data = bytearray(bad.read_bytes())
+    data[start:start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
+    bad.write_bytes(bytes(data))
+    # validate runs ingest alone: the garbage must be found there
+    assert_clean_failure(run_cli("validate", d), "requests/part-2.parquet: cannot be read (",
+                         "expected a valid Parquet file")
+
+
 @pytest.mark.parametrize("table", ["requests", "accounts"])
 def test_zero_row_table(tmp_path: Path, table: str) -> None:
     """A required table with a schema but no rows is refused."""
