@@ -165,9 +165,9 @@ def test_corrupt_text_page_is_found_by_ingest(tmp_path: Path) -> None:
     bad = d / "requests" / "part-2.parquet"
     write_table(bad, [{**r, "response": f"Use sorted() ({i})."}
                       for i, r in enumerate(request_rows(3, start=6))])
-    chunk = next(c for c in (pq.ParquetFile(bad).metadata.row_group(0).column(i)
-                             for i in range(pq.ParquetFile(bad).metadata.num_columns))
-                 if c.path_in_schema == "response")
+    group = pq.ParquetFile(bad).metadata.row_group(0)
+    chunk = next(group.column(i) for i in range(group.num_columns)
+                 if group.column(i).path_in_schema == "response")
     start = chunk.dictionary_page_offset or chunk.data_page_offset
     data = bytearray(bad.read_bytes())
     data[start:start + chunk.total_compressed_size] = b"\xff" * chunk.total_compressed_size
