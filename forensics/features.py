@@ -39,6 +39,9 @@ from forensics import __version__, engine, resources
 from forensics.errors import HeuristicError
 
 SCAN_CHARS = 4000
+# The most used prompt heads whose skeleton the scan looks up instead of computing it
+# (50_request_features.sql says why the lookup is capped).
+FREQUENT_HEADS = 25_000
 MINHASH_PERMUTATIONS = 32
 MINHASH_ROWS_PER_BAND = 4
 MINHASH_MIN_CHARS = 40
@@ -206,7 +209,8 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
     labeller = LexiconLabeller(entries)
     with labeller.registered(con):
         _run_file(con, sql["50_request_features"],
-                  {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS})
+                  {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS,
+                   "frequent_heads": FREQUENT_HEADS})
     _run_file(con, sql["55_account_aggregates"])
     _run_file(con, sql["60_indicator_hits"])
     for intermediate in ("prompt_heads", "skeleton_bands", "template_groups"):

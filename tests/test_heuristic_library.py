@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from forensics import resources
 from forensics.heuristics import load_library
 
@@ -309,3 +311,22 @@ def test_heuristic_cases_use_ids_that_share_a_hash() -> None:
     con = duckdb.connect()
     for ids in SHARED_HASH_IDS:
         assert _hashes(con, ids) == 1, ids
+
+
+def test_frequent_head_lookup_gives_the_computed_skeletons(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    """The scan looks up the skeleton of the most used prompt heads and computes every other
+    request's: with only the 25 most used heads looked up (the rest computed) the request
+    table must be the one with every head looked up (the sample has far fewer heads than the
+    cap)."""
+    from forensics import features
+
+    data = Path(__file__).resolve().parent.parent / "sample_data" / "2026Q3" / "data"
+    every_row = "SELECT * FROM request_features ORDER BY request_id"
+    looked_up = features_of(data).execute(every_row).fetchall()
+    monkeypatch.setattr(features, "FREQUENT_HEADS", 25)
+    mixed = features_of(data)
+    # at most 25 skeletons can come from the lookup: the others were computed
+    assert mixed.execute("SELECT count(DISTINCT skeleton_id) FROM request_features"
+                         ).fetchone()[0] > 100
+    assert mixed.execute(every_row).fetchall() == looked_up

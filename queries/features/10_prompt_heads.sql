@@ -12,11 +12,12 @@
 -- 0.8 s. One definition, used here and by the scan (50).
 -- prompt_heads: the distinct heads (in the sample generator's data, 2.3 M at 10 M requests
 -- and 9.7 M at 50 M) and their skeletons, from which 20 builds
--- the skeletons. The scan does not join skeletons back by the head: that hash table holds
+-- the skeletons. The scan does not join every head's skeleton back: that hash table holds
 -- every distinct head, so it grows with the log; when it outgrew the memory limit DuckDB
 -- spilled every request that went through the join (18 GB at 20 M requests joined by the
--- head text; 39 GB and a full disk at 50 M joined by its md5). The scan computes each
--- request's skeleton instead, and this grouping spills gracefully when it must.
+-- head text; 39 GB and a full disk at 50 M joined by its md5). The scan looks up only the
+-- most used heads (a capped table) and computes the skeleton of every other request, and
+-- this grouping spills gracefully when it must.
 -- requests: how many requests open with the head (summed per skeleton in 20).
 CREATE OR REPLACE TEMP MACRO prompt_skeleton(head) AS
     left(regexp_replace(regexp_replace(lower(head), '[0-9]+', '0', 'g'),
