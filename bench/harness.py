@@ -126,7 +126,7 @@ def generator_fingerprint() -> str:
 
     package = Path(forensics.__file__).resolve().parent
     digest = hashlib.sha256()
-    paths = [package / "sample.py"]
+    paths = sorted((package / "sample").glob("*.py"))
     text_dir = package / "sample_text"
     if text_dir.is_dir():
         paths += sorted(p for p in text_dir.rglob("*") if p.is_file())

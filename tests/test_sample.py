@@ -29,9 +29,9 @@ from forensics.sample import (
     REQUESTS_SCHEMA,
     SampleError,
     SampleSummary,
-    _Text,
     generate_sample,
 )
+from forensics.sample.text import Text
 
 CAMPAIGNS = ("reasoning_harvester", "hydra_proxy", "templated_lowvol")
 LOOKALIKES = ("eval_company", "enterprise_batch", "agent_product", "research_group", "tutoring_app")
@@ -303,7 +303,7 @@ def test_bad_arguments_are_refused(tmp_path: Path, kwargs: dict[str, object], me
 
 
 def _context_sentences() -> list[str]:
-    sentences = _Text.load().common["context_sentences"]
+    sentences = Text.load().common["context_sentences"]
     assert isinstance(sentences, list)
     return [str(s) for s in sentences]
 

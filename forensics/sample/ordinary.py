@@ -1,0 +1,455 @@
+"""Ordinary customers: everyday prompts, chats and their accounts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from forensics.sample.arrays import (
+    choice,
+    join,
+    lognormal_int,
+    merge,
+    outputs,
+    positions_in_segment,
+    rand_u64,
+    segment_offsets,
+)
+from forensics.sample.base import CHANNELS, DAY_US, HOUR_US, TOOL_USE, US, SampleError
+from forensics.sample.clock import Profiles, Window
+from forensics.sample.rows import Rows, make_rows
+from forensics.sample.text import Filler, Pool, get_path, strings
+from forensics.sample.world import (
+    AccountBlock,
+    Population,
+    World,
+    company_domain,
+    pool_size,
+    random_subnets,
+)
+
+# Volume at scale 1: (accounts, requests).
+ORDINARY = (1500, 57_000)
+
+# -- ordinary customers ----------------------------------------------------------------------
+
+
+class OrdinaryText:
+    """Everyday prompts, follow-ups, system prompts and responses in six languages."""
+
+    def __init__(self, world: World) -> None:
+        doc = world.text.ordinary
+        self.languages = strings(get_path(doc, "languages"), "languages")
+        topics = get_path(doc, "topics")
+        self.topics = list(topics)
+        self.topic_weights = np.array([float(topics[t]["weight"]) for t in self.topics])
+        self.out_median = np.array([float(topics[t]["out_median"]) for t in self.topics])
+        filler = world.filler("ordinary", slots=get_path(doc, "slots"))
+        n_head = pool_size(world, 80)
+        n_body = pool_size(world, 400)
+        # Heads: category (topic, with_body, language); missing languages fall back to English.
+        body_kinds = ["prose", "email", "legal", "product", "code", "table", "translate"]
+        self.body_kind = np.array(
+            [
+                body_kinds.index(topics[t]["body"]) if topics[t]["body"] != "none" else -1
+                for t in self.topics
+            ]
+        )
+        context = get_path(doc, "context")
+        head_groups: list[list[str]] = []
+        for t in self.topics:
+            for kind in ("alone", "with_body"):
+                variants = topics[t].get(kind) or {}
+                for lang in self.languages:
+                    templates = variants.get(lang) or variants.get("en")
+                    if not templates:  # e.g. a topic without stand-alone heads: use the other kind
+                        other = topics[t].get("with_body" if kind == "alone" else "alone") or {}
+                        templates = other.get(lang) or other.get("en")
+                    heads = filler.fill_many(strings(templates, t), n_head)
+                    head_groups.append(heads)
+        self.heads = Pool.of(head_groups)
+        # Context people add to a stand-alone request (index 0: none), per language.
+        ctx_groups: list[list[str]] = [[""]]
+        for lang in self.languages:
+            lines = strings(context.get(lang) or context["en"], "context")
+            extra = [filler.variants([line]) for line in lines]
+            sep = "" if lang in ("zh", "ja") else " "
+            ctx_groups.append(
+                [
+                    sep
+                    + sep.join(filler.pick(v) for v in filler.sample(extra, filler.between(1, 3)))
+                    for _ in range(pool_size(world, 120))
+                ]
+            )
+        self.context = Pool.of(ctx_groups)
+        self.chat_topic = self.topics.index("chat") if "chat" in self.topics else -1
+        self.has_alone = np.array([bool(topics[t].get("alone")) for t in self.topics])
+
+        # Bodies: category (kind, language), index 0 of the pool is the empty body.
+        bodies = get_path(doc, "bodies")
+        body_groups: list[list[str]] = [[""]]
+        for kind in body_kinds:
+            for lang in self.languages:
+                body_groups.append(self._bodies(filler, bodies, kind, lang, n_body))
+        self.bodies = Pool.of(body_groups)
+
+        self.followups = Pool.of(
+            [
+                filler.fill_many(
+                    strings(get_path(doc, "followups").get(lang) or [], "followups"), 40
+                )
+                for lang in self.languages
+            ]
+        )
+        errors = strings(get_path(bodies, "errors"), "errors")
+        self.errors = Pool.of([filler.fill_many(errors, 60)])
+        self.error_lead = str(get_path(doc, "error_followup"))
+        sys_doc = get_path(doc, "system_prompts")
+        self.systems = Pool.of(
+            [
+                filler.fill_many(strings(sys_doc.get(lang), "system_prompts"), 24)
+                for lang in self.languages
+            ]
+        )
+        self.system_ids = np.array(
+            [world.system_id(t) for t in self.systems.values.to_pylist()], dtype=np.int64
+        )
+        openers = get_path(doc, "responses.openers")
+        code_openers = get_path(doc, "responses.code_openers")
+        sentences = get_path(doc, "responses.sentences")
+        per_topic = get_path(doc, "responses.topic_sentences")
+        code = strings(get_path(bodies, "code"), "code")
+        snippets = filler.variants(code, 4)
+        self.code_topic = self.topics.index("coding") if "coding" in self.topics else -1
+        # Response excerpts: category (language, topic). Coding answers carry code; English
+        # answers mix in sentences about the topic.
+        resp_groups: list[list[str]] = []
+        n_resp = pool_size(world, 40)
+        for lang in self.languages:
+            op = strings(openers.get(lang), f"openers.{lang}")
+            code_op = strings(code_openers.get(lang) or code_openers["en"], "code_openers")
+            generic = filler.variants(strings(sentences.get(lang), f"sentences.{lang}"))
+            sep = "" if lang in ("zh", "ja") else " "
+            for t, topic in enumerate(self.topics):
+                if t == self.code_topic:
+                    resp_groups.append(
+                        [
+                            filler.pick(code_op) + "\n\n```\n" + filler.pick(snippets) + "```"
+                            for _ in range(n_resp)
+                        ]
+                    )
+                    continue
+                bank = generic + (per_topic.get(topic, []) if lang == "en" else [])
+                resp_groups.append(
+                    [
+                        filler.pick(op)
+                        + "\n\n"
+                        + sep.join(filler.sample(bank, filler.between(2, 5)))
+                        for _ in range(n_resp)
+                    ]
+                )
+        self.responses = Pool.of(resp_groups)
+        self._translate = body_kinds.index("translate")
+
+    def _bodies(
+        self, filler: Filler, bodies: Mapping[str, Any], kind: str, lang: str, n: int
+    ) -> list[str]:
+        """n pasted bodies of one kind: several sentences, an e-mail, code or a CSV table."""
+        out: list[str] = []
+        sep = "" if lang in ("zh", "ja") else " "
+        # Fill each sentence template a few times up front: bodies then cost only joins.
+        if kind in ("prose", "legal", "product", "translate"):
+            bank = bodies["prose" if kind == "translate" else kind]
+            sents = strings(bank.get(lang) or bank["en"], f"bodies.{kind}")
+            variants = [filler.variants([t]) for t in sents]
+            for _ in range(n):
+                # Distinct sentences only, so short banks give shorter bodies, not repeats.
+                k = filler.between(4, 12) if filler.uniform() < 0.85 else filler.between(15, 36)
+                chosen = [filler.pick(variants[i]) for i in filler.sample(range(len(sents)), k)]
+                paras, at = [], 0
+                while at < len(chosen):
+                    step = filler.between(2, 4)
+                    paras.append(sep.join(chosen[at : at + step]))
+                    at += step
+                out.append("\n\n".join(paras))
+        elif kind == "email":
+            mail = bodies["email"].get(lang) or bodies["email"]["en"]
+            lines = filler.variants(strings(mail["lines"], "email lines"))
+            greetings = filler.variants(strings(mail["greetings"], "greetings"))
+            closings = strings(mail["closings"], "closings")
+            names = strings(filler.slots["name"], "name")
+            for _ in range(n):
+                text = sep.join(filler.sample(lines, filler.between(2, 7)))
+                out.append(
+                    f"{filler.pick(greetings)}\n\n{text}\n\n"
+                    f"{filler.pick(closings)}\n{filler.pick(names)}"
+                )
+        elif kind == "code":
+            snippets = filler.variants(strings(bodies["code"], "bodies.code"), 20)
+            errors = filler.variants(strings(bodies["errors"], "errors"), 8)
+            for _ in range(n):
+                # Mostly one snippet; sometimes two or three files pasted together.
+                k = 1 if filler.uniform() < 0.8 else filler.between(2, 3)
+                body = "\n\n".join("```\n" + code + "```" for code in filler.sample(snippets, k))
+                if filler.uniform() < 0.3:
+                    body += "\n\n" + filler.pick(errors)
+                out.append(body)
+        elif kind == "table":
+            tables = [
+                (str(spec["header"]), [filler.fill(str(spec["row"])) for _ in range(60)])
+                for spec in bodies["table"]
+            ]
+            for _ in range(n):
+                header, rows = tables[int(filler.uniform() * len(tables))]
+                out.append(header + "\n" + "\n".join(filler.sample(rows, filler.between(6, 40))))
+        else:
+            raise SampleError(f"sample text: unknown body kind {kind!r}")
+        return out
+
+    def prompts(
+        self, rng: np.random.Generator, lang: np.ndarray, topic: np.ndarray, first: np.ndarray
+    ) -> pa.Array:
+        """Prompt per row: a head (plus pasted body) on first turns, a follow-up otherwise."""
+        n = len(lang)
+        pos_first = np.flatnonzero(first)
+        pos_next = np.flatnonzero(~first)
+        pieces: list[tuple[np.ndarray, pa.Array]] = []
+        if len(pos_first):
+            lf, tf = lang[pos_first], topic[pos_first]
+            kind = self.body_kind[tf]
+            with_body = (kind >= 0) & ((rng.random(len(tf)) < 0.8) | ~self.has_alone[tf])
+            L = len(self.languages)
+            head_cat = (tf * 2 + with_body) * L + lf
+            heads = self.heads.draw(rng, head_cat)
+            # Translation bodies are usually in another language than the request.
+            body_lang = np.where(
+                (kind == self._translate) & (rng.random(len(tf)) < 0.6),
+                rng.integers(0, L, len(tf)),
+                lf,
+            )
+            body_cat = 1 + np.maximum(kind, 0) * L + body_lang
+            body_idx = np.where(with_body, self.bodies.pick(rng, body_cat), 0)
+            sep = pa.array(["", "\n\n"]).take(with_body.astype(np.int64))
+            # Half of the stand-alone requests (not small talk) carry a sentence of context.
+            with_ctx = ~with_body & (tf != self.chat_topic) & (rng.random(len(tf)) < 0.5)
+            ctx_idx = np.where(with_ctx, self.context.pick(rng, 1 + lf), 0)
+            first_turns = join(heads, sep, self.bodies.take(body_idx), self.context.take(ctx_idx))
+            pieces.append((pos_first, first_turns))
+        if len(pos_next):
+            ln, tn = lang[pos_next], topic[pos_next]
+            follow = self.followups.draw(rng, ln)
+            # Coders paste the next error message instead of a chatty follow-up.
+            pasted = (tn == self.code_topic) & (rng.random(len(tn)) < 0.35)
+            if pasted.any():
+                errs = self.errors.draw(rng, np.zeros(len(tn), dtype=np.int64))
+                follow = pc.if_else(pa.array(pasted), join(self.error_lead, errs), follow)
+            pieces.append((pos_next, follow))
+        return merge(n, pieces)
+
+    def responses_for(
+        self, rng: np.random.Generator, lang: np.ndarray, topic: np.ndarray
+    ) -> pa.Array:
+        return self.responses.draw(rng, lang * len(self.topics) + topic)
+
+
+class Ordinary(Population):
+    """Ordinary customers: heavy-tailed volume, local diurnal rhythm, multi-turn chats."""
+
+    name = "ordinary"
+
+    def __init__(self, world: World, text: OrdinaryText) -> None:
+        self.world, self.text = world, text
+        rng = world.rng("accounts", "ordinary")
+        filler = world.filler("accounts", "ordinary")
+        n = max(40, round(ORDINARY[0] * world.scale))
+        budget = ORDINARY[1] * world.scale
+        period = world.period
+        countries = get_path(world.text.common, "countries")
+        c_idx = choice(rng, [float(c["weight"]) for c in countries], n)
+        lang_names = text.languages
+        self.lang = np.array([lang_names.index(str(countries[i]["language"])) for i in c_idx])
+        u_off = rng.random(n)
+        offsets = [
+            int(countries[c]["offsets"][int(u * len(countries[c]["offsets"]))])
+            for c, u in zip(c_idx, u_off, strict=True)
+        ]
+        profile = np.where(rng.random(n) < 0.45, "office", "consumer")
+        self.group = np.array(
+            [world.profiles.group(str(p), o) for p, o in zip(profile, offsets, strict=True)]
+        )
+
+        # Activity span: most accounts all quarter, some sign up or churn during it.
+        start = np.zeros(n, dtype=np.int64)
+        end = np.full(n, period.n_days, dtype=np.int64)
+        kind = rng.random(n)
+        newcomer = kind < 0.14
+        start[newcomer] = rng.integers(1, period.n_days - 3, newcomer.sum())
+        churn = (kind >= 0.14) & (kind < 0.22)
+        end[churn] = rng.integers(5, period.n_days, churn.sum())
+        self.start_day, self.end_day = start, end
+
+        # Heavy-tailed volume, capped so one account never dominates a small sample.
+        weight = np.minimum(rng.pareto(1.25, n) + 0.15, 60.0)
+        active_days = np.maximum(end - start, 1)
+        mean_turns = 1.75
+        self.sessions_per_day = weight / weight.sum() * budget / mean_turns / active_days
+
+        self.main_topic = choice(rng, text.topic_weights, n)
+        # English for part of non-English speakers' sessions.
+        self.p_english = np.where(self.lang == 0, 1.0, rng.uniform(0.05, 0.3, n))
+        temps = np.array([1.0, 0.7, 0.0, 0.2, 0.3, 0.5, 0.8, 1.0])
+        self.temperature = temps[choice(rng, [30, 22, 10, 8, 8, 10, 6, 6], n)]
+        maxes = np.array([1024, 2048, 4096, 8192, 1000, 4000, 16000, 512, 32000])
+        self.max_tokens = maxes[choice(rng, [14, 16, 22, 14, 8, 8, 8, 5, 5], n)]
+        self.tools = np.where(rng.random(n) < 0.12, rng.integers(1, 9, n), 0)
+        self.p_thinking = np.where(rng.random(n) < 0.22, 0.6, 0.02)
+        # A quarter of accounts stay on one model whatever is released (pinned in their code).
+        pinned = np.array([world.previous, world.small, world.flagship, world.flagship])
+        self.pinned_model = np.where(rng.random(n) < 0.25, pinned[rng.integers(0, 4, n)], -1)
+        self.system_idx = np.where(
+            rng.random(n) < 0.3, text.system_ids[text.systems.pick(rng, self.lang)], -1
+        ).astype(np.int64)
+
+        uas = get_path(world.text.common, "user_agents.ordinary")
+        ua_idx = choice(rng, [float(u["weight"]) for u in uas], n)
+        created_days = np.where(newcomer, start - rng.uniform(0, 1.5, n), -rng.uniform(2, 900, n))
+        created = [int(period.start_us + d * DAY_US) // US * US for d in created_days]
+
+        # Organisations: most accounts have none or their own; a few small teams share one
+        # (and often one card: the benign face of payment sharing).
+        org: list[str | None] = []
+        payment: list[str] = []
+        domains: list[str] = []
+        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
+        org_ids = iter(world.ids("org", "org_", n))
+        card_ids = iter(world.ids("card", "pf_", n))
+        u_org = rng.random(n)
+        team_size = rng.integers(2, 5, n)
+        shares_card = rng.random(n) < 0.6
+        own_domain = rng.random(n) < 0.5
+        i = 0
+        while i < n:
+            size = min(int(team_size[i]) if u_org[i] < 0.06 else 1, n - i)
+            if size > 1:
+                team_org = next(org_ids)
+                domain = company_domain(filler, world)
+                card = next(card_ids) if shares_card[i] else None
+                for _ in range(size):
+                    org.append(team_org)
+                    domains.append(domain)
+                    payment.append(card or next(card_ids))
+            else:
+                org.append(next(org_ids) if u_org[i] < 0.40 else None)
+                company = u_org[i] < 0.40 and own_domain[i]
+                domains.append(company_domain(filler, world) if company else filler.pick(consumer))
+                payment.append(next(card_ids))
+            i += size
+
+        tiers = ["free", "build", "scale", "startup", "enterprise", "education"]
+        tier_idx = choice(rng, [45, 38, 8, 4, 2, 3], n)
+        ch_idx = choice(rng, [90, 4, 3, 3], n)
+        subnet = random_subnets(rng, world, "residential", n * 2)
+        n_ips = choice(rng, [60, 30, 10], n) + 1
+        host = rng.integers(2, 255, (n, 3))
+        ips: list[list[str]] = []
+        for i in range(n):
+            own = [f"{subnet[2 * i]}.{host[i, 0]}"]
+            if n_ips[i] >= 2:
+                own.append(f"{subnet[2 * i + 1]}.{host[i, 1]}")
+            if n_ips[i] == 3 and host[i, 2] != host[i, 0]:
+                own.append(f"{subnet[2 * i]}.{host[i, 2]}")
+            ips.append(own)
+
+        block = AccountBlock(
+            label="ordinary",
+            group=["ordinary"] * n,
+            created_us=created,
+            org=org,
+            email_domain=domains,
+            payment=payment,
+            country=[str(countries[i]["code"]) for i in c_idx],
+            tier=[tiers[i] for i in tier_idx],
+            user_agent=[str(uas[i]["value"]) for i in ua_idx],
+            channel=[CHANNELS[i] for i in ch_idx],
+            logs_response=list(rng.random(n) < 0.38),
+            ips=ips,
+            n_keys=list(1 + choice(rng, [70, 22, 6, 2], n)),
+        )
+        self.base = world.add(block)
+        self.n = n
+
+    def rows(self, win: Window) -> Rows | None:
+        world, text = self.world, self.text
+        rng = world.rng("ordinary", win.start_us // HOUR_US)
+        active = (self.start_day <= win.day) & (win.day < self.end_day)
+        wsum, cdf = world.profiles.window(self.group, win)
+        n_sess = rng.poisson(self.sessions_per_day * wsum[self.group] * active)
+        total = int(n_sess.sum())
+        if total == 0:
+            return None
+        acct = np.repeat(np.arange(self.n), n_sess)
+        start = Profiles.draw_times(rng, cdf, self.group[acct], win)
+        turns = np.minimum(rng.geometric(0.6, total), 10)
+        turns = np.where(
+            self.tools[acct] > 0, np.minimum(turns + rng.integers(0, 4, total), 14), turns
+        )
+        R = int(turns.sum())
+        row_sess = np.repeat(np.arange(total), turns)
+        turn = positions_in_segment(turns)
+        gaps = (rng.lognormal(math.log(70.0), 0.9, R) * US).astype(np.int64)
+        gaps[turn == 0] = 0
+        ts = start[row_sess] + segment_offsets(gaps, turns)
+        row_acct = acct[row_sess]
+
+        # Per conversation: language, topic and model stay the same across its turns.
+        english = rng.random(total) < self.p_english[acct]
+        s_lang = np.where(english, 0, self.lang[acct])
+        s_topic = np.where(
+            rng.random(total) < 0.6, self.main_topic[acct], choice(rng, text.topic_weights, total)
+        )
+        s_model = world.ordinary_models(rng, start)
+        pinned = self.pinned_model[acct]
+        s_model = np.where(pinned >= 0, pinned, s_model)
+        lang, topic = s_lang[row_sess], s_topic[row_sess]
+
+        prompt = text.prompts(rng, lang, topic, turn == 0)
+        response = text.responses_for(rng, lang, topic)
+        system = self.system_idx[row_acct]
+
+        temperature = np.where(
+            rng.random(R) < 0.15, rng.choice([0.0, 0.5, 0.7, 1.0], R), self.temperature[row_acct]
+        )
+        max_tokens = self.max_tokens[row_acct]
+        out, stop = outputs(rng, text.out_median[topic], 0.75, max_tokens, 0.01)
+        tools = self.tools[row_acct]
+        tool_stop = (tools > 0) & (rng.random(R) < 0.4) & (turn < turns[row_sess] - 1)
+        stop[tool_stop] = TOOL_USE
+        out[tool_stop] = np.minimum(
+            lognormal_int(rng, 110, 0.6, int(tool_stop.sum())), max_tokens[tool_stop]
+        )
+        glob = self.base + row_acct
+        return make_rows(
+            acct=glob,
+            ts=ts,
+            conv=rand_u64(rng, total)[row_sess],
+            turn=turn,
+            model=s_model[row_sess],
+            system=system,
+            prompt=prompt,
+            response=response,
+            ip=world.pick_ips(rng, glob, 2.5),
+            key=world.pick_keys(rng, glob),
+            out_tokens=out,
+            max_tokens=max_tokens,
+            tool_count=tools,
+            temperature=temperature,
+            thinking=rng.random(R) < self.p_thinking[row_acct],
+            stop=stop,
+        )
+
+
