@@ -251,20 +251,24 @@ def heuristics_check(queries_dir: Path | None, debug: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
 def evaluate(findings_dir: Path, labels_path: Path, as_json: bool, debug: bool) -> None:
-    """Score a run's findings against ground-truth labels.
+    """Score a run's flagged accounts against ground-truth labels.
+
+    Precision, recall, each campaign's recall, the false-positive rate among ordinary accounts
+    and every population's (label and group) flagged rate, each with its 95 % Wilson
+    interval. The flagged accounts are those the dossier asserts (findings.parquet's
+    `flagged`); flagged accounts the labels do not name are counted, not scored.
 
     \b
     Example:
       forensics evaluate --findings out/sample --labels sample_data/2026Q3/labels.csv
     """
-    import dataclasses
     import json
 
     from forensics.evaluate import evaluate as run_evaluation
 
     result = _guarded(lambda: run_evaluation(findings_dir, labels_path), debug)
     if as_json:
-        click.echo(json.dumps(dataclasses.asdict(result), indent=2, sort_keys=True))
+        click.echo(json.dumps(result.as_dict(), indent=2, sort_keys=True))
     else:
         click.echo("\n".join(result.lines()))
 

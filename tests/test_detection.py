@@ -41,9 +41,9 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[
 def test_precision_and_recall_floors(analysed: tuple) -> None:
     """Account-level precision and recall on the sample are at least 0.9."""
     _, _, figures, _ = analysed
-    assert figures.precision >= 0.9
-    assert figures.recall >= 0.9
-    assert all(r >= 0.9 for r in figures.recall_by_campaign.values())
+    assert figures.precision.value >= 0.9
+    assert figures.recall.value >= 0.9
+    assert all(r.value >= 0.9 for r in figures.recall_by_campaign.values())
 
 
 def test_no_lookalike_flagged_at_high_confidence(analysed: tuple) -> None:
