@@ -11,8 +11,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from forensics.sample.base import DEFAULT_CHUNK_ROWS, LABELS, US, SampleError, SampleSummary
-from forensics.sample.campaigns import HydraProxy, ReasoningHarvester, TemplatedLowVolume
+from forensics.sample.campaigns import (
+    AgenticSwarm,
+    DataPipeline,
+    HydraProxy,
+    ReasoningHarvester,
+    TemplatedLowVolume,
+)
 from forensics.sample.clock import Period
+from forensics.sample.groups import build_groups
 from forensics.sample.lookalikes import (
     AgentProduct,
     EnterpriseBatch,
@@ -144,6 +151,7 @@ def _move_into_place(tmp: Path, out_dir: Path) -> None:
 def _build_populations(world: World) -> list[Population]:
     ordinary_text = OrdinaryText(world)
     pops: list[Population] = [Ordinary(world, ordinary_text)]
+    pops += build_groups(world, ordinary_text)
     # Look-alike kinds are one organisation each at scale 1; their number grows with scale.
     n_orgs = max(1, round(world.scale))
     pops += [
@@ -156,6 +164,8 @@ def _build_populations(world: World) -> list[Population]:
     pops.append(ReasoningHarvester(world))
     pops.append(HydraProxy(world, ordinary_text))
     pops.append(TemplatedLowVolume(world))
+    pops.append(DataPipeline(world))
+    pops.append(AgenticSwarm(world))
     return pops
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -109,6 +110,8 @@ class OrdinaryText:
         errors = strings(get_path(bodies, "errors"), "errors")
         self.errors = Pool.of([filler.fill_many(errors, 60)])
         self.error_lead = str(get_path(doc, "error_followup"))
+        tool_results = strings(get_path(doc, "tool_results"), "tool_results")
+        self.tool_results = Pool.of([filler.fill_many(tool_results, pool_size(world, 80))])
         sys_doc = get_path(doc, "system_prompts")
         self.systems = Pool.of(
             [
@@ -212,12 +215,21 @@ class OrdinaryText:
         return out
 
     def prompts(
-        self, rng: np.random.Generator, lang: np.ndarray, topic: np.ndarray, first: np.ndarray
+        self,
+        rng: np.random.Generator,
+        lang: np.ndarray,
+        topic: np.ndarray,
+        first: np.ndarray,
+        tool_result: np.ndarray | None = None,
     ) -> pa.Array:
-        """Prompt per row: a head (plus pasted body) on first turns, a follow-up otherwise."""
+        """Prompt per row: a head (plus pasted body) on first turns, then a follow-up or, in a
+        tool loop, the tool's result."""
         n = len(lang)
         pos_first = np.flatnonzero(first)
-        pos_next = np.flatnonzero(~first)
+        if tool_result is None:
+            tool_result = np.zeros(n, dtype=np.bool_)
+        pos_tool = np.flatnonzero(~first & tool_result)
+        pos_next = np.flatnonzero(~first & ~tool_result)
         pieces: list[tuple[np.ndarray, pa.Array]] = []
         if len(pos_first):
             lf, tf = lang[pos_first], topic[pos_first]
@@ -249,6 +261,9 @@ class OrdinaryText:
                 errs = self.errors.draw(rng, np.zeros(len(tn), dtype=np.int64))
                 follow = pc.if_else(pa.array(pasted), join(self.error_lead, errs), follow)
             pieces.append((pos_next, follow))
+        if len(pos_tool):
+            results = self.tool_results.draw(rng, np.zeros(len(pos_tool), dtype=np.int64))
+            pieces.append((pos_tool, results))
         return merge(n, pieces)
 
     def responses_for(
@@ -257,8 +272,198 @@ class OrdinaryText:
         return self.responses.draw(rng, lang * len(self.topics) + topic)
 
 
+@dataclass
+class Everyday:
+    """Per-account everyday behaviour, shared by every population of ordinary people.
+
+    An individual, a member of a company team, a student or a hackathon participant all use
+    the API the same way: sessions drawn from their local weekly rhythm, a main topic, their
+    own settings. Populations differ in who the accounts are (cards, networks, sign-ups) and
+    in when they are active, which they set here.
+    """
+
+    base: int  # global index of the first account
+    lang: np.ndarray
+    profile: np.ndarray  # Profiles group (weekly rhythm and UTC offset) per account
+    start_day: np.ndarray  # active from this day of the period ...
+    end_day: np.ndarray  # ... until this one (exclusive)
+    sessions_per_day: np.ndarray  # at an average hour of the account's rhythm
+    main_topic: np.ndarray
+    p_english: np.ndarray
+    temperature: np.ndarray
+    max_tokens: np.ndarray
+    tools: np.ndarray
+    p_thinking: np.ndarray
+    pinned_model: np.ndarray
+    system_idx: np.ndarray
+    verbosity: np.ndarray  # multiplies the topic's typical answer length
+    # Shared first-turn texts of a group (a class's exercises, a team's internal tool), drawn
+    # with probability p_shared per session from the account's category of `shared`.
+    shared: Pool | None = None
+    shared_cat: np.ndarray | None = None
+    p_shared: np.ndarray | None = None
+    ip_skew: float = 2.5
+
+    @property
+    def n(self) -> int:
+        return len(self.lang)
+
+
+def everyday_behaviour(
+    world: World,
+    text: OrdinaryText,
+    rng: np.random.Generator,
+    *,
+    base: int,
+    lang: np.ndarray,
+    profile: np.ndarray,
+    start_day: np.ndarray,
+    end_day: np.ndarray,
+    sessions_per_day: np.ndarray,
+    topic_weights: np.ndarray | None = None,
+) -> Everyday:
+    """Draw what each of n ordinary accounts does; who they are is the population's business."""
+    n = len(lang)
+    weights = text.topic_weights if topic_weights is None else topic_weights
+    temps = np.array([1.0, 0.7, 0.0, 0.2, 0.3, 0.5, 0.8, 1.0])
+    maxes = np.array([1024, 2048, 4096, 8192, 1000, 4000, 16000, 512, 32000, 64000])
+    # A quarter of accounts stay on one model whatever is released (pinned in their code).
+    pinned = np.array([world.previous, world.small, world.flagship, world.flagship])
+    return Everyday(
+        base=base,
+        lang=lang,
+        profile=profile,
+        start_day=start_day,
+        end_day=end_day,
+        sessions_per_day=sessions_per_day,
+        main_topic=choice(rng, weights, n),
+        # English for part of non-English speakers' sessions.
+        p_english=np.where(lang == 0, 1.0, rng.uniform(0.05, 0.3, n)),
+        temperature=temps[choice(rng, [30, 22, 10, 8, 8, 10, 6, 6], n)],
+        max_tokens=maxes[choice(rng, [14, 16, 22, 14, 8, 8, 8, 5, 4, 1], n)],
+        tools=np.where(rng.random(n) < 0.14, rng.integers(1, 12, n), 0),
+        # Extended thinking: some people turn it on for everything, most never.
+        p_thinking=np.where(rng.random(n) < 0.22, rng.uniform(0.3, 1.0, n), 0.02),
+        pinned_model=np.where(rng.random(n) < 0.25, pinned[rng.integers(0, 4, n)], -1),
+        system_idx=np.where(
+            rng.random(n) < 0.3, text.system_ids[text.systems.pick(rng, lang)], -1
+        ).astype(np.int64),
+        # Some people want one-line answers, others whole reports.
+        verbosity=np.exp(0.6 * rng.standard_normal(n)),
+    )
+
+
+def everyday_rows(
+    world: World, text: OrdinaryText, e: Everyday, rng: np.random.Generator, win: Window
+) -> Rows | None:
+    """One window of everyday sessions: multi-turn chats, follow-ups, tool loops."""
+    active = (e.start_day <= win.day) & (win.day < e.end_day)
+    wsum, cdf = world.profiles.window(e.profile, win)
+    n_sess = rng.poisson(e.sessions_per_day * wsum[e.profile] * active)
+    total = int(n_sess.sum())
+    if total == 0:
+        return None
+    acct = np.repeat(np.arange(e.n), n_sess)
+    start = Profiles.draw_times(rng, cdf, e.profile[acct], win)
+    turns = np.minimum(rng.geometric(0.55, total), 12)
+    turns = np.where(e.tools[acct] > 0, np.minimum(turns + rng.integers(0, 5, total), 16), turns)
+    R = int(turns.sum())
+    row_sess = np.repeat(np.arange(total), turns)
+    turn = positions_in_segment(turns)
+    gaps = (rng.lognormal(math.log(70.0), 0.9, R) * US).astype(np.int64)
+    gaps[turn == 0] = 0
+    ts = start[row_sess] + segment_offsets(gaps, turns)
+    row_acct = acct[row_sess]
+
+    # Per conversation: language, topic and model stay the same across its turns.
+    english = rng.random(total) < e.p_english[acct]
+    s_lang = np.where(english, 0, e.lang[acct])
+    s_topic = np.where(
+        rng.random(total) < 0.6, e.main_topic[acct], choice(rng, text.topic_weights, total)
+    )
+    s_model = world.ordinary_models(rng, start)
+    pinned = e.pinned_model[acct]
+    s_model = np.where(pinned >= 0, pinned, s_model)
+    lang, topic = s_lang[row_sess], s_topic[row_sess]
+    first = turn == 0
+    tools = e.tools[row_acct]
+    # In a tool loop, the message after a tool call is the tool's result.
+    tool_result = ~first & (tools > 0) & (rng.random(R) < 0.5)
+    prompt = text.prompts(rng, lang, topic, first, tool_result)
+    if e.shared is not None and e.shared_cat is not None and e.p_shared is not None:
+        s_shared = rng.random(total) < e.p_shared[acct]
+        rows_shared = np.flatnonzero(first & s_shared[row_sess])
+        if len(rows_shared):
+            drawn = e.shared.draw(rng, e.shared_cat[row_acct[rows_shared]])
+            keep = np.ones(R, dtype=np.bool_)
+            keep[rows_shared] = False
+            prompt = merge(R, [(np.flatnonzero(keep), prompt.filter(pa.array(keep))),
+                               (rows_shared, drawn)])
+    response = text.responses_for(rng, lang, topic)
+
+    temperature = np.where(
+        rng.random(R) < 0.15, rng.choice([0.0, 0.5, 0.7, 1.0], R), e.temperature[row_acct]
+    )
+    max_tokens = e.max_tokens[row_acct]
+    out, stop = outputs(rng, text.out_median[topic] * e.verbosity[row_acct], 0.75, max_tokens,
+                        0.01)
+    tool_stop = (tools > 0) & (rng.random(R) < 0.4) & (turn < turns[row_sess] - 1)
+    stop[tool_stop] = TOOL_USE
+    out[tool_stop] = np.minimum(
+        lognormal_int(rng, 110, 0.6, int(tool_stop.sum())), max_tokens[tool_stop]
+    )
+    glob = e.base + row_acct
+    return make_rows(
+        acct=glob,
+        ts=ts,
+        conv=rand_u64(rng, total)[row_sess],
+        turn=turn,
+        model=s_model[row_sess],
+        system=e.system_idx[row_acct],
+        prompt=prompt,
+        response=response,
+        ip=world.pick_ips(rng, glob, e.ip_skew),
+        key=world.pick_keys(rng, glob),
+        out_tokens=out,
+        max_tokens=max_tokens,
+        tool_count=tools,
+        temperature=temperature,
+        thinking=rng.random(R) < e.p_thinking[row_acct],
+        stop=stop,
+    )
+
+
+def home_addresses(
+    rng: np.random.Generator, world: World, n: int, carrier: Sequence[str] = ()
+) -> list[list[str]]:
+    """Each person's own addresses: a home line, often a second network (work, phone).
+
+    A tenth browse through a mobile carrier's shared NAT ranges, which unrelated customers
+    share; another tenth travel or use a VPN and show up from many networks.
+    """
+    subnet = random_subnets(rng, world, "residential", n * 2)
+    n_ips = choice(rng, [60, 30, 10], n) + 1
+    host = rng.integers(2, 255, (n, 3))
+    kind = rng.random(n)
+    ips: list[list[str]] = []
+    for i in range(n):
+        own = [f"{subnet[2 * i]}.{host[i, 0]}"]
+        if n_ips[i] >= 2:
+            own.append(f"{subnet[2 * i + 1]}.{host[i, 1]}")
+        if n_ips[i] == 3 and host[i, 2] != host[i, 0]:
+            own.append(f"{subnet[2 * i]}.{host[i, 2]}")
+        if carrier and kind[i] < 0.10:
+            for c in rng.choice(len(carrier), size=int(rng.integers(1, 4)), replace=False):
+                own.append(f"{carrier[c]}.{rng.integers(2, 255)}")
+        elif kind[i] < 0.20:
+            for extra in random_subnets(rng, world, "residential", int(rng.integers(3, 25))):
+                own.append(f"{extra}.{rng.integers(2, 255)}")
+        ips.append(own)
+    return ips
+
+
 class Ordinary(Population):
-    """Ordinary customers: heavy-tailed volume, local diurnal rhythm, multi-turn chats."""
+    """Ordinary individuals: heavy-tailed volume, local diurnal rhythm, multi-turn chats."""
 
     name = "ordinary"
 
@@ -271,16 +476,11 @@ class Ordinary(Population):
         period = world.period
         countries = get_path(world.text.common, "countries")
         c_idx = choice(rng, [float(c["weight"]) for c in countries], n)
-        lang_names = text.languages
-        self.lang = np.array([lang_names.index(str(countries[i]["language"])) for i in c_idx])
-        u_off = rng.random(n)
-        offsets = [
-            int(countries[c]["offsets"][int(u * len(countries[c]["offsets"]))])
-            for c, u in zip(c_idx, u_off, strict=True)
-        ]
-        profile = np.where(rng.random(n) < 0.45, "office", "consumer")
-        self.group = np.array(
-            [world.profiles.group(str(p), o) for p, o in zip(profile, offsets, strict=True)]
+        lang = np.array([text.languages.index(str(countries[i]["language"])) for i in c_idx])
+        offsets = world.utc_offsets(rng, c_idx)
+        profile_name = np.where(rng.random(n) < 0.45, "office", "consumer")
+        profile = np.array(
+            [world.profiles.group(str(p), o) for p, o in zip(profile_name, offsets, strict=True)]
         )
 
         # Activity span: most accounts all quarter, some sign up or churn during it.
@@ -291,165 +491,53 @@ class Ordinary(Population):
         start[newcomer] = rng.integers(1, period.n_days - 3, newcomer.sum())
         churn = (kind >= 0.14) & (kind < 0.22)
         end[churn] = rng.integers(5, period.n_days, churn.sum())
-        self.start_day, self.end_day = start, end
 
         # Heavy-tailed volume, capped so one account never dominates a small sample.
         weight = np.minimum(rng.pareto(1.25, n) + 0.15, 60.0)
         active_days = np.maximum(end - start, 1)
-        mean_turns = 1.75
-        self.sessions_per_day = weight / weight.sum() * budget / mean_turns / active_days
-
-        self.main_topic = choice(rng, text.topic_weights, n)
-        # English for part of non-English speakers' sessions.
-        self.p_english = np.where(self.lang == 0, 1.0, rng.uniform(0.05, 0.3, n))
-        temps = np.array([1.0, 0.7, 0.0, 0.2, 0.3, 0.5, 0.8, 1.0])
-        self.temperature = temps[choice(rng, [30, 22, 10, 8, 8, 10, 6, 6], n)]
-        maxes = np.array([1024, 2048, 4096, 8192, 1000, 4000, 16000, 512, 32000])
-        self.max_tokens = maxes[choice(rng, [14, 16, 22, 14, 8, 8, 8, 5, 5], n)]
-        self.tools = np.where(rng.random(n) < 0.12, rng.integers(1, 9, n), 0)
-        self.p_thinking = np.where(rng.random(n) < 0.22, 0.6, 0.02)
-        # A quarter of accounts stay on one model whatever is released (pinned in their code).
-        pinned = np.array([world.previous, world.small, world.flagship, world.flagship])
-        self.pinned_model = np.where(rng.random(n) < 0.25, pinned[rng.integers(0, 4, n)], -1)
-        self.system_idx = np.where(
-            rng.random(n) < 0.3, text.system_ids[text.systems.pick(rng, self.lang)], -1
-        ).astype(np.int64)
+        mean_turns = 2.0
+        sessions_per_day = weight / weight.sum() * budget / mean_turns / active_days
 
         uas = get_path(world.text.common, "user_agents.ordinary")
         ua_idx = choice(rng, [float(u["weight"]) for u in uas], n)
         created_days = np.where(newcomer, start - rng.uniform(0, 1.5, n), -rng.uniform(2, 900, n))
         created = [int(period.start_us + d * DAY_US) // US * US for d in created_days]
 
-        # Organisations: most accounts have none or their own; a few small teams share one
-        # (and often one card: the benign face of payment sharing).
-        org: list[str | None] = []
-        payment: list[str] = []
-        domains: list[str] = []
+        # Organisations: most accounts have none or their own. (Teams that share one are
+        # populations of their own, in groups.py.)
         consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
-        org_ids = iter(world.ids("org", "org_", n))
-        card_ids = iter(world.ids("card", "pf_", n))
-        u_org = rng.random(n)
-        team_size = rng.integers(2, 5, n)
-        shares_card = rng.random(n) < 0.6
+        org_ids = world.ids("org", "org_", n)
+        own_org = rng.random(n) < 0.35
         own_domain = rng.random(n) < 0.5
-        i = 0
-        while i < n:
-            size = min(int(team_size[i]) if u_org[i] < 0.06 else 1, n - i)
-            if size > 1:
-                team_org = next(org_ids)
-                domain = company_domain(filler, world)
-                card = next(card_ids) if shares_card[i] else None
-                for _ in range(size):
-                    org.append(team_org)
-                    domains.append(domain)
-                    payment.append(card or next(card_ids))
-            else:
-                org.append(next(org_ids) if u_org[i] < 0.40 else None)
-                company = u_org[i] < 0.40 and own_domain[i]
-                domains.append(company_domain(filler, world) if company else filler.pick(consumer))
-                payment.append(next(card_ids))
-            i += size
-
+        org: list[str | None] = [org_ids[i] if own_org[i] else None for i in range(n)]
+        domains = [
+            company_domain(filler, world) if own_org[i] and own_domain[i] else filler.pick(consumer)
+            for i in range(n)
+        ]
         tiers = ["free", "build", "scale", "startup", "enterprise", "education"]
         tier_idx = choice(rng, [45, 38, 8, 4, 2, 3], n)
         ch_idx = choice(rng, [90, 4, 3, 3], n)
-        subnet = random_subnets(rng, world, "residential", n * 2)
-        n_ips = choice(rng, [60, 30, 10], n) + 1
-        host = rng.integers(2, 255, (n, 3))
-        ips: list[list[str]] = []
-        for i in range(n):
-            own = [f"{subnet[2 * i]}.{host[i, 0]}"]
-            if n_ips[i] >= 2:
-                own.append(f"{subnet[2 * i + 1]}.{host[i, 1]}")
-            if n_ips[i] == 3 and host[i, 2] != host[i, 0]:
-                own.append(f"{subnet[2 * i]}.{host[i, 2]}")
-            ips.append(own)
-
         block = AccountBlock(
             label="ordinary",
             group=["ordinary"] * n,
             created_us=created,
             org=org,
             email_domain=domains,
-            payment=payment,
+            payment=list(world.ids("card", "pf_", n)),
             country=[str(countries[i]["code"]) for i in c_idx],
             tier=[tiers[i] for i in tier_idx],
             user_agent=[str(uas[i]["value"]) for i in ua_idx],
             channel=[CHANNELS[i] for i in ch_idx],
             logs_response=list(rng.random(n) < 0.38),
-            ips=ips,
+            ips=home_addresses(rng, world, n, world.carrier_subnets),
             n_keys=list(1 + choice(rng, [70, 22, 6, 2], n)),
         )
-        self.base = world.add(block)
-        self.n = n
+        base = world.add(block)
+        self.everyday = everyday_behaviour(
+            world, text, rng, base=base, lang=lang, profile=profile, start_day=start,
+            end_day=end, sessions_per_day=sessions_per_day,
+        )
 
     def rows(self, win: Window) -> Rows | None:
-        world, text = self.world, self.text
-        rng = world.rng("ordinary", win.start_us // HOUR_US)
-        active = (self.start_day <= win.day) & (win.day < self.end_day)
-        wsum, cdf = world.profiles.window(self.group, win)
-        n_sess = rng.poisson(self.sessions_per_day * wsum[self.group] * active)
-        total = int(n_sess.sum())
-        if total == 0:
-            return None
-        acct = np.repeat(np.arange(self.n), n_sess)
-        start = Profiles.draw_times(rng, cdf, self.group[acct], win)
-        turns = np.minimum(rng.geometric(0.6, total), 10)
-        turns = np.where(
-            self.tools[acct] > 0, np.minimum(turns + rng.integers(0, 4, total), 14), turns
-        )
-        R = int(turns.sum())
-        row_sess = np.repeat(np.arange(total), turns)
-        turn = positions_in_segment(turns)
-        gaps = (rng.lognormal(math.log(70.0), 0.9, R) * US).astype(np.int64)
-        gaps[turn == 0] = 0
-        ts = start[row_sess] + segment_offsets(gaps, turns)
-        row_acct = acct[row_sess]
-
-        # Per conversation: language, topic and model stay the same across its turns.
-        english = rng.random(total) < self.p_english[acct]
-        s_lang = np.where(english, 0, self.lang[acct])
-        s_topic = np.where(
-            rng.random(total) < 0.6, self.main_topic[acct], choice(rng, text.topic_weights, total)
-        )
-        s_model = world.ordinary_models(rng, start)
-        pinned = self.pinned_model[acct]
-        s_model = np.where(pinned >= 0, pinned, s_model)
-        lang, topic = s_lang[row_sess], s_topic[row_sess]
-
-        prompt = text.prompts(rng, lang, topic, turn == 0)
-        response = text.responses_for(rng, lang, topic)
-        system = self.system_idx[row_acct]
-
-        temperature = np.where(
-            rng.random(R) < 0.15, rng.choice([0.0, 0.5, 0.7, 1.0], R), self.temperature[row_acct]
-        )
-        max_tokens = self.max_tokens[row_acct]
-        out, stop = outputs(rng, text.out_median[topic], 0.75, max_tokens, 0.01)
-        tools = self.tools[row_acct]
-        tool_stop = (tools > 0) & (rng.random(R) < 0.4) & (turn < turns[row_sess] - 1)
-        stop[tool_stop] = TOOL_USE
-        out[tool_stop] = np.minimum(
-            lognormal_int(rng, 110, 0.6, int(tool_stop.sum())), max_tokens[tool_stop]
-        )
-        glob = self.base + row_acct
-        return make_rows(
-            acct=glob,
-            ts=ts,
-            conv=rand_u64(rng, total)[row_sess],
-            turn=turn,
-            model=s_model[row_sess],
-            system=system,
-            prompt=prompt,
-            response=response,
-            ip=world.pick_ips(rng, glob, 2.5),
-            key=world.pick_keys(rng, glob),
-            out_tokens=out,
-            max_tokens=max_tokens,
-            tool_count=tools,
-            temperature=temperature,
-            thinking=rng.random(R) < self.p_thinking[row_acct],
-            stop=stop,
-        )
-
-
+        rng = self.world.rng(self.name, win.start_us // HOUR_US)
+        return everyday_rows(self.world, self.text, self.everyday, rng, win)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import numpy as np
@@ -44,28 +45,33 @@ _HOLE = re.compile(r"\{\{@([a-z_0-9]+)\}\}")
 
 @dataclass(frozen=True)
 class Text:
-    """The four YAML documents of `forensics/sample_text/`."""
+    """The YAML documents of `forensics/sample_text/`."""
 
     common: dict[str, Any]
     ordinary: dict[str, Any]
     lookalikes: dict[str, Any]
     campaigns: dict[str, Any]
+    groups: dict[str, Any]
 
     @staticmethod
     def load() -> Text:
         """Read the packaged text files; a missing or malformed file is a SampleError."""
-        docs: dict[str, dict[str, Any]] = {}
         folder = resources.files("forensics").joinpath("sample_text")
-        for name in ("common", "ordinary", "lookalikes", "campaigns"):
-            try:
-                raw = folder.joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-                doc = yaml.load(raw, Loader=_YAML_LOADER)
-            except (OSError, yaml.YAMLError) as exc:
-                raise SampleError(f"sample_text/{name}.yaml: {exc}") from exc
-            if not isinstance(doc, dict):
-                raise SampleError(f"sample_text/{name}.yaml: expected a mapping at top level")
-            docs[name] = doc
-        return Text(docs["common"], docs["ordinary"], docs["lookalikes"], docs["campaigns"])
+        docs = {
+            name: _load_yaml(folder.joinpath(f"{name}.yaml"), f"sample_text/{name}.yaml")
+            for name in ("common", "ordinary", "lookalikes", "campaigns", "groups")
+        }
+        return Text(**docs)
+
+
+def _load_yaml(entry: Traversable, what: str) -> dict[str, Any]:
+    try:
+        doc = yaml.load(entry.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SampleError(f"{what}: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise SampleError(f"{what}: expected a mapping at top level")
+    return doc
 
 
 def get_path(doc: Mapping[str, Any], path: str) -> Any:

@@ -34,7 +34,7 @@ class AccountBlock:
     created_us: list[int]
     org: list[str | None]
     email_domain: list[str]
-    payment: list[str]
+    payment: list[str | None]  # None: no card on file (free tier, credits)
     country: list[str]
     tier: list[str]
     user_agent: list[str]
@@ -110,6 +110,7 @@ class World:
         self.system_texts: list[str] = []
         self._system_index: dict[str, int] = {}
         self._frozen = False
+        self._carriers: list[str] | None = None
         self.context: Context | None = None  # pasted context for long prompts, when asked
 
     # -- randomness and ids ------------------------------------------------------------------
@@ -185,6 +186,23 @@ class World:
 
     def pick_keys(self, rng: np.random.Generator, acct: np.ndarray) -> pa.Array:
         return self.key_table.pick(rng, acct, 1.6)
+
+    def utc_offsets(self, rng: np.random.Generator, country_idx: np.ndarray) -> list[int]:
+        """A UTC offset per account from its country's list (common.yaml `countries`)."""
+        countries = get_path(self.text.common, "countries")
+        u = rng.random(len(country_idx))
+        return [
+            int(countries[c]["offsets"][int(x * len(countries[c]["offsets"]))])
+            for c, x in zip(country_idx, u, strict=True)
+        ]
+
+    @property
+    def carrier_subnets(self) -> list[str]:
+        """/24s of mobile carriers' shared NAT, through which unrelated customers connect."""
+        if self._carriers is None:
+            n = max(4, round(8 * math.sqrt(self.scale)))
+            self._carriers = random_subnets(self.rng("carriers"), self, "residential", n)
+        return self._carriers
 
     def ordinary_models(
         self, rng: np.random.Generator, ts: np.ndarray, adoption: float = 0.35
