@@ -387,7 +387,8 @@ class HydraProxy(Population):
         active_days = np.maximum((self.end_us - self.start_us) / DAY_US, 0.5)
         self.period_us = np.maximum(active_days / per_account * DAY_US, 1.0 * US).astype(np.int64)
         self.phase = (rng.random(n) * self.period_us).astype(np.int64)
-        self.relay_share = rng.uniform(0.25, 0.5, n)
+        # Most of what the proxy carries is its ordinary customers' traffic.
+        self.relay_share = rng.uniform(0.5, 0.8, n)
 
         # A few /24s, residential and datacenter proxies mixed; each wave favours its own.
         n_sub = max(3, round(n / 15))

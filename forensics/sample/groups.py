@@ -166,7 +166,7 @@ class CompanyTeams(Population):
             # Onboarding waves: the team signs up together on a few mornings, some of them
             # during the quarter.
             waves = [rng.uniform(-700, p.n_days - 10) for _ in range(int(rng.integers(1, 4)))]
-            homes = home_addresses(rng, world, size, world.carrier_subnets)
+            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
             for k in range(size):
                 wave = waves[int(rng.integers(0, len(waves)))]
                 created = _local_time(world, math.floor(wave), rng.uniform(9.5, 12.5), offset)
@@ -221,7 +221,7 @@ def _everyday(
         sessions_per_day=_rates(rng, len(m), rate),
         topic_weights=topic_weights,
     )
-    e.ip_skew = ip_skew
+    e.ip_skew = np.where(e.ip_skew == 1.0, 1.0, ip_skew)
     return e
 
 
@@ -254,7 +254,7 @@ class UniversityClasses(Population):
             domain = "student." + slugify(uni).replace("-", "")[:18] + ".edu"
             campus = random_hosts(rng, random_subnets(rng, world, "residential", 1)[0], 4)
             lecture = int(rng.integers(0, max(1, p.n_days - 30)))
-            homes = home_addresses(rng, world, size, world.carrier_subnets)
+            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
             for i in range(size):
                 created = _local_time(world, lecture, rng.uniform(10.0, 13.0), offset)
                 m.created.append(created)
@@ -313,7 +313,7 @@ class Hackathons(Population):
             venues += venue
             day = int(rng.integers(2, p.n_days - 4))
             days = int(rng.integers(1, 3))
-            homes = home_addresses(rng, world, size, world.carrier_subnets)
+            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
             for i in range(size):
                 created = _local_time(world, day, rng.uniform(13.0, 17.0), offset)
                 m.created.append(created)
@@ -393,7 +393,7 @@ class Households(Population):
             c, code, offset = _country(world, rng)
             lang = _language(world, text, c)
             card = world.ids("card", "pf_", 1)[0]
-            homes = home_addresses(rng, world, size, world.carrier_subnets)
+            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
             if kind == "household":
                 homes = [homes[0], [homes[0][0], *homes[1]]]
             for i in range(size):

@@ -21,7 +21,15 @@ from forensics.sample.arrays import (
     rand_u64,
     segment_offsets,
 )
-from forensics.sample.base import CHANNELS, DAY_US, HOUR_US, TOOL_USE, US, SampleError
+from forensics.sample.base import (
+    CHANNELS,
+    DAY_US,
+    HOUR_US,
+    MAX_TOKENS,
+    TOOL_USE,
+    US,
+    SampleError,
+)
 from forensics.sample.clock import Profiles, Window
 from forensics.sample.rows import Rows, make_rows
 from forensics.sample.text import Filler, Pool, get_path, strings
@@ -110,6 +118,16 @@ class OrdinaryText:
         errors = strings(get_path(bodies, "errors"), "errors")
         self.errors = Pool.of([filler.fill_many(errors, 60)])
         self.error_lead = str(get_path(doc, "error_followup"))
+        pairs = get_path(doc, "popular_questions")
+        if not isinstance(pairs, list) or not all(
+            isinstance(x, list) and len(x) == 2 for x in pairs
+        ):
+            raise SampleError("sample text: popular_questions must be [question, follow-up] pairs")
+        self.popular_questions = pa.array([str(q) for q, _ in pairs], pa.string())
+        self.popular_followups = pa.array([str(f) for _, f in pairs], pa.string())
+        self.has_followup = np.array([bool(f) for _, f in pairs])
+        frameworks = strings(get_path(world.text.common, "agent_frameworks"), "agent_frameworks")
+        self.framework_ids = np.array([world.system_id(t) for t in frameworks], dtype=np.int64)
         tool_results = strings(get_path(doc, "tool_results"), "tool_results")
         self.tool_results = Pool.of([filler.fill_many(tool_results, pool_size(world, 80))])
         sys_doc = get_path(doc, "system_prompts")
@@ -297,12 +315,16 @@ class Everyday:
     pinned_model: np.ndarray
     system_idx: np.ndarray
     verbosity: np.ndarray  # multiplies the topic's typical answer length
+    # Developers who run a coding agent through the SDK: long loops of tool calls and results.
+    agent: np.ndarray
+    # How each account spreads its requests over its addresses: > 1 favours the first ones
+    # (home, office); 1 is uniform (a VPN or a phone hopping between networks).
+    ip_skew: np.ndarray
     # Shared first-turn texts of a group (a class's exercises, a team's internal tool), drawn
     # with probability p_shared per session from the account's category of `shared`.
     shared: Pool | None = None
     shared_cat: np.ndarray | None = None
     p_shared: np.ndarray | None = None
-    ip_skew: float = 2.5
 
     @property
     def n(self) -> int:
@@ -329,6 +351,16 @@ def everyday_behaviour(
     maxes = np.array([1024, 2048, 4096, 8192, 1000, 4000, 16000, 512, 32000, 64000])
     # A quarter of accounts stay on one model whatever is released (pinned in their code).
     pinned = np.array([world.previous, world.small, world.flagship, world.flagship])
+    agent = rng.random(n) < 0.05
+    tools = np.where(rng.random(n) < 0.14, rng.integers(1, 12, n), 0)
+    tools = np.where(agent, rng.integers(6, 20, n), tools)
+    system_idx = np.where(
+        rng.random(n) < 0.3, text.system_ids[text.systems.pick(rng, lang)], -1
+    ).astype(np.int64)
+    # Half the agent users run a popular open-source agent framework, prompt and all.
+    framework = agent & (rng.random(n) < 0.5)
+    system_idx[framework] = text.framework_ids[rng.integers(0, len(text.framework_ids),
+                                                            int(framework.sum()))]
     return Everyday(
         base=base,
         lang=lang,
@@ -341,15 +373,15 @@ def everyday_behaviour(
         p_english=np.where(lang == 0, 1.0, rng.uniform(0.05, 0.3, n)),
         temperature=temps[choice(rng, [30, 22, 10, 8, 8, 10, 6, 6], n)],
         max_tokens=maxes[choice(rng, [14, 16, 22, 14, 8, 8, 8, 5, 4, 1], n)],
-        tools=np.where(rng.random(n) < 0.14, rng.integers(1, 12, n), 0),
+        tools=tools,
         # Extended thinking: some people turn it on for everything, most never.
         p_thinking=np.where(rng.random(n) < 0.22, rng.uniform(0.3, 1.0, n), 0.02),
         pinned_model=np.where(rng.random(n) < 0.25, pinned[rng.integers(0, 4, n)], -1),
-        system_idx=np.where(
-            rng.random(n) < 0.3, text.system_ids[text.systems.pick(rng, lang)], -1
-        ).astype(np.int64),
+        system_idx=system_idx,
         # Some people want one-line answers, others whole reports.
-        verbosity=np.exp(0.6 * rng.standard_normal(n)),
+        verbosity=np.exp(0.7 * rng.standard_normal(n)),
+        agent=agent,
+        ip_skew=np.where(rng.random(n) < 0.15, 1.0, 2.5),  # see home_addresses
     )
 
 
@@ -367,6 +399,7 @@ def everyday_rows(
     start = Profiles.draw_times(rng, cdf, e.profile[acct], win)
     turns = np.minimum(rng.geometric(0.55, total), 12)
     turns = np.where(e.tools[acct] > 0, np.minimum(turns + rng.integers(0, 5, total), 16), turns)
+    turns = np.where(e.agent[acct], np.minimum(2 + rng.geometric(0.08, total), 60), turns)
     R = int(turns.sum())
     row_sess = np.repeat(np.arange(total), turns)
     turn = positions_in_segment(turns)
@@ -388,17 +421,24 @@ def everyday_rows(
     first = turn == 0
     tools = e.tools[row_acct]
     # In a tool loop, the message after a tool call is the tool's result.
-    tool_result = ~first & (tools > 0) & (rng.random(R) < 0.5)
+    p_result = np.where(e.agent[row_acct], 0.9, 0.5)
+    tool_result = ~first & (tools > 0) & (rng.random(R) < p_result)
     prompt = text.prompts(rng, lang, topic, first, tool_result)
+    # Some conversations open with a question thousands of people ask in the same words, and
+    # go on with the follow-up most of them send.
+    popular = rng.random(total) < 0.05
+    question = rng.integers(0, len(text.popular_questions), total)
+    ask = np.flatnonzero(first & popular[row_sess])
+    then = np.flatnonzero(
+        (turn == 1) & popular[row_sess] & ~tool_result & text.has_followup[question[row_sess]]
+    )
+    prompt = _replace(prompt, ask, text.popular_questions.take(question[row_sess[ask]]))
+    prompt = _replace(prompt, then, text.popular_followups.take(question[row_sess[then]]))
     if e.shared is not None and e.shared_cat is not None and e.p_shared is not None:
         s_shared = rng.random(total) < e.p_shared[acct]
         rows_shared = np.flatnonzero(first & s_shared[row_sess])
-        if len(rows_shared):
-            drawn = e.shared.draw(rng, e.shared_cat[row_acct[rows_shared]])
-            keep = np.ones(R, dtype=np.bool_)
-            keep[rows_shared] = False
-            prompt = merge(R, [(np.flatnonzero(keep), prompt.filter(pa.array(keep))),
-                               (rows_shared, drawn)])
+        drawn = e.shared.draw(rng, e.shared_cat[row_acct[rows_shared]])
+        prompt = _replace(prompt, rows_shared, drawn)
     response = text.responses_for(rng, lang, topic)
 
     temperature = np.where(
@@ -412,6 +452,13 @@ def everyday_rows(
     out[tool_stop] = np.minimum(
         lognormal_int(rng, 110, 0.6, int(tool_stop.sum())), max_tokens[tool_stop]
     )
+    # Thinking tokens are billed, and logged, as output: with extended thinking on, an answer
+    # of a few hundred words can cost thousands of output tokens.
+    thinking = rng.random(R) < e.p_thinking[row_acct]
+    k = int(thinking.sum())
+    out[thinking] = np.minimum(out[thinking] + lognormal_int(rng, 1800.0, 0.9, k),
+                               max_tokens[thinking])
+    stop[thinking & (out >= max_tokens)] = MAX_TOKENS
     glob = e.base + row_acct
     return make_rows(
         acct=glob,
@@ -422,24 +469,39 @@ def everyday_rows(
         system=e.system_idx[row_acct],
         prompt=prompt,
         response=response,
-        ip=world.pick_ips(rng, glob, e.ip_skew),
+        ip=world.pick_ips(rng, glob, e.ip_skew[row_acct]),
         key=world.pick_keys(rng, glob),
         out_tokens=out,
         max_tokens=max_tokens,
         tool_count=tools,
         temperature=temperature,
-        thinking=rng.random(R) < e.p_thinking[row_acct],
+        thinking=thinking,
         stop=stop,
     )
 
 
+def _replace(values: pa.Array, rows: np.ndarray, new: pa.Array) -> pa.Array:
+    """`values` with the entries at `rows` replaced by `new` (in that order)."""
+    if not len(rows):
+        return values
+    keep = np.ones(len(values), dtype=np.bool_)
+    keep[rows] = False
+    return merge(len(values), [(np.flatnonzero(keep), values.filter(pa.array(keep))), (rows, new)])
+
+
 def home_addresses(
-    rng: np.random.Generator, world: World, n: int, carrier: Sequence[str] = ()
+    rng: np.random.Generator,
+    world: World,
+    n: int,
+    carrier: Sequence[str] = (),
+    relay: Sequence[str] = (),
 ) -> list[list[str]]:
     """Each person's own addresses: a home line, often a second network (work, phone).
 
     A tenth browse through a mobile carrier's shared NAT ranges, which unrelated customers
-    share; another tenth travel or use a VPN and show up from many networks.
+    share; another tenth travel or use a VPN and show up from many networks; a few use a
+    privacy relay whose egress address changes with nearly every connection, from ranges that
+    the relay's other users share.
     """
     subnet = random_subnets(rng, world, "residential", n * 2)
     n_ips = choice(rng, [60, 30, 10], n) + 1
@@ -455,8 +517,12 @@ def home_addresses(
         if carrier and kind[i] < 0.10:
             for c in rng.choice(len(carrier), size=int(rng.integers(1, 4)), replace=False):
                 own.append(f"{carrier[c]}.{rng.integers(2, 255)}")
-        elif kind[i] < 0.20:
-            for extra in random_subnets(rng, world, "residential", int(rng.integers(3, 25))):
+        elif relay and kind[i] >= 0.96:
+            for _ in range(int(rng.integers(40, 200))):
+                own.append(f"{relay[int(rng.integers(0, len(relay)))]}.{rng.integers(2, 255)}")
+        elif kind[i] < 0.22:
+            many = int(np.clip(12 * math.exp(0.9 * rng.standard_normal()), 3, 150))
+            for extra in random_subnets(rng, world, "residential", many):
                 own.append(f"{extra}.{rng.integers(2, 255)}")
         ips.append(own)
     return ips
@@ -529,7 +595,7 @@ class Ordinary(Population):
             user_agent=[str(uas[i]["value"]) for i in ua_idx],
             channel=[CHANNELS[i] for i in ch_idx],
             logs_response=list(rng.random(n) < 0.38),
-            ips=home_addresses(rng, world, n, world.carrier_subnets),
+            ips=home_addresses(rng, world, n, world.carrier_subnets, world.relay_subnets),
             n_keys=list(1 + choice(rng, [70, 22, 6, 2], n)),
         )
         base = world.add(block)

@@ -55,10 +55,13 @@ class _Flat:
     offsets: np.ndarray
     counts: np.ndarray
 
-    def pick(self, rng: np.random.Generator, acct: np.ndarray, skew: float = 1.0) -> pa.Array:
-        """One entry per row for the row's account; skew > 1 favours the first entries."""
+    def pick(
+        self, rng: np.random.Generator, acct: np.ndarray, skew: float | np.ndarray = 1.0
+    ) -> pa.Array:
+        """One entry per row for the row's account; skew > 1 favours the first entries (one
+        skew for all rows, or one per row)."""
         u = rng.random(len(acct))
-        if skew != 1.0:
+        if np.any(np.asarray(skew) != 1.0):
             u = u**skew
         k = (u * self.counts[acct]).astype(np.int64)
         return self.values.take(self.offsets[acct] + k)
@@ -111,6 +114,7 @@ class World:
         self._system_index: dict[str, int] = {}
         self._frozen = False
         self._carriers: list[str] | None = None
+        self._relays: list[str] | None = None
         self.context: Context | None = None  # pasted context for long prompts, when asked
 
     # -- randomness and ids ------------------------------------------------------------------
@@ -181,7 +185,9 @@ class World:
         return [g for b in self.blocks for g in b.group]
 
     # -- helpers shared by populations -------------------------------------------------------
-    def pick_ips(self, rng: np.random.Generator, acct: np.ndarray, skew: float = 1.0) -> pa.Array:
+    def pick_ips(
+        self, rng: np.random.Generator, acct: np.ndarray, skew: float | np.ndarray = 1.0
+    ) -> pa.Array:
         return self.ip_table.pick(rng, acct, skew)
 
     def pick_keys(self, rng: np.random.Generator, acct: np.ndarray) -> pa.Array:
@@ -203,6 +209,14 @@ class World:
             n = max(4, round(8 * math.sqrt(self.scale)))
             self._carriers = random_subnets(self.rng("carriers"), self, "residential", n)
         return self._carriers
+
+    @property
+    def relay_subnets(self) -> list[str]:
+        """/24s of a privacy relay's egress, shared by all of its users."""
+        if self._relays is None:
+            n = max(6, round(20 * math.sqrt(self.scale)))
+            self._relays = random_subnets(self.rng("relays"), self, "datacenter", n)
+        return self._relays
 
     def ordinary_models(
         self, rng: np.random.Generator, ts: np.ndarray, adoption: float = 0.35
