@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 SAMPLE ?= sample_data/2026Q3
 OUT    ?= out/sample
 
-.PHONY: install dossier test lint typecheck unit sample bench clean
+.PHONY: install dossier test lint typecheck unit sample bench bench-detection clean
 
 $(BIN)/forensics: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,13 @@ unit: install
 test: lint typecheck unit
 
 sample: install
-	$(BIN)/forensics sample $(SAMPLE) --seed 7 --scale 0.3 --force
+	$(BIN)/forensics sample $(SAMPLE) --seed 7 --scale 0.5 --long-prompts --force
 
 bench: install
 	$(BIN)/python -m bench --sizes 100000,1000000
+
+bench-detection: install
+	$(BIN)/python -m bench.detection
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
