@@ -155,13 +155,13 @@ def settings() -> dict[str, Any]:
     return dataclasses.asdict(LinkingParams.from_config(ScoringSection()))
 
 
-def build_document(runs: Sequence[dict[str, Any]], command: str) -> dict[str, Any]:
+def build_document(runs: Sequence[dict[str, Any]], command: str,
+                   generator: str) -> dict[str, Any]:
     """The committed JSON: what was run, with what, each run's evaluation and the pool."""
     import forensics
-    from bench.harness import generator_fingerprint
 
     return {"schema": SCHEMA, "command": command, "tool_version": forensics.__version__,
-            "generator": generator_fingerprint(), "settings": settings(), "runs": list(runs),
+            "generator": generator, "settings": settings(), "runs": list(runs),
             "pooled": pool(runs)}
 
 
@@ -266,13 +266,13 @@ def _say(quiet: bool, message: str) -> None:
         print(f"[detection] {message}", file=sys.stderr, flush=True)
 
 
-def ensure_sample(cache: Path, seed: int, scale: float, quiet: bool) -> tuple[Path, int]:
-    """The cached sample for (seed, scale, generator), generated if absent or incomplete;
-    returns its folder and its request count (from the generator's summary)."""
-    from bench.harness import generator_fingerprint
+def ensure_sample(cache: Path, seed: int, scale: float, generator: str,
+                  quiet: bool) -> tuple[Path, int]:
+    """The cached sample for (seed, scale, generator digest), generated if absent or
+    incomplete; returns its folder and its request count (from the generator's summary)."""
     from forensics.sample import generate_sample
 
-    root = cache / f"{_label(seed, scale)}-{generator_fingerprint()}"
+    root = cache / f"{_label(seed, scale)}-{generator}"
     marker = root / COMPLETE_MARKER
     if marker.is_file() and (root / "data").is_dir() and (root / "labels.csv").is_file():
         summary = json.loads(marker.read_text(encoding="utf-8"))
@@ -321,10 +321,10 @@ def _prepare_out(out: Path) -> None:
         ignore.write_text("*\n", encoding="utf-8")
 
 
-def run_config(seed: int, scale: float, cache: Path, out: Path,
+def run_config(seed: int, scale: float, cache: Path, out: Path, generator: str,
                quiet: bool) -> dict[str, Any]:
     """Generate (or reuse), run the pipeline with defaults, evaluate: one entry of `runs`."""
-    root, requests = ensure_sample(cache, seed, scale, quiet)
+    root, requests = ensure_sample(cache, seed, scale, generator, quiet)
     if scale >= LARGE_SCALE and requests < LARGE_REQUESTS:
         raise DetectionError(f"seed {seed}, scale {scale:g}: the large run has only "
                              f"{requests:,} requests (at least {LARGE_REQUESTS:,} needed)")
@@ -380,16 +380,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         doc = json.loads(args.show.read_text(encoding="utf-8"))
         print(format_tables(doc, markdown=args.markdown))
         return 0
+    from bench.harness import generator_fingerprint
+
     _prepare_out(args.out)
     runs = []
     start = time.perf_counter()
+    # One digest for the whole benchmark: it names the cached samples and the document.
+    generator = generator_fingerprint()
     try:
         for seed, scale in args.configs:
-            runs.append(run_config(seed, scale, args.cache, args.out, args.quiet))
+            runs.append(run_config(seed, scale, args.cache, args.out, generator, args.quiet))
+        if generator_fingerprint() != generator:
+            raise DetectionError(f"the sample generator changed during the benchmark (digest "
+                                 f"{generator} → {generator_fingerprint()}); nothing written")
     except (DetectionError, ForensicsError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
-    doc = build_document(runs, _command(args.configs))
+    doc = build_document(runs, _command(args.configs), generator)
     write_document(args.write, doc)
     _say(args.quiet, f"{len(runs)} run(s) in {time.perf_counter() - start:.1f} s; wrote "
                      f"{args.write}")

@@ -200,11 +200,12 @@ def test_pooling_sums_counts_and_recomputes_intervals() -> None:
 def test_document_is_deterministic_and_tables_show_every_run(tmp_path: Path) -> None:
     """The written JSON has no times, sorted keys and the same bytes twice; the tables list
     each run, the pooled row and every population, in text and in Markdown."""
-    doc = detection.build_document(_runs(), detection.COMMAND)
+    doc = detection.build_document(_runs(), detection.COMMAND, "0123abcd")
     assert doc["settings"]["flag_threshold"] == 0.5
     first, second = tmp_path / "a" / "benchmark.json", tmp_path / "b.json"
     detection.write_document(first, doc)
-    detection.write_document(second, detection.build_document(_runs(), detection.COMMAND))
+    again = detection.build_document(_runs(), detection.COMMAND, "0123abcd")
+    detection.write_document(second, again)
     assert first.read_bytes() == second.read_bytes()
     text = first.read_text(encoding="utf-8")
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
