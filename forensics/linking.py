@@ -228,13 +228,17 @@ def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
 
 
 def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFinding]:
-    """Flagged clusters, then the next most suspicious ones, most severe first."""
+    """Every flagged cluster, then the next most suspicious ones up to `limit` clusters in
+    all, most severe first."""
+    # Every flagged one, however many: the dossier and findings.json count and list them.
+    order = "d.flagged DESC, c.score DESC, c.requests DESC, c.cluster_id"
     rows = con.execute(
         "SELECT c.cluster_id, c.accounts, c.owners, c.requests, c.tokens, c.first_seen, "
         "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families "
         "FROM clusters c JOIN cluster_decisions d USING (cluster_id) "
         "WHERE d.flagged OR d.confidence <> 'none' "
-        "ORDER BY d.flagged DESC, c.score DESC, c.requests DESC, c.cluster_id LIMIT $n",
+        f"QUALIFY d.flagged OR row_number() OVER (ORDER BY {order}) <= $n "
+        f"ORDER BY {order}",
         {"n": limit}).fetchall()
     facts = _ClusterFacts.read(con, [r[0] for r in rows])
     out = []

@@ -212,3 +212,134 @@ def test_missing_inputs_are_named(tmp_path: Path) -> None:
     out = _findings(tmp_path / "out", [("a1", "C-1", False, "none")])
     assert_clean_failure(run_cli("evaluate", "--findings", out, "--labels", tmp_path / "no.csv"),
                          "labels file not found", "no.csv")
+
+
+# --- what the dossier asserts equals what evaluate scores --------------------------------------
+
+LONE = range(4, 8)  # harvesters that share no payment, domain, network or sign-up burst
+
+
+def _lone_text(i: int, j: int) -> str:
+    """The harvest prompt; the lone harvesters' own template opens with other words."""
+    from tests.dossier_data import HARVEST_PROMPT
+
+    prompt = HARVEST_PROMPT.format(n=3 + j % 9, m=13 + j % 11, k=4 + j % 5)
+    return f"Annotation queue item, solo worker. {prompt}" if i in LONE else prompt
+
+
+@pytest.fixture(scope="module")
+def two_kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Eight harvesters among 300 ordinary users: four coordinated (one card, one sign-up
+    burst), four that share only a template and a user agent, so their cluster is not
+    coordinated and each is flagged on its own evidence. Returns the data and labels."""
+    from datetime import timedelta
+
+    from tests.dossier_data import build_case
+
+    root = tmp_path_factory.mktemp("two_kinds")
+    data = build_case(root, harvesters=8, ordinary=300, harvest_text=_lone_text)
+    lone = {f"acct-harvest-{i:02d}": i for i in LONE}
+    accounts = pq.read_table(data / "accounts.parquet").to_pylist()
+    for a in accounts:
+        if (i := lone.get(a["account_id"])) is not None:
+            a.update(payment_fingerprint=f"pf-solo-{i}", email_domain=f"solo{i}.example",
+                     signup_ip=f"10.{i}.0.1",
+                     created_at=a["created_at"] - timedelta(days=40 * i, hours=5 * i))
+    pq.write_table(pa.Table.from_pylist(accounts), data / "accounts.parquet")
+    requests = pq.read_table(data / "requests.parquet").to_pylist()
+    for r in requests:
+        if (i := lone.get(r["account_id"])) is not None:
+            r.update(ip=f"10.{20 + i}.{i}.5", user_agent="solo-client/1.0",
+                     ts=r["ts"] + timedelta(minutes=17 * i))
+    pq.write_table(pa.Table.from_pylist(requests), data / "requests.parquet")
+    labels = _labels(root / "labels.csv", [
+        (a["account_id"], "campaign", "solo_harvest" if a["account_id"] in lone else
+         "joint_harvest") if a["account_id"].startswith("acct-harvest") else
+        (a["account_id"], "ordinary", "ordinary") for a in accounts])
+    return data, labels
+
+
+def _findings_flagged(out: Path) -> set[str]:
+    table = pq.read_table(out / "findings.parquet", columns=["account_id", "flagged"])
+    return {r["account_id"] for r in table.to_pylist() if r["flagged"]}
+
+
+def _asserted(out: Path) -> tuple[set[str], int, str]:
+    """What the dossier asserts: the accounts its exhibits mark flagged (each described
+    cluster's account exhibit, and the flagged-accounts exhibit), the number of flagged
+    accounts its key judgments state, and the text of those judgments."""
+    import csv
+    import html
+    import re
+
+    page = (out / "dossier.html").read_text(encoding="utf-8")
+    judgments = page[page.index('id="key-judgments"'):page.index('id="scope"')]
+    text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", judgments)))
+    accounts: set[str] = set()
+    for path in sorted((out / "exhibits").glob("EX-*-accounts.csv")):
+        exhibit = path.name[:6]
+        assert f'id="ex-{exhibit}"' in page, f"{exhibit} is not in the dossier's inventory"
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        if path.name.endswith("-flagged-accounts.csv"):
+            assert exhibit in text, "the key judgments do not cite the flagged accounts"
+            accounts |= {r["account_id"] for r in rows}
+        else:
+            accounts |= {r["account_id"] for r in rows if r["flagged"] == "true"}
+    stated = (re.search(r"In all, ([\d,]+) accounts? (?:was|were) flagged", text)
+              or re.search(r"([\d,]+) accounts? (?:was|were) nevertheless flagged", text)
+              or re.search(r"\(([\d,]+) accounts?\) (?:was|were) flagged as distillation", text))
+    count = int(stated[1].replace(",", "")) if stated else 0
+    return accounts, count, text
+
+
+def test_dossier_asserts_the_accounts_evaluate_scores(
+        two_kinds: tuple[Path, Path], tmp_path: Path) -> None:
+    """With accounts flagged on their own evidence in a cluster that was not flagged, the
+    dossier states the findings' count and lists every flagged account, and evaluate scores
+    exactly that set."""
+    from forensics import api
+    from forensics.config import RunConfig
+
+    data, labels = two_kinds
+    out = tmp_path / "out"
+    api.run(RunConfig(data_dir=data, out_dir=out))
+    asserted, stated, text = _asserted(out)
+    flagged = _findings_flagged(out)
+    assert len(flagged) == 8
+    assert asserted == flagged
+    assert stated == len(flagged) == json.loads(
+        (out / "findings.json").read_text(encoding="utf-8"))["run"]["accounts_flagged"]
+    assert "4 in flagged clusters, and 4 in clusters that were not flagged" in text
+    e = evaluate(out, labels)
+    assert (e.flagged, e.true_positives, e.false_positives) == (stated, 8, 0)
+    assert e.recall_by_campaign == {"joint_harvest": Proportion(4, 4),
+                                    "solo_harvest": Proportion(4, 4)}
+
+
+def test_every_flagged_cluster_is_counted_beyond_the_dossier_cap(
+        two_kinds: tuple[Path, Path], tmp_path: Path) -> None:
+    """Eight single-account flagged clusters with a cap of two sections (public profile):
+    the six not described are listed, pseudonymised, in the flagged-accounts exhibit; the
+    linking stage reads every flagged cluster whatever its limit of clusters to read."""
+    import duckdb
+
+    from forensics import api
+    from forensics.config import CaseConfig, CaseSection, ReportSection, RunConfig, ScoringSection
+    from forensics.linking import _read_clusters
+
+    data, labels = two_kinds
+    out, workdir = tmp_path / "out", tmp_path / "work"
+    case = CaseConfig(case=CaseSection(hmac_key="k"), scoring=ScoringSection(min_link_weight=1),
+                      report=ReportSection(max_clusters=2))
+    api.run(RunConfig(data_dir=data, out_dir=out, case=case, profile="public", workdir=workdir))
+    flagged = _findings_flagged(out)
+    asserted, stated, text = _asserted(out)
+    assert len(flagged) == len(asserted) == stated == 8  # pseudonyms, so counts only
+    assert not asserted & flagged
+    assert "The 6 flagged accounts that no cluster described here includes" in text
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    assert doc["run"]["clusters_flagged"] == 8
+    assert evaluate(out, labels).flagged == stated
+    con = duckdb.connect(str(workdir / "forensics.duckdb"), read_only=True)
+    assert [c.flagged for c in _read_clusters(con, 3)] == [True] * 8

@@ -236,6 +236,11 @@ class Assembler:
         self.cluster_exhibits: dict[str, list[str]] = {}
         self.evidence_ids: dict[str, list[str]] = {}  # per cluster, for its request exhibit
         self.interest_exhibit = ""
+        # How findings.parquet's flagged accounts fall against the flagged and the described
+        # clusters: the dossier states their count, and lists those no cluster exhibit does.
+        self.flagged_accounts = q.rows("flagged_summary",
+                                       clusters=[c.cluster_id for c in self.reported])[0]
+        self.flagged_exhibit = ""
         # The small per-cluster queries, run once for every reported cluster.
         reported = [c.cluster_id for c in self.reported]
         self.timeline_rows = {r["cluster_id"]: r for r in q.rows("cluster_timeline",
@@ -279,6 +284,7 @@ class Assembler:
             evidence = self._evidence_rows()
             sections = tuple(self._cluster_section(c, evidence) for c in self.reported)
             self._interest_exhibit()
+            self._flagged_exhibit()
             sections, overview = self._number_figures(sections, overview)
         finally:
             self._drawer.shutdown(wait=True, cancel_futures=True)
@@ -515,6 +521,31 @@ class Assembler:
             "its score, decision and member accounts.", list(rows[0].keys()) if rows else
             ["cluster_id"], rows)
         self.interest_exhibit = exhibit.id
+
+    def _flagged_exhibit(self) -> None:
+        """The flagged accounts that no described cluster's account exhibit lists, if any:
+        with those exhibits, the dossier names every account findings.parquet flags."""
+        if not self.flagged_accounts["outside_described"]:
+            return
+        query, slug = "exhibit_flagged_accounts", "flagged-accounts"
+        title = "Flagged accounts outside the clusters described"
+        description = (
+            "Every flagged account that no described cluster's account exhibit lists: members "
+            "of flagged clusters beyond the dossier's cap, and accounts flagged on their own "
+            "evidence in clusters that were not flagged. With its cluster, whether that "
+            "cluster was flagged, the account's confidence, score, families and the "
+            "heuristics that fired.")
+        reported = [c.cluster_id for c in self.reported]
+        if not self.ids.public:
+            sql, params = self.q.bound(query, clusters=reported)
+            with self.q.running(query):
+                exhibit = self.exhibits.add_query(slug, title, description, sql, params)
+        else:
+            rows = [{**r, "account_id": self.ids("account", r["account_id"]),
+                     "cluster_id": self.cid(r["cluster_id"])}
+                    for r in self.q.rows(query, clusters=reported)]
+            exhibit = self.exhibits.add(slug, title, description, list(rows[0].keys()), rows)
+        self.flagged_exhibit = exhibit.id
 
     # -- one cluster ---------------------------------------------------------------------------
 
@@ -865,6 +896,7 @@ class Assembler:
                 f"none combined two independent families of evidence with coordination across "
                 f"owners, across {f.n(t['requests'])} requests from "
                 f"{f.plural(t['accounts'], 'account')}.", (self.interest_exhibit,)))
+            out += self._flagged_judgment(())
             level = "low" if skipped else "moderate"
             reason = (f"{f.plural(skipped, 'heuristic')} could not run for missing columns"
                       if skipped else "the heuristics cover only the behaviours they were "
@@ -892,6 +924,7 @@ class Assembler:
             f" sent {f.n(requests)} requests ({f.pct(share, 1)} of analysed traffic) and "
             f"{f.n(tokens)} tokens from {f.plural(accounts, 'account')}.",
             all_ex))
+        out += self._flagged_judgment(all_ex)
         for c in self.reported[:3]:
             ex = self.cluster_exhibits[c.cluster_id]
             kinds = f.listing([KIND_LABELS.get(link.kind, link.kind)
@@ -937,6 +970,41 @@ class Assembler:
                 f" exceeded the dossier's cap of {self.o.max_clusters} and appear only in "
                 f"the cluster exhibit.", (self.interest_exhibit,)))
         return tuple(out)
+
+    def _flagged_judgment(self, cluster_exhibits: tuple[str, ...]) -> list[Judgment]:
+        """The number of flagged accounts, when the flagged clusters' sizes do not give it:
+        some accounts were flagged on their own evidence outside a flagged cluster, some
+        members of flagged clusters were not flagged, or some flagged accounts are in no
+        described cluster (then listed in the flagged-accounts exhibit)."""
+        s = self.flagged_accounts
+        total, own, outside = s["flagged"], s["on_own_evidence"], s["outside_described"]
+        unflagged = s["members_not_flagged"]
+        if not (own or unflagged or outside):
+            return []
+        evidence = (f"on its own evidence (a score of at least {self.linked.params.flag_threshold}"
+                    f" from two or more families)")
+        if own and s["in_flagged_clusters"]:
+            text = (f"In all, {f.plural(total, 'account')} {_were(total)} flagged: "
+                    f"{f.n(s['in_flagged_clusters'])} in flagged clusters, and {f.n(own)} in "
+                    f"clusters that were not flagged, each {evidence}.")
+        elif own:
+            text = (f"{f.plural(own, 'account')} {_were(own)} nevertheless flagged, each "
+                    f"{evidence}, in {'a cluster' if own == 1 else 'clusters'} that "
+                    f"{_were(own)} not flagged.")
+        else:
+            text = (f"In all, {f.plural(total, 'account')} {_were(total)} flagged, all of "
+                    f"them in flagged clusters.")
+        if unflagged:
+            text += (f" {f.plural(unflagged, 'member')} of flagged clusters {_were(unflagged)}"
+                     f" not flagged: no heuristic fired for "
+                     f"{'it' if unflagged == 1 else 'them'}, and no link of "
+                     f"{'its' if unflagged == 1 else 'their'} own joins "
+                     f"{'it' if unflagged == 1 else 'them'} to another owner's account.")
+        if outside:
+            text += (f" The {f.plural(outside, 'flagged account')} that no cluster described "
+                     f"here includes {'is' if outside == 1 else 'are'} listed in the "
+                     f"flagged-accounts exhibit.")
+        return [Judgment(text, (self.flagged_exhibit,) if outside else cluster_exhibits)]
 
     # -- of interest, methodology, appendix -----------------------------------------------------
 
@@ -1062,6 +1130,10 @@ class Assembler:
         if self.config.baseline_dir is None:
             return None
         return compare(self.config.baseline_dir, self.linked, self.ids)
+
+
+def _were(count: int) -> str:
+    return "was" if count == 1 else "were"
 
 
 def _it_is(term: str) -> str:

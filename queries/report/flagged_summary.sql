@@ -1,0 +1,15 @@
+-- One row: how the flagged accounts of findings.parquet (account_findings.flagged) fall
+-- against the flagged clusters and the clusters the dossier describes ($clusters), so that the
+-- dossier states the same count as the findings (see queries/linking/80_decisions.sql for
+-- why an account can be flagged outside a flagged cluster, or not flagged inside one).
+SELECT
+    count(*) FILTER (WHERE f.flagged) AS flagged,
+    count(*) FILTER (WHERE f.flagged AND d.flagged) AS in_flagged_clusters,
+    count(*) FILTER (WHERE f.flagged AND NOT d.flagged) AS on_own_evidence,
+    count(*) FILTER (WHERE d.flagged) AS flagged_cluster_members,
+    count(*) FILTER (WHERE d.flagged AND NOT f.flagged) AS members_not_flagged,
+    count(*) FILTER (WHERE f.flagged
+                     AND NOT list_contains(CAST($clusters AS VARCHAR[]), f.cluster_id))
+        AS outside_described
+FROM account_findings AS f
+JOIN cluster_decisions AS d USING (cluster_id);
