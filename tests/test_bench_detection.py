@@ -55,9 +55,8 @@ def _brute_force_f1(values: list[float], positive: list[bool]) -> float:
 
 
 def test_a_perfect_separator_is_found_with_its_direction(tmp_path: Path) -> None:
-    """A campaign sending fewer requests than anyone else is found: volume <= 2, F1 1.0.
-
-    The other campaign's account also sends 2 requests; it is left out, not a negative."""
+    """A campaign sending fewer requests than any negative is found as volume <= 2 with F1 1.0,
+    another campaign's account of the same volume being left out rather than counted."""
     volumes = {"c1": 2, "c2": 2, "c3": 2, "x1": 2, "o1": 4, "o2": 5, "o3": 6, "l1": 4}
     labels = {"c1": ("campaign", "small"), "c2": ("campaign", "small"),
               "c3": ("campaign", "small"), "x1": ("campaign", "other"),
