@@ -39,3 +39,9 @@ def lexicons_dir(override: Path | None = None) -> Path:
 def templates_dir(override: Path | None = None) -> Path:
     """The jinja2 templates, CSS and bundled fonts of the dossier."""
     return Path(override) if override else _bundled("templates")
+
+
+def validation_file(name: str) -> Path:
+    """A file of the method-validation data packaged in `forensics/validation/` (the
+    benchmark's figures, the sources of error); the path may not exist (no benchmark yet)."""
+    return Path(str(resources.files("forensics").joinpath("validation", name)))
