@@ -22,8 +22,9 @@ from forensics.report.public import pdf_text
 from tests.dossier_data import build_case
 
 SECTIONS = ("Contents", "Key judgments", "Scope and data", "Findings", "Charts", "Methodology",
-            "Limitations and alternative hypotheses", "Glossary and the ICD-203 scales",
-            "Appendix", "A. Exhibit inventory", "B. Heuristic catalogue", "C. Reproducibility")
+            "Method validation", "Limitations and alternative hypotheses",
+            "Glossary and the ICD-203 scales", "Appendix", "A. Exhibit inventory",
+            "B. Heuristic catalogue", "C. Reproducibility")
 KEY = "case-key-for-tests"
 
 

@@ -57,6 +57,7 @@ from forensics.report.exhibits import ATTACH_MAX_BYTES, ExhibitWriter
 from forensics.report.public import Pseudonymiser
 from forensics.report.queries import ReportQueries
 from forensics.report.text import Clipped, clip, neutralise, short
+from forensics.report.validation import validation_section
 
 FAMILY_ORDER = ("content", "structure", "timing", "infrastructure")
 CHART_CLUSTERS = 6  # more lines than this make the overview charts unreadable
@@ -279,6 +280,7 @@ class Assembler:
     def build(self) -> Dossier:
         """Exhibits first (their hashes are cited), then sections; the overview charts'
         queries run first so that their drawing overlaps the sections' queries."""
+        validation = validation_section(self.linked.params)  # a malformed file fails first
         try:
             overview = self._overview_figures()
             evidence = self._evidence_rows()
@@ -290,7 +292,8 @@ class Assembler:
             self._drawer.shutdown(wait=True, cancel_futures=True)
         return Dossier(
             cover=self._cover(),
-            judgments=self._judgments(),
+            judgments=(*self._judgments(),
+                       *validation.judgments([c.confidence for c in self.reported])),
             scope=self._scope(),
             clusters=sections,
             clusters_flagged_total=self.flagged_total,
@@ -310,6 +313,7 @@ class Assembler:
             profile_note=self._profile_note(),
             max_table_rows=self.o.max_table_rows,
             attach_max=f.size(ATTACH_MAX_BYTES),
+            validation=validation,
         )
 
     # -- cover, scope ------------------------------------------------------------------------

@@ -8,9 +8,13 @@ text. A missing attribute is an error (jinja StrictUndefined), not an empty cell
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from forensics.report.fmt import size
 from forensics.report.text import Clipped
+
+if TYPE_CHECKING:  # validation.py builds its section from Note and Judgment below
+    from forensics.report.validation import Validation
 
 
 @dataclass(frozen=True)
@@ -320,3 +324,4 @@ class Dossier:
     profile_note: str
     max_table_rows: int
     attach_max: str  # the largest exhibit embedded in the PDF, as text
+    validation: Validation  # the method's measured error rates and sources of error

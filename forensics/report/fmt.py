@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -18,6 +19,32 @@ def pct(share: float | None, digits: int = 0) -> str:
     if 0 < share < 0.01 and digits == 0:
         return "<1 %"
     return f"{share * 100:.{digits}f} %"
+
+
+def pct_of(k: int, n: int, digits: int = 1) -> str:
+    """k of n as a percentage that reads 0 % or 100 % only when it is exactly that
+    ('>99.9 %' for 2,999 of 3,000; '—' when n is 0)."""
+    if n <= 0:
+        return "—"
+    shown = f"{k / n * 100:.{digits}f}"
+    step = 10.0 ** -digits
+    if k < n and float(shown) >= 100:
+        return f">{100 - step:.{digits}f} %"
+    if k > 0 and float(shown) <= 0:
+        return f"<{step:.{digits}f} %"
+    return f"{shown} %"
+
+
+def pct_interval(low: float | None, high: float | None, digits: int = 1) -> str:
+    """A confidence interval of a share as '94.2–98.8 %', rounded outwards (the low bound
+    down, the high bound up) so that the printed interval is never narrower than the
+    measured one."""
+    if low is None or high is None:
+        return "—"
+    scale = 10.0 ** digits
+    lo = math.floor(round(low * 100 * scale, 6)) / scale
+    hi = math.ceil(round(high * 100 * scale, 6)) / scale
+    return f"{lo:.{digits}f}–{min(hi, 100.0):.{digits}f} %"
 
 
 def ts(value: datetime | None) -> str:
