@@ -393,7 +393,8 @@ class HydraProxy(Population):
         # A few /24s, residential and datacenter proxies mixed; each wave favours its own.
         n_sub = max(3, round(n / 15))
         n_dc = max(1, n_sub * 2 // 5)
-        residential = random_subnets(rng, world, "residential", n_sub - n_dc)
+        pool = world.proxy_subnets
+        residential = [pool[int(i)] for i in rng.choice(len(pool), n_sub - n_dc, replace=False)]
         datacenter = random_subnets(rng, world, "datacenter", n_dc)
         mixed = residential + datacenter
         subnets = [mixed[i] for i in rng.permutation(n_sub)]
@@ -417,7 +418,11 @@ class HydraProxy(Population):
             org=[None] * n,
             email_domain=[filler.pick(disposable) for _ in range(n)],
             payment=[cards[k] for k in card_of],
-            user_agent=[filler.pick(uas) for _ in range(n)],
+            # Half the accounts pass the customers' own popular SDKs through.
+            user_agent=[
+                filler.pick(uas) if rng.random() < 0.5 else world.draw_user_agents(rng, 1)[0]
+                for _ in range(n)
+            ],
             channel=[CHANNELS[k] for k in choice(rng, [40, 25, 15, 20], n)],
             ips=ips,
             countries=["US", "US", "GB", "SG", "HK", "MY", "CA", "AU"],
@@ -522,7 +527,13 @@ class HydraProxy(Population):
             turn=0,
             model=world.ordinary_models(rng, ts, adoption=0.3),
             system=np.where(sys_idx >= 0, text.system_ids[np.maximum(sys_idx, 0)], -1),
-            prompt=text.prompts(rng, lang, topic, np.ones(n, dtype=np.bool_)),
+            prompt=text.openings(
+                rng,
+                text.prompts(rng, lang, topic, np.ones(n, dtype=np.bool_)),
+                np.zeros(n, dtype=np.int64),
+                np.arange(n),
+                np.ones(n, dtype=np.bool_),
+            ),
             response=text.responses_for(rng, lang, topic),
             ip=world.pick_ips(rng, glob),
             key=world.pick_keys(rng, glob),
@@ -635,7 +646,7 @@ class TemplatedLowVolume(Population):
                         family.pool.pick(rng, zero), [self.questions[family.name].draw(rng, zero)]
                     ),
                     response=self.responses[family.name].draw(rng, zero),
-                    ip=world.residential_ips(rng, m),
+                    ip=world.proxy_ips(rng, m),
                     key=world.pick_keys(rng, glob),
                     out_tokens=out,
                     max_tokens=max_tokens,
@@ -657,7 +668,6 @@ def _aged_strangers(
     created months to years ago (bought or long-dormant accounts)."""
     filler = world.filler("accounts", group)
     consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
-    uas = get_path(world.text.common, "user_agents.ordinary")
     countries = get_path(world.text.common, "countries")
     c_idx = choice(rng, [float(c["weight"]) for c in countries], n)
     own_org = rng.random(n) < org_share
@@ -675,9 +685,7 @@ def _aged_strangers(
         payment=list(world.ids("card", "pf_", n)),
         country=[str(countries[i]["code"]) for i in c_idx],
         tier=[["build", "free", "scale"][int(i)] for i in choice(rng, [60, 30, 10], n)],
-        user_agent=[
-            str(uas[i]["value"]) for i in choice(rng, [float(u["weight"]) for u in uas], n)
-        ],
+        user_agent=world.draw_user_agents(rng, n),
         channel=["api"] * n,
         logs_response=list(rng.random(n) < 0.38),
         ips=home_addresses(rng, world, n),
@@ -789,12 +797,7 @@ class AgenticSwarm(Population):
         self.system = world.system_id(frameworks[int(rng.integers(0, len(frameworks)))])
         block = _aged_strangers(world, rng, n, group=self.name, org_share=1.0)
         # Rotating residential proxies: a fresh exit in a different /24 for most requests.
-        block.ips = [
-            [f"{s}.{int(h)}" for s, h in zip(
-                random_subnets(rng, world, "residential", k), rng.integers(2, 255, k), strict=True
-            )]
-            for k in rng.integers(25, 70, n)
-        ]
+        block.ips = [world.proxy_ips(rng, int(k)).to_pylist() for k in rng.integers(25, 70, n)]
         block.n_keys = [int(k) for k in rng.integers(3, 9, n)]
         block.created_us = [
             int(world.period.start_us - d * DAY_US) // US * US for d in rng.uniform(20, 300, n)

@@ -80,11 +80,6 @@ def _local_time(world: World, day: float, hour: float, offset: int) -> int:
     return int(world.period.start_us + (day * 24 + hour - offset) * HOUR_US)
 
 
-def _ordinary_uas(world: World, rng: np.random.Generator, n: int) -> list[str]:
-    uas = get_path(world.text.common, "user_agents.ordinary")
-    return [str(uas[i]["value"]) for i in choice(rng, [float(u["weight"]) for u in uas], n)]
-
-
 def _rates(rng: np.random.Generator, n: int, median: float, sigma: float = 0.9) -> np.ndarray:
     return median * np.exp(sigma * rng.standard_normal(n))
 
@@ -160,13 +155,15 @@ class CompanyTeams(Population):
             domain = company_domain(filler, world)
             # The office's NAT: a handful of addresses in one /24 that every member shares.
             office = random_hosts(rng, random_subnets(rng, world, "residential", 1)[0], 3)
-            standard_ua = _ordinary_uas(world, rng, 1)[0]
+            standard_ua = world.draw_user_agents(rng, 1)[0]
             channel = "cloud_bedrock" if rng.random() < 0.12 else "api"
             tool = world.system_id(filler.pick(tools)) if rng.random() < 0.3 else -1
             # Onboarding waves: the team signs up together on a few mornings, some of them
             # during the quarter.
             waves = [rng.uniform(-700, p.n_days - 10) for _ in range(int(rng.integers(1, 4)))]
-            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
+            homes = home_addresses(
+                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
+            )
             for k in range(size):
                 wave = waves[int(rng.integers(0, len(waves)))]
                 created = _local_time(world, math.floor(wave), rng.uniform(9.5, 12.5), offset)
@@ -176,7 +173,8 @@ class CompanyTeams(Population):
                 m.domain.append(domain if rng.random() < 0.85 else filler.pick(consumer))
                 m.country.append(code)
                 m.tier.append(["build", "scale", "enterprise"][int(rng.integers(0, 3))])
-                m.ua.append(standard_ua if rng.random() < 0.6 else _ordinary_uas(world, rng, 1)[0])
+                own_ua = world.draw_user_agents(rng, 1)[0]
+                m.ua.append(standard_ua if rng.random() < 0.6 else own_ua)
                 m.channel.append(channel)
                 # Signed up at the office; works there and from home.
                 m.ips.append([office[k % len(office)], *office, *homes[k]])
@@ -254,7 +252,9 @@ class UniversityClasses(Population):
             domain = "student." + slugify(uni).replace("-", "")[:18] + ".edu"
             campus = random_hosts(rng, random_subnets(rng, world, "residential", 1)[0], 4)
             lecture = int(rng.integers(0, max(1, p.n_days - 30)))
-            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
+            homes = home_addresses(
+                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
+            )
             for i in range(size):
                 created = _local_time(world, lecture, rng.uniform(10.0, 13.0), offset)
                 m.created.append(created)
@@ -264,7 +264,7 @@ class UniversityClasses(Population):
                 m.domain.append(domain if rng.random() < 0.7 else filler.pick(consumer))
                 m.country.append(code)
                 m.tier.append("education" if rng.random() < 0.6 else "free")
-                m.ua.append(_ordinary_uas(world, rng, 1)[0])
+                m.ua.append(world.draw_user_agents(rng, 1)[0])
                 m.channel.append("api")
                 m.ips.append([campus[i % len(campus)], *campus, *homes[i]])
                 m.keys.append(1)
@@ -313,7 +313,9 @@ class Hackathons(Population):
             venues += venue
             day = int(rng.integers(2, p.n_days - 4))
             days = int(rng.integers(1, 3))
-            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
+            homes = home_addresses(
+                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
+            )
             for i in range(size):
                 created = _local_time(world, day, rng.uniform(13.0, 17.0), offset)
                 m.created.append(created)
@@ -324,7 +326,7 @@ class Hackathons(Population):
                 )
                 m.country.append(code)
                 m.tier.append("free" if rng.random() < 0.5 else "build")
-                m.ua.append(_ordinary_uas(world, rng, 1)[0])
+                m.ua.append(world.draw_user_agents(rng, 1)[0])
                 m.channel.append("api")
                 m.ips.append([venue[i % len(venue)], *homes[i]])
                 m.keys.append(int(rng.integers(1, 3)))
@@ -393,7 +395,9 @@ class Households(Population):
             c, code, offset = _country(world, rng)
             lang = _language(world, text, c)
             card = world.ids("card", "pf_", 1)[0]
-            homes = home_addresses(rng, world, size, world.carrier_subnets, world.relay_subnets)
+            homes = home_addresses(
+                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
+            )
             if kind == "household":
                 homes = [homes[0], [homes[0][0], *homes[1]]]
             for i in range(size):
@@ -404,7 +408,7 @@ class Households(Population):
                 m.domain.append(filler.pick(consumer))
                 m.country.append(code)
                 m.tier.append("build" if rng.random() < 0.6 else "free")
-                m.ua.append(_ordinary_uas(world, rng, 1)[0])
+                m.ua.append(world.draw_user_agents(rng, 1)[0])
                 m.channel.append("api")
                 m.ips.append(homes[i])
                 m.keys.append(1)

@@ -126,6 +126,11 @@ class OrdinaryText:
         self.popular_questions = pa.array([str(q) for q, _ in pairs], pa.string())
         self.popular_followups = pa.array([str(f) for _, f in pairs], pa.string())
         self.has_followup = np.array([bool(f) for _, f in pairs])
+        # The prompt library: distinct entries, a few popular and most rarely used (Zipf).
+        copied = strings(get_path(doc, "copied_prompts"), "copied_prompts")
+        entries = list(dict.fromkeys(filler.fill_many(copied, pool_size(world, 160))))
+        self.copied = pa.array(entries, pa.string())
+        self.copied_weights = 1.0 / np.arange(1, len(entries) + 1) ** 1.1
         frameworks = strings(get_path(world.text.common, "agent_frameworks"), "agent_frameworks")
         self.framework_ids = np.array([world.system_id(t) for t in frameworks], dtype=np.int64)
         tool_results = strings(get_path(doc, "tool_results"), "tool_results")
@@ -284,6 +289,32 @@ class OrdinaryText:
             pieces.append((pos_tool, results))
         return merge(n, pieces)
 
+    def openings(
+        self,
+        rng: np.random.Generator,
+        prompt: pa.Array,
+        turn: np.ndarray,
+        session: np.ndarray,
+        chat: np.ndarray,
+    ) -> pa.Array:
+        """`prompt` with the openings everybody shares put in: some conversations open with a
+        question thousands of people ask in the same words and go on with the follow-up most
+        of them send (where turn 1 is a chat message, `chat`); others open with an entry of a
+        prompt library, pasted word for word."""
+        n_sess = int(session.max()) + 1 if len(session) else 0
+        first = turn == 0
+        popular = rng.random(n_sess) < 0.05
+        question = rng.integers(0, len(self.popular_questions), n_sess)
+        ask = np.flatnonzero(first & popular[session])
+        then = np.flatnonzero(
+            (turn == 1) & popular[session] & chat & self.has_followup[question[session]]
+        )
+        prompt = _replace(prompt, ask, self.popular_questions.take(question[session[ask]]))
+        prompt = _replace(prompt, then, self.popular_followups.take(question[session[then]]))
+        copied = np.flatnonzero(first & ~popular[session] & (rng.random(len(turn)) < 0.06))
+        entry = choice(rng, self.copied_weights, len(copied))
+        return _replace(prompt, copied, self.copied.take(entry))
+
     def responses_for(
         self, rng: np.random.Generator, lang: np.ndarray, topic: np.ndarray
     ) -> pa.Array:
@@ -423,17 +454,8 @@ def everyday_rows(
     # In a tool loop, the message after a tool call is the tool's result.
     p_result = np.where(e.agent[row_acct], 0.9, 0.5)
     tool_result = ~first & (tools > 0) & (rng.random(R) < p_result)
-    prompt = text.prompts(rng, lang, topic, first, tool_result)
-    # Some conversations open with a question thousands of people ask in the same words, and
-    # go on with the follow-up most of them send.
-    popular = rng.random(total) < 0.05
-    question = rng.integers(0, len(text.popular_questions), total)
-    ask = np.flatnonzero(first & popular[row_sess])
-    then = np.flatnonzero(
-        (turn == 1) & popular[row_sess] & ~tool_result & text.has_followup[question[row_sess]]
-    )
-    prompt = _replace(prompt, ask, text.popular_questions.take(question[row_sess[ask]]))
-    prompt = _replace(prompt, then, text.popular_followups.take(question[row_sess[then]]))
+    prompt = text.openings(rng, text.prompts(rng, lang, topic, first, tool_result), turn,
+                           row_sess, ~tool_result)
     if e.shared is not None and e.shared_cat is not None and e.p_shared is not None:
         s_shared = rng.random(total) < e.p_shared[acct]
         rows_shared = np.flatnonzero(first & s_shared[row_sess])
@@ -495,13 +517,15 @@ def home_addresses(
     n: int,
     carrier: Sequence[str] = (),
     relay: Sequence[str] = (),
+    proxy: Sequence[str] = (),
 ) -> list[list[str]]:
     """Each person's own addresses: a home line, often a second network (work, phone).
 
     A tenth browse through a mobile carrier's shared NAT ranges, which unrelated customers
     share; another tenth travel or use a VPN and show up from many networks; a few use a
     privacy relay whose egress address changes with nearly every connection, from ranges that
-    the relay's other users share.
+    the relay's other users share; a few have a home line that a residential-proxy network
+    also sells as an exit.
     """
     subnet = random_subnets(rng, world, "residential", n * 2)
     n_ips = choice(rng, [60, 30, 10], n) + 1
@@ -520,6 +544,9 @@ def home_addresses(
         elif relay and kind[i] >= 0.96:
             for _ in range(int(rng.integers(40, 200))):
                 own.append(f"{relay[int(rng.integers(0, len(relay)))]}.{rng.integers(2, 255)}")
+        elif proxy and kind[i] >= 0.93:
+            # A home line that is also a residential-proxy exit (proxyware on a device).
+            own[0] = f"{proxy[int(rng.integers(0, len(proxy)))]}.{host[i, 0]}"
         elif kind[i] < 0.22:
             many = int(np.clip(12 * math.exp(0.9 * rng.standard_normal()), 3, 150))
             for extra in random_subnets(rng, world, "residential", many):
@@ -564,8 +591,6 @@ class Ordinary(Population):
         mean_turns = 2.0
         sessions_per_day = weight / weight.sum() * budget / mean_turns / active_days
 
-        uas = get_path(world.text.common, "user_agents.ordinary")
-        ua_idx = choice(rng, [float(u["weight"]) for u in uas], n)
         created_days = np.where(newcomer, start - rng.uniform(0, 1.5, n), -rng.uniform(2, 900, n))
         created = [int(period.start_us + d * DAY_US) // US * US for d in created_days]
 
@@ -592,10 +617,12 @@ class Ordinary(Population):
             payment=list(world.ids("card", "pf_", n)),
             country=[str(countries[i]["code"]) for i in c_idx],
             tier=[tiers[i] for i in tier_idx],
-            user_agent=[str(uas[i]["value"]) for i in ua_idx],
+            user_agent=world.draw_user_agents(rng, n),
             channel=[CHANNELS[i] for i in ch_idx],
             logs_response=list(rng.random(n) < 0.38),
-            ips=home_addresses(rng, world, n, world.carrier_subnets, world.relay_subnets),
+            ips=home_addresses(
+                rng, world, n, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
+            ),
             n_keys=list(1 + choice(rng, [70, 22, 6, 2], n)),
         )
         base = world.add(block)

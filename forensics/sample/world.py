@@ -115,6 +115,8 @@ class World:
         self._frozen = False
         self._carriers: list[str] | None = None
         self._relays: list[str] | None = None
+        self._proxies: list[str] | None = None
+        self._user_agents: tuple[list[str], np.ndarray] | None = None
         self.context: Context | None = None  # pasted context for long prompts, when asked
 
     # -- randomness and ids ------------------------------------------------------------------
@@ -192,6 +194,49 @@ class World:
 
     def pick_keys(self, rng: np.random.Generator, acct: np.ndarray) -> pa.Array:
         return self.key_table.pick(rng, acct, 1.6)
+
+    @property
+    def proxy_subnets(self) -> list[str]:
+        """/24s of a commercial residential-proxy network. Its exits are real home and mobile
+        lines (people paid to share their connection), so some of its ranges are the mobile
+        carriers' and ordinary customers live in the others; campaigns rent from it."""
+        if self._proxies is None:
+            n = max(12, round(40 * math.sqrt(self.scale)))
+            carriers = self.carrier_subnets[: max(2, len(self.carrier_subnets) // 3)]
+            own = random_subnets(self.rng("proxies"), self, "residential", n - len(carriers))
+            self._proxies = carriers + own
+        return self._proxies
+
+    def proxy_ips(self, rng: np.random.Generator, n: int) -> pa.Array:
+        """n exits of the residential-proxy network, drawn at random."""
+        subnets = pa.array(self.proxy_subnets, pa.string())
+        which = subnets.take(rng.integers(0, len(subnets), n))
+        return pc.binary_join_element_wise(which, OCTETS.take(rng.integers(2, 255, n)), ".")
+
+    @property
+    def ordinary_user_agents(self) -> tuple[list[str], np.ndarray]:
+        """Every ordinary client string with its weight (common.yaml `user_agents.ordinary`,
+        version spreads expanded: a release's share grows with its rank, newest most used)."""
+        if self._user_agents is None:
+            values: list[str] = []
+            weights: list[float] = []
+            for entry in get_path(self.text.common, "user_agents.ordinary"):
+                value, weight = str(entry["value"]), float(entry["weight"])
+                versions = [str(v) for v in entry.get("versions", [])]
+                if not versions:
+                    values.append(value)
+                    weights.append(weight)
+                    continue
+                ranks = np.arange(1, len(versions) + 1, dtype=np.float64)
+                values += [value.replace("{v}", v) for v in versions]
+                weights += list(weight * ranks / ranks.sum())
+            self._user_agents = (values, np.array(weights))
+        return self._user_agents
+
+    def draw_user_agents(self, rng: np.random.Generator, n: int) -> list[str]:
+        """n ordinary client strings drawn by their weights."""
+        values, weights = self.ordinary_user_agents
+        return [values[i] for i in choice(rng, weights, n)]
 
     def utc_offsets(self, rng: np.random.Generator, country_idx: np.ndarray) -> list[int]:
         """A UTC offset per account from its country's list (common.yaml `countries`)."""
