@@ -204,7 +204,9 @@ def test_every_population_present_at_small_scale(sample: tuple[Path, SampleSumma
 def test_new_model_release_and_hydra_pivot(
     sample: tuple[Path, SampleSummary], requests: pa.Table, groups: np.ndarray
 ) -> None:
-    """The hydra cluster moves ≥ 35 % of its traffic to the new model in the week after release."""
+    """The hydra cluster moves its own harvest to the new model within a day of the release
+    (the customers' traffic it forwards follows the everyday adoption): at least a fifth of
+    all its traffic in the first day and week, twice the ordinary customers' share."""
     root, summary = sample
     releases = pq.read_table(root / "data/model_releases.parquet").to_pylist()
     assert releases[-1] == {"model": "atlas-4", "released_at": RELEASE}
@@ -215,10 +217,11 @@ def test_new_model_release_and_hydra_pivot(
     assert not new[ts < RELEASE].any()
     hydra = groups == "hydra_proxy"
     week = (ts >= RELEASE) & (ts < RELEASE + timedelta(days=7))
-    assert new[hydra & week].mean() >= 0.35
+    ordinary = new[(groups == "ordinary") & week].mean()
+    assert ordinary < 0.1
+    assert new[hydra & week].mean() >= max(0.2, 2 * ordinary)
     day = (ts >= RELEASE) & (ts < RELEASE + timedelta(days=1))
-    assert new[hydra & day].mean() >= 0.3
-    assert new[(groups == "ordinary") & week].mean() < 0.2
+    assert new[hydra & day].mean() >= 0.2
 
 
 def test_campaign_fingerprints_are_planted(
@@ -244,7 +247,9 @@ def test_campaign_fingerprints_are_planted(
 def test_indicators_cover_some_campaigns_partially(
     sample: tuple[Path, SampleSummary], requests: pa.Table, groups: np.ndarray
 ) -> None:
-    """Indicators point at the harvester and the hydra, never at the low-volume farm."""
+    """Indicators point at the harvester and the hydra: the cards at the harvester alone, the
+    hydra's first /24 mostly at the hydra (it is a residential-proxy range, which other
+    renters and the lines' owners use too); nothing points at the low-volume farm's cards."""
     root, _ = sample
     with (root / "data/indicators.csv").open(newline="", encoding="utf-8") as fh:
         indicators = list(csv.DictReader(fh))
@@ -258,7 +263,7 @@ def test_indicators_cover_some_campaigns_partially(
     )
     ips = requests.column("ip").to_pylist()
     hit = np.array([ipaddress.ip_address(ip) in cidr for ip in ips])
-    assert hit.any() and set(groups[hit]) == {"hydra_proxy"}
+    assert hit.any() and (groups[hit] == "hydra_proxy").mean() > 0.5
     decoys = [i["value"] for i in indicators if i["indicator_type"] == "ip"]
     assert decoys and not set(decoys) & set(ips)
     assert {i["actor"] for i in indicators} >= {"ACTOR-A", "ACTOR-B"}
