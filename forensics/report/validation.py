@@ -94,7 +94,9 @@ class Validation:
         """The benchmark's precision for a confidence level as one sentence ('' for a level
         the benchmark does not measure, such as low, which is never flagged)."""
         if not self.available:
-            return self.unavailable if level in ("high", "moderate") else ""
+            return (f"The precision of {level} confidence has not been measured: no "
+                    f"validation figures are available for this version (see Method "
+                    f"validation)." if level in ("high", "moderate") else "")
         return next((n.text for n in self.levels if n.label == level), "")
 
     def judgments(self, levels: Sequence[str]) -> tuple[Judgment, ...]:
