@@ -3,8 +3,9 @@
 `python -m bench.detection [--configs SEED:SCALE,…] [--out DIR] [--write PATH] [--markdown]`
 
 For each (seed, scale) it generates a labelled sample with `forensics.sample.generate_sample`
-(cached by seed, scale and generator digest), runs the pipeline as `forensics run DATA --out OUT
---force` does with no case config (so the same default thresholds every time), and scores the
+(with pasted context, as the bundled sample; cached by seed, scale and generator digest), runs
+the pipeline as `forensics run DATA --out OUT --force` does with no case config (so the same
+default thresholds every time), and scores the
 findings with `forensics evaluate --json`. It then pools the runs (counts summed, Wilson 95 %
 intervals on the sums), prints a table, and writes a JSON document with sorted keys and no
 times or dates, so that the same code and generator give the same bytes; timings go to stderr.
@@ -272,7 +273,7 @@ def ensure_sample(cache: Path, seed: int, scale: float, generator: str,
     incomplete; returns its folder and its request count (from the generator's summary)."""
     from forensics.sample import generate_sample
 
-    root = cache / f"{_label(seed, scale)}-{generator}"
+    root = cache / f"{_label(seed, scale)}-long-{generator}"
     marker = root / COMPLETE_MARKER
     if marker.is_file() and (root / "data").is_dir() and (root / "labels.csv").is_file():
         summary = json.loads(marker.read_text(encoding="utf-8"))
@@ -281,7 +282,8 @@ def ensure_sample(cache: Path, seed: int, scale: float, generator: str,
     _say(quiet, f"seed {seed}, scale {scale:g}: generating in {root}…")
     root.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    summary = generate_sample(root, seed=seed, scale=scale, force=True)
+    # With pasted context, as the bundled sample: prompts of realistic lengths.
+    summary = generate_sample(root, seed=seed, scale=scale, force=True, long_prompts=True)
     # Written last: a sample interrupted mid-generation is never reused.
     marker.write_text(json.dumps({"seed": seed, "scale": scale, "requests": summary.requests,
                                   "accounts": summary.accounts}, indent=2, sort_keys=True)
