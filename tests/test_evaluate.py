@@ -14,7 +14,7 @@ import pytest
 
 from forensics.errors import InputError
 from forensics.evaluate import Z95, Proportion, evaluate, read_labels, wilson, wilson_interval
-from tests.conftest import assert_clean_failure, run_cli
+from tests.conftest import assert_clean_failure, request_rows, run_cli
 
 # --- the interval arithmetic -------------------------------------------------------------------
 
@@ -231,7 +231,8 @@ def _lone_text(i: int, j: int) -> str:
 def two_kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Eight harvesters among 300 ordinary users: four coordinated (one card, one sign-up
     burst), four that share only a template and a user agent, so their cluster is not
-    coordinated and each is flagged on its own evidence. Returns the data and labels."""
+    coordinated and each is flagged on its own evidence. The first lone harvester's
+    organisation owns a second, idle account. Returns the data and labels."""
     from datetime import timedelta
 
     from tests.dossier_data import build_case
@@ -245,8 +246,13 @@ def two_kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
             a.update(payment_fingerprint=f"pf-solo-{i}", email_domain=f"solo{i}.example",
                      signup_ip=f"10.{i}.0.1",
                      created_at=a["created_at"] - timedelta(days=40 * i, hours=5 * i))
+    next(a for a in accounts if a["account_id"] == "acct-harvest-00")["org_id"] = "org-joint"
+    accounts.append({**accounts[-1], "account_id": "acct-idle", "org_id": "org-joint",
+                     "email_domain": "idle.example", "payment_fingerprint": "pf-idle",
+                     "signup_ip": "10.99.0.1"})
     pq.write_table(pa.Table.from_pylist(accounts), data / "accounts.parquet")
     requests = pq.read_table(data / "requests.parquet").to_pylist()
+    requests += [{**r, "ip": "10.98.0.1"} for r in request_rows(6, "acct-idle")]
     for r in requests:
         if (i := lone.get(r["account_id"])) is not None:
             r.update(ip=f"10.{20 + i}.{i}.5", user_agent="solo-client/1.0",
@@ -295,9 +301,9 @@ def _asserted(out: Path) -> tuple[set[str], int, str]:
 
 def test_dossier_asserts_the_accounts_evaluate_scores(
         two_kinds: tuple[Path, Path], tmp_path: Path) -> None:
-    """With accounts flagged on their own evidence in a cluster that was not flagged, the
-    dossier states the findings' count and lists every flagged account, and evaluate scores
-    exactly that set."""
+    """With accounts flagged on their own evidence in a cluster that was not flagged, and a
+    member of the flagged cluster that is not flagged, the dossier states the findings' count
+    and lists every flagged account, and evaluate scores exactly that set."""
     from forensics import api
     from forensics.config import RunConfig
 
@@ -310,7 +316,9 @@ def test_dossier_asserts_the_accounts_evaluate_scores(
     assert asserted == flagged
     assert stated == len(flagged) == json.loads(
         (out / "findings.json").read_text(encoding="utf-8"))["run"]["accounts_flagged"]
+    assert "(5 accounts) was flagged" in text  # the idle account is in the flagged cluster
     assert "4 in flagged clusters, and 4 in clusters that were not flagged" in text
+    assert "1 member of flagged clusters was not flagged" in text
     e = evaluate(out, labels)
     assert (e.flagged, e.true_positives, e.false_positives) == (stated, 8, 0)
     assert e.recall_by_campaign == {"joint_harvest": Proportion(4, 4),
@@ -319,8 +327,9 @@ def test_dossier_asserts_the_accounts_evaluate_scores(
 
 def test_every_flagged_cluster_is_counted_beyond_the_dossier_cap(
         two_kinds: tuple[Path, Path], tmp_path: Path) -> None:
-    """Eight single-account flagged clusters with a cap of two sections (public profile):
-    the six not described are listed, pseudonymised, in the flagged-accounts exhibit; the
+    """With no links, seven flagged clusters and a cap of two sections (public profile): the
+    six flagged accounts not described (five clusters, and one account flagged alone in its
+    organisation's cluster) are listed, pseudonymised, in the flagged-accounts exhibit; the
     linking stage reads every flagged cluster whatever its limit of clusters to read."""
     import duckdb
 
@@ -339,7 +348,7 @@ def test_every_flagged_cluster_is_counted_beyond_the_dossier_cap(
     assert not asserted & flagged
     assert "The 6 flagged accounts that no cluster described here includes" in text
     doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    assert doc["run"]["clusters_flagged"] == 8
+    assert doc["run"]["clusters_flagged"] == 7
     assert evaluate(out, labels).flagged == stated
     con = duckdb.connect(str(workdir / "forensics.duckdb"), read_only=True)
-    assert [c.flagged for c in _read_clusters(con, 3)] == [True] * 8
+    assert [c.flagged for c in _read_clusters(con, 3)] == [True] * 7

@@ -990,7 +990,8 @@ class Assembler:
         if own and s["in_flagged_clusters"]:
             text = (f"In all, {f.plural(total, 'account')} {_were(total)} flagged: "
                     f"{f.n(s['in_flagged_clusters'])} in flagged clusters, and {f.n(own)} in "
-                    f"clusters that were not flagged, each {evidence}.")
+                    f"{'a cluster' if own == 1 else 'clusters'} that {_were(own)} not flagged, "
+                    f"each {evidence}.")
         elif own:
             text = (f"{f.plural(own, 'account')} {_were(own)} nevertheless flagged, each "
                     f"{evidence}, in {'a cluster' if own == 1 else 'clusters'} that "
