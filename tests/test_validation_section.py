@@ -306,6 +306,7 @@ def test_material_false_positive_rate_is_a_key_judgment(fixture_section: Validat
     assert len(moderate) == 2
     assert "material false-positive rate at moderate confidence" in moderate[1]
     assert "corroborated before action" in moderate[1]
+    assert "does not rule out a material" in moderate[1]  # 90.3 %, CI from 75.1 %
     high = [j.text for j in fixture_section.judgments(["high"])]
     assert len(high) == 1 and "material" not in high[0]
     terms = [term for _, term in LIKELIHOOD]
@@ -313,6 +314,21 @@ def test_material_false_positive_rate_is_a_key_judgment(fixture_section: Validat
         for sentence in re.split(r"(?<=[.:;])\s", text):
             if "confidence" in sentence:
                 assert not any(re.search(rf"\b{t}\b", sentence) for t in terms), sentence
+
+
+def test_precision_below_the_bound_is_said_to_show_a_material_rate(tmp_path: Path) -> None:
+    """A level whose measured precision itself is below 0.90 is said to show a material
+    false-positive rate, not merely not to rule one out."""
+    doc = _fixture()
+    doc["pooled"]["precision_by_confidence"]["high"] = {
+        "value": 0.5125, "low": 0.4779, "high": 0.547, "k": 410, "n": 800}
+    bench = load_benchmark(_write_json(tmp_path / "benchmark.json", doc))
+    v = build(bench, load_sources(), LinkingParams())
+    texts = [j.text for j in v.judgments(["high"])]
+    assert texts[0].endswith("51.2 % of accounts flagged at high confidence were campaign "
+                             "accounts (410 of 800; 95 % CI 47.7–54.7 %).")
+    assert texts[1].startswith("The benchmark shows a material false-positive rate at high "
+                               "confidence")
 
 
 def test_negative_result_cites_the_measured_recall(fixture_section: Validation) -> None:
