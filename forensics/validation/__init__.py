@@ -24,6 +24,7 @@ import yaml
 
 from forensics import resources
 from forensics.errors import ForensicsError
+from forensics.evaluate import wilson_interval
 
 BENCHMARK = "benchmark.json"
 SOURCES = "sources_of_error.yaml"
@@ -31,7 +32,6 @@ SCHEMA = 1
 CONFIDENCE_LEVELS = ("high", "moderate", "low")
 ERROR_KINDS = ("false positive", "miss", "false positive and miss")
 SOURCE_KEYS = ("id", "title", "error", "cause", "mitigation", "residual")
-WILSON_Z = 1.959963984540054  # the 97.5th percentile of the standard normal: a 95 % interval
 # The JSON's figures are rounded; a bound further than this from the Wilson bound recomputed
 # from k and n is not the interval the dossier says it is.
 TOLERANCE = 0.0015
@@ -46,14 +46,6 @@ class ValidationDataError(ForensicsError):
         message = (problems[0] if len(problems) == 1 else
                    f"{len(problems)} problems:\n" + "\n".join(f"  {p}" for p in problems))
         super().__init__(message, file=file)
-
-
-def wilson(k: int, n: int, z: float = WILSON_Z) -> tuple[float, float]:
-    """The Wilson score interval of the proportion k/n (n > 0)."""
-    p = k / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -220,7 +212,7 @@ class _Checker:
             return Rate(k, n, None, None, None)
         if abs(value_ - k / n) > TOLERANCE:
             self.bad(f"{key}.value", f"{value_!r} is not k/n = {k}/{n}")
-        w_low, w_high = wilson(k, n)
+        w_low, w_high = wilson_interval(k, n)
         if abs(low - w_low) > TOLERANCE or abs(high - w_high) > TOLERANCE:
             self.bad(key, f"interval {low!r}–{high!r} is not the 95 % Wilson interval of "
                           f"{k}/{n} ({w_low:.4f}–{w_high:.4f})")
