@@ -297,7 +297,7 @@ def test_one_account_cluster_is_described_as_one_account(tmp_path: Path) -> None
     assert result.summary["clusters_flagged"] == 1
     text = pdf_text(out / "dossier.pdf")
     assert "1 account, 1 owner" in text
-    assert "this account was used to harvest model outputs" in text
+    assert "this account was used to harvest model outputs" in " ".join(text.split())
     assert "acted together" not in text
     assert "single account: no link to another account" in text
     assert "Linkage graph" not in text and "How the accounts of" not in text

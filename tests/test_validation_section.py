@@ -403,3 +403,20 @@ def test_dossier_without_a_benchmark_says_so(small_case: Path, tmp_path: Path) -
     assert "No validation figures are available for this version" in text
     assert "Known sources of error" in text
     assert "validation benchmark (synthetic data)" not in text
+
+
+def test_likelihood_is_held_to_the_measured_precision(fixture_section: Validation) -> None:
+    """A finding's likelihood term is lowered to the term of its confidence level's measured
+    precision (lower 95 % bound) when the score alone would claim more, and left alone for a
+    level the benchmark does not measure or when no benchmark is packaged."""
+    terms = [t for _, t in LIKELIHOOD]
+    weak = Validation(**{**fixture_section.__dict__, "precision_low": (("high", 0.2337),)})
+    assert weak.likelihood("almost certain", "high") == ("unlikely", True)
+    assert weak.likelihood("very unlikely", "high") == ("very unlikely", False)
+    assert weak.likelihood("almost certain", "moderate") == ("almost certain", False)
+    for level, low in fixture_section.precision_low:
+        term, lowered = fixture_section.likelihood("almost certain", level)
+        assert lowered == (terms.index(term) < terms.index("almost certain"))
+        assert term == next(t for bound, t in LIKELIHOOD if low < bound)
+    none = build(None, load_sources(), LinkingParams())
+    assert none.likelihood("almost certain", "high") == ("almost certain", False)

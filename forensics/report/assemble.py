@@ -212,6 +212,9 @@ class Assembler:
         self.ids = ids
         self.exhibits = exhibits
         self.o = options
+        # The benchmark's figures, which the sections' likelihood statements are held to (a
+        # malformed validation file fails here, before any query runs).
+        self.validation = validation_section(linked.params)
         # Charts are drawn on one background thread while this one waits on DuckDB (which
         # releases the GIL): drawing and querying overlap. Only that thread touches
         # matplotlib. Figures are numbered at the end, in the order the document shows them.
@@ -280,7 +283,7 @@ class Assembler:
     def build(self) -> Dossier:
         """Exhibits first (their hashes are cited), then sections; the overview charts'
         queries run first so that their drawing overlaps the sections' queries."""
-        validation = validation_section(self.linked.params)  # a malformed file fails first
+        validation = self.validation
         try:
             overview = self._overview_figures()
             evidence = self._evidence_rows()
@@ -599,8 +602,13 @@ class Assembler:
                " Every benign look-alike considered was rejected."))
         actors = ("these accounts acted together" if c.accounts > 1
                   else "this account was used")
-        likelihood_text = (f"{_it_is(c.likelihood)} (cluster score {c.score:.2f}) that "
-                           f"{actors} to harvest model outputs for training.")
+        term, lowered = self.validation.likelihood(c.likelihood, c.confidence)
+        # No confidence word in a likelihood sentence (ICD-203): the level is named elsewhere.
+        basis = (f"cluster score {c.score:.2f}, which alone would read as {c.likelihood}; "
+                 f"held to the method's measured precision for findings like this one: see "
+                 f"Method validation" if lowered else f"cluster score {c.score:.2f}")
+        likelihood_text = f"{_it_is(term)} ({basis}) that {actors} to harvest model outputs " \
+                          f"for training."
         # A one-account cluster has no links: a graph of one dot would only fill a page.
         graph = self._graph_figure(c) if c.accounts > 1 else None
         return ClusterSection(
@@ -934,7 +942,8 @@ class Assembler:
             kinds = f.listing([KIND_LABELS.get(link.kind, link.kind)
                                for link in c.links[:3]]) or "common ownership"
             out.append(Judgment(
-                f"{_it_is(c.likelihood)} that cluster {self.cid(c.cluster_id)} "
+                f"{_it_is(self.validation.likelihood(c.likelihood, c.confidence)[0])} that "
+                f"cluster {self.cid(c.cluster_id)} "
                 f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) harvested "
                 f"model outputs for training: {f.listing(list(c.families))} heuristics fired, "
                 f"and its accounts share {kinds}.", tuple(ex[:3])))

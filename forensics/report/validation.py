@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from forensics import __version__
-from forensics.linking import LinkingParams
+from forensics.linking import LIKELIHOOD, LinkingParams, likelihood
 from forensics.report import fmt as f
 from forensics.report.context import Judgment, Note
 from forensics.validation import (
@@ -90,6 +90,20 @@ class Validation:
     caveats: tuple[Note, ...]  # per confidence level: the material false-positive sentence
     recall_text: str  # the measured recall, for a negative result
     miss_caveat: str  # the material miss-rate sentence ("" when recall is not that low)
+    # Per confidence level the lower 95 % bound of its measured precision (levels measured).
+    precision_low: tuple[tuple[str, float], ...] = ()
+
+    def likelihood(self, term: str, level: str) -> tuple[str, bool]:
+        """The ICD-203 likelihood term to state for a finding at confidence `level`, and
+        whether it was lowered: a finding's score is not a calibrated probability, so the term
+        it maps to is stated only as far as the benchmark supports it, that is no higher than
+        the term of the lower 95 % bound of the level's measured precision."""
+        bound = dict(self.precision_low).get(level)
+        if bound is None:
+            return term, False
+        order = [t for _, t in LIKELIHOOD]
+        cap = likelihood(bound)
+        return (cap, True) if order.index(cap) < order.index(term) else (term, False)
 
     def precision_at(self, level: str) -> str:
         """The benchmark's precision for a confidence level as one sentence ('' for a level
@@ -194,7 +208,9 @@ def build(bench: Benchmark | None, sources: Sequence[SourceOfError],
             _share(p.rate), _interval(p.rate))
             for p in sorted(bench.populations, key=_population_order)),
         sources=rows, levels=tuple(levels), caveats=tuple(caveats), recall_text=recall_text,
-        miss_caveat=miss)
+        miss_caveat=miss, precision_low=tuple(
+            (level, rate.low) for level, rate in bench.precision_by_confidence
+            if rate.n and rate.low is not None))
 
 
 def _population_order(p: Population) -> tuple[int, str]:
