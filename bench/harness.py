@@ -31,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = "100000,1000000"
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "forensics-bench"
-REQUESTS_PER_SCALE = 100_000  # forensics.sample: scale 1.0 ≈ 100k requests
+REQUESTS_PER_SCALE = 150_000  # forensics.sample: scale 1.0 ≈ 150k requests (1.52 M at scale 10)
 COMPLETE_MARKER = ".bench-complete.json"
 SLOWEST_HEURISTICS = 5
 # The pipeline's stages in the order they run; stages not listed follow in name order.
@@ -477,8 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="generate prompts with pasted context, hundreds to a few "
                               "thousand characters, as real traffic has (the default)")
     prompts.add_argument("--short-prompts", dest="long_prompts", action="store_false",
-                         help="generate the sample generator's bare prompts (mean ≈ 230 "
-                              "characters), as the bundled sample has")
+                         help="generate the sample generator's bare prompts, without "
+                              "pasted context (the bundled sample has it)")
     p.add_argument("--out", type=Path, default=Path("bench/results.json"),
                    help="JSON results file (default bench/results.json)")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE,

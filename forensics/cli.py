@@ -288,7 +288,7 @@ def schema_cmd() -> None:
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--scale", type=float, default=1.0, show_default=True,
-              help="1.0 ≈ 100,000 requests; 10 ≈ 1 M.")
+              help="1.0 ≈ 150,000 requests and 2,300 accounts; 10 ≈ 1.5 M requests.")
 @click.option("--force", is_flag=True, help="Replace an existing folder.")
 @click.option("--long-prompts", is_flag=True,
               help="Append 300-6,000 characters of pasted context to every prompt of 240+ "
