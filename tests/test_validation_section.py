@@ -20,7 +20,7 @@ from forensics.config import RunConfig
 from forensics.linking import LIKELIHOOD, LinkingParams
 from forensics.report.public import html_text, pdf_text
 from forensics.report.render import environment
-from forensics.report.validation import MATERIAL_BOUND, Validation, build
+from forensics.report.validation import MATERIAL_BOUND, Validation, build, validation_section
 from forensics.validation import (
     BENCHMARK,
     SOURCES,
@@ -420,3 +420,31 @@ def test_likelihood_is_held_to_the_measured_precision(fixture_section: Validatio
         assert term == next(t for bound, t in LIKELIHOOD if low < bound)
     none = build(None, load_sources(), LinkingParams())
     assert none.likelihood("almost certain", "high") == ("almost certain", False)
+
+
+def test_dossier_states_no_likelihood_above_the_measured_precision(
+        small_case: Path, tmp_path: Path) -> None:
+    """With the packaged benchmark, no sentence of the dossier pairs a likelihood term with a
+    confidence level (ICD-203), and no likelihood term stated for a flagged cluster is above
+    the term of its level's measured precision (lower 95 % bound)."""
+    out = _run_with_benchmark(small_case, tmp_path / "out", resources.validation_file(BENCHMARK))
+    section = validation_section(LinkingParams())
+    findings = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    levels = {c["confidence"] for c in findings["clusters"] if c["flagged"]}
+    assert levels, "the small case should flag a cluster"
+    html = (out / "dossier.html").read_text(encoding="utf-8")
+    # One block (paragraph, list item, heading, cell) at a time, then sentence by sentence.
+    blocks = re.split(r"</(?:p|li|h[1-6]|td|th|caption|figcaption)>", html)
+    sentences = [s for block in blocks
+                 for s in re.split(r"(?<=[.;:])\s+", " ".join(html_text(block).split()))]
+    terms = [t for _, t in LIKELIHOOD]
+    stated = set()
+    for sentence in sentences:
+        said = [t for t in terms if re.search(rf"\b(is|a|an) {t}\b", sentence)]
+        if said:
+            assert not re.search(r"\b(high|moderate|low) confidence\b", sentence), sentence
+            stated.update(said)
+    for level in levels:
+        cap = section.likelihood("almost certain", level)[0]
+        assert all(terms.index(t) <= terms.index(cap) for t in stated
+                   if t not in ("roughly even chance",)), (level, cap, stated)

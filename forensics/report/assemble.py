@@ -595,20 +595,32 @@ class Assembler:
             heuristics=_fired(r["families"], r["heuristics"]))
             for r in accounts[: self.o.max_table_rows])
         kept = [b.lookalike for b in c.benign_checks if not b.rejected]
+        # Where the benchmark holds the likelihood down, the level is the method's rule for
+        # the flag, not confidence in the lowered judgment.
+        held = self.validation.likelihood(c.likelihood, c.confidence)[1]
         confidence_text = (
-            f"We have {c.confidence} confidence in this judgment: "
-            f"{self._confidence_reason(c)}"
+            (f"By the method's rule this flag is of {c.confidence} confidence: " if held else
+             f"We have {c.confidence} confidence in this judgment: ")
+            + f"{self._confidence_reason(c)}"
             + (f" Not excluded: {f.listing(kept)}." if kept else
                " Every benign look-alike considered was rejected."))
         actors = ("these accounts acted together" if c.accounts > 1
                   else "this account was used")
         term, lowered = self.validation.likelihood(c.likelihood, c.confidence)
         # No confidence word in a likelihood sentence (ICD-203): the level is named elsewhere.
-        basis = (f"cluster score {c.score:.2f}, which alone would read as {c.likelihood}; "
-                 f"held to the method's measured precision for findings like this one: see "
-                 f"Method validation" if lowered else f"cluster score {c.score:.2f}")
-        likelihood_text = f"{_it_is(term)} ({basis}) that {actors} to harvest model outputs " \
-                          f"for training."
+        if lowered:
+            # The score is not a calibrated probability; the benchmark's precision for findings
+            # like this one is what a reader may rely on, account by account.
+            one = "this account was" if c.accounts == 1 else "any one of these accounts was"
+            likelihood_text = (
+                f"{_it_is(term)} that {one} used to harvest model outputs for training: on the "
+                f"method's validation benchmark, {self.validation.precision_of(c.confidence)} of "
+                f"the accounts flagged as these were campaign accounts (Method validation). "
+                f"The cluster score, {c.score:.2f}, would alone read as {c.likelihood}; it is "
+                f"not a calibrated probability.")
+        else:
+            likelihood_text = (f"{_it_is(term)} (cluster score {c.score:.2f}) that {actors} to "
+                               f"harvest model outputs for training.")
         # A one-account cluster has no links: a graph of one dot would only fill a page.
         graph = self._graph_figure(c) if c.accounts > 1 else None
         return ClusterSection(
@@ -941,16 +953,29 @@ class Assembler:
             ex = self.cluster_exhibits[c.cluster_id]
             kinds = f.listing([KIND_LABELS.get(link.kind, link.kind)
                                for link in c.links[:3]]) or "common ownership"
+            term, lowered = self.validation.likelihood(c.likelihood, c.confidence)
+            evidence = (f"{f.listing(list(c.families))} heuristics fired, and its accounts "
+                        f"share {kinds}")
+            if lowered:
+                one = "its account" if c.accounts == 1 else "any one of its accounts"
+                text = (f"Cluster {self.cid(c.cluster_id)} ({f.plural(c.accounts, 'account')}, "
+                        f"{f.plural(c.owners, 'owner')}) was flagged: {evidence}. On the "
+                        f"method's validation benchmark "
+                        f"{self.validation.precision_of(c.confidence)} of the accounts flagged as "
+                        f"these were campaign accounts, so {_it_is(term).lower()} that {one} "
+                        f"harvested model outputs for training; each account's own evidence "
+                        f"has to be read.")
+            else:
+                text = (f"{_it_is(term)} that cluster {self.cid(c.cluster_id)} "
+                        f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) "
+                        f"harvested model outputs for training: {evidence}.")
+            out.append(Judgment(text, tuple(ex[:3])))
             out.append(Judgment(
-                f"{_it_is(self.validation.likelihood(c.likelihood, c.confidence)[0])} that "
-                f"cluster {self.cid(c.cluster_id)} "
-                f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) harvested "
-                f"model outputs for training: {f.listing(list(c.families))} heuristics fired, "
-                f"and its accounts share {kinds}.", tuple(ex[:3])))
-            out.append(Judgment(
-                f"We have {c.confidence} confidence in the judgment on "
-                f"{self.cid(c.cluster_id)}: "
-                f"{self._confidence_reason(c)}", tuple(ex[1:2])))
+                (f"By the method's rule the flag on {self.cid(c.cluster_id)} is of "
+                 f"{c.confidence} confidence: " if lowered else
+                 f"We have {c.confidence} confidence in the judgment on "
+                 f"{self.cid(c.cluster_id)}: ")
+                + f"{self._confidence_reason(c)}", tuple(ex[1:2])))
         caps: dict[str, float] = {}
         for c in self.reported:
             for name, share in c.capabilities:

@@ -92,6 +92,8 @@ class Validation:
     miss_caveat: str  # the material miss-rate sentence ("" when recall is not that low)
     # Per confidence level the lower 95 % bound of its measured precision (levels measured).
     precision_low: tuple[tuple[str, float], ...] = ()
+    # Per confidence level its measured precision as the text states it ("23.4 %").
+    precision_shown: tuple[tuple[str, str], ...] = ()
 
     def likelihood(self, term: str, level: str) -> tuple[str, bool]:
         """The ICD-203 likelihood term to state for a finding at confidence `level`, and
@@ -104,6 +106,10 @@ class Validation:
         order = [t for _, t in LIKELIHOOD]
         cap = likelihood(bound)
         return (cap, True) if order.index(cap) < order.index(term) else (term, False)
+
+    def precision_of(self, level: str) -> str:
+        """The measured precision of `level` as stated in the text ('' when unmeasured)."""
+        return dict(self.precision_shown).get(level, "")
 
     def precision_at(self, level: str) -> str:
         """The benchmark's precision for a confidence level as one sentence ('' for a level
@@ -210,7 +216,9 @@ def build(bench: Benchmark | None, sources: Sequence[SourceOfError],
         sources=rows, levels=tuple(levels), caveats=tuple(caveats), recall_text=recall_text,
         miss_caveat=miss, precision_low=tuple(
             (level, rate.low) for level, rate in bench.precision_by_confidence
-            if rate.n and rate.low is not None))
+            if rate.n and rate.low is not None),
+        precision_shown=tuple((level, _share(rate)) for level, rate in bench.precision_by_confidence
+                              if rate.n))
 
 
 def _population_order(p: Population) -> tuple[int, str]:
