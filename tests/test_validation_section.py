@@ -167,11 +167,17 @@ def test_malformed_benchmark_names_file_and_key(
 
 
 def test_benchmark_that_is_not_json_is_refused(tmp_path: Path) -> None:
-    """A benchmark file that is not JSON, or missing when named, is a clear error."""
+    """A benchmark file that is not JSON, not UTF-8, or missing when named, is a clear error
+    (the sources file shares the reading)."""
     path = tmp_path / "benchmark.json"
     path.write_text('{"schema": 1,', encoding="utf-8")
     with pytest.raises(ValidationDataError, match="not valid JSON"):
         load_benchmark(path)
+    path.write_bytes(b'{"schema": "\xff"}')
+    with pytest.raises(ValidationDataError, match="not UTF-8"):
+        load_benchmark(path)
+    with pytest.raises(ValidationDataError, match="not UTF-8"):
+        load_sources(path)
     with pytest.raises(ValidationDataError, match="file not found"):
         load_benchmark(tmp_path / "absent.json")
 

@@ -349,13 +349,10 @@ def load_benchmark(path: Path | None = None) -> Benchmark | None:
     file = Path(path) if path is not None else resources.validation_file(BENCHMARK)
     if path is None and not file.is_file():
         return None
+    text = _read(file)
     try:
-        raw = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValidationDataError(["file not found"], file=str(file)) from None
-    except OSError as exc:
-        raise ValidationDataError([f"cannot be read ({exc.strerror})"], file=str(file)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise ValidationDataError([f"not valid JSON ({exc})"], file=str(file)) from None
     bench, problems = _parse_benchmark(raw)
     if problems or bench is None:
@@ -363,16 +360,25 @@ def load_benchmark(path: Path | None = None) -> Benchmark | None:
     return bench
 
 
-def load_sources(path: Path | None = None) -> tuple[SourceOfError, ...]:
-    """The known sources of error from `path` (default: the packaged YAML), in file order."""
-    file = Path(path) if path is not None else resources.validation_file(SOURCES)
+def _read(file: Path) -> str:
+    """The file's text; a missing, unreadable or non-UTF-8 file is a ValidationDataError."""
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        return file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValidationDataError(["file not found"], file=str(file)) from None
     except OSError as exc:
         raise ValidationDataError([f"cannot be read ({exc.strerror})"], file=str(file)) from None
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ValidationDataError([f"not UTF-8 text ({exc.reason})"], file=str(file)) from None
+
+
+def load_sources(path: Path | None = None) -> tuple[SourceOfError, ...]:
+    """The known sources of error from `path` (default: the packaged YAML), in file order."""
+    file = Path(path) if path is not None else resources.validation_file(SOURCES)
+    text = _read(file)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
         raise ValidationDataError([f"not valid YAML ({' '.join(str(exc).split())})"],
                                   file=str(file)) from None
     c = _Checker()
