@@ -716,6 +716,9 @@ class DataPipeline(Population):
                 for f in families.values()
             ]
         )
+        self.responses = Pool.of(
+            [filler.fill_many(strings(f["responses"], "responses"), 40) for f in families.values()]
+        )
         # A family's system messages (Orca style), index -1 for none.
         self.systems = [
             [world.system_id(s) for s in strings(f["system"], "system")] if f.get("system") else []
@@ -762,7 +765,7 @@ class DataPipeline(Population):
             model=np.where(rng.random(n) < 0.8, world.flagship, world.small),
             system=system,
             prompt=self.prompts.draw(rng, fam),
-            response=self.prompts.draw(rng, fam),
+            response=self.responses.draw(rng, fam),
             ip=world.pick_ips(rng, glob, 2.5),
             key=world.pick_keys(rng, glob),
             out_tokens=out,
@@ -793,6 +796,7 @@ class AgenticSwarm(Population):
         self.results = Pool.of(
             [filler.fill_many(strings(doc["tool_results"], "tool_results"), size * 2)]
         )
+        self.replies = Pool.of([filler.fill_many(strings(doc["responses"], "responses"), 60)])
         frameworks = strings(get_path(world.text.common, "agent_frameworks"), "agent_frameworks")
         self.system = world.system_id(frameworks[int(rng.integers(0, len(frameworks)))])
         block = _aged_strangers(world, rng, n, group=self.name, org_share=1.0)
@@ -858,7 +862,7 @@ class AgenticSwarm(Population):
             model=world.flagship,
             system=self.system,
             prompt=prompt,
-            response=self.results.draw(rng, np.zeros(R, dtype=np.int64)),
+            response=self.replies.draw(rng, np.zeros(R, dtype=np.int64)),
             ip=world.pick_ips(rng, glob),
             key=world.pick_keys(rng, glob),
             out_tokens=out,

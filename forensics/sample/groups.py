@@ -13,6 +13,7 @@ Every account here is labelled ordinary, with its group's name as the population
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -347,7 +348,7 @@ class Hackathons(Population):
         self.event.tools = np.where(rng.random(len(m)) < 0.4, rng.integers(2, 10, len(m)), 0)
         # After the event: a third carry on at an everyday pace, from home.
         after = rng.random(len(m)) < 0.35
-        self.after = Everyday(**{**self.event.__dict__})
+        self.after = replace(self.event)
         self.after.start_day = np.array(event_end, dtype=np.int64)
         self.after.end_day = np.where(after, p.n_days, self.after.start_day)
         self.after.sessions_per_day = _rates(rng, len(m), SESSIONS_PER_DAY)
@@ -437,6 +438,9 @@ class NightlyJobs(Population):
         self.prompts = Pool.of(
             [filler.fill_many(strings(doc["templates"], "templates"), pool_size(world, 300))]
         )
+        self.responses = Pool.of(
+            [filler.fill_many(strings(doc["responses"], "responses"), pool_size(world, 100))]
+        )
         companies = strings(doc["companies"], "companies")
         p = world.period
         m = _Members()
@@ -499,7 +503,7 @@ class NightlyJobs(Population):
             model=world.small,
             system=-1,
             prompt=self.prompts.draw(rng, np.zeros(total, dtype=np.int64)),
-            response=self.prompts.draw(rng, np.zeros(total, dtype=np.int64)),
+            response=self.responses.draw(rng, np.zeros(total, dtype=np.int64)),
             ip=world.pick_ips(rng, glob),
             key=world.pick_keys(rng, glob),
             out_tokens=out,
