@@ -60,6 +60,10 @@ class LinkingParams:
     burst_hours: int = 6
     max_burst_domain_share: float = 0.02
     sync_heuristic: str = "synchronised_load_balancing"
+    # One physical event (see 80_decisions.sql): network heuristics, and the timing ones that
+    # measure synchrony through a shared network.
+    event_network_heuristics: str = "ip_subnet_colocation,account_farm_creation_burst"
+    event_timing_heuristics: str = "synchronised_load_balancing"
     sync_min_minutes: int = 10
     sync_min_overlap: float = 0.3
 

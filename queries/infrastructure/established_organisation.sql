@@ -6,15 +6,20 @@ level: informational
 status: experimental
 benign: true
 description: >
-  A benign indicator. Fires on accounts of a declared organisation whose accounts pay with at
-  most $max_cards payment methods that no account outside the organisation uses, and whose
-  oldest account predates the account's first request here by at least $min_age_days days.
+  A benign indicator. Fires on accounts of a declared organisation of at least
+  $min_org_accounts accounts whose accounts pay with at most $max_cards payment methods that no
+  account outside the organisation uses, and whose oldest account predates the account's first
+  request here by at least $min_age_days days.
 rationale: >
   domain.md §5 separates benchmark companies, enterprise batch jobs, agent products and
   research groups from campaigns by "one verified org", "stable payment" and "no cross-org
   payment sharing"; campaigns use fresh or throw-away accounts and cards shared across them
   (Anthropic 2026-02-23: "shared payment methods"). An established, self-paying organisation
-  lowers, but never clears, the suspicion its content raises.
+  lowers, but never clears, the suspicion its content raises. An organisation of one account
+  is no evidence of establishment: anyone can type an organisation name on a sign-up form, and
+  a campaign that gives every account its own organisation and card (an agentic campaign that
+  shares no infrastructure) would otherwise be discounted account by account. Customer
+  organisations that vouch for their accounts have several.
 falsepositives:
   - A campaign run from an aged organisation account with its own card (the indicator only
     lowers the score; coordination with other owners still flags the cluster)
@@ -25,6 +30,7 @@ requires:
   accounts: [account_id, created_at, org_id, payment_fingerprint]
 params:
   max_cards: {type: INTEGER, default: 2, description: Most payment methods one organisation may use}
+  min_org_accounts: {type: INTEGER, default: 2, description: Fewest accounts a declared organisation needs to count as established}
   min_age_days: {type: INTEGER, default: 30, description: Age of the organisation's oldest account at the account's first request}
 weight: 0.5
 ---*/
@@ -34,6 +40,7 @@ WITH orgs AS (
     FROM accounts
     WHERE org_id IS NOT NULL
     GROUP BY ALL
+    HAVING count(*) >= $min_org_accounts
 ),
 shared_cards AS (
     -- Cards that pay for accounts of more than one owner (an org, or an account with none).

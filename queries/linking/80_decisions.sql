@@ -1,13 +1,95 @@
--- Decisions and confidence (ICD-203 confidence levels):
---   cluster flagged: score ≥ $flag_threshold, ≥ 2 families, and either coordination across
---     owners, or a single owner (one declared customer) with one account showing ≥ 2 families
---     and a score ≥ $high_threshold: a distiller need not hide, but a customer's several
---     single-purpose accounts (a research group's judge jobs here, its tutoring there) do not
---     add up to a campaign;
---   high confidence: flagged, coordinated, ≥ 2 families, score ≥ $high_threshold;
---   moderate: flagged otherwise; low: not flagged but of interest (score ≥ $interest_threshold).
---   account flagged: its own score ≥ $flag_threshold with ≥ 2 families, or a member of a
---     flagged cluster with a fired heuristic of its own or a coordination link of its own.
+-- Decisions and confidence (ICD-203 confidence levels).
+--
+-- Accounts are judged on their own evidence; a cluster is an attribution hypothesis, never
+-- evidence against a member (domain brief §5b: membership of a group is not evidence).
+--   facts: the account's families of evidence, counted by fact, not by name: a network the
+--     account shares with others ($event_network_heuristics), the sign-ups from it and the
+--     synchrony of its users measured through it ($event_timing_heuristics) are one physical
+--     event (a venue, a campus, an office), so that timing is no second fact when it is the
+--     only timing evidence and the network evidence is there.
+--   own evidence: the account's own score ≥ $flag_threshold with ≥ 2 facts.
+--   account flagged: on its own evidence; or with one fact of its own about what it sends
+--     (content or structure; score ≥ $flag_threshold) plus a direct hard link
+--     ($coordination_kinds: a shared card, an analyst indicator, a creation burst,
+--     synchronised activity) to an account of another owner that is flagged on its own
+--     evidence: coordination adds at most that one fact, and never to a fact of its own kind
+--     (a shared card is the payment link's own fact, not a second one).
+--   account confidence: high when flagged on its own evidence with a score ≥ $high_threshold
+--     and a hard link to another owner's account flagged on its own evidence; moderate when
+--     flagged otherwise; low when not flagged but of interest (score ≥ $interest_threshold).
+--     No confidence is inherited from a cluster.
+--   cluster flagged: score ≥ $flag_threshold, ≥ 2 families, coordination across owners (or a
+--     single owner whose one account shows ≥ 2 families and a score ≥ $high_threshold), and
+--     at least one member flagged on its own evidence. Its confidence is its best member's.
+CREATE OR REPLACE TABLE account_facts AS
+WITH one_event AS (
+    SELECT account_id
+    FROM signals
+    WHERE NOT benign
+    GROUP BY account_id
+    HAVING bool_or(list_contains(string_split($event_network_heuristics, ','), heuristic_id))
+       AND bool_and(family <> 'timing'
+                    OR list_contains(string_split($event_timing_heuristics, ','),
+                                     heuristic_id))
+)
+SELECT s.account_id,
+       CASE WHEN e.account_id IS NOT NULL
+            THEN list_filter(s.families, lambda f: f <> 'timing')
+            ELSE s.families END AS facts
+FROM account_scores AS s
+LEFT JOIN one_event AS e USING (account_id);
+
+CREATE OR REPLACE TABLE account_decisions AS
+WITH own AS (
+    SELECT account_id FROM account_scores
+    JOIN account_facts USING (account_id)
+    WHERE score >= $flag_threshold AND len(facts) >= 2
+),
+hard_pairs AS (
+    SELECT account_a AS account_id, account_b AS other FROM links
+    WHERE list_contains(string_split($coordination_kinds, ','), kind)
+    UNION
+    SELECT account_b, account_a FROM links
+    WHERE list_contains(string_split($coordination_kinds, ','), kind)
+),
+hard AS (
+    -- A hard link to an account of another owner that stands on its own evidence.
+    SELECT DISTINCT h.account_id
+    FROM hard_pairs AS h
+    JOIN own AS o ON o.account_id = h.other
+    JOIN account_owners AS oa ON oa.account_id = h.account_id
+    JOIN account_owners AS ob ON ob.account_id = h.other
+    WHERE oa.owner <> ob.owner
+),
+decided AS (
+    SELECT s.account_id, m.cluster_id, s.score, f.facts,
+           o.account_id IS NOT NULL AS own_evidence,
+           h.account_id IS NOT NULL AS hard_linked,
+           o.account_id IS NOT NULL
+               OR (h.account_id IS NOT NULL AND len(f.facts) = 1
+                   AND f.facts[1] IN ('content', 'structure')
+                   AND s.score >= $flag_threshold) AS flagged
+    FROM account_scores AS s
+    JOIN account_facts AS f USING (account_id)
+    JOIN cluster_members AS m USING (account_id)
+    LEFT JOIN own AS o USING (account_id)
+    LEFT JOIN hard AS h USING (account_id)
+)
+SELECT
+    account_id,
+    cluster_id,
+    flagged,
+    CASE
+        WHEN own_evidence AND hard_linked AND score >= $high_threshold THEN 'high'
+        WHEN flagged THEN 'moderate'
+        WHEN score >= $interest_threshold THEN 'low'
+        ELSE 'none'
+    END AS confidence,
+    facts,
+    own_evidence,
+    hard_linked
+FROM decided;
+
 CREATE OR REPLACE TABLE cluster_decisions AS
 WITH widest AS (
     SELECT m.cluster_id, max(len(s.families)) AS families
@@ -15,45 +97,33 @@ WITH widest AS (
     JOIN account_scores AS s USING (account_id)
     GROUP BY ALL
 ),
+best AS (
+    -- The cluster's members flagged on their own evidence, and their best confidence.
+    SELECT cluster_id,
+           count(*) FILTER (WHERE own_evidence) AS own_members,
+           max(CASE confidence WHEN 'high' THEN 2 WHEN 'moderate' THEN 1 ELSE 0 END)
+               FILTER (WHERE flagged) AS best_rank
+    FROM account_decisions
+    GROUP BY ALL
+),
 decided AS (
     SELECT
-        c.cluster_id, c.score, c.coordinated, len(c.families) AS families,
+        c.cluster_id, c.score, b.best_rank,
         c.score >= $flag_threshold AND len(c.families) >= 2
             AND (c.coordinated OR (c.owners = 1 AND w.families >= 2
-                                   AND c.score >= $high_threshold)) AS flagged
+                                   AND c.score >= $high_threshold))
+            AND b.own_members > 0 AS flagged
     FROM clusters AS c
     JOIN widest AS w USING (cluster_id)
+    JOIN best AS b USING (cluster_id)
 )
 SELECT
     cluster_id,
     flagged,
     CASE
-        WHEN flagged AND coordinated AND score >= $high_threshold THEN 'high'
+        WHEN flagged AND best_rank = 2 THEN 'high'
         WHEN flagged THEN 'moderate'
         WHEN score >= $interest_threshold THEN 'low'
         ELSE 'none'
     END AS confidence
 FROM decided;
-
-CREATE OR REPLACE TABLE account_decisions AS
-WITH own_links AS (
-    SELECT account_a AS account_id FROM pair_weights WHERE weight >= $min_link_weight
-    UNION
-    SELECT account_b FROM pair_weights WHERE weight >= $min_link_weight
-)
-SELECT
-    s.account_id,
-    m.cluster_id,
-    (s.score >= $flag_threshold AND len(s.families) >= 2)
-        OR (d.flagged AND (len(s.heuristics) > 0 OR l.account_id IS NOT NULL)) AS flagged,
-    CASE
-        WHEN d.flagged AND (len(s.heuristics) > 0 OR l.account_id IS NOT NULL)
-            THEN d.confidence
-        WHEN s.score >= $flag_threshold AND len(s.families) >= 2 THEN 'moderate'
-        WHEN s.score >= $interest_threshold THEN 'low'
-        ELSE 'none'
-    END AS confidence
-FROM account_scores AS s
-JOIN cluster_members AS m USING (account_id)
-JOIN cluster_decisions AS d USING (cluster_id)
-LEFT JOIN own_links AS l USING (account_id);
