@@ -100,3 +100,16 @@ def test_which_campaigns_each_family_catches(analysed: tuple) -> None:
     assert caught["timing"] >= {"reasoning_harvester"}
     for campaign in OVERT:
         assert sum(campaign in c for c in caught.values()) >= 2, campaign
+
+
+def test_every_flagged_account_stands_on_evidence_of_its_own(analysed: tuple) -> None:
+    """On the bundled sample no account is flagged for its cluster alone: every flagged account
+    has fired a heuristic of its own and is flagged on its own evidence or through one direct
+    hard link, and ordinary customers in the campaigns' clusters are not flagged."""
+    con, _, figures, groups = analysed
+    rows = con.execute("SELECT account_id, flagged, heuristics, own_evidence, hard_linked "
+                       "FROM account_findings WHERE flagged").fetchall()
+    assert rows
+    for account, _, heuristics, own, hard in rows:
+        assert heuristics and (own or hard), account
+    assert figures.false_positive_rate.k <= 2

@@ -120,3 +120,80 @@ def test_adjusted_rand_index_known_values() -> None:
     """ARI is 1 for identical partitions (up to renaming) and about 0 for unrelated ones."""
     assert adjusted_rand_index(["a", "a", "b", "b"], ["x", "x", "y", "y"]) == 1.0
     assert adjusted_rand_index(["a", "a", "b", "b"], ["x", "y", "x", "y"]) < 0.01
+
+
+def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]],
+            links: list[tuple[str, str, str]]) -> dict[str, tuple[bool, str, list[str]]]:
+    """Run 80_decisions.sql on hand-made scores: rows of (account, owner, score, families,
+    [(heuristic, family)]) in one cluster, and typed links; account → (flagged, confidence,
+    facts)."""
+    from forensics.linking import _run
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE signals (heuristic_id VARCHAR, family VARCHAR, account_id VARCHAR, "
+                "benign BOOLEAN)")
+    con.execute("CREATE TABLE account_scores (account_id VARCHAR, score DOUBLE, "
+                "families VARCHAR[], heuristics VARCHAR[])")
+    con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
+    con.execute("CREATE TABLE cluster_members (account_id VARCHAR, cluster_id VARCHAR)")
+    con.execute("CREATE TABLE links (account_a VARCHAR, account_b VARCHAR, kind VARCHAR)")
+    con.execute("CREATE TABLE clusters (cluster_id VARCHAR, score DOUBLE, coordinated BOOLEAN, "
+                "families VARCHAR[], owners BIGINT)")
+    for account, owner, score, families, fired in rows:
+        con.execute("INSERT INTO account_scores VALUES (?, ?, ?, ?)",
+                    [account, score, families, [h for h, _ in fired]])
+        con.execute("INSERT INTO account_owners VALUES (?, ?)", [account, owner])
+        con.execute("INSERT INTO cluster_members VALUES (?, 'c1')", [account])
+        for heuristic, family in fired:
+            con.execute("INSERT INTO signals VALUES (?, ?, ?, false)", [heuristic, family, account])
+    if links:
+        con.executemany("INSERT INTO links VALUES (?, ?, ?)", links)
+    con.execute("INSERT INTO clusters VALUES ('c1', 0.99, true, "
+                "['content', 'infrastructure', 'timing'], ?)", [len(rows)])
+    _run(con, resources.queries_dir() / "linking" / "80_decisions.sql", LinkingParams())
+    return {r[0]: (r[1], r[2], list(r[3])) for r in con.execute(
+        "SELECT account_id, flagged, confidence, facts FROM account_decisions").fetchall()}
+
+
+HARVESTER = [("cot_elicitation_strong", "content"), ("shared_payment_fingerprint",
+                                                      "infrastructure")]
+
+
+def test_no_account_is_flagged_for_its_cluster() -> None:
+    """A member of a flagged cluster is flagged only on evidence of its own: with no fired
+    heuristic, or with only the shared card that is its link to the campaign (one fact, not
+    two), it is not flagged and inherits no confidence, however strong the cluster."""
+    d = _decide([
+        ("h1", "o1", 0.95, ["content", "infrastructure"], HARVESTER),
+        ("h2", "o2", 0.95, ["content", "infrastructure"], HARVESTER),
+        ("bystander", "o3", 0.0, [], []),
+        ("card_only", "o4", 0.6, ["infrastructure"], [("shared_payment_fingerprint",
+                                                       "infrastructure")]),
+        ("content_only", "o5", 0.6, ["content"], [("cot_elicitation_strong", "content")]),
+    ], [("h1", "h2", "payment"), ("h1", "bystander", "payment"), ("h1", "card_only", "payment"),
+        ("h2", "content_only", "payment")])
+    assert d["h1"][:2] == (True, "high") and d["h2"][:2] == (True, "high")
+    assert d["bystander"][:2] == (False, "none")
+    assert d["card_only"][0] is False and d["card_only"][1] != "high"
+    # One content fact of its own plus the hard link to a harvester: two facts.
+    assert d["content_only"][:2] == (True, "moderate")
+
+
+def test_one_physical_event_is_one_fact() -> None:
+    """A venue network, the sign-ups from it and the synchrony of its users measured through
+    it are one fact: an account with nothing else is not flagged, while synchrony of its own
+    (same-minute launches) beside a network is a second fact."""
+    venue = [("ip_subnet_colocation", "infrastructure"),
+             ("account_farm_creation_burst", "infrastructure"),
+             ("synchronised_load_balancing", "timing")]
+    d = _decide([
+        ("guest", "o1", 0.9, ["infrastructure", "timing"], venue),
+        ("launcher", "o2", 0.9, ["infrastructure", "timing"],
+         [*venue, ("co_launched_sessions", "timing")]),
+        ("loner", "o3", 0.9, ["infrastructure", "timing"],
+         [("billing_country_subnet_mismatch", "infrastructure"),
+          ("synchronised_load_balancing", "timing")]),
+    ], [])
+    assert d["guest"][2] == ["infrastructure"] and d["guest"][0] is False
+    assert d["launcher"][2] == ["infrastructure", "timing"] and d["launcher"][0] is True
+    assert d["loner"][2] == ["infrastructure", "timing"] and d["loner"][0] is True
