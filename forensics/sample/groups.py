@@ -81,6 +81,11 @@ def _local_time(world: World, day: float, hour: float, offset: int) -> int:
     return int(world.period.start_us + (day * 24 + hour - offset) * HOUR_US)
 
 
+def _either(rng: np.random.Generator, p: float, first: str, second: str) -> str:
+    """`first` with probability p, else `second` (both already drawn, as their callers need)."""
+    return first if rng.random() < p else second
+
+
 def _rates(rng: np.random.Generator, n: int, median: float, sigma: float = 0.9) -> np.ndarray:
     return median * np.exp(sigma * rng.standard_normal(n))
 
@@ -107,6 +112,44 @@ class _Members:
 
     def __len__(self) -> int:
         return len(self.created)
+
+    def add(
+        self,
+        *,
+        created: int,
+        org: str | None,
+        payment: str | None,
+        domain: str,
+        country: str,
+        tier: str,
+        ua: str,
+        channel: str,
+        ips: list[str],
+        keys: int,
+        lang: int | None = None,
+        profile: int | None = None,
+        start_day: int | None = None,
+        end_day: int | None = None,
+        shared_cat: int | None = None,
+    ) -> None:
+        """One account. The caller's keyword arguments are evaluated in the order written,
+        which is the order of the random draws: keep it, or the sample's bytes change. The
+        everyday fields are left out for accounts that do not use `everyday_rows`."""
+        self.created.append(created)
+        self.org.append(org)
+        self.payment.append(payment)
+        self.domain.append(domain)
+        self.country.append(country)
+        self.tier.append(tier)
+        self.ua.append(ua)
+        self.channel.append(channel)
+        self.ips.append(ips)
+        self.keys.append(keys)
+        for column, value in ((self.lang, lang), (self.profile, profile),
+                              (self.start_day, start_day), (self.end_day, end_day),
+                              (self.shared_cat, shared_cat)):
+            if value is not None:
+                column.append(value)
 
     def block(self, name: str, rng: np.random.Generator) -> AccountBlock:
         n = len(self)
@@ -168,22 +211,23 @@ class CompanyTeams(Population):
             for k in range(size):
                 wave = waves[int(rng.integers(0, len(waves)))]
                 created = _local_time(world, math.floor(wave), rng.uniform(9.5, 12.5), offset)
-                m.created.append(created)
-                m.org.append(org if rng.random() < 0.8 else None)
-                m.payment.append(card if rng.random() < 0.75 else world.ids("card", "pf_", 1)[0])
-                m.domain.append(domain if rng.random() < 0.85 else filler.pick(consumer))
-                m.country.append(code)
-                m.tier.append(["build", "scale", "enterprise"][int(rng.integers(0, 3))])
-                own_ua = world.draw_user_agents(rng, 1)[0]
-                m.ua.append(standard_ua if rng.random() < 0.6 else own_ua)
-                m.channel.append(channel)
-                # Signed up at the office; works there and from home.
-                m.ips.append([office[k % len(office)], *office, *homes[k]])
-                m.keys.append(int(rng.integers(1, 4)))
-                m.lang.append(lang)
-                m.profile.append(world.profiles.group("office", offset))
-                m.start_day.append(_first_day(world, created))
-                m.end_day.append(p.n_days if rng.random() < 0.9 else int(rng.integers(5, p.n_days)))
+                m.add(
+                    created=created,
+                    org=org if rng.random() < 0.8 else None,
+                    payment=card if rng.random() < 0.75 else world.ids("card", "pf_", 1)[0],
+                    domain=domain if rng.random() < 0.85 else filler.pick(consumer),
+                    country=code,
+                    tier=["build", "scale", "enterprise"][int(rng.integers(0, 3))],
+                    ua=_either(rng, 0.6, standard_ua, world.draw_user_agents(rng, 1)[0]),
+                    channel=channel,
+                    # Signed up at the office; works there and from home.
+                    ips=[office[k % len(office)], *office, *homes[k]],
+                    keys=int(rng.integers(1, 4)),
+                    lang=lang,
+                    profile=world.profiles.group("office", offset),
+                    start_day=_first_day(world, created),
+                    end_day=p.n_days if rng.random() < 0.9 else int(rng.integers(5, p.n_days)),
+                )
                 system.append(tool if rng.random() < 0.7 else -1)
         self.everyday = _everyday(world, text, rng, m, self.name, ip_skew=1.6)
         # Members who use the team's internal tool send everything through it.
@@ -258,22 +302,24 @@ class UniversityClasses(Population):
             )
             for i in range(size):
                 created = _local_time(world, lecture, rng.uniform(10.0, 13.0), offset)
-                m.created.append(created)
-                m.org.append(None)
-                # Free tier or education credits for most; some pay with their own card.
-                m.payment.append(world.ids("card", "pf_", 1)[0] if rng.random() < 0.35 else None)
-                m.domain.append(domain if rng.random() < 0.7 else filler.pick(consumer))
-                m.country.append(code)
-                m.tier.append("education" if rng.random() < 0.6 else "free")
-                m.ua.append(world.draw_user_agents(rng, 1)[0])
-                m.channel.append("api")
-                m.ips.append([campus[i % len(campus)], *campus, *homes[i]])
-                m.keys.append(1)
-                m.lang.append(lang)
-                m.profile.append(world.profiles.group("student", offset))
-                m.start_day.append(lecture)
-                m.end_day.append(min(p.n_days, lecture + int(rng.integers(14, 60))))
-                m.shared_cat.append(k)
+                m.add(
+                    created=created,
+                    org=None,
+                    # Free tier or education credits for most; some pay with their own card.
+                    payment=world.ids("card", "pf_", 1)[0] if rng.random() < 0.35 else None,
+                    domain=domain if rng.random() < 0.7 else filler.pick(consumer),
+                    country=code,
+                    tier="education" if rng.random() < 0.6 else "free",
+                    ua=world.draw_user_agents(rng, 1)[0],
+                    channel="api",
+                    ips=[campus[i % len(campus)], *campus, *homes[i]],
+                    keys=1,
+                    lang=lang,
+                    profile=world.profiles.group("student", offset),
+                    start_day=lecture,
+                    end_day=min(p.n_days, lecture + int(rng.integers(14, 60))),
+                    shared_cat=k,
+                )
         weights = np.array(text.topic_weights, dtype=np.float64)
         if "study" in text.topics:
             weights[text.topics.index("study")] *= 6
@@ -319,23 +365,24 @@ class Hackathons(Population):
             )
             for i in range(size):
                 created = _local_time(world, day, rng.uniform(13.0, 17.0), offset)
-                m.created.append(created)
-                m.org.append(None)
-                m.payment.append(world.ids("card", "pf_", 1)[0] if rng.random() < 0.5 else None)
-                m.domain.append(
-                    filler.pick(consumer) if rng.random() < 0.75 else company_domain(filler, world)
+                m.add(
+                    created=created,
+                    org=None,
+                    payment=world.ids("card", "pf_", 1)[0] if rng.random() < 0.5 else None,
+                    domain=(filler.pick(consumer) if rng.random() < 0.75
+                            else company_domain(filler, world)),
+                    country=code,
+                    tier="free" if rng.random() < 0.5 else "build",
+                    ua=world.draw_user_agents(rng, 1)[0],
+                    channel="api",
+                    ips=[venue[i % len(venue)], *homes[i]],
+                    keys=int(rng.integers(1, 3)),
+                    lang=lang,
+                    # Hackers work around the clock: a flat rhythm during the event.
+                    profile=world.profiles.group("flat", offset),
+                    start_day=day,
+                    end_day=day + days,
                 )
-                m.country.append(code)
-                m.tier.append("free" if rng.random() < 0.5 else "build")
-                m.ua.append(world.draw_user_agents(rng, 1)[0])
-                m.channel.append("api")
-                m.ips.append([venue[i % len(venue)], *homes[i]])
-                m.keys.append(int(rng.integers(1, 3)))
-                m.lang.append(lang)
-                # Hackers work around the clock: a flat rhythm during the event.
-                m.profile.append(world.profiles.group("flat", offset))
-                m.start_day.append(day)
-                m.end_day.append(day + days)
                 venue_of.append(k)
                 event_end.append(day + days)
                 offsets.append(offset)
@@ -403,20 +450,22 @@ class Households(Population):
                 homes = [homes[0], [homes[0][0], *homes[1]]]
             for i in range(size):
                 created = int(p.start_us - rng.uniform(-40, 800) * DAY_US)
-                m.created.append(created)
-                m.org.append(None)
-                m.payment.append(card)
-                m.domain.append(filler.pick(consumer))
-                m.country.append(code)
-                m.tier.append("build" if rng.random() < 0.6 else "free")
-                m.ua.append(world.draw_user_agents(rng, 1)[0])
-                m.channel.append("api")
-                m.ips.append(homes[i])
-                m.keys.append(1)
-                m.lang.append(lang)
-                m.profile.append(world.profiles.group("consumer", offset))
-                m.start_day.append(_first_day(world, created))
-                m.end_day.append(p.n_days)
+                m.add(
+                    created=created,
+                    org=None,
+                    payment=card,
+                    domain=filler.pick(consumer),
+                    country=code,
+                    tier="build" if rng.random() < 0.6 else "free",
+                    ua=world.draw_user_agents(rng, 1)[0],
+                    channel="api",
+                    ips=homes[i],
+                    keys=1,
+                    lang=lang,
+                    profile=world.profiles.group("consumer", offset),
+                    start_day=_first_day(world, created),
+                    end_day=p.n_days,
+                )
         self.everyday = _everyday(world, text, rng, m, self.name)
 
     def rows(self, win: Window) -> Rows | None:
@@ -458,16 +507,18 @@ class NightlyJobs(Population):
             minute = (rng.uniform(0.5, 4.5) - offset) % 24 * HOUR_US // (60 * US) * 60 * US
             ua = ["python-requests/2.32.3", "anthropic-python/0.39.0"][int(rng.integers(0, 2))]
             for _ in range(size):
-                m.created.append(int(p.start_us - rng.uniform(30, 500) * DAY_US))
-                m.org.append(org)
-                m.payment.append(card)
-                m.domain.append(domain)
-                m.country.append(code)
-                m.tier.append("scale")
-                m.ua.append(ua)
-                m.channel.append("api")
-                m.ips.append(cloud)
-                m.keys.append(1)
+                m.add(
+                    created=int(p.start_us - rng.uniform(30, 500) * DAY_US),
+                    org=org,
+                    payment=card,
+                    domain=domain,
+                    country=code,
+                    tier="scale",
+                    ua=ua,
+                    channel="api",
+                    ips=cloud,
+                    keys=1,
+                )
                 job_us.append(int(minute))
                 batch.append(float(np.clip(8 * math.exp(0.6 * rng.standard_normal()), 2, 120)))
         self.n = len(m)

@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -113,10 +114,6 @@ class World:
         self.system_texts: list[str] = []
         self._system_index: dict[str, int] = {}
         self._frozen = False
-        self._carriers: list[str] | None = None
-        self._relays: list[str] | None = None
-        self._proxies: list[str] | None = None
-        self._user_agents: tuple[list[str], np.ndarray] | None = None
         self.context: Context | None = None  # pasted context for long prompts, when asked
 
     # -- randomness and ids ------------------------------------------------------------------
@@ -195,17 +192,15 @@ class World:
     def pick_keys(self, rng: np.random.Generator, acct: np.ndarray) -> pa.Array:
         return self.key_table.pick(rng, acct, 1.6)
 
-    @property
+    @cached_property
     def proxy_subnets(self) -> list[str]:
         """/24s of a commercial residential-proxy network. Its exits are real home and mobile
         lines (people paid to share their connection), so some of its ranges are the mobile
         carriers' and ordinary customers live in the others; campaigns rent from it."""
-        if self._proxies is None:
-            n = max(12, round(40 * math.sqrt(self.scale)))
-            carriers = self.carrier_subnets[: max(2, len(self.carrier_subnets) // 3)]
-            own = random_subnets(self.rng("proxies"), self, "residential", n - len(carriers))
-            self._proxies = carriers + own
-        return self._proxies
+        n = max(12, round(40 * math.sqrt(self.scale)))
+        carriers = self.carrier_subnets[: max(2, len(self.carrier_subnets) // 3)]
+        return carriers + random_subnets(self.rng("proxies"), self, "residential",
+                                         n - len(carriers))
 
     def proxy_ips(self, rng: np.random.Generator, n: int) -> pa.Array:
         """n exits of the residential-proxy network, drawn at random."""
@@ -213,25 +208,23 @@ class World:
         which = subnets.take(rng.integers(0, len(subnets), n))
         return pc.binary_join_element_wise(which, OCTETS.take(rng.integers(2, 255, n)), ".")
 
-    @property
+    @cached_property
     def ordinary_user_agents(self) -> tuple[list[str], np.ndarray]:
         """Every ordinary client string with its weight (common.yaml `user_agents.ordinary`,
         version spreads expanded: a release's share grows with its rank, newest most used)."""
-        if self._user_agents is None:
-            values: list[str] = []
-            weights: list[float] = []
-            for entry in get_path(self.text.common, "user_agents.ordinary"):
-                value, weight = str(entry["value"]), float(entry["weight"])
-                versions = [str(v) for v in entry.get("versions", [])]
-                if not versions:
-                    values.append(value)
-                    weights.append(weight)
-                    continue
-                ranks = np.arange(1, len(versions) + 1, dtype=np.float64)
-                values += [value.replace("{v}", v) for v in versions]
-                weights += list(weight * ranks / ranks.sum())
-            self._user_agents = (values, np.array(weights))
-        return self._user_agents
+        values: list[str] = []
+        weights: list[float] = []
+        for entry in get_path(self.text.common, "user_agents.ordinary"):
+            value, weight = str(entry["value"]), float(entry["weight"])
+            versions = [str(v) for v in entry.get("versions", [])]
+            if not versions:
+                values.append(value)
+                weights.append(weight)
+                continue
+            ranks = np.arange(1, len(versions) + 1, dtype=np.float64)
+            values += [value.replace("{v}", v) for v in versions]
+            weights += list(weight * ranks / ranks.sum())
+        return values, np.array(weights)
 
     def draw_user_agents(self, rng: np.random.Generator, n: int) -> list[str]:
         """n ordinary client strings drawn by their weights."""
@@ -247,21 +240,17 @@ class World:
             for c, x in zip(country_idx, u, strict=True)
         ]
 
-    @property
+    @cached_property
     def carrier_subnets(self) -> list[str]:
         """/24s of mobile carriers' shared NAT, through which unrelated customers connect."""
-        if self._carriers is None:
-            n = max(4, round(8 * math.sqrt(self.scale)))
-            self._carriers = random_subnets(self.rng("carriers"), self, "residential", n)
-        return self._carriers
+        n = max(4, round(8 * math.sqrt(self.scale)))
+        return random_subnets(self.rng("carriers"), self, "residential", n)
 
-    @property
+    @cached_property
     def relay_subnets(self) -> list[str]:
         """/24s of a privacy relay's egress, shared by all of its users."""
-        if self._relays is None:
-            n = max(6, round(20 * math.sqrt(self.scale)))
-            self._relays = random_subnets(self.rng("relays"), self, "datacenter", n)
-        return self._relays
+        n = max(6, round(20 * math.sqrt(self.scale)))
+        return random_subnets(self.rng("relays"), self, "datacenter", n)
 
     def ordinary_models(
         self, rng: np.random.Generator, ts: np.ndarray, adoption: float = 0.35
