@@ -24,6 +24,7 @@ from forensics.report.validation import MATERIAL_BOUND, Validation, build, valid
 from forensics.validation import (
     BENCHMARK,
     SOURCES,
+    Rate,
     ValidationDataError,
     load_benchmark,
     load_sources,
@@ -416,11 +417,14 @@ def test_likelihood_is_held_to_the_measured_precision(fixture_section: Validatio
     precision (lower 95 % bound) when the score alone would claim more, and left alone for a
     level the benchmark does not measure or when no benchmark is packaged."""
     terms = [t for _, t in LIKELIHOOD]
-    weak = Validation(**{**fixture_section.__dict__, "precision_low": (("high", 0.2337),)})
+    weak = Validation(**{**fixture_section.__dict__,
+                         "precision": (("high", Rate(2044, 8746, 0.2337, 0.225, 0.2427)),)})
     assert weak.likelihood("almost certain", "high") == ("unlikely", True)
     assert weak.likelihood("very unlikely", "high") == ("very unlikely", False)
     assert weak.likelihood("almost certain", "moderate") == ("almost certain", False)
-    for level, low in fixture_section.precision_low:
+    for level, rate in fixture_section.precision:
+        low = rate.low
+        assert low is not None
         term, lowered = fixture_section.likelihood("almost certain", level)
         assert lowered == (terms.index(term) < terms.index("almost certain"))
         assert term == next(t for bound, t in LIKELIHOOD if low < bound)

@@ -597,7 +597,7 @@ class Assembler:
         kept = [b.lookalike for b in c.benign_checks if not b.rejected]
         # Where the benchmark holds the likelihood down, the level is the method's rule for
         # the flag, not confidence in the lowered judgment.
-        held = self.validation.likelihood(c.likelihood, c.confidence)[1]
+        term, held = self.validation.likelihood(c.likelihood, c.confidence)
         confidence_text = (
             (f"By the method's rule this flag is of {c.confidence} confidence: " if held else
              f"We have {c.confidence} confidence in this judgment: ")
@@ -606,9 +606,8 @@ class Assembler:
                " Every benign look-alike considered was rejected."))
         actors = ("these accounts acted together" if c.accounts > 1
                   else "this account was used")
-        term, lowered = self.validation.likelihood(c.likelihood, c.confidence)
         # No confidence word in a likelihood sentence (ICD-203): the level is named elsewhere.
-        if lowered:
+        if held:
             # The score is not a calibrated probability; the benchmark's precision for findings
             # like this one is what a reader may rely on, account by account.
             one = "this account was" if c.accounts == 1 else "any one of these accounts was"

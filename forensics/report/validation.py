@@ -90,26 +90,25 @@ class Validation:
     caveats: tuple[Note, ...]  # per confidence level: the material false-positive sentence
     recall_text: str  # the measured recall, for a negative result
     miss_caveat: str  # the material miss-rate sentence ("" when recall is not that low)
-    # Per confidence level the lower 95 % bound of its measured precision (levels measured).
-    precision_low: tuple[tuple[str, float], ...] = ()
-    # Per confidence level its measured precision as the text states it ("23.4 %").
-    precision_shown: tuple[tuple[str, str], ...] = ()
+    # Per confidence level the benchmark measured (n > 0), its precision.
+    precision: tuple[tuple[str, Rate], ...] = ()
 
     def likelihood(self, term: str, level: str) -> tuple[str, bool]:
         """The ICD-203 likelihood term to state for a finding at confidence `level`, and
         whether it was lowered: a finding's score is not a calibrated probability, so the term
         it maps to is stated only as far as the benchmark supports it, that is no higher than
         the term of the lower 95 % bound of the level's measured precision."""
-        bound = dict(self.precision_low).get(level)
-        if bound is None:
+        rate = dict(self.precision).get(level)
+        if rate is None or rate.low is None:
             return term, False
         order = [t for _, t in LIKELIHOOD]
-        cap = likelihood(bound)
+        cap = likelihood(rate.low)
         return (cap, True) if order.index(cap) < order.index(term) else (term, False)
 
     def precision_of(self, level: str) -> str:
         """The measured precision of `level` as stated in the text ('' when unmeasured)."""
-        return dict(self.precision_shown).get(level, "")
+        rate = dict(self.precision).get(level)
+        return _share(rate) if rate is not None else ""
 
     def precision_at(self, level: str) -> str:
         """The benchmark's precision for a confidence level as one sentence ('' for a level
@@ -214,11 +213,8 @@ def build(bench: Benchmark | None, sources: Sequence[SourceOfError],
             _share(p.rate), _interval(p.rate))
             for p in sorted(bench.populations, key=_population_order)),
         sources=rows, levels=tuple(levels), caveats=tuple(caveats), recall_text=recall_text,
-        miss_caveat=miss, precision_low=tuple(
-            (level, rate.low) for level, rate in bench.precision_by_confidence
-            if rate.n and rate.low is not None),
-        precision_shown=tuple((level, _share(rate)) for level, rate in bench.precision_by_confidence
-                              if rate.n))
+        miss_caveat=miss,
+        precision=tuple((level, rate) for level, rate in bench.precision_by_confidence if rate.n))
 
 
 def _population_order(p: Population) -> tuple[int, str]:
