@@ -22,12 +22,15 @@ MAX_ROUNDS = 50
 # Link kinds that ordinary, unrelated customers do not share: one of them between two owners
 # makes a cluster coordinated (so do two independent kinds of link between the same pair).
 COORDINATION_KINDS = ("payment", "indicator", "creation_burst", "sync")
-NETWORK_KINDS = ("ip_prefix", "signup_prefix", "email_domain")
+NETWORK_KINDS = ("ip_prefix", "signup_prefix", "email_domain", "indicator_network")
+# Kinds that name one piece of software: a client and the prompt template it sends.
+SOFTWARE_KINDS = ("user_agent", "template")
 KIND_LABELS = {
     "payment": "payment fingerprint", "indicator": "analyst indicator",
     "creation_burst": "account-creation burst", "sync": "synchronised timing",
     "template": "prompt template", "ip_prefix": "IP prefix", "user_agent": "user agent",
     "email_domain": "e-mail domain", "signup_prefix": "sign-up IP prefix",
+    "indicator_network": "analyst network indicator",
 }
 # ICD-203 likelihood scale (Intelligence Community Directive 203, 2015).
 LIKELIHOOD = ((0.05, "almost no chance"), (0.20, "very unlikely"), (0.45, "unlikely"),
@@ -168,7 +171,8 @@ class LinkingResult:
 
 def _params(p: LinkingParams, sql: str) -> dict[str, Any]:
     values = {**asdict(p), "coordination_kinds": ",".join(COORDINATION_KINDS),
-              "network_kinds": ",".join(NETWORK_KINDS)}
+              "network_kinds": ",".join(NETWORK_KINDS),
+              "software_kinds": ",".join(SOFTWARE_KINDS)}
     used = set(PARAM_USE.findall(sql_code(sql)))
     return {k: v for k, v in values.items() if k in used}
 

@@ -59,21 +59,25 @@ def test_no_lookalike_flagged_at_high_confidence(analysed: tuple) -> None:
     assert not any(by_conf.get("high") for by_conf in figures.lookalikes_flagged.values())
 
 
-def test_overt_campaigns_are_flagged_at_high_confidence(analysed: tuple) -> None:
-    """Each overt campaign's accounts sit in flagged clusters of high confidence."""
+def test_overt_campaigns_are_flagged_at_the_confidence_their_links_allow(
+        analysed: tuple) -> None:
+    """The campaigns that share cards (harvester, hydra) sit in flagged clusters of high
+    confidence; the low-volume farm, which shares only its client and templates (one piece of
+    software, no coordination), is flagged in clusters of moderate confidence at most."""
     _, result, _, groups = analysed
     for campaign in OVERT:
         clusters = [c for c in result.flagged_clusters()
                     if any(groups.get(m) == campaign for m in c.member_ids)]
         assert clusters, campaign
-        assert all(c.confidence == "high" for c in clusters), campaign
+        if campaign == "templated_lowvol":
+            assert all(c.confidence == "moderate" for c in clusters), campaign
+        else:
+            assert all(c.confidence == "high" for c in clusters), campaign
 
 
 def test_attribution_follows_the_planted_indicators(analysed: tuple) -> None:
     """The flagged cluster holding most of a campaign's accounts carries the actor of the
-    indicators planted for it. (The low-volume farm, which no indicator names, rents the
-    hydra's proxy network and today chains into its cluster: an attribution error the
-    benchmark's adjusted Rand index measures.)"""
+    indicators planted for it."""
     _, result, _, groups = analysed
 
     def actor_of(campaign: str) -> str | None:

@@ -230,8 +230,8 @@ def _lone_text(i: int, j: int) -> str:
 @pytest.fixture(scope="module")
 def two_kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Eight harvesters among 300 ordinary users: four coordinated (one card, one sign-up
-    burst), four that share only a template and a user agent, so their cluster is not
-    coordinated and each is flagged on its own evidence. The first lone harvester's
+    burst), four that share only a template and a user agent (one piece of software, which
+    joins no cluster), each flagged on its own evidence. The first lone harvester's
     organisation owns a second, idle account. Returns the data and labels."""
     from datetime import timedelta
 
@@ -301,8 +301,8 @@ def _asserted(out: Path) -> tuple[set[str], int, str]:
 
 def test_dossier_asserts_the_accounts_evaluate_scores(
         two_kinds: tuple[Path, Path], tmp_path: Path) -> None:
-    """With accounts flagged on their own evidence in a cluster that was not flagged, and a
-    member of the flagged cluster that is not flagged, the dossier states the findings' count
+    """With accounts flagged on their own evidence outside the coordinated cluster, and a
+    member of a flagged cluster that is not flagged, the dossier states the findings' count
     and lists every flagged account, and evaluate scores exactly that set."""
     from forensics import api
     from forensics.config import RunConfig
@@ -316,8 +316,10 @@ def test_dossier_asserts_the_accounts_evaluate_scores(
     assert asserted == flagged
     assert stated == len(flagged) == json.loads(
         (out / "findings.json").read_text(encoding="utf-8"))["run"]["accounts_flagged"]
-    assert "(5 accounts) was flagged" in text  # the idle account is in the flagged cluster
-    assert "4 in flagged clusters, and 4 in clusters that were not flagged" in text
+    # The idle account is in its organisation's flagged cluster; the four lone harvesters,
+    # which share only one piece of software, are flagged clusters of their own.
+    assert "5 clusters of linked accounts (9 accounts) were flagged" in text
+    assert "In all, 8 accounts were flagged, all of them in flagged clusters" in text
     assert "1 member of flagged clusters was not flagged" in text
     e = evaluate(out, labels)
     assert (e.flagged, e.true_positives, e.false_positives) == (stated, 8, 0)

@@ -197,3 +197,24 @@ def test_one_physical_event_is_one_fact() -> None:
     assert d["guest"][2] == ["infrastructure"] and d["guest"][0] is False
     assert d["launcher"][2] == ["infrastructure", "timing"] and d["launcher"][0] is True
     assert d["loner"][2] == ["infrastructure", "timing"] and d["loner"][0] is True
+
+
+def test_shared_client_and_opening_join_no_cluster(tmp_path: Path,
+                                                   two_heuristic_library: Path) -> None:
+    """Unrelated owners who share only a client and a common opening (one piece of software:
+    the strongest of the two counts, not both) never end up in one cluster, even where both
+    are rare among 120 owners."""
+    opening = "Can you rewrite it in a more formal tone? It is for my manager, draft {i}."
+    requests = [{"account_id": f"u{i}", "repeat": 6, "every": "2h",
+                 "prompt": f"Plan a weekend trip to city {i}, day " + "{i}",
+                 "ip": f"198.51.{i}.7", "user_agent": f"client-{i}/1.0"} for i in range(120)]
+    requests += [{"account_id": name, "repeat": 6, "every": "3h", "prompt": opening,
+                  "ip": ip, "user_agent": "rare-sdk/0.9.1"}
+                 for name, ip in (("twin_a", "192.0.2.10"), ("twin_b", "203.0.113.20"),
+                                  ("twin_c", "198.18.0.30"))]
+    con, _ = analyse({"requests": requests}, tmp_path, two_heuristic_library)
+    kinds = con.execute("SELECT list_sort(list_distinct(list(kind))) FROM links "
+                        "WHERE account_a = 'twin_a' AND account_b = 'twin_b'").fetchone()
+    assert kinds and kinds[0] == ["template", "user_agent"]  # both keys link the pair ...
+    d = decisions(con)
+    assert len({d[t][0] for t in ("twin_a", "twin_b", "twin_c")}) == 3  # ... but join none

@@ -163,14 +163,18 @@ def test_exhibits_too_large_to_embed_stay_beside_the_pdf(
     size and hash, so the PDF still binds it; the smaller ones are still attached."""
     from forensics.report import exhibits
 
-    monkeypatch.setattr(exhibits, "ATTACH_MAX_BYTES", 3000)
+    # A cap between the smallest and the largest exhibit of this case (read from a first run).
+    first = tmp_path / "first"
+    _run(small, first)
+    cap = sorted(p.stat().st_size for p in (first / "exhibits").iterdir())[0]
+    monkeypatch.setattr(exhibits, "ATTACH_MAX_BYTES", cap)
     out = tmp_path / "out"
     _run(small, out)
     sizes = {p.name: p.stat().st_size for p in (out / "exhibits").iterdir()}
-    big = sorted(name for name, size in sizes.items() if size > 3000)
+    big = sorted(name for name, size in sizes.items() if size > cap)
     assert big and len(big) < len(sizes)
     attached = set(PdfReader(str(out / "dossier.pdf")).attachments)
-    assert attached == {name for name, size in sizes.items() if size <= 3000}
+    assert attached == {name for name, size in sizes.items() if size <= cap}
     text = " ".join(pdf_text(out / "dossier.pdf").split())
     outputs = {o["path"]: o["sha256"] for o in _manifest(out)["outputs"]}
     for name in big:

@@ -274,7 +274,7 @@ class Assembler:
             return "—"
         if kind in KEY_KINDS:
             return short(self.ids(KEY_KINDS[kind], value), 64)
-        if kind == "creation_burst":
+        if kind in ("creation_burst", "indicator_network"):  # keys that quote identifiers
             return short(self.ids.scrub(value), 80)
         return short(value, 64)
 

@@ -40,4 +40,12 @@ FROM (SELECT *, count(*) OVER (PARTITION BY lower(email_domain)) / count(*) OVER
       FROM accounts WHERE email_domain IS NOT NULL)
 WHERE share <= $max_burst_domain_share
 UNION ALL
-SELECT account_id, 'indicator', actor FROM indicator_hits;
+-- An analyst indicator of identity (a card, an account) ties its accounts to the actor. One of
+-- a network or a client (an IP, a CIDR, a user agent, an e-mail domain) names something others
+-- can share, a residential-proxy range above all: it links like the network it names, by its
+-- own value and weighed by how rare it is, never by the actor it is filed under.
+SELECT account_id, 'indicator', actor FROM indicator_hits
+WHERE indicator_type IN ('payment_fingerprint', 'account_id')
+UNION ALL
+SELECT account_id, 'indicator_network', indicator_type || ' ' || value FROM indicator_hits
+WHERE indicator_type NOT IN ('payment_fingerprint', 'account_id');

@@ -20,7 +20,8 @@ WITH kind_weights(kind, base, rarity_applies, min_owners) AS (
     VALUES ('payment', 0.9, false, 2), ('indicator', 0.9, false, 1),
            ('creation_burst', 0.7, false, 3), ('template', 0.4, true, 3),
            ('ip_prefix', 0.35, true, 2), ('user_agent', 0.35, true, 2),
-           ('email_domain', 0.3, true, 3), ('signup_prefix', 0.3, true, 2)
+           ('email_domain', 0.3, true, 3), ('signup_prefix', 0.3, true, 2),
+           ('indicator_network', 0.35, true, 2)
 ),
 keys AS (
     SELECT s.kind, s.key, s.owners,
