@@ -7,8 +7,10 @@ status: experimental
 scope: cluster
 description: >
   For each multi-owner cluster, finds the prompt template (MinHash near-duplicate group) that
-  carries the most of the cluster's traffic and fires the members that send it when the cluster
-  sends most of that template's requests in the whole log.
+  carries the most traffic of the cluster's coordinated members (those tied to another owner by
+  a card, an indicator, synchronised sessions or a creation burst) and fires each of those
+  members that sends it itself, when they send most of that template's requests in the whole
+  log. A member that is not tied by coordination never fires, whatever its cluster.
 rationale: >
   Distillation campaigns show "highly repetitive structures" (Anthropic 2026-02-23), but a hydra
   network mixes its harvest stream with relayed customer traffic, so no single account is
@@ -17,6 +19,8 @@ rationale: >
 falsepositives:
   - A customer's own product template spread over several of its accounts (one owner, so excluded)
   - A public prompt that a few linked users happen to share (low volume, below min_requests)
+  - A class, team or hackathon doing one task on one network (exclusive to the group, but its
+    members are tied only by the network and its sign-ups, so none of them counts)
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - domain.md §3 Structure (template skeletons)
@@ -27,7 +31,7 @@ params:
   min_requests: {type: INTEGER, default: 30, description: Fewest cluster requests on the template}
   min_accounts: {type: INTEGER, default: 3, description: Fewest cluster accounts sending the template}
   min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from the cluster}
-  min_link_weight: {type: DOUBLE, default: 0.5, description: Weight a non-template link needs to count as holding two senders together (as the linking threshold)}
+  hard_kinds: {type: VARCHAR, default: "payment,indicator,sync", description: Comma-separated link kinds that tie two owners by coordination (with a creation burst outside one sign-up network)}
   min_template_chars: {type: INTEGER, default: 40, description: Shortest template opening considered (ignores greetings and one-word turns)}
 weight: 0.5
 ---*/
@@ -35,16 +39,19 @@ WITH multi AS (
     SELECT cluster_id FROM cluster_sizes WHERE owners >= $min_owners
 ),
 held AS (
-    -- Senders tied to the cluster by something other than a shared template. Without this the
-    -- measure is circular: accounts linked only because they share a template trivially send
-    -- most of that template's traffic.
-    SELECT account_id FROM (
-        SELECT account_a, account_b, 1 - product(1 - weight) AS weight
-        FROM (SELECT account_a, account_b, kind, max(weight) AS weight
-              FROM links WHERE kind <> 'template' GROUP BY ALL)
-        GROUP BY ALL)
+    -- Senders tied to another owner's account by coordination: a shared card, an analyst
+    -- indicator, synchronised sessions, or a creation burst that is not just the sign-ups of
+    -- one network (a class signing up on its campus is one event: its network, not a plan).
+    -- A template used almost only by a group of accounts is what any class, team or venue
+    -- doing the same task looks like; it says something only about accounts whose owners are
+    -- tied in ways unrelated customers are not. Template links never count here: accounts
+    -- linked only by a template trivially send most of that template's traffic.
+    SELECT DISTINCT account_id FROM (
+        SELECT account_a, account_b, list(DISTINCT kind) AS kinds
+        FROM links GROUP BY ALL)
     CROSS JOIN LATERAL (SELECT unnest([account_a, account_b]) AS account_id)
-    WHERE weight >= $min_link_weight
+    WHERE list_has_any(kinds, string_split($hard_kinds, ','))
+       OR (list_contains(kinds, 'creation_burst') AND NOT list_contains(kinds, 'signup_prefix'))
 ),
 templates AS (
     SELECT t.template_id, sum(t.requests) AS requests
@@ -87,6 +94,7 @@ senders AS (
     FROM cluster_members AS m
     JOIN account_activity AS a USING (account_id)
     SEMI JOIN best USING (cluster_id)
+    SEMI JOIN held USING (account_id)
 )
 SELECT
     m.account_id,

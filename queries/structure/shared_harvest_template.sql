@@ -1,16 +1,16 @@
 /*---
 id: shared_harvest_template
-title: Rare first-turn templates carrying a harvest phrase, shared with unrelated owners
+title: First-turn templates carrying a harvest phrase, sent with it by most of their unrelated owners
 family: structure
 level: medium
 status: test
 description: >
   Detects accounts whose first-turn prompts use a template (a masked prompt skeleton) that
   carries a strong harvest phrase of the lexicon (a public distillation recipe, chain-of-thought
-  extraction, rubric grading, task generation) and that only a few owners use, at least one of
-  them unrelated to the account and sending the same phrase through it. No minimum volume per
-  account: a pipeline spread over many small accounts shows itself through the templates they
-  share.
+  extraction, rubric grading, task generation) that at least one owner unrelated to the account
+  sends with the same phrase, where most of the owners who open a conversation with that
+  template at all send it with that phrase. No minimum volume per account: a pipeline spread
+  over many small accounts shows itself through the templates they share.
 rationale: >
   A campaign that shares no card, network, client or organisation still feeds every account
   from one pipeline, so the same filled recipe prompts turn up on unrelated accounts (the SEAT
@@ -18,8 +18,11 @@ rationale: >
   skeletons ... how many unrelated accounts, orgs and payment methods share it"). Anthropic
   (2026-02-23) notes that the prompts were distinct in "volume, structure, and focus", and
   that per-account volume is modest. Only first turns count: follow-ups ("make it shorter")
-  and tool results are shared by everybody and say nothing about who wrote the task. A
-  template used by many owners is a public one everybody copies, and links nobody.
+  and tool results are shared by everybody and say nothing about who wrote the task. A public
+  template is copied by many owners for their own tasks, most of whom send it without the
+  harvest phrase, and it links nobody; a pipeline's template is sent by the pipeline's
+  accounts, with the phrase, whatever their number. A cap on the number of owners would miss
+  exactly the large campaigns (tens of thousands of accounts, Anthropic 2026-02-23).
 falsepositives:
   - Two research groups running the same public recipe on the same public seed tasks
   - A class whose assignment asks for chain-of-thought style answers in a strong phrase
@@ -31,7 +34,7 @@ requires:
   requests: [account_id, prompt, turn_index]
 params:
   min_owners: {type: INTEGER, default: 2, description: Fewest owners that must send the template with the same phrase}
-  max_template_owners: {type: INTEGER, default: 20, description: Most owners a template may have in all before it counts as public and common}
+  min_phrase_owner_share: {type: DOUBLE, default: 0.5, description: Share of the template's first-turn owners that must send it with the phrase; below it the template is a public one most users send innocently}
 weight: 0.6
 ---*/
 WITH strong_signals AS (
@@ -62,13 +65,14 @@ uses AS MATERIALIZED (
     JOIN owners AS o USING (account_no)
 ),
 shared AS (
-    -- Rare templates sent with the same strong phrase by several owners.
+    -- Templates sent with the same strong phrase by several owners, who are most of the
+    -- owners opening conversations with that template.
     SELECT u.template_id, u.signal, count(DISTINCT u.owner) AS owners
     FROM uses AS u
     JOIN template_owners AS t USING (template_id)
-    WHERE t.owners <= $max_template_owners
     GROUP BY ALL
     HAVING count(DISTINCT u.owner) >= $min_owners
+       AND count(DISTINCT u.owner) >= $min_phrase_owner_share * any_value(t.owners)
 ),
 fired AS MATERIALIZED (
     SELECT u.account_no,
@@ -90,7 +94,7 @@ SELECT
     o.account_id,
     least(1.0, 0.5 + 0.1 * (f.templates - 1) + 0.05 * f.others) AS score,
     f.templates AS metric,
-    format('sends {:d} rare first-turn template(s) carrying {} that up to {:d} unrelated '
+    format('sends {:d} first-turn template(s) carrying {} that up to {:d} unrelated '
            || 'owner(s) also send with the same phrase',
            f.templates, array_to_string(f.signals, ', '), f.others) AS detail,
     e.evidence
