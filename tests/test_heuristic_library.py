@@ -259,8 +259,9 @@ def test_request_templates_agree_with_the_skeleton_and_template_tables() -> None
         WHERE r.template_id IS DISTINCT FROM s.template_id
            OR r.requests IS DISTINCT FROM s.requests""").fetchone()[0]
     assert disagree == 0
-    plain = """SELECT account_id, template_id, count(*) AS requests FROM request_features
-               WHERE template_id IS NOT NULL GROUP BY ALL"""
+    plain = """SELECT account_id, template_id, count(*) AS requests,
+                      count(*) FILTER (WHERE coalesce(turn_index, 0) = 0) AS first_turns
+               FROM request_features WHERE template_id IS NOT NULL GROUP BY ALL"""
     for a, b in ((plain, "SELECT * FROM account_templates"),
                  ("SELECT * FROM account_templates", plain)):
         assert con.execute(f"SELECT count(*) FROM ({a} EXCEPT ALL {b})").fetchone()[0] == 0

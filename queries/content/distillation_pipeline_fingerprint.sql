@@ -18,7 +18,10 @@ rationale: >
   (CAMEL) (domain.md §4). Sent at volume to a provider's API they are a distillation pipeline
   running against it — "content that maps directly onto what is most valuable for training an
   AI model" (Anthropic 2026-02-23). Ordinary users do not type "User will you give you a task"
-  or "analisying questions".
+  or "analisying questions". Campaigns keep per-account volume modest (Anthropic 2026-02-23):
+  an account too small for min_requests still fires when most of what it sends (min_small_share)
+  is recipe prompts, at least min_small_hits of them; a researcher trying a recipe does so
+  among other work, or a handful of times.
 falsepositives:
   - Academic researchers reproducing a recipe at moderate volume (declared affiliation, no account farm)
   - Agent frameworks built on CAMEL role-play prompts (real multi-turn traffic)
@@ -37,6 +40,8 @@ params:
   min_requests: {type: INTEGER, default: 20, description: Fewest requests an account needs before it is judged}
   min_hits: {type: INTEGER, default: 10, description: Fewest requests carrying a recipe fingerprint}
   min_share: {type: DOUBLE, default: 0.1, description: Share of requests carrying a recipe fingerprint that fires (low - a relay mixes them with other traffic)}
+  min_small_hits: {type: INTEGER, default: 5, description: Fewest recipe requests of an account below min_requests or min_hits}
+  min_small_share: {type: DOUBLE, default: 0.5, description: Share of its requests a smaller account must send as recipe prompts (most of what it does)}
 weight: 0.8
 ---*/
 WITH recipes (signal, recipe) AS (
@@ -107,6 +112,9 @@ SELECT
 FROM per_hit_account AS p
 JOIN account_activity AS a USING (account_id)
 JOIN recipe_summary AS s USING (account_id)
-WHERE a.requests >= $min_requests AND p.hits >= $min_hits
-  AND p.hits / a.requests >= $min_share
+WHERE (a.requests >= $min_requests AND p.hits >= $min_hits
+       AND p.hits / a.requests >= $min_share)
+   -- A small account that does little but run a recipe: campaigns keep per-account volume
+   -- modest and spread one pipeline over many accounts.
+   OR (p.hits >= $min_small_hits AND p.hits / a.requests >= $min_small_share)
 ORDER BY p.account_id

@@ -11,9 +11,13 @@
 --                       account org as fallback), requests, answered (response exported),
 --                       with_turn_index, first_turns (turn_index 0), input/output tokens,
 --                       tokens (of requests with both counts), first_ts, last_ts.
--- account_templates:    one row per (account, template_id): requests. Template use per
+-- account_templates:    one row per (account, template_id): requests, first_turns (those
+--                       with turn_index 0, or no turn_index exported). Template use per
 --                       account is what template heuristics, linking and the report all
---                       count; a third pass, of two columns.
+--                       count; a third pass, of three columns. Heuristics and linking count
+--                       first_turns only: follow-ups ("make it shorter") and tool results
+--                       are shared by everybody and say nothing about who wrote the task.
+--                       The report's template charts count every request.
 -- account_network:      one row per (account, org_id, ip_prefix, access_channel,
 --                       user_agent): requests. The network side of each account's traffic,
 --                       which six infrastructure heuristics and linking each group their own
@@ -82,7 +86,8 @@ DROP TABLE account_capability_activity;
 -- their hash() is as unlikely to collide as random 64-bit numbers; account_no is exact.
 CREATE OR REPLACE TABLE account_templates AS
 WITH counts AS (
-    SELECT account_no, hash(template_id) AS template_h, count(*) AS requests
+    SELECT account_no, hash(template_id) AS template_h, count(*) AS requests,
+           count(*) FILTER (WHERE coalesce(turn_index, 0) = 0) AS first_turns
     FROM request_features
     WHERE template_id IS NOT NULL
     GROUP BY ALL
@@ -90,7 +95,7 @@ WITH counts AS (
 templates AS (
     SELECT DISTINCT template_id, hash(template_id) AS template_h FROM skeletons
 )
-SELECT a.account_id, t.template_id, c.requests
+SELECT a.account_id, t.template_id, c.requests, c.first_turns
 FROM counts AS c
 JOIN account_activity AS a USING (account_no)
 JOIN templates AS t USING (template_h);

@@ -12,10 +12,11 @@ request_keys AS (
     SELECT account_id, 'user_agent', user_agent, CAST(sum(requests) AS BIGINT)
     FROM account_network WHERE user_agent IS NOT NULL GROUP BY ALL
     UNION ALL
-    SELECT t.account_id, 'template', t.template_id, t.requests
+    -- First turns only: follow-ups and tool results are shared by everybody.
+    SELECT t.account_id, 'template', t.template_id, t.first_turns
     FROM account_templates AS t
     JOIN skeletons AS s ON s.skeleton_id = t.template_id
-    WHERE length(s.head) >= $min_template_chars
+    WHERE length(s.head) >= $min_template_chars AND t.first_turns > 0
 )
 SELECT k.account_id, k.kind, k.key
 FROM request_keys AS k

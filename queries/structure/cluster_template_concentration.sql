@@ -54,19 +54,20 @@ held AS (
        OR (list_contains(kinds, 'creation_burst') AND NOT list_contains(kinds, 'signup_prefix'))
 ),
 templates AS (
-    SELECT t.template_id, sum(t.requests) AS requests
+    SELECT t.template_id, sum(t.first_turns) AS requests
     FROM account_templates AS t
     JOIN skeletons AS s ON s.skeleton_id = t.template_id
-    WHERE length(s.head) >= $min_template_chars
+    WHERE length(s.head) >= $min_template_chars AND t.first_turns > 0
     GROUP BY ALL
 ),
 cluster_templates AS (
     -- account_templates has one row per (account, template): rows are distinct accounts.
-    SELECT m.cluster_id, t.template_id, sum(t.requests) AS requests, count(*) AS accounts
+    SELECT m.cluster_id, t.template_id, sum(t.first_turns) AS requests, count(*) AS accounts
     FROM account_templates AS t
     JOIN cluster_members AS m USING (account_id)
     SEMI JOIN multi USING (cluster_id)
     SEMI JOIN held USING (account_id)
+    WHERE t.first_turns > 0
     GROUP BY ALL
 ),
 cluster_totals AS (
@@ -111,5 +112,6 @@ FROM request_features AS f
 JOIN senders AS m USING (account_no)
 JOIN best AS b ON b.cluster_id = m.cluster_id AND b.template_id = f.template_id
 JOIN candidates AS c ON c.cluster_id = b.cluster_id AND c.template_id = b.template_id
+WHERE coalesce(f.turn_index, 0) = 0
 GROUP BY m.account_id, m.cluster_id
 ORDER BY m.account_id

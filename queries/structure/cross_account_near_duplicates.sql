@@ -48,7 +48,8 @@ WITH owners AS (
 ),
 invested AS (
     SELECT u.account_id, u.template_id, u.n, o.owner, o.requests
-    FROM (SELECT account_id, template_id, requests AS n FROM account_templates) AS u
+    FROM (SELECT account_id, template_id, first_turns AS n FROM account_templates
+          WHERE first_turns > 0) AS u
     JOIN owners AS o USING (account_id)
     WHERE u.n >= $min_account_requests AND u.n / o.requests >= $min_account_share
 ),

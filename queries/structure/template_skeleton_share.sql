@@ -45,7 +45,8 @@ WITH owners AS (
     FROM account_activity
 ),
 usage AS (
-    SELECT account_id, template_id, requests AS n FROM account_templates
+    SELECT account_id, template_id, first_turns AS n FROM account_templates
+    WHERE first_turns > 0
 ),
 spread AS (
     SELECT u.template_id, count(DISTINCT o.owner) AS owners, count(*) AS accounts

@@ -77,8 +77,9 @@ accounts_seen AS (
 ),
 link_use AS (
     -- A link key: a template or an IP prefix.
-    SELECT account_id, 'template' AS key_kind, template_id AS key_value, requests AS n
+    SELECT account_id, 'template' AS key_kind, template_id AS key_value, first_turns AS n
     FROM account_templates
+    WHERE first_turns > 0
     UNION ALL
     SELECT account_id, 'prefix', ip_prefix, CAST(sum(requests) AS BIGINT)
     FROM account_network
