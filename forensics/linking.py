@@ -7,7 +7,9 @@ loops the label propagation, and reads the small result tables into typed findin
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import csv
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,19 +21,70 @@ from forensics.config import ScoringSection
 from forensics.heuristics import PARAM_USE, sql_code
 
 MAX_ROUNDS = 50
-# Link kinds that ordinary, unrelated customers do not share: one of them between two owners
-# makes a cluster coordinated (so do two independent kinds of link between the same pair).
-COORDINATION_KINDS = ("payment", "indicator", "creation_burst", "sync")
-NETWORK_KINDS = ("ip_prefix", "signup_prefix", "email_domain", "indicator_network")
-# Kinds that name one piece of software: a client and the prompt template it sends.
-SOFTWARE_KINDS = ("user_agent", "template")
-KIND_LABELS = {
-    "payment": "payment fingerprint", "indicator": "analyst indicator",
-    "creation_burst": "account-creation burst", "sync": "synchronised timing",
-    "template": "prompt template", "ip_prefix": "IP prefix", "user_agent": "user agent",
-    "email_domain": "e-mail domain", "signup_prefix": "sign-up IP prefix",
-    "indicator_network": "analyst network indicator",
-}
+
+
+@dataclass(frozen=True)
+class LinkKind:
+    """One kind of link, as `queries/linking/link_kinds.csv` defines it for SQL, Python and
+    the report alike: its words, the fact it is evidence of (kinds of one fact count once),
+    its weight, whether ordinary customers do not share it (coordination), and the test of
+    chance it gets (`value`, `pair`, `timing` or `none`) with its null model in words."""
+
+    kind: str
+    label: str
+    plural: str
+    fact: str
+    weight: float
+    rarity_applies: bool
+    min_owners: int
+    coordination: bool
+    test: str
+    key_id: str
+    null_model: str
+
+    def words(self, n: int) -> str:
+        return f"{n:,} {self.label if n == 1 else self.plural}"
+
+
+def read_link_kinds(queries: Path | None = None) -> dict[str, LinkKind]:
+    """The link-kind vocabulary of the (bundled or custom) library."""
+    path = resources.queries_part("linking", queries) / "link_kinds.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {r["kind"]: LinkKind(
+        kind=r["kind"], label=r["label"], plural=r["plural"], fact=r["fact"],
+        weight=float(r["weight"]), rarity_applies=r["rarity_applies"] == "true",
+        min_owners=int(r["min_owners"]), coordination=r["coordination"] == "true",
+        test=r["test"], key_id=r["key_id"], null_model=r["null_model"]) for r in rows}
+
+
+def create_link_kinds(con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> None:
+    """The link-kind vocabulary as the table `link_kinds` that the linking SQL joins."""
+    con.execute("CREATE OR REPLACE TABLE link_kinds (kind VARCHAR, label VARCHAR, "
+                "plural VARCHAR, fact VARCHAR, weight DOUBLE, rarity_applies BOOLEAN, "
+                "min_owners INTEGER, coordination BOOLEAN, test VARCHAR, key_id VARCHAR, "
+                "null_model VARCHAR)")
+    con.executemany("INSERT INTO link_kinds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [list(asdict(k).values()) for k in read_link_kinds(queries).values()])
+
+
+LINK_KINDS = read_link_kinds()
+KIND_LABELS = {k.kind: k.label for k in LINK_KINDS.values()}
+# The false-discovery rate at which a link counts as significant (Benjamini–Hochberg).
+FDR = 0.05
+
+
+def chance_text(p: float) -> str:
+    """A p-value in words for the dossier: '< 10⁻⁹', '3.2 × 10⁻⁵', '0.042'."""
+    if p < 1e-9:
+        return "< 10⁻⁹"
+    if p < 0.001:
+        mantissa, exponent = f"{p:.1e}".split("e")
+        sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+        return f"{mantissa} × 10{str(int(exponent)).translate(sup)}"
+    return f"{p:.3f}"
+
+
 # ICD-203 likelihood scale (Intelligence Community Directive 203, 2015).
 LIKELIHOOD = ((0.05, "almost no chance"), (0.20, "very unlikely"), (0.45, "unlikely"),
               (0.55, "roughly even chance"), (0.80, "likely"), (0.95, "very likely"),
@@ -78,18 +131,44 @@ class LinkingParams:
 
 @dataclass(frozen=True)
 class LinkSummary:
-    """One kind of link holding a cluster together."""
+    """One kind of link holding a cluster together, with its test against chance: the pairs
+    of the cluster it links (`pairs`), how many of them are significant at the run's false-
+    discovery rate, and its strongest pair (p-value; for timing, minutes shared and expected
+    by chance). No p-value for a kind without a null model (an analyst's indicator)."""
 
     kind: str
     keys: int
     accounts: int
     examples: tuple[str, ...]
+    pairs: int = 0
+    significant: int = 0
+    p_value: float | None = None
+    observed: int | None = None
+    expected: float | None = None
 
-    def sentence(self) -> str:
-        label = KIND_LABELS.get(self.kind, self.kind)
-        plural = ("es" if label.endswith("x") else "s") if self.keys != 1 else ""
-        ex = f" ({', '.join(self.examples)})" if self.examples and self.kind != "sync" else ""
-        return f"{self.keys} {label}{plural}{ex} shared by {self.accounts} accounts"
+    def sentence(self, show_key: Callable[[str, str], str] | None = None) -> str:
+        """The dossier's and findings' one sentence for this kind (`show_key` pseudonymises
+        the examples in the dossier)."""
+        kind = LINK_KINDS.get(self.kind)
+        what = kind.words(self.keys) if kind else f"{self.keys:,} {self.kind}"
+        if self.kind == "sync":
+            what = kind.label if kind else self.kind
+        shown = [show_key(self.kind, e) if show_key else e for e in self.examples]
+        ex = f" ({', '.join(shown)})" if shown and self.kind != "sync" else ""
+        text = f"{what}{ex} shared by {self.accounts:,} accounts"
+        return text + self.test_clause()
+
+    def test_clause(self) -> str:
+        if self.p_value is None or not self.pairs:
+            return ""
+        pairs = "pair" if self.pairs == 1 else "pairs"
+        tested = (f"; {self.significant:,} of {self.pairs:,} linked {pairs} significant at a "
+                  f"{FDR * 100:.0f} % false-discovery rate")
+        if self.kind == "sync" and self.observed is not None and self.expected is not None:
+            return (f"; the closest pair opened sessions in the same minute {self.observed:,} "
+                    f"times against {self.expected:.2g} expected by chance (under independence, "
+                    f"chance {chance_text(self.p_value)})" + tested)
+        return f"; strongest pair: under independence, chance {chance_text(self.p_value)}" + tested
 
 
 @dataclass(frozen=True)
@@ -170,9 +249,7 @@ class LinkingResult:
 
 
 def _params(p: LinkingParams, sql: str) -> dict[str, Any]:
-    values = {**asdict(p), "coordination_kinds": ",".join(COORDINATION_KINDS),
-              "network_kinds": ",".join(NETWORK_KINDS),
-              "software_kinds": ",".join(SOFTWARE_KINDS)}
+    values = {**asdict(p), "fdr": FDR}
     used = set(PARAM_USE.findall(sql_code(sql)))
     return {k: v for k, v in values.items() if k in used}
 
@@ -192,7 +269,9 @@ def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
                    queries: Path | None = None) -> int:
     """Owners, links and clusters (`cluster_members`); returns the propagation rounds."""
     files = _files(queries)
-    for stem in ("10_owners", "20_link_keys", "25_sync_pairs", "30_links", "40_pair_weights"):
+    create_link_kinds(con, queries)
+    for stem in ("10_owners", "20_link_keys", "25_sync_pairs", "30_links", "40_pair_weights",
+                 "45_link_tests"):
         _run(con, files[stem], params)
     con.execute("CREATE OR REPLACE TABLE cluster_labels AS SELECT account_id, "
                 "min(account_id) OVER (PARTITION BY owner) AS label FROM account_owners")
@@ -294,8 +373,8 @@ class _ClusterFacts:
                     "SELECT account_id, cluster_id FROM cluster_members "
                     "WHERE list_contains(CAST($ids AS VARCHAR[]), cluster_id)", {"ids": ids})
 
-        def query(sql: str) -> list[tuple[Any, ...]]:
-            return con.execute(_MEMBERS + sql).fetchall()
+        def query(sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+            return con.execute(_MEMBERS + sql, params).fetchall()
 
         # Only links inside the cluster explain why it holds together (an account is in
         # one cluster, so both ends in the same cluster's members).
@@ -315,6 +394,16 @@ class _ClusterFacts:
                 "ORDER BY k.cluster_id, 4 DESC, k.kind"):
             facts.links.setdefault(r[0], []).append(
                 LinkSummary(r[1], int(r[2]), int(r[3]), tuple(r[4])))
+        tests = {(r[0], r[1]): r[2:] for r in query(
+                "SELECT a.cluster_id, t.kind, count(*), "
+                "       count(*) FILTER (WHERE t.q_value <= $fdr), min(t.p_value), "
+                "       arg_min(t.observed, (t.p_value, t.account_a, t.account_b)), "
+                "       arg_min(t.expected, (t.p_value, t.account_a, t.account_b)) "
+                "FROM link_tests t JOIN m AS a ON a.account_id = t.account_a "
+                "JOIN m AS b ON b.account_id = t.account_b AND b.cluster_id = a.cluster_id "
+                "WHERE t.p_value IS NOT NULL GROUP BY ALL ORDER BY ALL", {"fdr": FDR})}
+        facts.links = {cid: [_tested(link, tests.get((cid, link.kind))) for link in links]
+                       for cid, links in facts.links.items()}
         for r in query(
                 "SELECT m.cluster_id, s.heuristic_id, any_value(s.family), count(*), "
                 "       round(avg(s.score), 3), arg_max(s.detail, (s.score, s.account_id)), "
@@ -356,6 +445,17 @@ class _ClusterFacts:
             facts.members[r[0]] = tuple(r[1])
         con.execute("DROP TABLE reported_members")
         return facts
+
+
+def _tested(link: LinkSummary, test: tuple[Any, ...] | None) -> LinkSummary:
+    """The link summary with its cluster's tests of chance (pairs, significant, strongest)."""
+    if test is None:
+        return link
+    pairs, significant, p_value, observed, expected = test
+    return replace(link, pairs=int(pairs), significant=int(significant),
+                   p_value=float(p_value),
+                   observed=int(observed) if observed is not None else None,
+                   expected=float(expected) if expected is not None else None)
 
 
 def _benign_checks(measured: tuple[Any, ...], owners: int,

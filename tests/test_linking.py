@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,7 @@ def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]]
     """Run 80_decisions.sql on hand-made scores: rows of (account, owner, score, families,
     [(heuristic, family)]) in one cluster, and typed links; account → (flagged, confidence,
     facts)."""
-    from forensics.linking import _run
+    from forensics.linking import _run, create_link_kinds
 
     con = duckdb.connect()
     con.execute("CREATE TABLE signals (heuristic_id VARCHAR, family VARCHAR, account_id VARCHAR, "
@@ -150,6 +151,7 @@ def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]]
         con.executemany("INSERT INTO links VALUES (?, ?, ?)", links)
     con.execute("INSERT INTO clusters VALUES ('c1', 0.99, true, "
                 "['content', 'infrastructure', 'timing'], ?)", [len(rows)])
+    create_link_kinds(con)
     _run(con, resources.queries_dir() / "linking" / "80_decisions.sql", LinkingParams())
     return {r[0]: (r[1], r[2], list(r[3])) for r in con.execute(
         "SELECT account_id, flagged, confidence, facts FROM account_decisions").fetchall()}
@@ -218,3 +220,121 @@ def test_shared_client_and_opening_join_no_cluster(tmp_path: Path,
     assert kinds and kinds[0] == ["template", "user_agent"]  # both keys link the pair ...
     d = decisions(con)
     assert len({d[t][0] for t in ("twin_a", "twin_b", "twin_c")}) == 3  # ... but join none
+
+
+def _link_tests(keys: dict[str, list[str]], owners: dict[str, str],
+                links: list[tuple[str, str, str, str]], starts: dict[str, list[int]]
+                ) -> dict[tuple[str, str, str], tuple[float | None, float | None]]:
+    """Run 45_link_tests.sql on hand-made tables: keys[kind|key] → accounts holding it,
+    owners, links (a, b, kind, key) and session-start minutes per account; (a, b, kind) →
+    (p-value, q-value)."""
+    from forensics.linking import _run, create_link_kinds
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
+    con.executemany("INSERT INTO account_owners VALUES (?, ?)", list(owners.items()))
+    con.execute("CREATE TABLE link_keys (account_id VARCHAR, kind VARCHAR, key VARCHAR)")
+    for kind_key, accounts in keys.items():
+        kind, key = kind_key.split("|")
+        con.executemany("INSERT INTO link_keys VALUES (?, ?, ?)",
+                        [(a, kind, key) for a in accounts])
+    con.execute("CREATE TABLE link_key_stats AS SELECT k.kind, k.key, "
+                "count(DISTINCT k.account_id) AS accounts, count(DISTINCT o.owner) AS owners "
+                "FROM link_keys k JOIN account_owners o USING (account_id) GROUP BY ALL")
+    con.execute("CREATE TABLE links (account_a VARCHAR, account_b VARCHAR, kind VARCHAR, "
+                "key VARCHAR, weight DOUBLE)")
+    con.executemany("INSERT INTO links VALUES (?, ?, ?, ?, 0.5)", links)
+    con.execute("CREATE TABLE account_activity (account_id VARCHAR, account_no BIGINT)")
+    con.executemany("INSERT INTO account_activity VALUES (?, ?)",
+                    [(a, i) for i, a in enumerate(sorted(owners))])
+    con.execute("CREATE TABLE request_features (account_no BIGINT, minute BIGINT, "
+                "turn_index INTEGER)")
+    numbers = {a: i for i, a in enumerate(sorted(owners))}
+    for account, minutes in starts.items():
+        con.executemany("INSERT INTO request_features VALUES (?, ?, 0)",
+                        [(numbers[account], m) for m in minutes])
+    # A follow-up turn of a4 in hour 0 (minutes count from the epoch) is no session start:
+    # counted, it would change a4's starts in that hour and the expected coincidences.
+    con.execute("INSERT INTO request_features VALUES (?, 50, 3)", [numbers["a4"]])
+    create_link_kinds(con)
+    _run(con, resources.queries_dir() / "linking" / "45_link_tests.sql", LinkingParams())
+    return {(r[0], r[1], r[2]): (r[3], r[4]) for r in con.execute(
+        "SELECT account_a, account_b, kind, p_value, q_value FROM link_tests").fetchall()}
+
+
+def test_link_p_values_and_q_values_match_hand_computation() -> None:
+    # Eleven owners. Cards are personal: X is held by a1 and a2, cards Y4…Y11 by one owner
+    # each, so a card has 10/9 owners on average and X's p-value is P(Poisson(10/9) ≥ 2).
+    # Template T is held by a1, a2, a3: another owner holds it with chance 2/10; a1 holds 2
+    # templates, a2 one, a3 three, and the union bound multiplies by the smaller side's count.
+    owners = {f"a{i}": f"o{i}" for i in range(1, 12)}
+    keys = {"payment|X": ["a1", "a2"], **{f"payment|Y{i}": [f"a{i}"] for i in range(4, 12)},
+            "template|T": ["a1", "a2", "a3"], "template|U": ["a1"], "template|V": ["a3"],
+            "template|W": ["a3"]}
+    links = [("a1", "a2", "payment", "X"), ("a1", "a2", "template", "T"),
+             ("a1", "a3", "template", "T"), ("a2", "a3", "template", "T"),
+             ("a4", "a5", "sync", "co-active minutes"), ("a6", "a7", "indicator", "actor")]
+    # a4 and a5 both open sessions in minutes 1, 2, 3; six others one each in minutes 4–9.
+    starts = {"a4": [1, 2, 3], "a5": [1, 2, 3],
+              **{f"a{i}": [i - 2] for i in range(6, 12)}}
+    got = _link_tests(keys, owners, links, starts)
+    mean = 10 / 9
+    p_card = 1 - math.exp(-mean) * (1 + mean)
+    p_single_card = 1 - math.exp(-mean)
+    # a4 and a5 each start 3 sessions in hour 0: by chance they share 3 · 3 / 60 = 0.15
+    # minutes, and p = P(Poisson(0.15) ≥ 3).
+    lam = 0.15
+    p_sync = 1 - math.exp(-lam) * (1 + lam + lam ** 2 / 2)
+    # Benjamini–Hochberg within each kind's family. Cards: 9 values, X first; the smallest
+    # 9·p(j)/j from X's rank on is the last, 9·p_single/9. Templates: every pair of the 11
+    # owners (55) was looked at; sorted p 0.2, 0.2, 0.4 give 55p/i = 11, 5.5, 7.33 → capped
+    # at 1. Timing: 55 pairs, one test, q = min(1, 55·p). Indicators have no null model.
+    expected = {("a1", "a2", "payment"): (p_card, p_single_card),
+                ("a1", "a2", "template"): (0.2, 1.0), ("a2", "a3", "template"): (0.2, 1.0),
+                ("a1", "a3", "template"): (0.4, 1.0),
+                ("a4", "a5", "sync"): (p_sync, min(1.0, 55 * p_sync)),
+                ("a6", "a7", "indicator"): (None, None)}
+    assert got.keys() == expected.keys()
+    for pair, (p, q) in expected.items():
+        if p is None:
+            assert got[pair] == (None, None)
+            continue
+        assert got[pair][0] == pytest.approx(p, rel=1e-9), pair
+        assert got[pair][1] == pytest.approx(q, rel=1e-9), pair
+
+
+def test_bh_q_values_follow_the_step_up_rule() -> None:
+    # Four cards held by 5, 3, 1 and 1 of ten owners: mean 2.5 owners per card. p-values
+    # P(Poisson(2.5) ≥ k); q = min over j ≥ i of 4·p(j)/j.
+    owners = {f"a{i}": f"o{i}" for i in range(1, 11)}
+    keys = {"payment|A": ["a1", "a2", "a3", "a4", "a5"], "payment|B": ["a6", "a7", "a8"],
+            "payment|C": ["a9"], "payment|D": ["a10"]}
+    links = [("a1", "a2", "payment", "A"), ("a6", "a7", "payment", "B")]
+    got = _link_tests(keys, owners, links, {})
+
+    def tail(k: int, lam: float = 2.5) -> float:
+        return 1 - sum(math.exp(-lam) * lam ** j / math.factorial(j) for j in range(k))
+
+    p = sorted([tail(5), tail(3), tail(1), tail(1)])
+    q = [min(4 * p[j] / (j + 1) for j in range(i, 4)) for i in range(4)]
+    assert got[("a1", "a2", "payment")][0] == pytest.approx(tail(5), rel=1e-9)
+    assert got[("a1", "a2", "payment")][1] == pytest.approx(q[0], rel=1e-9)
+    assert got[("a6", "a7", "payment")][1] == pytest.approx(q[1], rel=1e-9)
+
+
+def test_sync_tail_is_tiny_for_many_shared_minutes_and_one_without_any() -> None:
+    # Sessions opened at minute 7 of 41 different hours by both accounts, where chance
+    # predicts 41 / 60 shared minutes: far beyond 10⁻⁹. Two accounts that each open a session
+    # every minute of one hour share all 60 minutes, which chance predicts (60 · 60 / 60):
+    # not significant. A pair linked by timing that never opened a session in the same
+    # minute: p = 1.
+    owners = {f"a{i}": f"o{i}" for i in range(1, 7)}
+    starts = {"a1": [60 * j + 7 for j in range(41)], "a2": [60 * j + 7 for j in range(41)],
+              "a3": [5000], "a4": [5001],
+              "a5": list(range(6000, 6060)), "a6": list(range(6000, 6060))}
+    links = [("a1", "a2", "sync", "co-active minutes"), ("a3", "a4", "sync", "co-active minutes"),
+             ("a5", "a6", "sync", "co-active minutes")]
+    got = _link_tests({}, owners, links, starts)
+    assert got[("a1", "a2", "sync")][0] < 1e-9
+    assert got[("a3", "a4", "sync")][0] == 1.0
+    assert got[("a5", "a6", "sync")][0] > 0.4

@@ -496,7 +496,24 @@ def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
         sharing = {}
         for k, key, _, _ in inside:
             sharing[(k, key)] = sharing.get((k, key), 0) + 1
-        expected = sorted((k, key, w, acc, sharing[(k, key)]) for k, key, w, acc in inside)
+        # Each (key, account) row carries the smallest p and q of the account's pairs inside
+        # the cluster linked by that key (link_tests: one test per pair and kind).
+        pair_test = {(a, b, k): (p, q) for a, b, k, p, q in con.execute(
+            "SELECT account_a, account_b, kind, p_value, q_value FROM link_tests").fetchall()}
+        through: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+        for a, b, k, key, _ in con.execute(
+                "SELECT account_a, account_b, kind, key, weight FROM links").fetchall():
+            if a in members and b in members and pair_test.get((a, b, k), (None,))[0] is not None:
+                for acc in (a, b):
+                    through.setdefault((k, key, acc), []).append(pair_test[(a, b, k)])
+
+        def smallest(found: list[tuple[float, float]] | None
+                     ) -> tuple[float | None, float | None]:
+            return (min(p for p, _ in found), min(q for _, q in found)) if found else (None, None)
+
+        expected = sorted((k, key, w, acc, sharing[(k, key)],
+                           *smallest(through.get((k, key, acc))))
+                          for k, key, w, acc in inside)
         assert [tuple(r.values()) for r in queries.rows("exhibit_links", cluster=cid)] == \
             expected
         assert expected or cid != clusters[0]

@@ -21,8 +21,10 @@ from forensics.config import RunConfig
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import (
+    FDR,
     KIND_LABELS,
     LIKELIHOOD,
+    LINK_KINDS,
     ClusterFinding,
     LinkingResult,
 )
@@ -69,9 +71,9 @@ GRAPH_NODES = 40
 GRAPH_EDGES = 300  # the strongest pairs drawn; more is a blot that costs seconds to render
 RELEASE_LOOKBACK_DAYS = 7
 
-# What each link kind's key is, for pseudonymising link examples and link exhibits.
-KEY_KINDS = {"payment": "payment", "ip_prefix": "ip_prefix", "signup_prefix": "ip_prefix",
-             "user_agent": "user_agent", "email_domain": "email_domain"}
+# What each link kind's key is, for pseudonymising link examples and link exhibits
+# (link_kinds.csv: key_id).
+KEY_KINDS = {k.kind: k.key_id for k in LINK_KINDS.values() if k.key_id}
 
 PARAM_MEANINGS = {
     "flag_threshold": "cluster score at or above which a cluster with two families and "
@@ -465,7 +467,8 @@ class Assembler:
                 for r in self.q.rows("exhibit_signals", cluster=cid)]
 
         def link_rows() -> tuple[list[str], list[dict[str, Any]]]:
-            return ["kind", "key", "weight", "account_id", "accounts_sharing"], [{
+            return ["kind", "key", "weight", "account_id", "accounts_sharing", "p_value",
+                    "q_value"], [{
                 **r, "account_id": ids("account", r["account_id"]),
                 "key": (ids(KEY_KINDS[r["kind"]], r["key"]) if r["kind"] in KEY_KINDS
                         else ids.scrub(r["key"]))}
@@ -497,8 +500,11 @@ class Assembler:
                   "detail and up to 10 evidence request ids.", signal_rows),
             table("exhibit_links", "links", f"Links between accounts of cluster {shown}",
                   "Every shared key that links accounts of the cluster, one row per key and "
-                  "account (kind, shared key, link weight, account, accounts sharing the key); "
-                  "all accounts of different owners that share a key are linked pairwise.",
+                  "account (kind, shared key, link weight, account, accounts sharing the key, "
+                  "and the smallest p-value and Benjamini–Hochberg q-value among the account's "
+                  "pairs linked by the key, under the kind's null model; empty for an "
+                  "analyst's indicator); all accounts of different owners that share a key "
+                  "are linked pairwise.",
                   link_rows),
             w.add(f"{shown}-requests", f"Evidence requests of cluster {shown}",
                   f"The first {EXHIBIT_REQUESTS} evidence requests (by id) named by the fired "
@@ -576,8 +582,7 @@ class Assembler:
                 f"The traffic concentrated on {cap_text}. Heuristics fired in "
                 f"{f.plural(len(c.families), 'family', 'families')} of evidence "
                 f"({f.listing(list(c.families))}).")
-        linked_by = tuple(self._link_sentence(link.kind, link.keys, link.accounts, link.examples)
-                          for link in c.links)
+        linked_by = tuple(link.sentence(self.key) for link in c.links)
         families = self._families(c)
         attribution = tuple(
             f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts "
@@ -635,14 +640,6 @@ class Assembler:
             members=members, members_total=len(accounts),
             exhibits=tuple(self.cluster_exhibits[cid]), graph=graph,
             activity=self._timeline_figure(c))
-
-    def _link_sentence(self, kind: str, keys: int, accounts: int,
-                       examples: Sequence[str]) -> str:
-        label = KIND_LABELS.get(kind, kind)
-        shown = "" if kind == "sync" or not examples else (
-            f" ({', '.join(self.key(kind, e) for e in examples)})")
-        return (f"{f.plural(keys, label)}{shown} shared by "
-                f"{f.plural(accounts, 'account')}")
 
     @staticmethod
     def _confidence_reason(c: ClusterFinding) -> str:
@@ -1087,15 +1084,28 @@ class Assembler:
             Note(name, f"{value!r} — {PARAM_MEANINGS.get(name, 'see queries/linking/')}")
             for name, value in asdict(params).items())
         thresholds = (
-            Note("Flagged", f"cluster score ≥ {params.flag_threshold}, at least two families, "
-                            f"and coordination across owners (or one owner whose own accounts "
-                            f"show two families)"),
-            Note("High confidence", f"flagged, coordinated, score ≥ {params.high_threshold}"),
+            Note("Account flagged",
+                 f"on its own evidence: score ≥ {params.flag_threshold} and at least two "
+                 f"independent facts (a network, the sign-ups from it and the synchrony measured "
+                 f"through it are one fact); or one fact of its own about what it sends "
+                 f"(content or structure) plus a direct hard link (card, indicator, creation "
+                 f"burst, synchronised activity) to another owner's account flagged on its own "
+                 f"evidence. Never for its cluster"),
+            Note("Account high confidence",
+                 f"flagged on its own evidence, score ≥ {params.high_threshold}, and hard-linked "
+                 f"to another owner's account flagged on its own evidence"),
+            Note("Cluster flagged",
+                 f"cluster score ≥ {params.flag_threshold}, at least two families, coordination "
+                 f"across owners (or one owner whose own accounts show two families), and a "
+                 f"member flagged on its own evidence; its confidence is its best member's"),
             Note("Of interest", f"score ≥ {params.interest_threshold}, not flagged"),
             Note("Linked", f"pair weight ≥ {params.min_link_weight}"),
+            Note("Significant link", f"Benjamini–Hochberg q ≤ {FDR:g} within the link kind's "
+                                     f"family of tests (see the null models below)"),
         )
+        link_kinds = tuple(Note(k.label, k.null_model) for k in LINK_KINDS.values())
         versions = tuple(Note(k, v) for k, v in sorted(manifest.versions().items()))
-        return Methodology(tuple(entries), scoring, thresholds, versions)
+        return Methodology(tuple(entries), scoring, thresholds, versions, link_kinds)
 
     def _likelihood_scale(self) -> tuple[ScaleRow, ...]:
         rows = []

@@ -260,6 +260,7 @@ class Methodology:
     scoring: tuple[Note, ...]
     thresholds: tuple[Note, ...]
     versions: tuple[Note, ...]
+    link_kinds: tuple[Note, ...] = ()  # label → null model of its test of chance
 
 
 @dataclass(frozen=True)

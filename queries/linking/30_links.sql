@@ -16,12 +16,9 @@ CROSS JOIN totals
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE links AS
-WITH kind_weights(kind, base, rarity_applies, min_owners) AS (
-    VALUES ('payment', 0.9, false, 2), ('indicator', 0.9, false, 1),
-           ('creation_burst', 0.7, false, 3), ('template', 0.4, true, 3),
-           ('ip_prefix', 0.35, true, 2), ('user_agent', 0.35, true, 2),
-           ('email_domain', 0.3, true, 3), ('signup_prefix', 0.3, true, 2),
-           ('indicator_network', 0.35, true, 2)
+WITH kind_weights AS (
+    -- queries/linking/link_kinds.csv, loaded by forensics/linking.py
+    SELECT kind, weight AS base, rarity_applies, min_owners FROM link_kinds
 ),
 keys AS (
     SELECT s.kind, s.key, s.owners,
@@ -48,7 +45,8 @@ pairs AS (
 SELECT * FROM pairs
 UNION ALL
 -- Synchronised timing: accounts the timing heuristic fired whose active minutes coincide.
-SELECT a.account_id, b.account_id, 'sync', 'co-active minutes', 0.7
+SELECT a.account_id, b.account_id, 'sync', 'co-active minutes',
+       (SELECT weight FROM link_kinds WHERE kind = 'sync')
 FROM sync_pairs AS p
 JOIN account_owners AS a ON a.account_id = p.account_a
 JOIN account_owners AS b ON b.account_id = p.account_b

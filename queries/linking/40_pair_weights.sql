@@ -1,8 +1,8 @@
--- One weight per linked pair: the strongest key of each kind, the strongest kind of each group
--- of correlated kinds ($network_kinds are one network, $software_kinds one piece of software,
--- so an IP prefix and the sign-up prefix of the same network, or a client and its template,
--- are one fact, not two), and the groups combined as a noisy-OR (independent facts add up).
--- Every other kind is a group of its own.
+-- One weight per linked pair: the strongest key of each kind, the strongest kind of each fact
+-- (link_kinds.fact: the network kinds are one network, the software kinds one piece of
+-- software, so an IP prefix and the sign-up prefix of the same network, or a client and its
+-- template, are one fact, not two), and the facts combined as a noisy-OR (independent facts
+-- add up).
 CREATE OR REPLACE TABLE pair_weights AS
 WITH per_kind AS (
     SELECT account_a, account_b, kind, max(weight) AS weight
@@ -10,12 +10,9 @@ WITH per_kind AS (
     GROUP BY ALL
 ),
 per_group AS (
-    SELECT account_a, account_b,
-           CASE WHEN list_contains(string_split($network_kinds, ','), kind) THEN 'network'
-                WHEN list_contains(string_split($software_kinds, ','), kind) THEN 'software'
-                ELSE kind END AS fact,
-           max(weight) AS weight, list(kind) AS kinds
-    FROM per_kind
+    SELECT p.account_a, p.account_b, k.fact, max(p.weight) AS weight, list(p.kind) AS kinds
+    FROM per_kind AS p
+    JOIN link_kinds AS k USING (kind)
     GROUP BY ALL
 )
 SELECT account_a, account_b,

@@ -8,14 +8,16 @@ WITH members AS (
 ),
 strong AS (
     -- A strong cross-owner link coordinates when it is of a kind ordinary customers do not
-    -- share ($coordination_kinds), or when a network link ($network_kinds) and another kind
+    -- share (link_kinds.coordination), or when a network link and another kind
     -- tie the same pair: the same network and the same software is the same operator. Shared
     -- software alone (a template plus a user agent) is not: unrelated evaluators run the same
     -- public harness with the same public judge prompts.
     SELECT m.cluster_id, p.weight, p.kinds,
-           len(list_intersect(p.kinds, string_split($coordination_kinds, ','))) > 0
+           len(list_intersect(p.kinds, (SELECT list(kind) FROM link_kinds
+                                        WHERE coordination))) > 0
                OR (len(p.kinds) >= 2
-                   AND len(list_intersect(p.kinds, string_split($network_kinds, ','))) > 0)
+                   AND len(list_intersect(p.kinds, (SELECT list(kind) FROM link_kinds
+                                                    WHERE fact = 'network'))) > 0)
                AS coordinating
     FROM pair_weights AS p
     JOIN members AS m ON m.account_id = p.account_a

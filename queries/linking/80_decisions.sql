@@ -10,7 +10,7 @@
 --   own evidence: the account's own score ≥ $flag_threshold with ≥ 2 facts.
 --   account flagged: on its own evidence; or with one fact of its own about what it sends
 --     (content or structure; score ≥ $flag_threshold) plus a direct hard link
---     ($coordination_kinds: a shared card, an analyst indicator, a creation burst,
+--     (link_kinds.coordination: a shared card, an analyst indicator, a creation burst,
 --     synchronised activity) to an account of another owner that is flagged on its own
 --     evidence: coordination adds at most that one fact, and never to a fact of its own kind
 --     (a shared card is the payment link's own fact, not a second one).
@@ -47,10 +47,10 @@ WITH own AS (
 ),
 hard_pairs AS (
     SELECT account_a AS account_id, account_b AS other FROM links
-    WHERE list_contains(string_split($coordination_kinds, ','), kind)
+    SEMI JOIN link_kinds AS k ON k.kind = links.kind AND k.coordination
     UNION
     SELECT account_b, account_a FROM links
-    WHERE list_contains(string_split($coordination_kinds, ','), kind)
+    SEMI JOIN link_kinds AS k ON k.kind = links.kind AND k.coordination
 ),
 hard AS (
     -- A hard link to an account of another owner that stands on its own evidence.

@@ -14,6 +14,8 @@ from_members AS MATERIALIZED (
     FROM links AS l
     JOIN members AS m ON m.account_id = l.account_a
 )
-SELECT l.*
+-- With the pair's test of chance for the kind (45_link_tests.sql).
+SELECT l.*, t.p_value, t.q_value
 FROM from_members AS l
-SEMI JOIN members AS m ON m.account_id = l.account_b AND m.cluster_id = l.cluster_id;
+SEMI JOIN members AS m ON m.account_id = l.account_b AND m.cluster_id = l.cluster_id
+LEFT JOIN link_tests AS t USING (account_a, account_b, kind);
