@@ -137,10 +137,10 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         runs = run_library(con, library, params, ingested.has_column, progress)
     with clock.stage("linking"):
         linking = LinkingParams.from_config(config.case.scoring)
-        rounds = build_clusters(con, linking, config.queries_dir)
+        build_clusters(con, linking, config.queries_dir)
         runs += run_library(con, library, params, ingested.has_column, progress,
                             scope="cluster")
-        linked = score_clusters(con, linking, config.queries_dir, rounds)
+        linked = score_clusters(con, linking, config.queries_dir)
     with atomic_dir(config.out_dir) as tmp:
         outputs = [_export_signals(con, tmp)]
         outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})

@@ -17,10 +17,9 @@ from typing import Any
 import duckdb
 
 from forensics import resources
+from forensics.communities import KEEP, RESAMPLES, build_communities
 from forensics.config import ScoringSection
 from forensics.heuristics import PARAM_USE, sql_code
-
-MAX_ROUNDS = 50
 
 
 @dataclass(frozen=True)
@@ -122,6 +121,9 @@ class LinkingParams:
     event_timing_heuristics: str = "synchronised_load_balancing"
     sync_min_minutes: int = 10
     sync_min_overlap: float = 0.3
+    # The seed of the link resamples that measure each cluster's stability
+    # (forensics/communities.py).
+    stability_seed: int = 20260223
 
     @classmethod
     def from_config(cls, scoring: ScoringSection) -> LinkingParams:
@@ -225,6 +227,27 @@ class ClusterFinding:
     attribution: tuple[Attribution, ...]
     benign_checks: tuple[BenignCheck, ...]
     member_ids: tuple[str, ...] = field(default=(), repr=False)
+    # How firmly the cluster holds (forensics/communities.py): mean share of its owners kept
+    # together when its links are resampled, bridges inside it, members outside its core and
+    # the most links between a member and the core.
+    stability: float = 1.0
+    bridges: int = 0
+    outside_core: int = 0
+    max_core_hops: int = 0
+
+    def structure_sentence(self) -> str:
+        """How firmly the cluster holds together, in one sentence."""
+        if self.owners < 2:
+            return ""
+        kept = (f"in {RESAMPLES} resamples keeping {KEEP:.0%} of its links, on average "
+                f"{self.stability:.0%} of its owners stayed in one cluster").replace("%", " %")
+        bridges = ("no single link holds it together" if not self.bridges else
+                   f"{self.bridges:,} of its links are bridges (each alone joins part of it to "
+                   f"the rest)")
+        core = ("every member is in its core" if not self.outside_core else
+                f"{self.outside_core:,} of its accounts lie outside its core, up to "
+                f"{self.max_core_hops} link{'s' if self.max_core_hops != 1 else ''} away")
+        return f"Held together: {kept}; {bridges}; {core}."
 
     @property
     def actor(self) -> str | None:
@@ -242,7 +265,6 @@ class LinkingResult:
     flagged_accounts: int
     accounts: int
     params: LinkingParams
-    propagation_rounds: int
 
     def flagged_clusters(self) -> tuple[ClusterFinding, ...]:
         return tuple(c for c in self.clusters if c.flagged)
@@ -266,36 +288,29 @@ def _files(queries: Path | None) -> dict[str, Path]:
 
 
 def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
-                   queries: Path | None = None) -> int:
-    """Owners, links and clusters (`cluster_members`); returns the propagation rounds."""
+                   queries: Path | None = None) -> None:
+    """Owners, links, their tests of chance, and clusters (`cluster_members`: the connected
+    components of the owners' strong links, with their stability and bridges; see
+    forensics/communities.py)."""
     files = _files(queries)
     create_link_kinds(con, queries)
-    for stem in ("10_owners", "20_link_keys", "25_sync_pairs", "30_links", "40_pair_weights",
-                 "45_link_tests"):
+    for stem in ("05_functions", "10_owners", "20_link_keys", "25_sync_pairs", "30_links",
+                 "40_pair_weights", "45_link_tests"):
         _run(con, files[stem], params)
-    con.execute("CREATE OR REPLACE TABLE cluster_labels AS SELECT account_id, "
-                "min(account_id) OVER (PARTITION BY owner) AS label FROM account_owners")
-    rounds = 0
-    for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 — the count is reported
-        _run(con, files["50_cluster_step"], params)
-        row = con.execute("SELECT count(*) FROM cluster_labels_next n JOIN cluster_labels l "
-                          "USING (account_id) WHERE n.label <> l.label").fetchone()
-        con.execute("DROP TABLE cluster_labels")
-        con.execute("ALTER TABLE cluster_labels_next RENAME TO cluster_labels")
-        if not row or row[0] == 0:
-            break
+    build_communities(con, params.min_link_weight, params.stability_seed)
     con.execute("CREATE OR REPLACE TABLE cluster_members AS SELECT account_id, "
-                "'C-' || left(md5(label), 8) AS cluster_id FROM cluster_labels")
+                "'C-' || left(md5(label), 8) AS cluster_id, core_hops FROM cluster_labels")
+    con.execute("CREATE OR REPLACE TABLE cluster_structure AS SELECT "
+                "'C-' || left(md5(label), 8) AS cluster_id, stability, bridges "
+                "FROM community_structure")
     # Read by cluster-scope heuristics: which clusters span several owners.
     con.execute("CREATE OR REPLACE TABLE cluster_sizes AS SELECT m.cluster_id, "
                 "count(*) AS accounts, count(DISTINCT o.owner) AS owners "
                 "FROM cluster_members m JOIN account_owners o USING (account_id) GROUP BY ALL")
-    return rounds
 
 
 def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
-                   queries: Path | None = None, rounds: int = 0,
-                   interesting: int = 40) -> LinkingResult:
+                   queries: Path | None = None, interesting: int = 40) -> LinkingResult:
     """Scores, cluster facts and decisions from every signal (account and cluster scope)."""
     files = _files(queries)
     for stem in ("60_account_scores", "70_clusters", "80_decisions", "90_account_findings"):
@@ -304,14 +319,14 @@ def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
                          "FROM account_decisions").fetchone()
     assert counts is not None
     clusters = _read_clusters(con, interesting)
-    return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params, rounds)
+    return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params)
 
 
 def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
                    queries: Path | None = None) -> LinkingResult:
     """Clusters and scores with no cluster-scope heuristics in between (tests, tools)."""
-    rounds = build_clusters(con, params, queries)
-    return score_clusters(con, params, queries, rounds)
+    build_clusters(con, params, queries)
+    return score_clusters(con, params, queries)
 
 
 def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFinding]:
@@ -321,8 +336,13 @@ def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFi
     order = "d.flagged DESC, c.score DESC, c.requests DESC, c.cluster_id"
     rows = con.execute(
         "SELECT c.cluster_id, c.accounts, c.owners, c.requests, c.tokens, c.first_seen, "
-        "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families "
+        "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families, "
+        "coalesce(st.stability, 1.0), coalesce(st.bridges, 0), "
+        "(SELECT count(*) FILTER (WHERE core_hops > 0) FROM cluster_members m "
+        " WHERE m.cluster_id = c.cluster_id), "
+        "(SELECT max(core_hops) FROM cluster_members m WHERE m.cluster_id = c.cluster_id) "
         "FROM clusters c JOIN cluster_decisions d USING (cluster_id) "
+        "LEFT JOIN cluster_structure st USING (cluster_id) "
         "WHERE d.flagged OR d.confidence <> 'none' "
         f"QUALIFY d.flagged OR row_number() OVER (ORDER BY {order}) <= $n "
         f"ORDER BY {order}",
@@ -341,7 +361,9 @@ def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFi
             attribution=tuple(facts.attribution.get(cid, ())),
             benign_checks=_benign_checks(facts.benign.get(cid, (None,) * 4), int(r[2]),
                                          bool(r[10])),
-            member_ids=facts.members.get(cid, ())))
+            member_ids=facts.members.get(cid, ()),
+            stability=float(r[12]), bridges=int(r[13]), outside_core=int(r[14] or 0),
+            max_core_hops=int(r[15] or 0)))
     return out
 
 

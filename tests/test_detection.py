@@ -29,9 +29,9 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[
     library = load_library()
     params = {h.id: h.resolved_params() for h in library}
     run_library(con, library, params, ingested.has_column)
-    rounds = build_clusters(con, LinkingParams())
+    build_clusters(con, LinkingParams())
     run_library(con, library, params, ingested.has_column, scope="cluster")
-    result = score_clusters(con, LinkingParams(), None, rounds)
+    result = score_clusters(con, LinkingParams(), None)
     out = tmp_path_factory.mktemp("findings")
     con.execute(f"COPY account_findings TO '{out / 'findings.parquet'}'")
     with open(SAMPLE / "labels.csv", encoding="utf-8") as fh:

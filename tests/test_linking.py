@@ -257,6 +257,7 @@ def _link_tests(keys: dict[str, list[str]], owners: dict[str, str],
     # counted, it would change a4's starts in that hour and the expected coincidences.
     con.execute("INSERT INTO request_features VALUES (?, 50, 3)", [numbers["a4"]])
     create_link_kinds(con)
+    _run(con, resources.queries_dir() / "linking" / "05_functions.sql", LinkingParams())
     _run(con, resources.queries_dir() / "linking" / "45_link_tests.sql", LinkingParams())
     return {(r[0], r[1], r[2]): (r[3], r[4]) for r in con.execute(
         "SELECT account_a, account_b, kind, p_value, q_value FROM link_tests").fetchall()}

@@ -582,7 +582,8 @@ class Assembler:
                 f"The traffic concentrated on {cap_text}. Heuristics fired in "
                 f"{f.plural(len(c.families), 'family', 'families')} of evidence "
                 f"({f.listing(list(c.families))}).")
-        linked_by = tuple(link.sentence(self.key) for link in c.links)
+        linked_by = tuple(link.sentence(self.key) for link in c.links) + tuple(
+            x for x in (c.structure_sentence(),) if x)
         families = self._families(c)
         attribution = tuple(
             f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts "
@@ -597,7 +598,8 @@ class Assembler:
             created=f.ts_short(r["created_at"]), requests=f.n(r["requests"]),
             tokens=f.n(r["tokens"]),
             score=f"{r['score']:.2f}",
-            heuristics=_fired(r["families"], r["heuristics"]))
+            heuristics=_fired(r["families"], r["heuristics"]),
+            core="core" if not r["core_hops"] else f.plural(int(r["core_hops"]), "link"))
             for r in accounts[: self.o.max_table_rows])
         kept = [b.lookalike for b in c.benign_checks if not b.rejected]
         # Where the benchmark holds the likelihood down, the level is the method's rule for

@@ -188,6 +188,7 @@ class MemberRow:
     tokens: str
     score: str
     heuristics: str
+    core: str = "core"  # "core", or how many links separate it from the cluster's core
 
 
 @dataclass(frozen=True)

@@ -25,22 +25,7 @@
 --
 -- q-values: q_(i) = min over j >= i of (M * p_(j) / j), capped at 1, for the M tests of the
 -- family (tests not listed, of pairs that share nothing, have p = 1 and only count in M).
-CREATE OR REPLACE TEMP MACRO poisson_tail(k, lam) AS (
-    -- P(Poisson(lam) >= k), summed term by term in log space (no cancellation for tiny
-    -- tails); terms past lam + 12 sqrt(lam) + 40 are below double precision.
-    CASE WHEN k <= 0 THEN 1.0
-         WHEN lam <= 0 THEN 0.0
-         ELSE least(1.0, list_sum(list_transform(
-             range(k, k + 40 + CAST(ceil(lam + 12 * sqrt(lam)) AS BIGINT)),
-             lambda j: exp(-lam + j * ln(lam) - lgamma(j + 1)))))
-    END
-);
-
-CREATE OR REPLACE TEMP MACRO bh_q(p, i, m) AS (
-    least(1.0, min(m * p / i) OVER (PARTITION BY family ORDER BY i DESC
-                                    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
-);
-
+-- poisson_tail and bh_q: 05_functions.sql.
 CREATE OR REPLACE TABLE link_tests AS
 WITH kinds AS (
     SELECT kind, test FROM link_kinds

@@ -1,5 +1,6 @@
 -- findings.parquet: one row per account seen in the logs, in a fixed order.
 -- The actor is the one whose indicators the account matches, else its flagged cluster's.
+-- core_hops: links between the account and its cluster's core (0: in the core).
 CREATE OR REPLACE TABLE account_findings AS
 WITH own_actor AS (
     SELECT account_id, min(actor) AS actor FROM indicator_hits GROUP BY ALL
@@ -21,6 +22,7 @@ SELECT
     d.facts,
     d.own_evidence,
     d.hard_linked,
+    m.core_hops,
     s.heuristics,
     s.benign_heuristics,
     coalesce(oa.actor, CASE WHEN cd.flagged THEN ca.actor END) AS actor,
@@ -33,6 +35,7 @@ FROM account_decisions AS d
 JOIN account_scores AS s USING (account_id)
 JOIN account_owners AS o USING (account_id)
 JOIN cluster_decisions AS cd USING (cluster_id)
+JOIN cluster_members AS m USING (account_id, cluster_id)
 LEFT JOIN own_actor AS oa USING (account_id)
 LEFT JOIN cluster_actor AS ca USING (cluster_id)
 ORDER BY d.flagged DESC, s.score DESC, d.account_id;

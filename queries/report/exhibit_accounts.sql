@@ -1,7 +1,8 @@
 -- Exhibit: every account of one cluster with its sign-up attributes, traffic and decision.
 -- $limit: NULL for the exhibit; the dossier's member table reads only its first rows.
+-- core_hops: links between the account and the cluster's core (0: in the core).
 SELECT
-    f.account_id, f.cluster_id, f.flagged, f.confidence, f.score,
+    f.account_id, f.cluster_id, f.flagged, f.confidence, f.score, f.core_hops,
     array_to_string(f.families, ';') AS families,
     array_to_string(f.heuristics, ';') AS heuristics,
     array_to_string(f.benign_heuristics, ';') AS benign_heuristics,
