@@ -8,7 +8,8 @@ from typing import Any
 
 import duckdb
 
-from forensics.linking import ClusterFinding, LinkingResult
+from forensics.evidence import ClusterFinding
+from forensics.linking import LinkingResult
 from forensics.outputs import dump_json
 
 

@@ -1,98 +1,24 @@
-"""Linking and scoring: from fired heuristics to clusters of linked accounts with a decision,
-a confidence level and the reasons for both.
+"""Linking and scoring: from fired heuristics to clusters of linked accounts with a decision
+and a confidence level for every account and cluster.
 
 The SQL lives in `queries/linking/` (run in file order); this module binds the parameters,
-loops the label propagation, and reads the small result tables into typed findings.
+draws the clusters (forensics/communities.py), and hands the results to the evidence stage
+(forensics/evidence/), which reads what the findings and the dossier say about them.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from forensics import resources
-from forensics.communities import KEEP, RESAMPLES, build_communities
+from forensics.communities import build_communities
 from forensics.config import ScoringSection
+from forensics.evidence import FDR, ClusterFinding, create_link_kinds, read_clusters
 from forensics.heuristics import PARAM_USE, sql_code
-
-
-@dataclass(frozen=True)
-class LinkKind:
-    """One kind of link, as `queries/linking/link_kinds.csv` defines it for SQL, Python and
-    the report alike: its words, the fact it is evidence of (kinds of one fact count once),
-    its weight, whether ordinary customers do not share it (coordination), and the test of
-    chance it gets (`value`, `pair`, `timing` or `none`) with its null model in words."""
-
-    kind: str
-    label: str
-    plural: str
-    fact: str
-    weight: float
-    rarity_applies: bool
-    min_owners: int
-    coordination: bool
-    test: str
-    key_id: str
-    null_model: str
-
-    def words(self, n: int) -> str:
-        return f"{n:,} {self.label if n == 1 else self.plural}"
-
-
-def read_link_kinds(queries: Path | None = None) -> dict[str, LinkKind]:
-    """The link-kind vocabulary of the (bundled or custom) library."""
-    path = resources.queries_part("linking", queries) / "link_kinds.csv"
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    return {r["kind"]: LinkKind(
-        kind=r["kind"], label=r["label"], plural=r["plural"], fact=r["fact"],
-        weight=float(r["weight"]), rarity_applies=r["rarity_applies"] == "true",
-        min_owners=int(r["min_owners"]), coordination=r["coordination"] == "true",
-        test=r["test"], key_id=r["key_id"], null_model=r["null_model"]) for r in rows}
-
-
-def create_link_kinds(con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> None:
-    """The link-kind vocabulary as the table `link_kinds` that the linking SQL joins."""
-    con.execute("CREATE OR REPLACE TABLE link_kinds (kind VARCHAR, label VARCHAR, "
-                "plural VARCHAR, fact VARCHAR, weight DOUBLE, rarity_applies BOOLEAN, "
-                "min_owners INTEGER, coordination BOOLEAN, test VARCHAR, key_id VARCHAR, "
-                "null_model VARCHAR)")
-    con.executemany("INSERT INTO link_kinds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [list(asdict(k).values()) for k in read_link_kinds(queries).values()])
-
-
-LINK_KINDS = read_link_kinds()
-KIND_LABELS = {k.kind: k.label for k in LINK_KINDS.values()}
-# The false-discovery rate at which a link counts as significant (Benjamini–Hochberg).
-FDR = 0.05
-
-
-def chance_text(p: float) -> str:
-    """A p-value in words for the dossier: '< 10⁻⁹', '3.2 × 10⁻⁵', '0.042'."""
-    if p < 1e-9:
-        return "< 10⁻⁹"
-    if p < 0.001:
-        mantissa, exponent = f"{p:.1e}".split("e")
-        sup = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-        return f"{mantissa} × 10{str(int(exponent)).translate(sup)}"
-    return f"{p:.3f}"
-
-
-# ICD-203 likelihood scale (Intelligence Community Directive 203, 2015).
-LIKELIHOOD = ((0.05, "almost no chance"), (0.20, "very unlikely"), (0.45, "unlikely"),
-              (0.55, "roughly even chance"), (0.80, "likely"), (0.95, "very likely"),
-              (1.01, "almost certain"))
-
-
-def likelihood(score: float) -> str:
-    """The ICD-203 likelihood term for a score read as a probability."""
-    return next(term for bound, term in LIKELIHOOD if score < bound)
 
 
 @dataclass(frozen=True)
@@ -129,132 +55,6 @@ class LinkingParams:
     def from_config(cls, scoring: ScoringSection) -> LinkingParams:
         return cls(flag_threshold=scoring.flag_threshold, high_threshold=scoring.high_threshold,
                    min_link_weight=scoring.min_link_weight)
-
-
-@dataclass(frozen=True)
-class LinkSummary:
-    """One kind of link holding a cluster together, with its test against chance: the pairs
-    of the cluster it links (`pairs`), how many of them are significant at the run's false-
-    discovery rate, and its strongest pair (p-value; for timing, minutes shared and expected
-    by chance). No p-value for a kind without a null model (an analyst's indicator)."""
-
-    kind: str
-    keys: int
-    accounts: int
-    examples: tuple[str, ...]
-    pairs: int = 0
-    significant: int = 0
-    p_value: float | None = None
-    observed: int | None = None
-    expected: float | None = None
-
-    def sentence(self, show_key: Callable[[str, str], str] | None = None) -> str:
-        """The dossier's and findings' one sentence for this kind (`show_key` pseudonymises
-        the examples in the dossier)."""
-        kind = LINK_KINDS.get(self.kind)
-        what = kind.words(self.keys) if kind else f"{self.keys:,} {self.kind}"
-        if self.kind == "sync":
-            what = kind.label if kind else self.kind
-        shown = [show_key(self.kind, e) if show_key else e for e in self.examples]
-        ex = f" ({', '.join(shown)})" if shown and self.kind != "sync" else ""
-        text = f"{what}{ex} shared by {self.accounts:,} accounts"
-        return text + self.test_clause()
-
-    def test_clause(self) -> str:
-        if self.p_value is None or not self.pairs:
-            return ""
-        pairs = "pair" if self.pairs == 1 else "pairs"
-        tested = (f"; {self.significant:,} of {self.pairs:,} linked {pairs} significant at a "
-                  f"{FDR * 100:.0f} % false-discovery rate")
-        if self.kind == "sync" and self.observed is not None and self.expected is not None:
-            return (f"; the closest pair opened sessions in the same minute {self.observed:,} "
-                    f"times against {self.expected:.2g} expected by chance (under independence, "
-                    f"chance {chance_text(self.p_value)})" + tested)
-        return f"; strongest pair: under independence, chance {chance_text(self.p_value)}" + tested
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """Indicators that tie a cluster to a named actor."""
-
-    actor: str
-    accounts: int
-    share: float
-    indicators: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SignalSummary:
-    """One heuristic that fired in a cluster, summarised over its members."""
-
-    heuristic_id: str
-    family: str
-    accounts: int
-    mean_score: float
-    example_detail: str
-    evidence: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class BenignCheck:
-    """A benign explanation that was weighed, and why it was kept or rejected."""
-
-    lookalike: str
-    rejected: bool
-    reason: str
-
-
-@dataclass(frozen=True)
-class ClusterFinding:
-    """A cluster of linked accounts with everything the dossier says about it."""
-
-    cluster_id: str
-    accounts: int
-    owners: int
-    requests: int
-    tokens: int
-    first_seen: datetime
-    last_seen: datetime
-    score: float
-    confidence: str
-    likelihood: str
-    flagged: bool
-    coordinated: bool
-    families: tuple[str, ...]
-    links: tuple[LinkSummary, ...]
-    signals: tuple[SignalSummary, ...]
-    capabilities: tuple[tuple[str, float], ...]
-    attribution: tuple[Attribution, ...]
-    benign_checks: tuple[BenignCheck, ...]
-    member_ids: tuple[str, ...] = field(default=(), repr=False)
-    # How firmly the cluster holds (forensics/communities.py): mean share of its owners kept
-    # together when its links are resampled, bridges inside it, members outside its core and
-    # the most links between a member and the core.
-    stability: float = 1.0
-    bridges: int = 0
-    outside_core: int = 0
-    max_core_hops: int = 0
-
-    def structure_sentence(self) -> str:
-        """How firmly the cluster holds together, in one sentence."""
-        if self.owners < 2:
-            return ""
-        kept = (f"in {RESAMPLES} resamples keeping {KEEP:.0%} of its links, on average "
-                f"{self.stability:.0%} of its owners stayed in one cluster").replace("%", " %")
-        bridges = ("no single link holds it together" if not self.bridges else
-                   f"{self.bridges:,} of its links are bridges (each alone joins part of it to "
-                   f"the rest)")
-        core = ("every member is in its core" if not self.outside_core else
-                f"{self.outside_core:,} of its accounts lie outside its core, up to "
-                f"{self.max_core_hops} link{'s' if self.max_core_hops != 1 else ''} away")
-        return f"Held together: {kept}; {bridges}; {core}."
-
-    @property
-    def actor(self) -> str | None:
-        return self.attribution[0].actor if self.attribution else None
-
-    def link_sentence(self) -> str:
-        return "; ".join(link.sentence() for link in self.links) or "no cross-owner links"
 
 
 @dataclass(frozen=True)
@@ -318,7 +118,7 @@ def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE flagged) "
                          "FROM account_decisions").fetchone()
     assert counts is not None
-    clusters = _read_clusters(con, interesting)
+    clusters = read_clusters(con, interesting)
     return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params)
 
 
@@ -327,183 +127,3 @@ def link_and_score(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     """Clusters and scores with no cluster-scope heuristics in between (tests, tools)."""
     build_clusters(con, params, queries)
     return score_clusters(con, params, queries)
-
-
-def _read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFinding]:
-    """Every flagged cluster, then the next most suspicious ones up to `limit` clusters in
-    all, most severe first."""
-    # Every flagged one, however many: the dossier and findings.json count and list them.
-    order = "d.flagged DESC, c.score DESC, c.requests DESC, c.cluster_id"
-    rows = con.execute(
-        "SELECT c.cluster_id, c.accounts, c.owners, c.requests, c.tokens, c.first_seen, "
-        "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families, "
-        "coalesce(st.stability, 1.0), coalesce(st.bridges, 0), "
-        "(SELECT count(*) FILTER (WHERE core_hops > 0) FROM cluster_members m "
-        " WHERE m.cluster_id = c.cluster_id), "
-        "(SELECT max(core_hops) FROM cluster_members m WHERE m.cluster_id = c.cluster_id) "
-        "FROM clusters c JOIN cluster_decisions d USING (cluster_id) "
-        "LEFT JOIN cluster_structure st USING (cluster_id) "
-        "WHERE d.flagged OR d.confidence <> 'none' "
-        f"QUALIFY d.flagged OR row_number() OVER (ORDER BY {order}) <= $n "
-        f"ORDER BY {order}",
-        {"n": limit}).fetchall()
-    facts = _ClusterFacts.read(con, [r[0] for r in rows])
-    out = []
-    for r in rows:
-        cid = r[0]
-        out.append(ClusterFinding(
-            cluster_id=cid, accounts=int(r[1]), owners=int(r[2]), requests=int(r[3]),
-            tokens=int(r[4]), first_seen=r[5], last_seen=r[6], score=float(r[7]),
-            confidence=r[8], likelihood=likelihood(float(r[7])), flagged=bool(r[9]),
-            coordinated=bool(r[10]), families=tuple(r[11]),
-            links=tuple(facts.links.get(cid, ())), signals=tuple(facts.signals.get(cid, ())),
-            capabilities=tuple(facts.capabilities.get(cid, ())),
-            attribution=tuple(facts.attribution.get(cid, ())),
-            benign_checks=_benign_checks(facts.benign.get(cid, (None,) * 4), int(r[2]),
-                                         bool(r[10])),
-            member_ids=facts.members.get(cid, ()),
-            stability=float(r[12]), bridges=int(r[13]), outside_core=int(r[14] or 0),
-            max_core_hops=int(r[15] or 0)))
-    return out
-
-
-# The members of the clusters a run reports on, as a table the batched queries below join:
-# one query per kind of fact for all of them, rather than one per cluster. A table, not a
-# CTE filtering by the id list: joined twice to 2 M links at 10 M requests, the CTE took 4 s
-# and the table 0.04 s.
-_MEMBERS = "WITH m AS (SELECT account_id, cluster_id FROM reported_members) "
-
-
-@dataclass
-class _ClusterFacts:
-    """What the dossier says about each reported cluster, read in one query per kind."""
-
-    links: dict[str, list[LinkSummary]] = field(default_factory=dict)
-    signals: dict[str, list[SignalSummary]] = field(default_factory=dict)
-    capabilities: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-    attribution: dict[str, list[Attribution]] = field(default_factory=dict)
-    benign: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-    members: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, ids: list[str]) -> _ClusterFacts:
-        facts = cls()
-        if not ids:
-            return facts
-
-        con.execute("CREATE OR REPLACE TEMP TABLE reported_members AS "
-                    "SELECT account_id, cluster_id FROM cluster_members "
-                    "WHERE list_contains(CAST($ids AS VARCHAR[]), cluster_id)", {"ids": ids})
-
-        def query(sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-            return con.execute(_MEMBERS + sql, params).fetchall()
-
-        # Only links inside the cluster explain why it holds together (an account is in
-        # one cluster, so both ends in the same cluster's members).
-        for r in query(
-                ", l AS (SELECT a.cluster_id, kind, key, account_a, account_b FROM links "
-                "       JOIN m AS a ON a.account_id = links.account_a "
-                "       JOIN m AS b ON b.account_id = links.account_b "
-                "                  AND b.cluster_id = a.cluster_id), "
-                "ends AS (SELECT cluster_id, kind, key, account_a AS a FROM l "
-                "         UNION SELECT cluster_id, kind, key, account_b FROM l), "
-                "k AS (SELECT cluster_id, kind, key, count(*) AS n FROM ends GROUP BY ALL), "
-                "e AS (SELECT cluster_id, kind, count(DISTINCT a) AS accounts FROM ends "
-                "      GROUP BY ALL) "
-                "SELECT k.cluster_id, k.kind, count(DISTINCT k.key), any_value(e.accounts), "
-                "       list(k.key ORDER BY k.n DESC, k.key)[1:3] "
-                "FROM k JOIN e USING (cluster_id, kind) GROUP BY k.cluster_id, k.kind "
-                "ORDER BY k.cluster_id, 4 DESC, k.kind"):
-            facts.links.setdefault(r[0], []).append(
-                LinkSummary(r[1], int(r[2]), int(r[3]), tuple(r[4])))
-        tests = {(r[0], r[1]): r[2:] for r in query(
-                "SELECT a.cluster_id, t.kind, count(*), "
-                "       count(*) FILTER (WHERE t.q_value <= $fdr), min(t.p_value), "
-                "       arg_min(t.observed, (t.p_value, t.account_a, t.account_b)), "
-                "       arg_min(t.expected, (t.p_value, t.account_a, t.account_b)) "
-                "FROM link_tests t JOIN m AS a ON a.account_id = t.account_a "
-                "JOIN m AS b ON b.account_id = t.account_b AND b.cluster_id = a.cluster_id "
-                "WHERE t.p_value IS NOT NULL GROUP BY ALL ORDER BY ALL", {"fdr": FDR})}
-        facts.links = {cid: [_tested(link, tests.get((cid, link.kind))) for link in links]
-                       for cid, links in facts.links.items()}
-        for r in query(
-                "SELECT m.cluster_id, s.heuristic_id, any_value(s.family), count(*), "
-                "       round(avg(s.score), 3), arg_max(s.detail, (s.score, s.account_id)), "
-                "       arg_max(s.evidence, (s.score, s.account_id)) "
-                "FROM signals s JOIN m USING (account_id) GROUP BY m.cluster_id, s.heuristic_id "
-                "ORDER BY m.cluster_id, any_value(s.family), count(*) DESC, s.heuristic_id"):
-            facts.signals.setdefault(r[0], []).append(
-                SignalSummary(r[1], r[2], int(r[3]), float(r[4]), r[5], tuple(r[6])))
-        # Request counts per capability from the features stage's per-account counts.
-        for r in query(
-                "SELECT m.cluster_id, c.capability, round(CAST(sum(c.requests) AS BIGINT) / "
-                "       sum(CAST(sum(c.requests) AS BIGINT)) OVER (PARTITION BY m.cluster_id), "
-                "       3) AS share "
-                "FROM account_capabilities c JOIN m USING (account_id) "
-                "GROUP BY m.cluster_id, c.capability "
-                "ORDER BY m.cluster_id, share DESC, c.capability"):
-            facts.capabilities.setdefault(r[0], []).append((r[1], float(r[2])))
-        for r in query(
-                ", size AS (SELECT cluster_id, count(*) AS n FROM m GROUP BY ALL) "
-                "SELECT m.cluster_id, h.actor, count(DISTINCT h.account_id), "
-                "       round(count(DISTINCT h.account_id) / any_value(size.n), 3), "
-                "       list(DISTINCT h.indicator_type || ' ' || h.value ORDER BY "
-                "            h.indicator_type || ' ' || h.value) "
-                "FROM indicator_hits h JOIN m USING (account_id) JOIN size USING (cluster_id) "
-                "GROUP BY m.cluster_id, h.actor ORDER BY m.cluster_id, 3 DESC, 2"):
-            facts.attribution.setdefault(r[0], []).append(
-                Attribution(r[1], int(r[2]), float(r[3]), tuple(r[4])))
-        for r in query(
-                "SELECT m.cluster_id, "
-                "       avg(CASE WHEN coalesce(turn_index, 0) > 0 THEN 1 ELSE 0 END), "
-                "       count(DISTINCT template_id) / count(*), "
-                "       count(*) FILTER (WHERE list_contains(signals, 'benchmark_marker')) "
-                "           / count(*), "
-                "       count(DISTINCT hour(ts)) "
-                "FROM request_features f JOIN m USING (account_id) GROUP BY m.cluster_id"):
-            facts.benign[r[0]] = tuple(r[1:])
-        for r in query("SELECT cluster_id, list(account_id ORDER BY account_id) FROM m "
-                       "GROUP BY cluster_id"):
-            facts.members[r[0]] = tuple(r[1])
-        con.execute("DROP TABLE reported_members")
-        return facts
-
-
-def _tested(link: LinkSummary, test: tuple[Any, ...] | None) -> LinkSummary:
-    """The link summary with its cluster's tests of chance (pairs, significant, strongest)."""
-    if test is None:
-        return link
-    pairs, significant, p_value, observed, expected = test
-    return replace(link, pairs=int(pairs), significant=int(significant),
-                   p_value=float(p_value),
-                   observed=int(observed) if observed is not None else None,
-                   expected=float(expected) if expected is not None else None)
-
-
-def _benign_checks(measured: tuple[Any, ...], owners: int,
-                   coordinated: bool) -> tuple[BenignCheck, ...]:
-    """The look-alikes of domain.md §5, each weighed against the cluster's own numbers
-    (`measured`: follow-up share, distinct templates per request, benchmark share, UTC hours
-    active; see _ClusterFacts)."""
-    multi_turn, template_variety, bench_share, hours = (
-        float(measured[0] or 0), float(measured[1] or 0), float(measured[2] or 0),
-        int(measured[3] or 0))
-    one_org = owners == 1
-    return (
-        BenignCheck("one customer's own batch or product traffic", not one_org,
-                    f"the accounts belong to {owners} different owners" if not one_org else
-                    "all accounts belong to one declared organisation: a single customer"),
-        BenignCheck("evaluation company or eval harness", bench_share < 0.2,
-                    f"{bench_share:.0%} of requests carry public benchmark test formats"),
-        BenignCheck("agent or IDE product with real users", multi_turn < 0.3,
-                    f"{multi_turn:.0%} of requests continue a conversation"),
-        BenignCheck("authorised reseller or gateway", coordinated,
-                    "accounts are tied by payment, timing, creation or template links that a "
-                    "contracted reseller would not need" if coordinated else
-                    "no coordination link beyond shared infrastructure"),
-        BenignCheck("tutoring app or human users", hours >= 20 and multi_turn < 0.3,
-                    f"active in {hours} of 24 UTC hours, {multi_turn:.0%} follow-up turns"),
-        BenignCheck("templated enterprise job", template_variety < 0.5 and not one_org,
-                    f"{template_variety:.0%} distinct templates per request over "
-                    f"{owners} owners"),
-    )

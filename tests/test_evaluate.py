@@ -337,7 +337,7 @@ def test_every_flagged_cluster_is_counted_beyond_the_dossier_cap(
 
     from forensics import api
     from forensics.config import CaseConfig, CaseSection, ReportSection, RunConfig, ScoringSection
-    from forensics.linking import _read_clusters
+    from forensics.evidence import read_clusters
 
     data, labels = two_kinds
     out, workdir = tmp_path / "out", tmp_path / "work"
@@ -353,4 +353,4 @@ def test_every_flagged_cluster_is_counted_beyond_the_dossier_cap(
     assert doc["run"]["clusters_flagged"] == 7
     assert evaluate(out, labels).flagged == stated
     con = duckdb.connect(str(workdir / "forensics.duckdb"), read_only=True)
-    assert [c.flagged for c in _read_clusters(con, 3)] == [True] * 7
+    assert [c.flagged for c in read_clusters(con, 3)] == [True] * 7

@@ -12,10 +12,11 @@ import pytest
 
 from forensics import resources
 from forensics.evaluate import adjusted_rand_index
+from forensics.evidence import create_link_kinds, likelihood
 from forensics.features import build_features
 from forensics.heuristics import load_library, run_library
 from forensics.ingest import ingest
-from forensics.linking import LinkingParams, LinkingResult, likelihood, link_and_score
+from forensics.linking import LinkingParams, LinkingResult, link_and_score
 
 from .heuristics.cases import write_case
 
@@ -128,7 +129,7 @@ def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]]
     """Run 80_decisions.sql on hand-made scores: rows of (account, owner, score, families,
     [(heuristic, family)]) in one cluster, and typed links; account → (flagged, confidence,
     facts)."""
-    from forensics.linking import _run, create_link_kinds
+    from forensics.linking import _run
 
     con = duckdb.connect()
     con.execute("CREATE TABLE signals (heuristic_id VARCHAR, family VARCHAR, account_id VARCHAR, "
@@ -228,7 +229,7 @@ def _link_tests(keys: dict[str, list[str]], owners: dict[str, str],
     """Run 45_link_tests.sql on hand-made tables: keys[kind|key] → accounts holding it,
     owners, links (a, b, kind, key) and session-start minutes per account; (a, b, kind) →
     (p-value, q-value)."""
-    from forensics.linking import _run, create_link_kinds
+    from forensics.linking import _run
 
     con = duckdb.connect()
     con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")

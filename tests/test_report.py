@@ -17,7 +17,7 @@ from forensics import api
 from forensics.cli import main
 from forensics.config import CaseConfig, CaseSection, RunConfig
 from forensics.errors import ConfigError
-from forensics.linking import LIKELIHOOD
+from forensics.evidence import LIKELIHOOD
 from forensics.report.public import pdf_text
 from tests.dossier_data import build_case
 

@@ -17,7 +17,8 @@ import yaml
 
 from forensics import api, resources
 from forensics.config import RunConfig
-from forensics.linking import LIKELIHOOD, LinkingParams
+from forensics.evidence import LIKELIHOOD
+from forensics.linking import LinkingParams
 from forensics.report.public import html_text, pdf_text
 from forensics.report.render import environment
 from forensics.report.validation import MATERIAL_BOUND, Validation, build, validation_section

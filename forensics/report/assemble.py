@@ -18,16 +18,10 @@ from typing import Any
 
 from forensics import __version__, manifest
 from forensics.config import RunConfig
+from forensics.evidence import FDR, KIND_LABELS, LIKELIHOOD, LINK_KINDS, ClusterFinding
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
-from forensics.linking import (
-    FDR,
-    KIND_LABELS,
-    LIKELIHOOD,
-    LINK_KINDS,
-    ClusterFinding,
-    LinkingResult,
-)
+from forensics.linking import LinkingResult
 from forensics.outputs import dump_json
 from forensics.report import charts
 from forensics.report import fmt as f

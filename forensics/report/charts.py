@@ -457,7 +457,7 @@ def graph(nodes: Sequence[tuple[str, str, float]], edges: Sequence[tuple[int, in
         reach = 1.75 if n > 20 else 1.6
         ax.set_xlim(-reach - 0.2, reach + 0.2)
         ax.set_ylim(-reach, reach)
-        from forensics.linking import KIND_LABELS
+        from forensics.evidence import KIND_LABELS
 
         handles = [Line2D([0], [0], color=KIND_COLOURS.get(k, "#777777"), linewidth=2,
                           label=KIND_LABELS.get(k, k)) for k in kinds_seen]

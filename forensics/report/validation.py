@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from forensics import __version__
-from forensics.linking import LIKELIHOOD, LinkingParams, likelihood
+from forensics.evidence import LIKELIHOOD, likelihood
+from forensics.linking import LinkingParams
 from forensics.report import fmt as f
 from forensics.report.context import Judgment, Note
 from forensics.validation import (
