@@ -95,7 +95,7 @@ def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     files = _files(queries)
     create_link_kinds(con, queries)
     for stem in ("05_functions", "10_owners", "20_link_keys", "25_sync_pairs", "30_links",
-                 "40_pair_weights", "45_link_tests"):
+                 "40_pair_weights", "45_link_tests", "47_coordinated_accounts"):
         _run(con, files[stem], params)
     build_communities(con, params.min_link_weight, params.stability_seed)
     con.execute("CREATE OR REPLACE TABLE cluster_members AS SELECT account_id, "

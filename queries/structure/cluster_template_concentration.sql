@@ -31,27 +31,11 @@ params:
   min_requests: {type: INTEGER, default: 30, description: Fewest cluster requests on the template}
   min_accounts: {type: INTEGER, default: 3, description: Fewest cluster accounts sending the template}
   min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from the cluster}
-  hard_kinds: {type: VARCHAR, default: "payment,indicator,sync", description: Comma-separated link kinds that tie two owners by coordination (with a creation burst outside one sign-up network)}
   min_template_chars: {type: INTEGER, default: 40, description: Shortest template opening considered (ignores greetings and one-word turns)}
 weight: 0.5
 ---*/
 WITH multi AS (
     SELECT cluster_id FROM cluster_sizes WHERE owners >= $min_owners
-),
-held AS (
-    -- Senders tied to another owner's account by coordination: a shared card, an analyst
-    -- indicator, synchronised sessions, or a creation burst that is not just the sign-ups of
-    -- one network (a class signing up on its campus is one event: its network, not a plan).
-    -- A template used almost only by a group of accounts is what any class, team or venue
-    -- doing the same task looks like; it says something only about accounts whose owners are
-    -- tied in ways unrelated customers are not. Template links never count here: accounts
-    -- linked only by a template trivially send most of that template's traffic.
-    SELECT DISTINCT account_id FROM (
-        SELECT account_a, account_b, list(DISTINCT kind) AS kinds
-        FROM links GROUP BY ALL)
-    CROSS JOIN LATERAL (SELECT unnest([account_a, account_b]) AS account_id)
-    WHERE list_has_any(kinds, string_split($hard_kinds, ','))
-       OR (list_contains(kinds, 'creation_burst') AND NOT list_contains(kinds, 'signup_prefix'))
 ),
 templates AS (
     SELECT t.template_id, sum(t.first_turns) AS requests
@@ -66,7 +50,7 @@ cluster_templates AS (
     FROM account_templates AS t
     JOIN cluster_members AS m USING (account_id)
     SEMI JOIN multi USING (cluster_id)
-    SEMI JOIN held USING (account_id)
+    SEMI JOIN coordinated_accounts USING (account_id)  -- 47_coordinated_accounts.sql
     WHERE t.first_turns > 0
     GROUP BY ALL
 ),
@@ -95,7 +79,7 @@ senders AS (
     FROM cluster_members AS m
     JOIN account_activity AS a USING (account_id)
     SEMI JOIN best USING (cluster_id)
-    SEMI JOIN held USING (account_id)
+    SEMI JOIN coordinated_accounts USING (account_id)  -- 47_coordinated_accounts.sql
 )
 SELECT
     m.account_id,

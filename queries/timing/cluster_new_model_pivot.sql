@@ -31,7 +31,6 @@ params:
   min_owners: {type: INTEGER, default: 2, description: Fewest unrelated owners in the cluster}
   min_window_requests: {type: INTEGER, default: 20, description: Fewest cluster requests in the window}
   min_share: {type: DOUBLE, default: 0.3, description: Share of the cluster's window traffic on the new model that fires}
-  hard_kinds: {type: VARCHAR, default: "payment,indicator,sync", description: Comma-separated link kinds that tie two owners by coordination (with a creation burst outside one sign-up network)}
 weight: 0.6
 ---*/
 WITH span AS (
@@ -45,25 +44,13 @@ releases AS (
 multi AS (
     SELECT cluster_id FROM cluster_sizes WHERE owners >= $min_owners
 ),
-held AS (
-    -- Members tied to another owner's account by coordination (a shared card, an analyst
-    -- indicator, synchronised sessions, or a creation burst that is not just the sign-ups of
-    -- one network): only their traffic is summed and only they fire. A team or a class that
-    -- tries a new model together on release day is tied by its network, not by a plan.
-    SELECT DISTINCT account_id FROM (
-        SELECT account_a, account_b, list(DISTINCT kind) AS kinds
-        FROM links GROUP BY ALL)
-    CROSS JOIN LATERAL (SELECT unnest([account_a, account_b]) AS account_id)
-    WHERE list_has_any(kinds, string_split($hard_kinds, ','))
-       OR (list_contains(kinds, 'creation_burst') AND NOT list_contains(kinds, 'signup_prefix'))
-),
 windowed AS (
     SELECT m.cluster_id, r.model AS new_model, r.released_at, f.account_id, f.request_id,
            f.ts, f.model = r.model AS on_new
     FROM request_features AS f
     JOIN cluster_members AS m USING (account_id)
     SEMI JOIN multi USING (cluster_id)
-    SEMI JOIN held USING (account_id)
+    SEMI JOIN coordinated_accounts USING (account_id)  -- 47_coordinated_accounts.sql
     JOIN releases AS r
       ON f.ts >= r.released_at AND f.ts < r.released_at + to_hours($window_hours)
 ),
