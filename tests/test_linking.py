@@ -340,3 +340,23 @@ def test_sync_tail_is_tiny_for_many_shared_minutes_and_one_without_any() -> None
     assert got[("a1", "a2", "sync")][0] < 1e-9
     assert got[("a3", "a4", "sync")][0] == 1.0
     assert got[("a5", "a6", "sync")][0] > 0.4
+
+
+def test_link_sentences_use_the_vocabulary_and_their_tests() -> None:
+    from forensics.evidence import LinkSummary, chance_text
+
+    # Plurals come from link_kinds.csv: "prefixes", not "prefixs".
+    two = LinkSummary("ip_prefix", 2, 8, ("10.0.0.0/24", "10.0.1.0/24"), pairs=28,
+                      significant=0, p_value=0.015)
+    assert two.sentence() == (
+        "2 IP prefixes (10.0.0.0/24, 10.0.1.0/24) shared by 8 accounts; strongest pair: under "
+        "independence, chance 0.015; 0 of 28 linked pairs significant at a 5 % "
+        "false-discovery rate")
+    # The dossier pseudonymises the examples through the same sentence.
+    assert LinkSummary("payment", 1, 2, ("card",)).sentence(lambda k, v: f"<{k}>") == \
+        "1 payment fingerprint (<payment>) shared by 2 accounts"
+    sync = LinkSummary("sync", 1, 45, (), pairs=990, significant=990, p_value=1e-300,
+                       observed=41, expected=0.3)
+    assert "in the same minute 41 times against 0.3 expected by chance (under independence, " \
+        "chance < 10⁻⁹); 990 of 990 linked pairs significant" in sync.sentence()
+    assert chance_text(3.2e-5) == "3.2 × 10⁻⁵" and chance_text(0.0421) == "0.042"
