@@ -31,8 +31,8 @@ KEEP = 0.8
 def build_communities(con: duckdb.DuckDBPyConnection, min_link_weight: float,
                       seed: int) -> None:
     """`cluster_labels` (account → label: the smallest account id of its component, and its
-    `core_hops`) and `community_structure` (per label: stability, bridges), from
-    `account_owners` and `pair_weights`."""
+    `core_hops`) and `community_structure` (per label: stability, bridges, members outside the
+    core and the most hops to it), from `account_owners` and `pair_weights`."""
     con.execute("CREATE OR REPLACE TEMP TABLE owner_numbers AS "
                 "SELECT owner, CAST(dense_rank() OVER (ORDER BY owner) - 1 AS BIGINT) AS v "
                 "FROM (SELECT DISTINCT owner FROM account_owners)")
@@ -61,16 +61,15 @@ def build_communities(con: duckdb.DuckDBPyConnection, min_link_weight: float,
     con.execute(
         "CREATE OR REPLACE TABLE cluster_labels AS "
         "SELECT o.account_id, min(o.account_id) OVER (PARTITION BY c.community) AS label, "
-        "       c.core_hops "
+        "       c.community, c.core_hops "
         "FROM account_owners AS o JOIN owner_numbers AS n USING (owner) "
         "JOIN community_rows AS c USING (v)")
     con.execute(
         "CREATE OR REPLACE TABLE community_structure AS "
-        "SELECT l.label, any_value(s.stability) AS stability, any_value(s.bridges) AS bridges "
-        "FROM (SELECT DISTINCT c.community, min(o.account_id) OVER (PARTITION BY c.community) "
-        "      AS label FROM account_owners AS o JOIN owner_numbers AS n USING (owner) "
-        "      JOIN community_rows AS c USING (v)) AS l "
-        "JOIN community_stats AS s USING (community) GROUP BY ALL")
+        "SELECT l.label, any_value(s.stability) AS stability, any_value(s.bridges) AS bridges, "
+        "       count(*) FILTER (WHERE l.core_hops > 0) AS outside_core, "
+        "       max(l.core_hops) AS max_core_hops "
+        "FROM cluster_labels AS l JOIN community_stats AS s USING (community) GROUP BY ALL")
     con.unregister("community_rows")
     con.unregister("community_stats")
 

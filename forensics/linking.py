@@ -101,8 +101,8 @@ def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     con.execute("CREATE OR REPLACE TABLE cluster_members AS SELECT account_id, "
                 "'C-' || left(md5(label), 8) AS cluster_id, core_hops FROM cluster_labels")
     con.execute("CREATE OR REPLACE TABLE cluster_structure AS SELECT "
-                "'C-' || left(md5(label), 8) AS cluster_id, stability, bridges "
-                "FROM community_structure")
+                "'C-' || left(md5(label), 8) AS cluster_id, stability, bridges, outside_core, "
+                "max_core_hops FROM community_structure")
     # Read by cluster-scope heuristics: which clusters span several owners.
     con.execute("CREATE OR REPLACE TABLE cluster_sizes AS SELECT m.cluster_id, "
                 "count(*) AS accounts, count(DISTINCT o.owner) AS owners "

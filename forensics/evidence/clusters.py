@@ -124,8 +124,8 @@ class ClusterFinding:
         """How firmly the cluster holds together, in one sentence."""
         if self.owners < 2:
             return ""
-        kept = (f"in {RESAMPLES} resamples keeping {KEEP:.0%} of its links, on average "
-                f"{self.stability:.0%} of its owners stayed in one cluster").replace("%", " %")
+        kept = (f"in {RESAMPLES} resamples keeping {KEEP * 100:.0f} % of its links, on average "
+                f"{self.stability * 100:.0f} % of its owners stayed in one cluster")
         bridges = ("no single link holds it together" if not self.bridges else
                    f"{self.bridges:,} of its links are bridges (each alone joins part of it to "
                    f"the rest)")
@@ -151,9 +151,7 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFin
         "SELECT c.cluster_id, c.accounts, c.owners, c.requests, c.tokens, c.first_seen, "
         "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families, "
         "coalesce(st.stability, 1.0), coalesce(st.bridges, 0), "
-        "(SELECT count(*) FILTER (WHERE core_hops > 0) FROM cluster_members m "
-        " WHERE m.cluster_id = c.cluster_id), "
-        "(SELECT max(core_hops) FROM cluster_members m WHERE m.cluster_id = c.cluster_id) "
+        "coalesce(st.outside_core, 0), coalesce(st.max_core_hops, 0) "
         "FROM clusters c JOIN cluster_decisions d USING (cluster_id) "
         "LEFT JOIN cluster_structure st USING (cluster_id) "
         "WHERE d.flagged OR d.confidence <> 'none' "
@@ -175,8 +173,8 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFin
             benign_checks=_benign_checks(facts.benign.get(cid, (None,) * 4), int(r[2]),
                                          bool(r[10])),
             member_ids=facts.members.get(cid, ()),
-            stability=float(r[12]), bridges=int(r[13]), outside_core=int(r[14] or 0),
-            max_core_hops=int(r[15] or 0)))
+            stability=float(r[12]), bridges=int(r[13]), outside_core=int(r[14]),
+            max_core_hops=int(r[15])))
     return out
 
 

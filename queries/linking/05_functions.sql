@@ -11,9 +11,9 @@ CREATE OR REPLACE TEMP MACRO poisson_tail(k, lam) AS (
     END
 );
 
--- Benjamini–Hochberg q-value of the i-th smallest of m p-values, as a window over the rows
--- of one family (a `family` column): the smallest m * p_(j) / j from rank i on, capped at 1.
-CREATE OR REPLACE TEMP MACRO bh_q(p, i, m) AS (
+-- Benjamini–Hochberg q-value of the i-th smallest of the m p-values of one family of tests:
+-- the smallest m * p_(j) / j from rank i on, capped at 1 (a window over the family's rows).
+CREATE OR REPLACE TEMP MACRO bh_q(p, i, m, family) AS (
     least(1.0, min(m * p / i) OVER (PARTITION BY family ORDER BY i DESC
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
 );

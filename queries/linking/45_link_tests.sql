@@ -41,12 +41,10 @@ value_stats AS (
     SEMI JOIN kinds AS k ON k.kind = s.kind AND k.test = 'value'
 ),
 value_tests AS (
-    SELECT kind, key, p, bh_q(p, i, m) AS q
-    FROM (SELECT kind AS family, kind, key, poisson_tail(owners, mean_owners) AS p,
-                 row_number() OVER (PARTITION BY kind ORDER BY poisson_tail(owners, mean_owners),
-                                    key) AS i,
-                 family_size AS m
-          FROM value_stats)
+    SELECT kind, key, p, bh_q(p, i, m, kind) AS q
+    FROM (SELECT *, row_number() OVER (PARTITION BY kind ORDER BY p, key) AS i
+          FROM (SELECT kind, key, poisson_tail(owners, mean_owners) AS p, family_size AS m
+                FROM value_stats))
 ),
 held AS (
     -- How many values of each kind an account holds: the union bound's multiplier.
@@ -119,8 +117,8 @@ by_pair AS (
 ),
 pair_q AS (
     SELECT account_a, account_b, kind, observed, expected, p_value,
-           bh_q(p_value, i, m) AS q_value
-    FROM (SELECT *, kind AS family,
+           bh_q(p_value, i, m, kind) AS q_value
+    FROM (SELECT *,
                  row_number() OVER (PARTITION BY kind ORDER BY p_value, account_a, account_b)
                      AS i
           FROM by_pair)
