@@ -108,6 +108,28 @@ class Profiles:
         cdf = np.cumsum(w, axis=1) / np.maximum(total[:, None], 1e-12)
         return total, cdf
 
+    def events(
+        self,
+        rng: np.random.Generator,
+        groups: np.ndarray,
+        per_weight: np.ndarray | float,
+        win: Window,
+        active: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each account's events in the window (sessions, batches): a Poisson count at
+        `per_weight` per unit of its group's weight in the window (times `active`, where
+        given), each started at a time drawn from its group's hours. Returns (the account
+        index of each event, its start time), or None when the window has none."""
+        wsum, cdf = self.window(groups, win)
+        lam = per_weight * wsum[groups]
+        if active is not None:
+            lam = lam * active
+        counts = rng.poisson(lam)
+        if int(counts.sum()) == 0:
+            return None
+        acct = np.repeat(np.arange(len(groups)), counts)
+        return acct, self.draw_times(rng, cdf, groups[acct], win)
+
     @staticmethod
     def draw_times(
         rng: np.random.Generator, cdf: np.ndarray, groups: np.ndarray, win: Window

@@ -26,7 +26,7 @@ from forensics.sample.base import (
     TOOL_USE,
     US,
 )
-from forensics.sample.clock import Profiles, Window
+from forensics.sample.clock import Window
 from forensics.sample.rows import Rows, make_rows
 from forensics.sample.text import Filler, HoledPool, Pool, get_path, strings
 from forensics.sample.world import (
@@ -379,13 +379,11 @@ class AgentProduct(Population):
     def rows(self, win: Window) -> Rows | None:
         world = self.world
         rng = world.rng(self.name, win.start_us // HOUR_US)
-        wsum, cdf = world.profiles.window(self.group, win)
-        n_sess = rng.poisson(self.sessions_per_day * wsum[self.group])
-        total = int(n_sess.sum())
-        if total == 0:
+        drawn = world.profiles.events(rng, self.group, self.sessions_per_day, win)
+        if drawn is None:
             return None
-        acct = np.repeat(np.arange(self.n), n_sess)
-        start = Profiles.draw_times(rng, cdf, self.group[acct], win)
+        acct, start = drawn
+        total = len(acct)
         turns = np.minimum(2 + rng.geometric(0.22, total), 18)
         R = int(turns.sum())
         row_sess = np.repeat(np.arange(total), turns)
@@ -517,13 +515,11 @@ class ResearchGroup(Population):
     def rows(self, win: Window) -> Rows | None:
         world = self.world
         rng = world.rng(self.name, win.start_us // HOUR_US)
-        wsum, cdf = world.profiles.window(self.group, win)
-        n_batch = rng.poisson(self.batches_per_day * wsum[self.group])
-        total = int(n_batch.sum())
-        if total == 0:
+        drawn = world.profiles.events(rng, self.group, self.batches_per_day, win)
+        if drawn is None:
             return None
-        acct = np.repeat(np.arange(self.n), n_batch)
-        start = Profiles.draw_times(rng, cdf, self.group[acct], win)
+        acct, start = drawn
+        total = len(acct)
         size = rng.integers(15, 80, total)
         R = int(size.sum())
         row_b = np.repeat(np.arange(total), size)
@@ -623,13 +619,11 @@ class TutoringApp(Population):
     def rows(self, win: Window) -> Rows | None:
         world = self.world
         rng = world.rng(self.name, win.start_us // HOUR_US)
-        wsum, cdf = world.profiles.window(self.group, win)
-        n_sess = rng.poisson(self.sessions_per_day * wsum[self.group])
-        total = int(n_sess.sum())
-        if total == 0:
+        drawn = world.profiles.events(rng, self.group, self.sessions_per_day, win)
+        if drawn is None:
             return None
-        acct = np.repeat(np.arange(self.n), n_sess)
-        start = Profiles.draw_times(rng, cdf, self.group[acct], win)
+        acct, start = drawn
+        total = len(acct)
         turns = rng.integers(1, 6, total)
         R = int(turns.sum())
         row_s = np.repeat(np.arange(total), turns)

@@ -30,7 +30,7 @@ from forensics.sample.base import (
     US,
     SampleError,
 )
-from forensics.sample.clock import Profiles, Window
+from forensics.sample.clock import Window
 from forensics.sample.rows import Rows, make_rows
 from forensics.sample.text import Filler, Pool, get_path, strings
 from forensics.sample.world import (
@@ -421,13 +421,11 @@ def everyday_rows(
 ) -> Rows | None:
     """One window of everyday sessions: multi-turn chats, follow-ups, tool loops."""
     active = (e.start_day <= win.day) & (win.day < e.end_day)
-    wsum, cdf = world.profiles.window(e.profile, win)
-    n_sess = rng.poisson(e.sessions_per_day * wsum[e.profile] * active)
-    total = int(n_sess.sum())
-    if total == 0:
+    drawn = world.profiles.events(rng, e.profile, e.sessions_per_day, win, active)
+    if drawn is None:
         return None
-    acct = np.repeat(np.arange(e.n), n_sess)
-    start = Profiles.draw_times(rng, cdf, e.profile[acct], win)
+    acct, start = drawn
+    total = len(acct)
     turns = np.minimum(rng.geometric(0.55, total), 12)
     turns = np.where(e.tools[acct] > 0, np.minimum(turns + rng.integers(0, 5, total), 16), turns)
     turns = np.where(e.agent[acct], np.minimum(2 + rng.geometric(0.08, total), 60), turns)
