@@ -1,8 +1,11 @@
 """Clusters: the connected components of the owners' strong links, with how far to trust each.
 
-Accounts of one owner are one node (one customer is never split). Edges are the strong links
-between owners (pair weight ≥ `min_link_weight`). A cluster is an attribution hypothesis,
-never evidence against a member; so that the dossier can say how firmly each one holds:
+Accounts of one owner are one node (one customer is never split). Edges are
+`cluster_edges` between owners: strong links of a kind unrelated customers do not share
+(48_cluster_edges.sql), and, once accounts are judged, a harvest template shared by flagged
+accounts (65_attribution.sql); a network and a piece of software alone never join two owners.
+A cluster is an attribution hypothesis, never evidence against a member; so that the dossier
+can say how firmly each one holds:
 
 - stability: the links are resampled `RESAMPLES` times, each kept with probability `KEEP`
   (seeded), and the components drawn again; per run, the largest share of the cluster's owners
@@ -28,11 +31,10 @@ RESAMPLES = 10
 KEEP = 0.8
 
 
-def build_communities(con: duckdb.DuckDBPyConnection, min_link_weight: float,
-                      seed: int) -> None:
+def build_communities(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     """`cluster_labels` (account → label: the smallest account id of its component, and its
     `core_hops`) and `community_structure` (per label: stability, bridges, members outside the
-    core and the most hops to it), from `account_owners` and `pair_weights`."""
+    core and the most hops to it), from `account_owners` and `cluster_edges`."""
     con.execute("CREATE OR REPLACE TEMP TABLE owner_numbers AS "
                 "SELECT owner, CAST(dense_rank() OVER (ORDER BY owner) - 1 AS BIGINT) AS v "
                 "FROM (SELECT DISTINCT owner FROM account_owners)")
@@ -40,13 +42,12 @@ def build_communities(con: duckdb.DuckDBPyConnection, min_link_weight: float,
     n = int(row[0]) if row else 0
     edges = con.execute(
         "SELECT DISTINCT least(na.v, nb.v) AS a, greatest(na.v, nb.v) AS b "
-        "FROM pair_weights AS p "
+        "FROM cluster_edges AS p "
         "JOIN account_owners AS oa ON oa.account_id = p.account_a "
         "JOIN account_owners AS ob ON ob.account_id = p.account_b "
         "JOIN owner_numbers AS na ON na.owner = oa.owner "
         "JOIN owner_numbers AS nb ON nb.owner = ob.owner "
-        "WHERE p.weight >= $w AND oa.owner <> ob.owner ORDER BY a, b",
-        {"w": min_link_weight}).fetchnumpy()
+        "WHERE oa.owner <> ob.owner ORDER BY a, b").fetchnumpy()
     ends = np.column_stack([np.asarray(edges["a"], dtype=np.int64),
                             np.asarray(edges["b"], dtype=np.int64)])
     graph = ig.Graph(n=n, edges=ends.tolist(), directed=False)

@@ -47,6 +47,8 @@ class LinkingParams:
     event_timing_heuristics: str = "synchronised_load_balancing"
     sync_min_minutes: int = 10
     sync_min_overlap: float = 0.3
+    co_launch_heuristic: str = "co_launched_sessions"
+    harvest_min_flagged_share: float = 0.5
     # The seed of the link resamples that measure each cluster's stability
     # (forensics/communities.py).
     stability_seed: int = 20260223
@@ -89,15 +91,22 @@ def _files(queries: Path | None) -> dict[str, Path]:
 
 def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
                    queries: Path | None = None) -> None:
-    """Owners, links, their tests of chance, and clusters (`cluster_members`: the connected
-    components of the owners' strong links, with their stability and bridges; see
-    forensics/communities.py)."""
+    """Owners, links, their tests of chance, and clusters of coordinated accounts
+    (`cluster_members`, `cluster_structure`, `cluster_sizes`: the connected components of the
+    owners' coordinated links, with their stability and bridges; forensics/communities.py),
+    which the cluster-scope heuristics read."""
     files = _files(queries)
     create_link_kinds(con, queries)
     for stem in ("05_functions", "10_owners", "20_link_keys", "25_sync_pairs", "30_links",
-                 "40_pair_weights", "45_link_tests", "47_coordinated_accounts"):
+                 "40_pair_weights", "45_link_tests", "47_coordinated_accounts",
+                 "48_cluster_edges"):
         _run(con, files[stem], params)
-    build_communities(con, params.min_link_weight, params.stability_seed)
+    _draw_clusters(con, params)
+
+
+def _draw_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams) -> None:
+    """`cluster_members`, `cluster_structure` and `cluster_sizes` from `cluster_edges`."""
+    build_communities(con, params.stability_seed)
     con.execute("CREATE OR REPLACE TABLE cluster_members AS SELECT account_id, "
                 "'C-' || left(md5(label), 8) AS cluster_id, core_hops FROM cluster_labels")
     con.execute("CREATE OR REPLACE TABLE cluster_structure AS SELECT "
@@ -111,9 +120,14 @@ def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
 
 def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
                    queries: Path | None = None, interesting: int = 40) -> LinkingResult:
-    """Scores, cluster facts and decisions from every signal (account and cluster scope)."""
+    """Scores and account decisions from every signal (account and cluster scope); then the
+    final clusters (coordination, and harvest templates among flagged accounts), their facts
+    and decisions."""
     files = _files(queries)
-    for stem in ("60_account_scores", "70_clusters", "80_decisions", "90_account_findings"):
+    for stem in ("60_account_scores", "62_account_decisions", "65_attribution"):
+        _run(con, files[stem], params)
+    _draw_clusters(con, params)
+    for stem in ("70_clusters", "80_decisions", "90_account_findings"):
         _run(con, files[stem], params)
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE flagged) "
                          "FROM account_decisions").fetchone()

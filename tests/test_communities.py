@@ -12,10 +12,11 @@ def _clusters(owners: dict[str, str], pairs: list[tuple[str, str, float]], seed:
     con = duckdb.connect()
     con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
     con.executemany("INSERT INTO account_owners VALUES (?, ?)", list(owners.items()))
-    con.execute("CREATE TABLE pair_weights (account_a VARCHAR, account_b VARCHAR, "
-                "weight DOUBLE, kinds VARCHAR[])")
-    con.executemany("INSERT INTO pair_weights VALUES (?, ?, ?, ['payment'])", pairs)
-    build_communities(con, 0.5, seed)
+    con.execute("CREATE TABLE cluster_edges (account_a VARCHAR, account_b VARCHAR, "
+                "basis VARCHAR)")
+    con.executemany("INSERT INTO cluster_edges VALUES (?, ?, 'coordination')",
+                    [(a, b) for a, b, w in pairs if w >= 0.5])
+    build_communities(con, seed)
     labels = {r[0]: (r[1], r[2]) for r in con.execute(
         "SELECT account_id, label, core_hops FROM cluster_labels").fetchall()}
     structure = {r[0]: (r[1], r[2]) for r in con.execute(

@@ -219,19 +219,37 @@ def test_missing_inputs_are_named(tmp_path: Path) -> None:
 LONE = range(4, 8)  # harvesters that share no payment, domain, network or sign-up burst
 
 
+# Each lone harvester's own recipe opens with a long preamble of its own, so that no two of
+# them (and none of them and the joint campaign) share a template.
+SOLO_PREAMBLES = (
+    "Annotation queue item for the overnight labelling contractor, batch alpha: read the "
+    "material carefully, keep the original numbering, never skip an item, and return the "
+    "filled record in the house format used by the quality desk since last spring.",
+    "Research assistant brief, physics tutoring corpus, second pass: the reviewer wants every "
+    "derivation spelled out with units, boundary cases noted, and a plain summary at the end "
+    "that a first-year student could follow without the textbook at hand.",
+    "Knowledge base migration ticket from the legacy help centre: rewrite each archived answer "
+    "so that a support agent can paste it into a chat window, with the troubleshooting steps "
+    "in order and the escalation contact kept exactly as written in the source.",
+    "Curriculum design worksheet for the spring cohort of the evening programme: turn the "
+    "lecturer's outline into exercises with hints, mark which ones need a calculator, and keep "
+    "the weekly reading list in the order the department approved last term.",
+)
+
+
 def _lone_text(i: int, j: int) -> str:
-    """The harvest prompt; the lone harvesters' own template opens with other words."""
+    """The harvest prompt; each lone harvester's own template opens with its own words."""
     from tests.dossier_data import HARVEST_PROMPT
 
     prompt = HARVEST_PROMPT.format(n=3 + j % 9, m=13 + j % 11, k=4 + j % 5)
-    return f"Annotation queue item, solo worker. {prompt}" if i in LONE else prompt
+    return f"{SOLO_PREAMBLES[i - LONE.start]} {prompt}" if i in LONE else prompt
 
 
 @pytest.fixture(scope="module")
 def two_kinds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """Eight harvesters among 300 ordinary users: four coordinated (one card, one sign-up
-    burst), four that share only a template and a user agent (one piece of software, which
-    joins no cluster), each flagged on its own evidence. The first lone harvester's
+    burst), four that share only a user agent (each runs the recipe under a preamble of its
+    own, so no template is shared), each flagged on its own evidence. The first lone harvester's
     organisation owns a second, idle account. Returns the data and labels."""
     from datetime import timedelta
 
@@ -316,9 +334,10 @@ def test_dossier_asserts_the_accounts_evaluate_scores(
     assert asserted == flagged
     assert stated == len(flagged) == json.loads(
         (out / "findings.json").read_text(encoding="utf-8"))["run"]["accounts_flagged"]
-    # The idle account is in its organisation's flagged cluster; the four lone harvesters,
-    # which share only one piece of software, are flagged clusters of their own.
-    assert "5 clusters of linked accounts (9 accounts) were flagged" in text
+    # The idle account is in its organisation's flagged cluster; the four lone harvesters share
+    # only a user agent, and two of them open sessions in the same minutes beyond chance
+    # (their timestamps are the same schedule shifted): three flagged clusters of their own.
+    assert "4 clusters of linked accounts (9 accounts) were flagged" in text
     assert "In all, 8 accounts were flagged, all of them in flagged clusters" in text
     assert "1 member of flagged clusters was not flagged" in text
     e = evaluate(out, labels)
@@ -329,10 +348,12 @@ def test_dossier_asserts_the_accounts_evaluate_scores(
 
 def test_every_flagged_cluster_is_counted_beyond_the_dossier_cap(
         two_kinds: tuple[Path, Path], tmp_path: Path) -> None:
-    """With no links, seven flagged clusters and a cap of two sections (public profile): the
-    six flagged accounts not described (five clusters, and one account flagged alone in its
-    organisation's cluster) are listed, pseudonymised, in the flagged-accounts exhibit; the
-    linking stage reads every flagged cluster whatever its limit of clusters to read."""
+    """With no strong links, five flagged clusters (the joint harvesters, each flagged on its
+    own evidence, put together with the idle account's organisation by their shared harvest
+    template; the four lone harvesters alone) and a cap of two sections (public profile): the
+    six flagged accounts not described are listed, pseudonymised, in the flagged-accounts
+    exhibit; the linking stage reads every flagged cluster whatever its limit of clusters to
+    read."""
     import duckdb
 
     from forensics import api
@@ -350,7 +371,7 @@ def test_every_flagged_cluster_is_counted_beyond_the_dossier_cap(
     assert not asserted & flagged
     assert "The 6 flagged accounts that no cluster described here includes" in text
     doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
-    assert doc["run"]["clusters_flagged"] == 7
+    assert doc["run"]["clusters_flagged"] == 5
     assert evaluate(out, labels).flagged == stated
     con = duckdb.connect(str(workdir / "forensics.duckdb"), read_only=True)
-    assert [c.flagged for c in read_clusters(con, 3)] == [True] * 7
+    assert [c.flagged for c in read_clusters(con, 3)] == [True] * 5

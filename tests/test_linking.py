@@ -126,9 +126,9 @@ def test_adjusted_rand_index_known_values() -> None:
 
 def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]],
             links: list[tuple[str, str, str]]) -> dict[str, tuple[bool, str, list[str]]]:
-    """Run 80_decisions.sql on hand-made scores: rows of (account, owner, score, families,
-    [(heuristic, family)]) in one cluster, and typed links; account → (flagged, confidence,
-    facts)."""
+    """Run 62_account_decisions.sql and 80_decisions.sql on hand-made scores: rows of
+    (account, owner, score, families, [(heuristic, family)]) in one cluster, and typed links;
+    account → (flagged, confidence, facts)."""
     from forensics.linking import _run
 
     con = duckdb.connect()
@@ -140,7 +140,7 @@ def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]]
     con.execute("CREATE TABLE cluster_members (account_id VARCHAR, cluster_id VARCHAR)")
     con.execute("CREATE TABLE links (account_a VARCHAR, account_b VARCHAR, kind VARCHAR)")
     con.execute("CREATE TABLE clusters (cluster_id VARCHAR, score DOUBLE, coordinated BOOLEAN, "
-                "families VARCHAR[], owners BIGINT)")
+                "attributed BOOLEAN, families VARCHAR[], owners BIGINT)")
     for account, owner, score, families, fired in rows:
         con.execute("INSERT INTO account_scores VALUES (?, ?, ?, ?)",
                     [account, score, families, [h for h, _ in fired]])
@@ -150,10 +150,11 @@ def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]]
             con.execute("INSERT INTO signals VALUES (?, ?, ?, false)", [heuristic, family, account])
     if links:
         con.executemany("INSERT INTO links VALUES (?, ?, ?)", links)
-    con.execute("INSERT INTO clusters VALUES ('c1', 0.99, true, "
+    con.execute("INSERT INTO clusters VALUES ('c1', 0.99, true, false, "
                 "['content', 'infrastructure', 'timing'], ?)", [len(rows)])
     create_link_kinds(con)
-    _run(con, resources.queries_dir() / "linking" / "80_decisions.sql", LinkingParams())
+    for stem in ("62_account_decisions", "80_decisions"):
+        _run(con, resources.queries_dir() / "linking" / f"{stem}.sql", LinkingParams())
     return {r[0]: (r[1], r[2], list(r[3])) for r in con.execute(
         "SELECT account_id, flagged, confidence, facts FROM account_decisions").fetchall()}
 
@@ -360,3 +361,127 @@ def test_link_sentences_use_the_vocabulary_and_their_tests() -> None:
     assert "in the same minute 41 times against 0.3 expected by chance (under independence, " \
         "chance < 10⁻⁹); 990 of 990 linked pairs significant" in sync.sentence()
     assert chance_text(3.2e-5) == "3.2 × 10⁻⁵" and chance_text(0.0421) == "0.042"
+
+
+def _cluster_edges(links: list[tuple[str, str, str, float]], owners: dict[str, str]
+                   ) -> set[tuple[str, str]]:
+    """Run 40_pair_weights.sql and 48_cluster_edges.sql on typed, weighted links; the pairs
+    that may join clusters."""
+    from forensics.linking import _run
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
+    con.executemany("INSERT INTO account_owners VALUES (?, ?)", list(owners.items()))
+    con.execute("CREATE TABLE links (account_a VARCHAR, account_b VARCHAR, kind VARCHAR, "
+                "key VARCHAR, weight DOUBLE)")
+    con.executemany("INSERT INTO links VALUES (?, ?, ?, 'k', ?)", links)
+    create_link_kinds(con)
+    for stem in ("40_pair_weights", "48_cluster_edges"):
+        _run(con, resources.queries_dir() / "linking" / f"{stem}.sql", LinkingParams())
+    return {(r[0], r[1]) for r in con.execute(
+        "SELECT account_a, account_b FROM cluster_edges").fetchall()}
+
+
+def test_soft_kinds_alone_never_join_clusters() -> None:
+    # An office /24 with its sign-up /24 and a popular client plus its template: strong as a
+    # noisy-OR (1 - 0.65 · 0.6 = 0.61), but a network and a piece of software are what
+    # unrelated customers of one place share. A card, a creation burst off campus and
+    # synchronised sessions join; a creation burst on the sign-up network is the network.
+    owners = {f"a{i}": f"o{i}" for i in range(1, 11)}
+    edges = _cluster_edges([
+        ("a1", "a2", "ip_prefix", 0.35), ("a1", "a2", "signup_prefix", 0.3),
+        ("a1", "a2", "user_agent", 0.35), ("a1", "a2", "template", 0.4),
+        ("a3", "a4", "payment", 0.9),
+        ("a5", "a6", "creation_burst", 0.7),
+        ("a7", "a8", "creation_burst", 0.7), ("a7", "a8", "signup_prefix", 0.3),
+        ("a9", "a10", "sync", 0.7),
+    ], owners)
+    assert edges == {("a3", "a4"), ("a5", "a6"), ("a9", "a10")}
+
+
+def _attribution(accounts: dict[str, tuple[str, bool, dict[str, int]]],
+                 template_links: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
+    """Run 65_attribution.sql: accounts are (owner, flagged, {template: first turns}); the
+    template links are (account_a, account_b, template); the harvest-template edges."""
+    from forensics.linking import _run
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
+    con.execute("CREATE TABLE account_flags (account_id VARCHAR, flagged BOOLEAN)")
+    con.execute("CREATE TABLE account_templates (account_id VARCHAR, template_id VARCHAR, "
+                "first_turns BIGINT)")
+    con.execute("CREATE TABLE links (account_a VARCHAR, account_b VARCHAR, kind VARCHAR, "
+                "key VARCHAR, weight DOUBLE)")
+    con.execute("CREATE TABLE cluster_edges (account_a VARCHAR, account_b VARCHAR, "
+                "basis VARCHAR)")
+    for account, (owner, flagged, templates) in accounts.items():
+        con.execute("INSERT INTO account_owners VALUES (?, ?)", [account, owner])
+        con.execute("INSERT INTO account_flags VALUES (?, ?)", [account, flagged])
+        for template, n in templates.items():
+            con.execute("INSERT INTO account_templates VALUES (?, ?, ?)",
+                        [account, template, n])
+    con.executemany("INSERT INTO links VALUES (?, ?, 'template', ?, 0.4)", template_links)
+    create_link_kinds(con)
+    _run(con, resources.queries_dir() / "linking" / "65_attribution.sql", LinkingParams())
+    return {(r[0], r[1]) for r in con.execute(
+        "SELECT account_a, account_b FROM cluster_edges WHERE basis = 'harvest template'"
+    ).fetchall()}
+
+
+def test_flagged_accounts_sharing_a_harvest_template_are_one_attribution() -> None:
+    # H: a recipe sent by three flagged accounts of three owners, and once by an ordinary
+    # customer (u1, not flagged): 30 of its 31 first turns come from flagged accounts, so it
+    # joins the flagged senders and never u1. E: an everyday template that two flagged
+    # accounts relay, but that five ordinary customers send far more: it joins no one.
+    accounts = {
+        "f1": ("o1", True, {"H": 10, "E": 3}), "f2": ("o2", True, {"H": 10, "E": 3}),
+        "f3": ("o3", True, {"H": 10}), "u1": ("o4", False, {"H": 1}),
+        **{f"u{i}": (f"o{i + 3}", False, {"E": 5}) for i in range(2, 7)},
+    }
+    links = [("f1", "f2", "H"), ("f1", "f3", "H"), ("f2", "f3", "H"), ("f1", "u1", "H"),
+             ("f2", "u1", "H"), ("f3", "u1", "H"), ("f1", "f2", "E"), ("f1", "u2", "E")]
+    assert _attribution(accounts, links) == {("f1", "f2"), ("f1", "f3"), ("f2", "f3")}
+
+
+def test_a_template_of_two_flagged_owners_attributes_no_one() -> None:
+    # Two flagged owners are below the template kind's minimum of three owners: two accounts
+    # can share a public prompt by chance.
+    accounts = {"f1": ("o1", True, {"H": 10}), "f2": ("o2", True, {"H": 10})}
+    assert _attribution(accounts, [("f1", "f2", "H")]) == set()
+
+
+def test_same_minute_session_starts_beyond_chance_are_a_sync_link() -> None:
+    # a1 and a2 (fired by co_launched_sessions) open a session in the same minute of six
+    # different hours: by chance 6 · 1 · 1 / 60 = 0.1 coincidences, p = P(Poisson(0.1) ≥ 6)
+    # ≈ 1.4e-9, far below the false discovery rate over the 6 pairs of 4 owners. a3 opens in
+    # the same hours, but in the same minute only once (p ≈ 0.095): no link. a4 starts with a1
+    # every time but is a1's own organisation: one owner, never paired with a1 (it pairs with
+    # a2, as a1 does). a5 starts with a1 too but was not fired: not compared.
+    from forensics.linking import _run
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE account_activity (account_id VARCHAR, account_no BIGINT)")
+    con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
+    con.execute("CREATE TABLE signals (account_id VARCHAR, heuristic_id VARCHAR)")
+    con.execute("CREATE TABLE request_features (account_no BIGINT, minute BIGINT, "
+                "turn_index INTEGER)")
+    owners = {"a1": "org1", "a2": "o2", "a3": "o3", "a4": "org1", "a5": "o5"}
+    shared = [h * 60 + 7 for h in range(6)]
+    starts = {"a1": shared, "a2": shared, "a4": shared, "a5": shared,
+              "a3": [shared[0]] + [h * 60 + 30 for h in range(1, 6)]}
+    for no, (account, owner) in enumerate(owners.items()):
+        con.execute("INSERT INTO account_activity VALUES (?, ?)", [account, no])
+        con.execute("INSERT INTO account_owners VALUES (?, ?)", [account, owner])
+        if account != "a5":
+            con.execute("INSERT INTO signals VALUES (?, 'co_launched_sessions')", [account])
+        con.executemany("INSERT INTO request_features VALUES (?, ?, 0)",
+                        [(no, m) for m in starts[account]])
+        # A follow-up in a minute of its own is no session start.
+        con.execute("INSERT INTO request_features VALUES (?, 5, 2)", [no])
+    create_link_kinds(con)
+    for stem in ("05_functions", "25_sync_pairs"):
+        _run(con, resources.queries_dir() / "linking" / f"{stem}.sql", LinkingParams())
+    rows = con.execute("SELECT account_a, account_b, together, basis FROM sync_pairs "
+                       "ORDER BY ALL").fetchall()
+    assert rows == [("a1", "a2", 6, "same-minute session starts"),
+                    ("a2", "a4", 6, "same-minute session starts")]

@@ -106,6 +106,9 @@ class ClusterFinding:
     flagged: bool
     coordinated: bool
     families: tuple[str, ...]
+    # Flagged members of several owners put together by a harvest template they open with
+    # (queries/linking/65_attribution.sql), not by coordination.
+    attributed: bool
     links: tuple[LinkSummary, ...]
     signals: tuple[SignalSummary, ...]
     capabilities: tuple[tuple[str, float], ...]
@@ -151,7 +154,7 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFin
         "SELECT c.cluster_id, c.accounts, c.owners, c.requests, c.tokens, c.first_seen, "
         "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families, "
         "coalesce(st.stability, 1.0), coalesce(st.bridges, 0), "
-        "coalesce(st.outside_core, 0), coalesce(st.max_core_hops, 0) "
+        "coalesce(st.outside_core, 0), coalesce(st.max_core_hops, 0), c.attributed "
         "FROM clusters c JOIN cluster_decisions d USING (cluster_id) "
         "LEFT JOIN cluster_structure st USING (cluster_id) "
         "WHERE d.flagged OR d.confidence <> 'none' "
@@ -166,7 +169,7 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFin
             cluster_id=cid, accounts=int(r[1]), owners=int(r[2]), requests=int(r[3]),
             tokens=int(r[4]), first_seen=r[5], last_seen=r[6], score=float(r[7]),
             confidence=r[8], likelihood=likelihood(float(r[7])), flagged=bool(r[9]),
-            coordinated=bool(r[10]), families=tuple(r[11]),
+            coordinated=bool(r[10]), families=tuple(r[11]), attributed=bool(r[16]),
             links=tuple(facts.links.get(cid, ())), signals=tuple(facts.signals.get(cid, ())),
             capabilities=tuple(facts.capabilities.get(cid, ())),
             attribution=tuple(facts.attribution.get(cid, ())),

@@ -74,7 +74,7 @@ PARAM_MEANINGS = {
                       "coordination is flagged",
     "high_threshold": "score at or above which a coordinated, flagged cluster has high "
                       "confidence",
-    "min_link_weight": "pair weight at or above which two accounts join one cluster",
+    "min_link_weight": "pair weight at or above which a coordinated pair joins one cluster",
     "interest_threshold": "score at or above which an unflagged cluster is of interest "
                           "(low confidence)",
     "family_min_weight": "weight a heuristic needs for its family to count as independent "
@@ -93,17 +93,24 @@ PARAM_MEANINGS = {
     "sync_heuristic": "heuristic whose accounts are tested for co-active minutes",
     "sync_min_minutes": "shared active minutes for a synchronised-timing link",
     "sync_min_overlap": "share of the smaller account's active minutes that must coincide",
+    "harvest_min_flagged_share": "share of a template's first-turn requests that must come "
+                                 "from flagged accounts for it to put them in one cluster",
+    "co_launch_heuristic": "heuristic whose accounts are tested, pair by pair, for session "
+                           "starts in the same minute beyond chance",
 }
 
 GLOSSARY = (
     ("Account", "One customer account of the API, identified by its account id."),
     ("Owner", "Who is one customer: the accounts of one declared organisation are one owner; "
               "an account without an organisation is its own owner."),
-    ("Cluster", "Accounts joined by strong links (pair weight at or above the threshold) and "
-                "by common ownership; the unit of every finding."),
+    ("Cluster", "An attribution hypothesis: accounts of one owner, accounts of different "
+                "owners joined by coordination, and flagged accounts that open their "
+                "conversations with the same harvest template. Never evidence against a "
+                "member."),
     ("Coordination", "A strong link between accounts of different owners of a kind ordinary "
                      "customers do not share: a payment method, an analyst indicator, an "
-                     "account-creation burst, synchronised timing or a prompt template."),
+                     "account-creation burst off one sign-up network, or synchronised "
+                     "sessions."),
     ("Distillation", "Training a model on another model's outputs; here, harvesting a "
                      "provider's outputs at scale through accounts it did not authorise for "
                      "that purpose."),
@@ -128,7 +135,8 @@ CONFIDENCE_SCALE = (
              "evidence, and a cluster score at or above the high threshold. High confidence "
              "is not certainty: the judgment could still be wrong."),
     ("Moderate", "Flagged (score at or above the flag threshold, two or more families, "
-                 "coordinated or one owner whose own accounts show two families) without "
+                 "coordinated, flagged accounts of several owners opening with the same "
+                 "harvest template, or one owner whose own accounts show two families) without "
                  "meeting every condition for high confidence."),
     ("Low", "Not flagged: some evidence (score at or above the interest threshold) that does "
             "not support a finding; listed for review only."),
@@ -520,6 +528,7 @@ class Assembler:
                  "tokens": c.tokens,
                  "families": list(c.families), "first_seen": c.first_seen,
                  "last_seen": c.last_seen, "coordinated": c.coordinated,
+                 "attributed": c.attributed,
                  "members": [self.ids("account", m) or "" for m in c.member_ids]}
                 for c in self.linked.clusters]
         exhibit = self.exhibits.add(
@@ -640,12 +649,19 @@ class Assembler:
     @staticmethod
     def _confidence_reason(c: ClusterFinding) -> str:
         families = f.plural(len(c.families), "independent family", "independent families")
+        if c.confidence == "high" and c.owners == 1:
+            return f"{families} of evidence agree in the accounts of one owner."
         if c.confidence == "high":
             return (f"{families} of evidence agree, and the accounts are coordinated across "
                     f"{f.plural(c.owners, 'owner')}.")
         if c.coordinated:
             return (f"{families} of evidence and coordination across owners, but the cluster "
                     f"score is below the high-confidence threshold.")
+        if c.attributed:
+            return (f"{families} of evidence; its flagged accounts of "
+                    f"{f.plural(c.owners, 'owner')} open their conversations with the same "
+                    f"harvest template, but share no coordination link (card, indicator, "
+                    f"creation burst or synchronised sessions).")
         return (f"{families} of evidence, but no coordination across owners "
                 f"({f.plural(c.owners, 'owner')}).")
 
@@ -1046,7 +1062,7 @@ class Assembler:
             reasons.append(f"score {c.score:.2f} below {p.flag_threshold}")
         if len(c.families) < 2:
             reasons.append(f"{f.plural(len(c.families), 'family', 'families')} of evidence")
-        if not c.coordinated and c.owners > 1:
+        if not c.coordinated and not c.attributed and c.owners > 1:
             reasons.append("no coordination across owners")
         return InterestRow(cluster_id=self.cid(c.cluster_id), accounts=c.accounts, owners=c.owners,
                            requests=f.n(c.requests), score=f"{c.score:.2f}",
@@ -1092,10 +1108,15 @@ class Assembler:
                  f"to another owner's account flagged on its own evidence"),
             Note("Cluster flagged",
                  f"cluster score ≥ {params.flag_threshold}, at least two families, coordination "
-                 f"across owners (or one owner whose own accounts show two families), and a "
-                 f"member flagged on its own evidence; its confidence is its best member's"),
+                 f"across owners or flagged members of several owners sharing a harvest "
+                 f"template (or one owner whose own accounts show two families), and a member "
+                 f"flagged on its own evidence; its confidence is its best member's"),
             Note("Of interest", f"score ≥ {params.interest_threshold}, not flagged"),
             Note("Linked", f"pair weight ≥ {params.min_link_weight}"),
+            Note("Same cluster",
+                 f"a linked pair of a coordination kind; or two flagged accounts whose shared "
+                 f"first-turn template draws ≥ {params.harvest_min_flagged_share:.0%} of its "
+                 f"first turns in the log from flagged accounts"),
             Note("Significant link", f"Benjamini–Hochberg q ≤ {FDR:g} within the link kind's "
                                      f"family of tests (see the null models below)"),
         )

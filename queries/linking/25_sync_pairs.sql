@@ -1,6 +1,17 @@
--- Pairs of accounts, among those the synchronised-timing heuristic fired, whose active minutes
--- coincide: the load-balancing signature ("synchronized traffic across accounts … coordinated
--- timing", Anthropic 2026-02-23). Restricted to fired accounts, so the self-join stays small.
+-- Pairs of accounts whose timing is synchronised, on either of two grounds (the `sync` link
+-- kind; "synchronized traffic across accounts … coordinated timing", Anthropic 2026-02-23):
+--
+-- co-active minutes: among accounts the load-balancing heuristic fired, pairs whose active
+--   minutes coincide for a large share of the smaller one's minutes (one harvest spread
+--   across accounts).
+-- same-minute session starts: among accounts the co-launch heuristic fired, pairs that opened
+--   sessions (first turns) in the same minutes more often than chance allows, under the null
+--   model of the `sync` link kind (45_link_tests.sql: starts at random minutes within the
+--   hours each account is active) and a Benjamini-Hochberg false discovery rate of $fdr over
+--   every pair of owners. This is what ties a controller's accounts that launch work together
+--   but share no card, network, client or organisation.
+--
+-- Both are restricted to fired accounts, so the self-joins stay small.
 CREATE OR REPLACE TABLE sync_pairs AS
 WITH fired AS (
     -- with their account_no: every request is read, and joined on the integer, not the id
@@ -22,10 +33,58 @@ shared AS (
     FROM active AS a
     JOIN active AS b ON a.minute = b.minute AND a.account_id < b.account_id
     GROUP BY ALL
+),
+co_active AS (
+    SELECT s.account_a, s.account_b, s.together, 'co-active minutes' AS basis
+    FROM shared AS s
+    JOIN sizes AS sa ON sa.account_id = s.account_a
+    JOIN sizes AS sb ON sb.account_id = s.account_b
+    WHERE s.together >= $sync_min_minutes
+      AND s.together >= $sync_min_overlap * least(sa.minutes, sb.minutes)
+),
+launchers AS (
+    SELECT a.account_id, a.account_no, o.owner
+    FROM account_activity AS a
+    JOIN account_owners AS o USING (account_id)
+    SEMI JOIN signals AS s
+        ON s.account_id = a.account_id AND s.heuristic_id = $co_launch_heuristic
+),
+starts AS (
+    SELECT DISTINCT l.account_id, l.owner, f.minute
+    FROM request_features AS f
+    JOIN launchers AS l USING (account_no)
+    WHERE coalesce(f.turn_index, 0) = 0
+),
+start_hours AS (
+    SELECT account_id, minute // 60 AS hour, count(*) AS n FROM starts GROUP BY ALL
+),
+co_starts AS (
+    SELECT a.account_id AS account_a, b.account_id AS account_b, count(*) AS together
+    FROM starts AS a
+    JOIN starts AS b ON b.minute = a.minute AND b.account_id > a.account_id
+    WHERE a.owner <> b.owner
+    GROUP BY ALL
+),
+start_expected AS (
+    SELECT c.account_a, c.account_b, c.together, sum(ha.n * hb.n) / 60.0 AS lam
+    FROM co_starts AS c
+    JOIN start_hours AS ha ON ha.account_id = c.account_a
+    JOIN start_hours AS hb ON hb.account_id = c.account_b AND hb.hour = ha.hour
+    GROUP BY ALL
+),
+start_tests AS (
+    SELECT account_a, account_b, together, poisson_tail(together, lam) AS p,
+           (SELECT count(DISTINCT owner) * (count(DISTINCT owner) - 1) / 2
+            FROM account_owners) AS m
+    FROM start_expected
+),
+co_launched AS (
+    SELECT account_a, account_b, together, 'same-minute session starts' AS basis
+    FROM (SELECT *, bh_q(p, i, m, 1) AS q
+          FROM (SELECT *, row_number() OVER (ORDER BY p, account_a, account_b) AS i
+                FROM start_tests))
+    WHERE q <= $fdr
 )
-SELECT s.account_a, s.account_b, s.together
-FROM shared AS s
-JOIN sizes AS sa ON sa.account_id = s.account_a
-JOIN sizes AS sb ON sb.account_id = s.account_b
-WHERE s.together >= $sync_min_minutes
-  AND s.together >= $sync_min_overlap * least(sa.minutes, sb.minutes);
+SELECT * FROM co_active
+UNION ALL
+SELECT * FROM co_launched;

@@ -44,8 +44,8 @@ pairs AS (
 )
 SELECT * FROM pairs
 UNION ALL
--- Synchronised timing: accounts the timing heuristic fired whose active minutes coincide.
-SELECT a.account_id, b.account_id, 'sync', 'co-active minutes',
+-- Synchronised timing (25_sync_pairs.sql): the basis of the pair is the key.
+SELECT a.account_id, b.account_id, 'sync', p.basis,
        (SELECT weight FROM link_kinds WHERE kind = 'sync')
 FROM sync_pairs AS p
 JOIN account_owners AS a ON a.account_id = p.account_a

@@ -3,6 +3,12 @@
 -- software, so an IP prefix and the sign-up prefix of the same network, or a client and its
 -- template, are one fact, not two), and the facts combined as a noisy-OR (independent facts
 -- add up).
+-- coordinated: the pair shares a kind unrelated customers do not (link_kinds.coordination: a
+-- card, an analyst indicator, synchronised sessions, a creation burst), a creation burst
+-- counting only outside one sign-up network: a class signing up on its campus is one event,
+-- its network, not a plan. Only coordinated pairs join clusters: a network plus a piece of
+-- software (an office /24 and a popular client, a campus and the assignment's prompt) is what
+-- unrelated customers of one place share, so soft kinds alone never merge two clusters.
 CREATE OR REPLACE TABLE pair_weights AS
 WITH per_kind AS (
     SELECT account_a, account_b, kind, max(weight) AS weight
@@ -15,8 +21,13 @@ per_group AS (
     JOIN link_kinds AS k USING (kind)
     GROUP BY ALL
 )
-SELECT account_a, account_b,
-       round(1 - product(1 - weight), 4) AS weight,
-       list_sort(flatten(list(kinds))) AS kinds
-FROM per_group
-GROUP BY ALL;
+SELECT account_a, account_b, weight, kinds,
+       list_has_any(list_filter(kinds, lambda k: k <> 'creation_burst'),
+                    (SELECT list(kind) FROM link_kinds WHERE coordination))
+           OR (list_contains(kinds, 'creation_burst')
+               AND NOT list_contains(kinds, 'signup_prefix')) AS coordinated
+FROM (SELECT account_a, account_b,
+             round(1 - product(1 - weight), 4) AS weight,
+             list_sort(flatten(list(kinds))) AS kinds
+      FROM per_group
+      GROUP BY ALL);

@@ -8,17 +8,8 @@ WITH members AS (
 ),
 strong AS (
     -- A strong cross-owner link coordinates when it is of a kind ordinary customers do not
-    -- share (link_kinds.coordination), or when a network link and another kind
-    -- tie the same pair: the same network and the same software is the same operator. Shared
-    -- software alone (a template plus a user agent) is not: unrelated evaluators run the same
-    -- public harness with the same public judge prompts.
-    SELECT m.cluster_id, p.weight, p.kinds,
-           len(list_intersect(p.kinds, (SELECT list(kind) FROM link_kinds
-                                        WHERE coordination))) > 0
-               OR (len(p.kinds) >= 2
-                   AND len(list_intersect(p.kinds, (SELECT list(kind) FROM link_kinds
-                                                    WHERE fact = 'network'))) > 0)
-               AS coordinating
+    -- share (pair_weights.coordinated); only such links join clusters.
+    SELECT m.cluster_id, p.weight, p.kinds, p.coordinated AS coordinating
     FROM pair_weights AS p
     JOIN members AS m ON m.account_id = p.account_a
     JOIN account_owners AS oa ON oa.account_id = p.account_a
@@ -32,6 +23,14 @@ coordination AS (
     FROM strong
     WHERE coordinating
     GROUP BY ALL
+),
+attributed AS (
+    -- Clusters whose flagged members were put together by a harvest template
+    -- (65_attribution.sql).
+    SELECT DISTINCT m.cluster_id
+    FROM cluster_edges AS e
+    JOIN members AS m ON m.account_id = e.account_a
+    WHERE e.basis = 'harvest template'
 ),
 member_family AS (
     SELECT cluster_id, family, count(*) AS members
@@ -72,10 +71,12 @@ SELECT
     coalesce(coordination.kinds, CAST([] AS VARCHAR[])) AS coordination_kinds,
     coalesce(coordination.strength, 0) AS coordination_strength,
     sizes.owners >= 2 AND coordination.cluster_id IS NOT NULL AS coordinated,
+    attributed.cluster_id IS NOT NULL AS attributed,
     -- Coordination amplifies the members' own evidence; it does not create evidence alone.
     round(1 - (1 - top.top_mean) * (1 - 0.5 * coalesce(coordination.strength, 0)
                                          * least(1, 2 * top.top_mean)), 4) AS score
 FROM sizes
 JOIN top USING (cluster_id)
 LEFT JOIN families USING (cluster_id)
-LEFT JOIN coordination USING (cluster_id);
+LEFT JOIN coordination USING (cluster_id)
+LEFT JOIN attributed USING (cluster_id);

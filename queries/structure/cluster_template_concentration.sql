@@ -9,13 +9,17 @@ description: >
   For each multi-owner cluster, finds the prompt template (MinHash near-duplicate group) that
   carries the most traffic of the cluster's coordinated members (those tied to another owner by
   a card, an indicator, synchronised sessions or a creation burst) and fires each of those
-  members that sends it itself, when they send most of that template's requests in the whole
-  log. A member that is not tied by coordination never fires, whatever its cluster.
+  members that sends it itself, when coordinated accounts send most of that template's
+  requests in the whole log. A member that is not tied by coordination never fires, whatever
+  its cluster.
 rationale: >
   Distillation campaigns show "highly repetitive structures" (Anthropic 2026-02-23), but a hydra
   network mixes its harvest stream with relayed customer traffic, so no single account is
   dominated by one template. Summed over the linked accounts, the harvest template stands out,
-  and unlike an everyday template ("translate this e-mail") nobody outside the cluster uses it.
+  and unlike an everyday template ("translate this e-mail") hardly anybody but coordinated
+  accounts uses it. Exclusivity counts the coordinated accounts of every multi-owner cluster,
+  not of this cluster alone: clusters are attribution hypotheses, and a campaign whose heads
+  share no card or burst falls into several of them without its harvest becoming ordinary.
 falsepositives:
   - A customer's own product template spread over several of its accounts (one owner, so excluded)
   - A public prompt that a few linked users happen to share (low volume, below min_requests)
@@ -30,7 +34,7 @@ params:
   min_owners: {type: INTEGER, default: 2, description: Fewest unrelated owners in the cluster}
   min_requests: {type: INTEGER, default: 30, description: Fewest cluster requests on the template}
   min_accounts: {type: INTEGER, default: 3, description: Fewest cluster accounts sending the template}
-  min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from the cluster}
+  min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from coordinated accounts of multi-owner clusters}
   min_template_chars: {type: INTEGER, default: 40, description: Shortest template opening considered (ignores greetings and one-word turns)}
 weight: 0.5
 ---*/
@@ -54,18 +58,22 @@ cluster_templates AS (
     WHERE t.first_turns > 0
     GROUP BY ALL
 ),
+coordinated_templates AS (
+    SELECT template_id, sum(requests) AS requests FROM cluster_templates GROUP BY ALL
+),
 cluster_totals AS (
     SELECT cluster_id, sum(requests) AS requests FROM cluster_templates GROUP BY ALL
 ),
 candidates AS (
     SELECT c.cluster_id, c.template_id, c.requests, c.accounts,
-           c.requests / t.requests AS exclusivity,
+           k.requests / t.requests AS exclusivity,
            c.requests / ct.requests AS share
     FROM cluster_templates AS c
     JOIN templates AS t USING (template_id)
+    JOIN coordinated_templates AS k USING (template_id)
     JOIN cluster_totals AS ct USING (cluster_id)
     WHERE c.requests >= $min_requests AND c.accounts >= $min_accounts
-      AND c.requests / t.requests >= $min_exclusivity
+      AND k.requests / t.requests >= $min_exclusivity
 ),
 best AS (
     SELECT cluster_id, arg_max(template_id, (requests, template_id)) AS template_id
@@ -86,10 +94,11 @@ SELECT
     least(1.0, 0.5 + 0.5 * (any_value(c.exclusivity) - $min_exclusivity)
                         / (1 - $min_exclusivity)) AS score,
     round(any_value(c.share), 4) AS metric,
-    format('template {} carries {:d} requests ({:.0f} % of its cluster {}) from {:d} accounts, '
-           'and {:.0f} % of all its requests in the log come from that cluster; this account '
-           'sent {:d}', any_value(c.template_id), any_value(c.requests),
-           100 * any_value(c.share), m.cluster_id, any_value(c.accounts),
+    format('template {} carries {:d} first-turn requests ({:.0f} % of theirs) from {:d} '
+           'coordinated accounts linked with this one, and {:.0f} % of all its first-turn '
+           'requests in the log come from coordinated accounts; this account sent {:d}',
+           any_value(c.template_id), any_value(c.requests),
+           100 * any_value(c.share), any_value(c.accounts),
            100 * any_value(c.exclusivity), count(*)) AS detail,
     min_by(f.request_id, (f.ts, f.request_id), 10) AS evidence
 FROM request_features AS f

@@ -73,9 +73,9 @@ SELECT
     w.account_id,
     least(1.0, 0.5 + (any_value(p.share) - $min_share) / (1 - $min_share) * 0.5) AS score,
     round(any_value(p.share), 4) AS metric,
-    format('its cluster {} sent {:d} of {:d} requests ({:.0f} %) to {} in the {:d} h after its '
-           'release, across {:d} accounts; this account sent {:d} of them',
-           w.cluster_id, any_value(p.on_new), any_value(p.requests), 100 * any_value(p.share),
+    format('the coordinated accounts linked with it sent {:d} of {:d} requests ({:.0f} %) to '
+           '{} in the {:d} h after its release, across {:d} accounts; this account sent {:d} '
+           'of them', any_value(p.on_new), any_value(p.requests), 100 * any_value(p.share),
            any_value(p.new_model), $window_hours, any_value(p.accounts_on_new),
            count(*)) AS detail,
     min_by(w.request_id, (w.ts, w.request_id), 10) AS evidence
