@@ -304,7 +304,7 @@ def test_one_account_cluster_is_described_as_one_account(tmp_path: Path) -> None
     assert "this account was used to harvest model outputs" in " ".join(text.split())
     assert "acted together" not in text
     assert "single account: no link to another account" in text
-    assert "Linkage graph" not in text and "How the accounts of" not in text
+    assert "Links between the accounts of" not in text and "How the accounts of" not in text
     figures = re.findall(r"Figure (\d+)\. ", text)
     assert figures and [int(n) for n in figures] == list(range(1, len(figures) + 1))
 

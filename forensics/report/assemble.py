@@ -802,13 +802,14 @@ class Assembler:
         svg = partial(charts.graph, nodes, edges, c.accounts, self._prefix("g"))
         drawn = f"all {c.accounts}" if len(nodes) >= c.accounts else \
             f"the {len(nodes)} most strongly linked of {c.accounts}"
-        caption = (f"Linkage graph of {self.cid(c.cluster_id)}: {drawn} accounts on a circle "
-                   f"(ordered by owner, then id), {f.plural(pairs, 'linked pair')}"
+        caption = (f"Links between the accounts of {self.cid(c.cluster_id)}: {drawn} accounts "
+                   f"as numbered rows and columns in one order (by owner, then id), "
+                   f"{f.plural(pairs, 'linked pair')}"
                    f"{f' (the {len(edges)} strongest drawn)' if len(edges) < pairs else ''}. "
-                   f"Look for how densely the accounts are tied and by what: "
-                   f"{f.listing([KIND_LABELS.get(k, k) for k in kinds]) or 'no links'}. "
-                   f"Accounts of one owner sit next to each other; lines across the circle join "
-                   f"different owners.")
+                   f"A coloured cell is a linked pair: its colour the strongest kind of link "
+                   f"({f.listing([KIND_LABELS.get(k, k) for k in kinds]) or 'none'}), its "
+                   f"depth the pair's weight. Boxes on the diagonal hold the accounts of one "
+                   f"owner; cells outside them join different owners.")
         return self._figure(f"fig-graph-{self.cid(c.cluster_id)}",
                             f"How the accounts of {self.cid(c.cluster_id)} are linked", caption,
                             svg)

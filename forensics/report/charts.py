@@ -412,58 +412,71 @@ def cluster_timeline(rows: Sequence[dict[str, Any]], created: Sequence[datetime]
 
 def graph(nodes: Sequence[tuple[str, str, float]], edges: Sequence[tuple[int, int, float, str]],
           total_members: int, prefix: str) -> str:
-    """A cluster's linkage graph on a circle: nodes in a fixed order (owner, then id), edges
-    coloured by their strongest link kind and as thick as their weight."""
+    """A cluster's links as an adjacency view: the accounts in a fixed order (owner, then id)
+    as numbered rows and columns, a cell per linked pair coloured by its strongest link kind
+    and as deep as its weight, and a box on the diagonal around each owner's accounts. Unlike
+    a node-link drawing it stays legible at any size: every row keeps its own line."""
+    from matplotlib.collections import PatchCollection
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Rectangle
+
+    from forensics.evidence import KIND_LABELS
 
     with _style():
         n = len(nodes)
-        size = 4.4 if n > 12 else 3.6
-        fig = _figure(size, width=WIDTH)
+        fig = _figure(min(6.2, 1.6 + 0.12 * max(n, 8)), width=WIDTH)
         ax = fig.add_subplot()
-        ax.set_aspect("equal")
-        ax.axis("off")
         if n == 0:
+            ax.axis("off")
             _empty(ax, "no linked accounts")
             return _svg(fig, prefix)
-        angle = [2 * math.pi * i / n + math.pi / 2 for i in range(n)]
-        xs = [math.cos(a) for a in angle]
-        ys = [math.sin(a) for a in angle]
-        from matplotlib.collections import LineCollection
-
-        # One collection for all edges: a Line2D per edge costs seconds on dense clusters.
+        ax.set_aspect("equal")
+        ax.set_xlim(0, n)
+        ax.set_ylim(n, 0)
+        for side in ("top", "right", "bottom", "left"):
+            ax.spines[side].set_visible(False)
+        # The diagonal in light grey: an account is not linked to itself.
+        ax.add_collection(PatchCollection(
+            [Rectangle((i, i), 1, 1) for i in range(n)], facecolor="#eeeeee",
+            edgecolor="none", zorder=0))
         kinds_seen = sorted({kind for _, _, _, kind in edges})
-        if edges:
-            # Dense clusters would be a solid blot: fade edges as their number grows.
-            alpha = 0.55 if len(edges) <= 100 else max(0.12, 0.55 * math.sqrt(100 / len(edges)))
-            ax.add_collection(LineCollection(
-                [[(xs[a], ys[a]), (xs[b], ys[b])] for a, b, _, _ in edges],
-                colors=[KIND_COLOURS.get(kind, "#777777") for _, _, _, kind in edges],
-                linewidths=[0.4 + 1.6 * w for _, _, w, _ in edges], alpha=alpha, zorder=1))
-        strength = [s for _, _, s in nodes]
-        peak = max(strength) or 1.0
-        ax.scatter(xs, ys, s=[18 + 50 * s / peak for s in strength], color="#222222",
-                   zorder=2, linewidths=0)
-        if n <= 40:
-            for i, (label, _, _) in enumerate(nodes):
-                # Labels point away from the centre, so that many of them never overlap.
-                degrees = math.degrees(angle[i]) % 360
-                left = 90 < degrees < 270
-                ax.text(xs[i] * 1.07, ys[i] * 1.07, chart_label(label, 22),
-                        ha="right" if left else "left", va="center",
-                        rotation=degrees - 180 if left else degrees, rotation_mode="anchor",
-                        fontsize=5.6 if n > 20 else 6.5)
-        # Room for the radial labels around the unit circle.
-        reach = 1.75 if n > 20 else 1.6
-        ax.set_xlim(-reach - 0.2, reach + 0.2)
-        ax.set_ylim(-reach, reach)
-        from forensics.evidence import KIND_LABELS
-
-        handles = [Line2D([0], [0], color=KIND_COLOURS.get(k, "#777777"), linewidth=2,
+        cells, colours = [], []
+        for a, b, weight, kind in edges:
+            depth = 0.3 + 0.7 * max(0.0, min(1.0, weight))
+            for row, col in ((a, b), (b, a)):
+                cells.append(Rectangle((col, row), 1, 1))
+                colours.append((*_rgb(KIND_COLOURS.get(kind, "#777777")), depth))
+        if cells:
+            # One collection for all cells: a patch per artist costs seconds on dense clusters.
+            ax.add_collection(PatchCollection(cells, facecolor=colours, edgecolor="white",
+                                              linewidth=0.3, zorder=1))
+        # Boxes around each owner's run of accounts on the diagonal.
+        start = 0
+        for i in range(1, n + 1):
+            if i == n or nodes[i][1] != nodes[start][1]:
+                if i - start > 1:
+                    ax.add_patch(Rectangle((start, start), i - start, i - start, fill=False,
+                                           edgecolor="#222222", linewidth=0.8, zorder=2))
+                start = i
+        size = 6.0 if n <= 24 else 5.0
+        ax.set_yticks([i + 0.5 for i in range(n)])
+        ax.set_yticklabels([f"{i + 1}  {chart_label(label, 26)}"
+                            for i, (label, _, _) in enumerate(nodes)], fontsize=size)
+        step = 1 if n <= 30 else 2
+        ax.xaxis.tick_top()
+        ax.set_xticks([i + 0.5 for i in range(0, n, step)])
+        ax.set_xticklabels([str(i + 1) for i in range(0, n, step)], fontsize=size)
+        ax.tick_params(length=0, pad=1.5)
+        handles = [Line2D([0], [0], color=KIND_COLOURS.get(k, "#777777"), linewidth=5,
                           label=KIND_LABELS.get(k, k)) for k in kinds_seen]
         if handles:
-            # Outside the axes: inside, the legend would cover account labels.
             fig.legend(handles=handles, loc="outside lower center",
-                       ncols=min(5, len(handles)), title="strongest link kind",
+                       ncols=min(4, len(handles)), title="strongest link kind",
                        title_fontsize=6.5)
         return _svg(fig, prefix)
+
+
+def _rgb(hex_colour: str) -> tuple[float, float, float]:
+    value = hex_colour.lstrip("#")
+    r, g, b = (int(value[k:k + 2], 16) / 255 for k in (0, 2, 4))
+    return r, g, b
