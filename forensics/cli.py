@@ -240,7 +240,8 @@ def heuristics_check(queries_dir: Path | None, debug: bool) -> None:
       forensics heuristics check --queries my_queries/
     """
     library = _guarded(lambda: api.check_heuristics(queries_dir), debug)
-    click.echo(f"OK: {len(library)} heuristics valid")
+    noun = "heuristic is" if len(library) == 1 else "heuristics are"
+    click.echo(f"OK: {len(library)} {noun} valid")
 
 
 @main.command()

@@ -21,7 +21,7 @@ class _Frozen(BaseModel):
 class CaseSection(_Frozen):
     """What the dossier says about the case itself."""
 
-    id: str = "UNASSIGNED"
+    id: str = ""  # no case number yet: the cover says so instead of inventing one
     title: str = "Distillation-attack forensic dossier"
     marking: str = "CONFIDENTIAL – INTERNAL"
     privileged: bool = False
@@ -233,7 +233,7 @@ class Window(_Frozen):
         if self.label:
             return self.label
         if self.since is None and self.until is None:
-            return "all data"
+            return "the whole export"
         left = self.since.isoformat() if self.since else "…"
         right = self.until.isoformat() if self.until else "…"
         return f"{left} – {right}"

@@ -329,7 +329,8 @@ class Assembler:
         case = self.config.case.case
         last = self.totals["last_ts"]
         return Cover(
-            title=neutralise(case.title), case_id=neutralise(case.id),
+            title=neutralise(case.title),
+            case_id=neutralise(case.id) if case.id else "not assigned",
             period=neutralise(self.config.window.describe()),
             data_date=f.day(last) if last else "no data",
             data_span=f"{f.ts(self.totals['first_ts'])} – {f.ts(last)}",

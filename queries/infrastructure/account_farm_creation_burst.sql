@@ -200,7 +200,7 @@ SELECT
     least(1.0, 0.5 + 0.5 * (1 - $min_owners / p.best.owners) + 0.1 * (p.key_types - 1)) AS score,
     CAST(p.best.owners AS DOUBLE) AS metric,
     format('created within {:g} h as one of {:d} accounts of {:d} different owners sharing {} {} '
-           || '(about {:.1f} expected from its usual share of sign-ups){}',
+           || '(about {:.2g} expected from its usual share of sign-ups){}',
            $window_hours, p.best.accounts, p.best.owners, p.best.key_type, p.best.key_value,
            p.best.expected,
            CASE WHEN p.key_types > 1
