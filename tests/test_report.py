@@ -149,7 +149,7 @@ def test_bookmarks_follow_the_sections(sample: Path) -> None:
 
 def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     """Every CSV exhibit is embedded in the PDF with the bytes (and hash) the manifest lists;
-    its Parquet copy is not embedded, but listed in the manifest."""
+    its Parquet copy is not embedded, but listed in the manifest and bound by the inventory."""
     reader = PdfReader(str(sample / "dossier.pdf"))
     attached = {name: blobs[0] for name, blobs in reader.attachments.items()}
     outputs = {o["path"]: o["sha256"] for o in _manifest(sample)["outputs"]}
@@ -157,8 +157,9 @@ def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     assert sorted(attached) == on_disk
     copies = sorted(p.name for p in (sample / "exhibits").glob("*.parquet"))
     assert copies == [name.removesuffix(".csv") + ".parquet" for name in on_disk]
+    text = pdf_text(sample / "dossier.pdf").replace("\n", "").replace(" ", "")
     for name in copies:
-        assert outputs[f"exhibits/{name}"]
+        assert outputs[f"exhibits/{name}"] in text
     for name, data in attached.items():
         assert hashlib.sha256(data).hexdigest() == outputs[f"exhibits/{name}"]
 
