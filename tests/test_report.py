@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -147,12 +148,18 @@ def test_bookmarks_follow_the_sections(sample: Path) -> None:
 
 
 def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
-    """Every exhibit is embedded in the PDF with the bytes (and hash) the manifest lists."""
+    """Every CSV exhibit is embedded in the PDF with the bytes (and hash) the manifest lists;
+    its Parquet copy is not embedded, but listed in the manifest and bound by the inventory."""
     reader = PdfReader(str(sample / "dossier.pdf"))
     attached = {name: blobs[0] for name, blobs in reader.attachments.items()}
     outputs = {o["path"]: o["sha256"] for o in _manifest(sample)["outputs"]}
-    on_disk = sorted(p.name for p in (sample / "exhibits").iterdir())
+    on_disk = sorted(p.name for p in (sample / "exhibits").glob("*.csv"))
     assert sorted(attached) == on_disk
+    copies = sorted(p.name for p in (sample / "exhibits").glob("*.parquet"))
+    assert copies == [name.removesuffix(".csv") + ".parquet" for name in on_disk]
+    text = pdf_text(sample / "dossier.pdf").replace("\n", "").replace(" ", "")
+    for name in copies:
+        assert outputs[f"exhibits/{name}"] in text
     for name, data in attached.items():
         assert hashlib.sha256(data).hexdigest() == outputs[f"exhibits/{name}"]
 
@@ -166,11 +173,11 @@ def test_exhibits_too_large_to_embed_stay_beside_the_pdf(
     # A cap between the smallest and the largest exhibit of this case (read from a first run).
     first = tmp_path / "first"
     _run(small, first)
-    cap = sorted(p.stat().st_size for p in (first / "exhibits").iterdir())[0]
+    cap = sorted(p.stat().st_size for p in (first / "exhibits").glob("*.csv"))[0]
     monkeypatch.setattr(exhibits, "ATTACH_MAX_BYTES", cap)
     out = tmp_path / "out"
     _run(small, out)
-    sizes = {p.name: p.stat().st_size for p in (out / "exhibits").iterdir()}
+    sizes = {p.name: p.stat().st_size for p in (out / "exhibits").glob("*.csv")}
     big = sorted(name for name, size in sizes.items() if size > cap)
     assert big and len(big) < len(sizes)
     attached = set(PdfReader(str(out / "dossier.pdf")).attachments)
@@ -230,8 +237,10 @@ def test_public_profile_pseudonymises_every_identifier(small: Path, public: Path
     """The public dossier, HTML and exhibits show no raw account id, payment fingerprint,
     IP or user agent, only keyed pseudonyms."""
     text = pdf_text(public / "dossier.pdf") + (public / "dossier.html").read_text("utf-8")
-    for path in (public / "exhibits").iterdir():
+    for path in (public / "exhibits").glob("*.csv"):
         text += path.read_text(encoding="utf-8")
+        copy = pq.read_table(path.with_suffix(".parquet"))  # the same cells, unescaped
+        text += "\n".join(str(v) for column in copy.columns for v in column.to_pylist())
     for raw in ("acct-harvest-03", "pf-7f3a9c51e2", "198.51.100.20", "python-httpx/0.27.0",
                 "mirrorpeak-ai.example", "as if you were working it out"):
         assert raw not in text, raw

@@ -115,7 +115,8 @@ GLOSSARY = (
                      "provider's outputs at scale through accounts it did not authorise for "
                      "that purpose."),
     ("Exhibit", "A CSV file holding the full evidence for a statement (EX-001…), written beside "
-                "the PDF and embedded in it; its SHA-256 is listed in the appendix."),
+                "the PDF with a Parquet copy and embedded in it; their SHA-256 hashes are "
+                "listed in the appendix."),
     ("Family", "One of four independent kinds of evidence: content (what is asked), structure "
                "(templating, harvest shape), timing, and infrastructure (who sends it)."),
     ("Heuristic", "One SQL query of the library that returns the accounts it fires for, with "

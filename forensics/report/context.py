@@ -101,7 +101,8 @@ class Figure:
 
 @dataclass(frozen=True)
 class Exhibit:
-    """One evidence file: written beside the PDF and attached to it."""
+    """One evidence file: written beside the PDF and attached to it, with its Parquet copy
+    (the same cells, none escaped; bound to the PDF by its SHA-256, never attached)."""
 
     id: str
     title: str
@@ -113,10 +114,17 @@ class Exhibit:
     sha256: str
     cluster_id: str | None
     attached: bool  # embedded in the PDF too (small enough), or bound to it by hash only
+    parquet_path: str  # relative to the output folder
+    parquet_size: int
+    parquet_sha256: str
 
     @property
     def size_text(self) -> str:
         return size(self.size)
+
+    @property
+    def parquet_size_text(self) -> str:
+        return size(self.parquet_size)
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,7 @@ def pdf_identifier(html: str, exhibits: Sequence[Exhibit]) -> bytes:
     digest = hashlib.sha256(html.encode("utf-8"))
     for e in exhibits:
         digest.update(f"{e.path}:{e.sha256}".encode())
+        digest.update(f"{e.parquet_path}:{e.parquet_sha256}".encode())
     return digest.hexdigest()[:32].encode("ascii")
 
 

@@ -128,10 +128,13 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))
         texts = [(PDF, pdf_text(out_dir / PDF)), (PDF, html_text(html_print)),
                  (HTML, html_text(html_screen))]
+        # The CSV stands for its Parquet copy too: they hold the same cells, the CSV's text
+        # ones at most with an apostrophe before them.
         texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
                   for e in dossier.exhibits]
         check_leaks(index, texts)
         lap("leak_check")
     seconds["queries"] = round(sum(queries.seconds.values()), 3)
     seconds.update({f"query:{k}": v for k, v in sorted(queries.seconds.items())})
-    return ReportOutput([PDF, HTML, *(e.path for e in dossier.exhibits)], seconds)
+    return ReportOutput([PDF, HTML, *(p for e in dossier.exhibits
+                                      for p in (e.path, e.parquet_path))], seconds)
