@@ -296,7 +296,8 @@ def _tested(link: LinkSummary, test: tuple[Any, ...] | None) -> LinkSummary:
 
 def _benign_checks(measured: tuple[Any, ...], owners: int,
                    coordinated: bool) -> tuple[BenignCheck, ...]:
-    """The look-alikes of domain.md §5, each weighed against the cluster's own numbers
+    """The benign look-alikes (one customer, eval company, agent product, reseller, tutoring app,
+    enterprise job), each weighed against the cluster's own numbers
     (`measured`: follow-up share, distinct templates per request, benchmark share, UTC hours
     active; see _ClusterFacts)."""
     multi_turn, template_variety, bench_share, hours = (

@@ -3,7 +3,8 @@
 `generate_sample` writes a data directory in log schema v1 (request logs, accounts, model
 releases, analyst indicators) and, beside it, the ground-truth labels. The traffic mixes
 ordinary customers, benign look-alikes (eval companies, batch jobs, agent products, researchers,
-tutoring apps) and distillation campaigns in the styles described in the domain brief.
+tutoring apps) and distillation campaigns in the styles of the public reports (Anthropic,
+Detecting and preventing distillation attacks, 2026-02-23; Google GTIG, 2026-02).
 
 Same seed and scale give identical bytes in every file; memory stays bounded at any scale
 because requests are generated window by window in time order and streamed to Parquet parts.

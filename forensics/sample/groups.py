@@ -1,7 +1,7 @@
 """Ordinary groups that legitimately share infrastructure or timing.
 
 Most false positives of coordinated-behaviour detection come from ordinary groups, not from
-look-alike businesses (domain brief §5b). Each population here is modelled on how such a group
+look-alike businesses. Each population here is modelled on how such a group
 behaves, not on what a heuristic looks for: a company team shares a card, an office network
 and onboarding waves; a class signs up in one lecture from one campus network and pastes the
 same assignments; a hackathon signs up in one afternoon from one venue and works through the

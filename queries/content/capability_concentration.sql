@@ -10,12 +10,12 @@ description: >
   column, from the capabilities lexicon) — the top area's share of all the account's
   requests, unclassified requests included in the denominator. Never strong alone.
 rationale: >
-  Anthropic (2026-02-23) describes distillation traffic as "massive volume concentrated in a
-  few areas" whose content "maps directly onto what is most valuable for training an AI
-  model" — agentic reasoning, tool use, coding, data analysis, computer use (domain.md §1, §3
-  capability concentration). A general-purpose user spreads over writing, questions, code and
-  chores. But vertical products (an IDE agent, a maths tutor) are concentrated too, so this
-  only corroborates other families: low weight.
+  Anthropic (2026-02-23) describes distillation traffic as "massive volume concentrated in a few
+  areas" whose content "maps directly onto what is most valuable for training an AI model" and
+  names agentic reasoning, tool use, coding, data analysis and computer use among the campaigns'
+  targets. A general-purpose user spreads over writing, questions, code and chores. But vertical
+  products (an IDE agent, a maths tutor) are concentrated too, so this only corroborates other
+  families: low weight.
 falsepositives:
   - Agent / IDE products and coding assistants (coding or tool use by design)
   - Tutoring apps specialised in maths
@@ -23,7 +23,6 @@ falsepositives:
   - Benchmark / eval companies running one domain's benchmark
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §1 targets, §3 capability concentration ("never alone"), §5 agent products and tutoring apps
   - queries/lexicons/capabilities.csv
 requires:
   requests: [account_id, prompt]

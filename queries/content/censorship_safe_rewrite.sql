@@ -14,23 +14,22 @@ description: >
 rationale: >
   Anthropic (2026-02-23) reports DeepSeek generating "censorship-safe alternatives to
   politically sensitive queries" about dissidents, party leaders and authoritarianism: data to
-  train a model to deflect such questions (domain.md §3 censorship-safe rewrites). Journalists
-  and historians ask about the topics; editors ask for neutral rewrites of their own copy;
-  asking for the censorship-compliant version of the sensitive answer, repeatedly, is neither.
+  train a model to deflect such questions. Journalists and historians ask about the topics;
+  editors ask for neutral rewrites of their own copy; asking for the censorship-compliant
+  version of the sensitive answer, repeatedly, is neither.
 falsepositives:
   - Content-compliance or moderation vendors serving platforms in censored markets (declared business, one org)
   - Researchers studying censorship and model refusals (moderate volume, declared affiliation)
   - Newsrooms or NGOs asking for neutral-tone rewrites of their own coverage of these topics
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 censorship-safe rewrites, §5 academic researchers
   - queries/lexicons/signals.csv (signals censorship_topic, safe_rewrite)
 requires:
   requests: [account_id, prompt]
 params:
   min_requests: {type: INTEGER, default: 20, description: Fewest requests an account needs before its share is judged}
   min_hits: {type: INTEGER, default: 5, description: Fewest requests pairing a sensitive topic with a safe-rewrite instruction}
-  min_share: {type: DOUBLE, default: 0.03, description: Share of such paired requests that fires; low because the pair is rare in benign traffic and a campaign spreads this target thinly over modest accounts (domain.md §1)}
+  min_share: {type: DOUBLE, default: 0.03, description: Share of such paired requests that fires; low because the pair is rare in benign traffic and a campaign spreads this target thinly over modest accounts (Anthropic 2026-02-23)}
 weight: 0.6
 ---*/
 -- Reads the shared aggregates of queries/features/55_account_aggregates.sql: requests per

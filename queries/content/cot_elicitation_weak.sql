@@ -11,10 +11,9 @@ description: >
   asking for worked reasoning, with no follow-up questions.
 rationale: >
   Chain-of-thought elicitation is a named countermeasure target (Anthropic 2026-02-23; Google
-  GTIG 2026-02), but domain.md §3 marks "step by step" alone as weak because tutoring apps and
-  eval harnesses use it. What a reasoning harvest adds is shape: every request a fresh,
-  single-turn prompt (domain.md §3 harvest shape), where a tutoring app's students ask
-  follow-ups (domain.md §5). Low weight: it only corroborates other families.
+  GTIG 2026-02), but "step by step" alone is weak because tutoring apps and eval harnesses use
+  it. What a reasoning harvest adds is shape: every request a fresh, single-turn prompt, where a
+  tutoring app's students ask follow-ups. Low weight: it only corroborates other families.
 falsepositives:
   - Eval harnesses ("Think step by step before answering." templates, single-turn by design)
   - Benchmark / eval companies running reasoning benchmarks
@@ -22,7 +21,6 @@ falsepositives:
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - Google GTIG AI threat tracker (2026-02)
-  - domain.md §3 CoT elicitation (strong vs weak phrases), §5 tutoring apps and eval harnesses
   - queries/lexicons/signals.csv (signal cot_weak)
 requires:
   requests: [account_id, prompt, turn_index]

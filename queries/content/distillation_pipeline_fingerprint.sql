@@ -12,16 +12,16 @@ description: >
   OpenThoughts, Evol-Instruct (WizardLM) and CAMEL role-play. Names the recipe (or recipes)
   found and how many requests carry each.
 rationale: >
-  These prompts exist to generate training data from a stronger model: instruction sets
-  (Alpaca, Self-Instruct, Evol-Instruct), explanation traces (Orca), long reasoning traces
-  (Sky-T1 / OpenThoughts, harvested at temperature 0 and max_tokens 8000) and dialogues
-  (CAMEL) (domain.md §4). Sent at volume to a provider's API they are a distillation pipeline
-  running against it — "content that maps directly onto what is most valuable for training an
-  AI model" (Anthropic 2026-02-23). Ordinary users do not type "User will you give you a task"
-  or "analisying questions". Campaigns keep per-account volume modest (Anthropic 2026-02-23):
-  an account too small for min_requests still fires when most of what it sends (min_small_share)
-  is recipe prompts, at least min_small_hits of them; a researcher trying a recipe does so
-  among other work, or a handful of times.
+  These prompts exist to generate training data from a stronger model: instruction sets (Alpaca,
+  Self-Instruct, Evol-Instruct), explanation traces (Orca), long reasoning traces (Sky-T1 /
+  OpenThoughts, harvested at temperature 0 and max_tokens 8000) and dialogues (CAMEL). Sent at
+  volume to a provider's API they are a distillation pipeline running against it — "content that
+  maps directly onto what is most valuable for training an AI model" (Anthropic 2026-02-23).
+  Ordinary users do not type "User will you give you a task" or "analisying questions".
+  Campaigns keep per-account volume modest (Anthropic 2026-02-23): an account too small for
+  min_requests still fires when most of what it sends (min_small_share) is recipe prompts, at
+  least min_small_hits of them; a researcher trying a recipe does so among other work, or a
+  handful of times.
 falsepositives:
   - Academic researchers reproducing a recipe at moderate volume (declared affiliation, no account farm)
   - Agent frameworks built on CAMEL role-play prompts (real multi-turn traffic)
@@ -33,7 +33,6 @@ references:
   - NovaSky Sky-T1, Bespoke-Stratos, OpenThoughts system prompt (after STILL-2)
   - nlpxucan/WizardLM Evol-Instruct; camel-ai CAMEL
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §4 public distillation recipes, §5 academic researchers
 requires:
   requests: [account_id, prompt]
 params:

@@ -14,16 +14,15 @@ description: >
 rationale: >
   Anthropic (2026-02-23) quotes DeepSeek prompts asking the model to "imagine and articulate the
   internal reasoning behind a completed response and write it out step by step": the attacker
-  already holds question and answer and wants the missing reasoning trace to train on
-  (domain.md §3 post-hoc rationale). Ordinary users ask for answers, not for a derivation of an
-  answer they supply, and not at volume; a student pasting an answer key does so now and then.
+  already holds question and answer and wants the missing reasoning trace to train on. Ordinary
+  users ask for answers, not for a derivation of an answer they supply, and not at volume; a
+  student pasting an answer key does so now and then.
 falsepositives:
   - Tutoring apps where students paste an answer key and ask how to get there (small share, follow-ups)
   - Edtech publishers writing worked solutions for their own answer keys (one org, own documents)
   - Academic research on rationalisation (STaR-style) at moderate volume
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 post-hoc rationale, §5 tutoring apps and academic researchers
   - queries/lexicons/signals.csv (signal posthoc_rationale)
 requires:
   requests: [account_id, prompt]

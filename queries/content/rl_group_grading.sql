@@ -12,13 +12,12 @@ description: >
   $bucket_minutes-minute bucket — again and again across the account's traffic. Fires on the
   share of the account's requests inside such bursts and on the number of bursts.
 rationale: >
-  Anthropic (2026-02-23) reports rubric-based grading to make Claude "function as a reward
-  model for reinforcement learning" and harvesting for the "tens of thousands of unique tasks
-  needed to run reinforcement learning". Group-based RL (k sampled candidates per prompt,
-  each scored) sends the same grading instruction with k different candidates at once, step
-  after step (domain.md §3: "the same instruction graded against k candidates within
-  minutes"). A person grading answers by hand works one at a time; a one-off benchmark run
-  produces a handful of bursts, not a steady stream.
+  Anthropic (2026-02-23) reports rubric-based grading to make Claude "function as a reward model
+  for reinforcement learning" and harvesting for the "tens of thousands of unique tasks needed
+  to run reinforcement learning". Group-based RL (k sampled candidates per prompt, each scored)
+  sends the same grading instruction with k different candidates within minutes, step after
+  step. A person grading answers by hand works one at a time; a one-off benchmark run produces a
+  handful of bursts, not a steady stream.
 falsepositives:
   - Benchmark / eval companies batch-judging model outputs (bounded totals, one verified org)
   - Academic researchers running preference-data or judge experiments
@@ -26,7 +25,6 @@ falsepositives:
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - Shao et al., DeepSeekMath (2024) — group relative policy optimisation (k samples per prompt)
-  - domain.md §3 rubric grading / RL group grading, §5 eval companies and academic researchers
   - queries/lexicons/signals.csv (signals rubric_judge, rubric_weak)
 requires:
   requests: [account_id, prompt]

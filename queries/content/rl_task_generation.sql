@@ -12,17 +12,16 @@ description: >
 rationale: >
   Anthropic (2026-02-23) names "tens of thousands of unique tasks needed to run reinforcement
   learning" as one goal of the campaigns: a reinforcement-learning run needs a large supply of
-  fresh problems with checkable answers (solutions, unit tests), which a strong model can
-  write (domain.md §3 RL task generation; the Alpaca / Self-Instruct recipes of domain.md §4
-  generate instructions the same way). A teacher writes a worksheet now and then; a
-  task factory asks for new problems in most of its requests.
+  fresh problems with checkable answers (solutions, unit tests), which a strong model can write
+  (the Stanford Alpaca and Self-Instruct recipes generate instructions the same way). A teacher
+  writes a worksheet now and then; a task factory asks for new problems in most of its requests.
 falsepositives:
   - Teachers and edtech platforms generating practice worksheets (small share, human cadence)
   - Benchmark / eval companies building private test sets (bounded totals, one verified org)
   - Coding-interview or competitive-programming platforms producing exercises (one org, own catalogue)
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 RL task generation, §4 Stanford Alpaca / Self-Instruct, §5 tutoring apps and eval companies
+  - tatsu-lab/stanford_alpaca prompt.txt; yizhongw/self-instruct
   - queries/lexicons/signals.csv (signal rl_taskgen)
 requires:
   requests: [account_id, prompt]

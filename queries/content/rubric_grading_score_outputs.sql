@@ -13,8 +13,8 @@ description: >
 rationale: >
   Anthropic (2026-02-23) reports DeepSeek using "rubric-based grading" to make "Claude function
   as a reward model for reinforcement learning": the harvested product is the score, so the
-  response is a bare number in the template's format (domain.md §3 rubric grading; judge
-  formats of domain.md §4). Users asking for feedback on their own work get prose, not a
+  response is a bare number in the template's format (the judge formats of MT-Bench,
+  UltraFeedback and Prometheus). Users asking for feedback on their own work get prose, not a
   bracketed score.
 falsepositives:
   - Benchmark / eval companies running LLM-as-a-judge benchmarks (MT-Bench, AlpacaEval) — bounded totals, one verified org
@@ -24,7 +24,6 @@ references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - Zheng et al., Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena (2023)
   - Cui et al., UltraFeedback (2023); Kim et al., Prometheus (2023)
-  - domain.md §3 rubric grading, §4 judge formats, §5 eval companies and academic researchers
   - queries/lexicons/signals.csv (signals rubric_judge, rubric_weak)
 requires:
   requests: [account_id, prompt, response]

@@ -16,17 +16,16 @@ description: >
 rationale: >
   Google GTIG (2026-02) describes a campaign of over 100,000 prompts coercing full reasoning
   traces with exactly this lock instruction, aiming to replicate reasoning "in non-English
-  target languages"; a later report (unverified, domain.md §1) adds asking the model to
-  "translate" earlier reasoning into another language and replaying a saved thinking block to
-  have it expanded. The same lock sent in many languages from one account is a harvest of
-  multilingual reasoning traces (domain.md §3), not one user's preference.
+  target languages"; a later, unverified report adds asking the model to "translate" earlier
+  reasoning into another language and replaying a saved thinking block to have it expanded. The
+  same lock sent in many languages from one account is a harvest of multilingual reasoning
+  traces, not one user's preference.
 falsepositives:
   - Multilingual assistant or agent products that show the model's thinking to users in their own language (one system prompt, real multi-turn traffic)
   - Localisation teams evaluating a model's reasoning in several languages (moderate volume, one org)
   - Researchers studying multilingual reasoning
 references:
   - Google GTIG AI threat tracker (2026-02)
-  - domain.md §1 later reports (unverified), §3 thinking-language lock / reasoning translation, §5 agent products
   - queries/lexicons/signals.csv (signals lang_lock, reasoning_translate)
 requires:
   requests: [account_id, prompt]

@@ -1,7 +1,8 @@
 -- MinHash-LSH over the distinct skeletons (not every request): word 3-gram shingles,
 -- $permutations hash functions, bands of $rows_per_band rows. Two skeletons that share a
 -- band key are candidate near-duplicates; connected groups become templates.
--- hash() is fine here: band keys never leave the run (STACK-NOTES: never persist hash()).
+-- hash() is fine here: band keys never leave the run (hash() values change between DuckDB
+-- versions, so they are never persisted or reported).
 -- The signature is computed with list lambdas per skeleton, not by unnesting shingles ×
 -- permutations into rows and grouping them back: same values, about 3.5× faster at 10 M
 -- requests (200 k skeletons, 160 M hashes).

@@ -15,9 +15,9 @@ rationale: >
   Anthropic (2026-02-23) describes "hydra cluster" networks of fraudulent accounts where "when
   one account is banned, a new one takes its place", and "synchronized traffic across accounts
   ... shared payment methods"; later reports (unverified) add disposable e-mail, virtual cards
-  and a second account pool created within hours of a ban. domain.md §3 lists account farms:
-  creation bursts sharing an IP /24, user agent or payment, disposable or sequential e-mail.
-  The expected count (the key's share of sign-ups outside the window times all sign-ups in the
+  and a second account pool created within hours of a ban. An account farm shows as a creation
+  burst sharing an IP /24, user agent or payment, with disposable or sequential e-mail. The
+  expected count (the key's share of sign-ups outside the window times all sign-ups in the
   window) keeps a popular webmail domain, SDK or carrier subnet from firing on a busy day.
 falsepositives:
   - A class, workshop or hackathon whose participants sign up together from one campus or venue
@@ -26,7 +26,6 @@ falsepositives:
   - An agency signing up client accounts on its own card (should be a contracted reseller)
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §1 later reports (unverified), §3 Infrastructure (account farms), §5
 requires:
   accounts: [account_id, created_at]
 params:

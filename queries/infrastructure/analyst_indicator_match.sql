@@ -15,16 +15,15 @@ description: >
 rationale: >
   Anthropic (2026-02-23) names sharing indicators with other labs and authorities among its
   countermeasures and attributes campaigns "through IP address correlation, request metadata,
-  infrastructure indicators", with corroboration from industry partners (domain.md §1). A match ties an account to infrastructure already attributed to an actor. Strength by type:
-  account id 1.0, payment fingerprint 0.95, exact IP 0.9, CIDR block 0.75, e-mail domain 0.7,
-  user agent 0.6 (broader indicators can cover innocent neighbours), plus 0.05 for each further
-  indicator matched.
+  infrastructure indicators", with corroboration from industry partners. A match ties an account
+  to infrastructure already attributed to an actor. Strength by type: account id 1.0, payment
+  fingerprint 0.95, exact IP 0.9, CIDR block 0.75, e-mail domain 0.7, user agent 0.6 (broader
+  indicators can cover innocent neighbours), plus 0.05 for each further indicator matched.
 falsepositives:
   - Stale indicators (an IP or CIDR block reassigned since it was attributed; residential, cloud)
   - A broad indicator (public e-mail domain, common user agent, large CIDR block) supplied by mistake
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §1 (countermeasures, sharing indicators), §3 Infrastructure
 requires:
   indicators: [indicator_type, value, actor]
 params: {}

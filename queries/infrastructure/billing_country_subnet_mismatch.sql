@@ -14,7 +14,7 @@ description: >
   are their own owner; an owner's country is the smallest of its accounts' countries), and
   prefixes used by very many owners (carrier NAT, cloud egress) are left out.
 rationale: >
-  domain.md §3 lists "billing country vs IP geography" among infrastructure signals; OpenAI
+  A billing country that does not match the IP geography is an infrastructure signal; OpenAI
   (2026-02-12) describes access "through obfuscated third-party routers and other ways that mask
   their source"; later reports (unverified) describe residential proxies and virtual-card
   payments. Fabricated billing identities behind a shared proxy exit show up as one subnet
@@ -28,7 +28,6 @@ falsepositives:
   - A corporate VPN concentrator used by staff billed in several countries but with no declared organisation
 references:
   - OpenAI, memo to a US House committee (2026-02-12)
-  - domain.md §1 later reports (unverified), §3 Infrastructure (billing country vs IP geography), §5
 requires:
   accounts: [account_id, billing_country]
 params:

@@ -11,20 +11,19 @@ description: >
   account outside the organisation uses, and whose oldest account predates the account's first
   request here by at least $min_age_days days.
 rationale: >
-  domain.md §5 separates benchmark companies, enterprise batch jobs, agent products and
-  research groups from campaigns by "one verified org", "stable payment" and "no cross-org
-  payment sharing"; campaigns use fresh or throw-away accounts and cards shared across them
-  (Anthropic 2026-02-23: "shared payment methods"). An established, self-paying organisation
-  lowers, but never clears, the suspicion its content raises. An organisation of one account
-  is no evidence of establishment: anyone can type an organisation name on a sign-up form, and
-  a campaign that gives every account its own organisation and card (an agentic campaign that
-  shares no infrastructure) would otherwise be discounted account by account. Customer
-  organisations that vouch for their accounts have several.
+  Benchmark companies, enterprise batch jobs, agent products and research groups differ from
+  campaigns by one verified org, stable payment and no cross-org payment sharing; campaigns use
+  fresh or throw-away accounts and cards shared across them (Anthropic 2026-02-23: "shared
+  payment methods"). An established, self-paying organisation lowers, but never clears, the
+  suspicion its content raises. An organisation of one account is no evidence of establishment:
+  anyone can type an organisation name on a sign-up form, and a campaign that gives every
+  account its own organisation and card (an agentic campaign that shares no infrastructure)
+  would otherwise be discounted account by account. Customer organisations that vouch for their
+  accounts have several.
 falsepositives:
   - A campaign run from an aged organisation account with its own card (the indicator only
     lowers the score; coordination with other owners still flags the cluster)
 references:
-  - domain.md §5 Benign look-alikes
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
 requires:
   accounts: [account_id, created_at, org_id, payment_fingerprint]

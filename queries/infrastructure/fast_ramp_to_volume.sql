@@ -13,15 +13,14 @@ rationale: >
   Anthropic (2026-02-23): "When one account is banned, a new one takes its place"; later reports
   (unverified) describe a second account pool taking over within hours of a ban. A fresh account
   that goes from nothing to harvest volume within a day or two has no history of ordinary use.
-  domain.md §3 lists "fast ramp from creation to high volume" among account-farm signals.
-  Weak alone (an eval company may run a benchmark on day one): it counts with the other families.
+  Weak alone (an eval company may run a benchmark on day one): it counts with the other
+  families.
 falsepositives:
   - Benchmark / eval companies running a whole test set on a new account (bounded totals, one org)
   - A developer load-testing a new integration on day one
   - A start-up's first production launch from a newly created account without an organisation
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §1 later reports (unverified), §3 Infrastructure (account farms), §5
 requires:
   accounts: [account_id, created_at]
 params:

@@ -16,9 +16,9 @@ description: >
 rationale: >
   Anthropic (2026-02-23) attributes campaigns "through IP address correlation, request metadata,
   infrastructure indicators" and describes proxy services running "hydra cluster" networks of
-  accounts; later reports (unverified) describe proxy pools shared between labs. domain.md §3
-  lists IP / subnet co-location among infrastructure signals. Unrelated customers rarely share
-  one small network at the same moment; a proxy exit subnet carrying many accounts does.
+  accounts; later reports (unverified) describe proxy pools shared between labs. Unrelated
+  customers rarely share one small network at the same moment; a proxy exit subnet carrying many
+  accounts does.
 falsepositives:
   - A university, coworking space or conference network used by many individual accounts
     without a declared organisation (human volume, one billing country, diurnal rhythm)
@@ -26,7 +26,6 @@ falsepositives:
   - A contracted reseller or gateway sending with its customers' own accounts
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §1 later reports (unverified), §3 Infrastructure (IP / subnet co-location), §5
 requires:
   requests: [account_id, ip]
 params:

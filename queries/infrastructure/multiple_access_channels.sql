@@ -13,10 +13,9 @@ description: >
   not fire.
 rationale: >
   Anthropic (2026-02-23): Moonshot used "hundreds of fraudulent accounts spanning multiple
-  access pathways" and "varied account types"; hydra clusters "distribute traffic across our
-  API as well as third-party cloud platforms". OpenAI (2026-02-12) names "networks of
-  unauthorized resellers". domain.md §3 lists multiple access channels among infrastructure
-  signals. Spreading one paying identity over channels makes bans on any one channel cheap to
+  access pathways" and "varied account types"; hydra clusters "distribute traffic across our API
+  as well as third-party cloud platforms". OpenAI (2026-02-12) names "networks of unauthorized
+  resellers". Spreading one paying identity over channels makes bans on any one channel cheap to
   route around.
 falsepositives:
   - An enterprise buying through the direct API, a cloud marketplace and a reseller at once
@@ -25,7 +24,6 @@ falsepositives:
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - OpenAI, memo to a US House committee (2026-02-12)
-  - domain.md §3 Infrastructure (multiple access channels), §5
 requires:
   requests: [account_id, access_channel]
 params:

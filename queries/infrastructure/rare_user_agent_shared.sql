@@ -13,12 +13,11 @@ description: >
   few use it). Owners are organisations (accounts without one are their own owner); an
   account counts for a user agent only with enough requests sent with it.
 rationale: >
-  Anthropic (2026-02-23) attributes campaigns through "request metadata" and describes one
-  proxy network running thousands of accounts; the same harvesting client (a custom runner, a
-  relay's own client string) then appears on accounts that claim to be unrelated. OpenAI
-  (2026-02-12) describes "code to access US AI models and obtain outputs for distillation in
-  programmatic ways". domain.md §3 lists rare user agents shared by unrelated accounts among
-  infrastructure signals.
+  Anthropic (2026-02-23) attributes campaigns through "request metadata" and describes one proxy
+  network running thousands of accounts; the same harvesting client (a custom runner, a relay's
+  own client string) then appears on accounts that claim to be unrelated. OpenAI (2026-02-12)
+  describes "code to access US AI models and obtain outputs for distillation in programmatic
+  ways".
 falsepositives:
   - Users of a small open-source tool or niche framework that sets its own user agent
   - Customers of one small agency or integrator whose software they all run
@@ -26,7 +25,6 @@ falsepositives:
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - OpenAI, memo to a US House committee (2026-02-12)
-  - domain.md §3 Infrastructure (rare user agents shared by unrelated accounts)
 requires:
   requests: [account_id, user_agent]
 params:

@@ -19,12 +19,12 @@ description: >
 rationale: >
   Anthropic (2026-02-23): one proxy network "managed more than 20,000 fraudulent accounts
   simultaneously, mixing distillation traffic with unrelated customer requests"; Google GTIG
-  (2026-02) and OpenAI (2026-02-12) describe resold keys, One API / New API relays and
-  "networks of unauthorized resellers". domain.md §3 describes relay mixing as "one key
-  carrying many unrelated skeletons and languages plus a harvest stream"; §5 separates
-  authorised resellers by "no concentrated harvest stream". Agentic harvesting (Moonshot,
-  MiniMax: "agentic reasoning, tool use, and coding") shows as single-turn tool episodes that
-  never continue, unlike an agent product's multi-turn conversations.
+  (2026-02) and OpenAI (2026-02-12) describe resold keys, One API / New API relays and "networks
+  of unauthorized resellers". Relay mixing shows as one key carrying many unrelated skeletons
+  and languages plus a harvest stream; an authorised reseller has no concentrated harvest
+  stream. Agentic harvesting (Moonshot, MiniMax: "agentic reasoning, tool use, and coding")
+  shows as single-turn tool episodes that never continue, unlike an agent product's multi-turn
+  conversations.
 falsepositives:
   - An authorised reseller one of whose customers runs an eval or judge workload at scale
     (contract and end-user ids; the stream is then that customer's, to be checked with them)
@@ -34,7 +34,6 @@ references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - OpenAI, memo to a US House committee (2026-02-12)
   - Google GTIG AI threat tracker (2026-02)
-  - domain.md §3 Infrastructure (relay mixing), Structure (harvest shape), §5 (authorised resellers / gateways)
   - queries/lexicons/signals.csv (signals with a strong phrase)
 requires:
   requests: [account_id, prompt]

@@ -16,7 +16,6 @@ falsepositives:
   - Family members or a small team sharing a card without declaring an organisation
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 Infrastructure (shared payment fingerprints)
 requires:
   accounts: [account_id, payment_fingerprint]
 params:

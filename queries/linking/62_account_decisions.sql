@@ -1,7 +1,7 @@
 -- Account decisions and confidence (ICD-203 confidence levels), before any cluster is drawn.
 --
 -- Accounts are judged on their own evidence; a cluster is an attribution hypothesis, never
--- evidence against a member (domain brief §5b: membership of a group is not evidence).
+-- evidence against a member (membership of a group is not evidence).
 --   facts: the account's families of evidence, counted by fact, not by name: a network the
 --     account shares with others ($event_network_heuristics), the sign-ups from it and the
 --     synchrony of its users measured through it ($event_timing_heuristics) are one physical

@@ -1,7 +1,7 @@
 -- Attribution: accounts flagged on their own evidence (62_account_decisions.sql) that open
 -- their conversations with the same harvest template are put in one cluster, one actor
 -- hypothesis. A pipeline spread over accounts that share no card, network, client or
--- organisation still feeds them all the same recipe prompts (domain.md §3 Structure); the
+-- organisation still feeds them all the same recipe prompts; the
 -- accounts are already flagged each on its own, so the cluster only says who probably works
 -- with whom, and no account is flagged or made more certain by it.
 --

@@ -12,19 +12,18 @@ description: >
   (no reasoning-trace elicitation, post-hoc rationales, task generation or pipeline
   fingerprints). When it fires it lowers the account's suspicion.
 rationale: >
-  domain.md §5: benchmark / eval companies fire templates, temperature 0, day-one use of new
-  models and repeats, and what separates them is "prompts from public test sets, bounded
-  totals, one verified org, no CoT extraction". Running a public test set measures a model; it
-  harvests nothing a competitor could not download, and distillation pipelines need
-  training-like tasks, not test items (domain.md §3–§4). A benchmark wrapper is cheap to fake,
-  so requests that also carry a harvest signal are not counted, and an account with more than a
-  small share of harvest content does not get the benign credit at all.
+  Benchmark / eval companies fire templates, temperature 0, day-one use of new models and
+  repeats; what separates them is prompts from public test sets, bounded totals, one verified
+  org and no CoT extraction. Running a public test set measures a model; it harvests nothing a
+  competitor could not download, and distillation pipelines need training-like tasks, not test
+  items. A benchmark wrapper is cheap to fake, so requests that also carry a harvest signal are
+  not counted, and an account with more than a small share of harvest content does not get the
+  benign credit at all.
 falsepositives:
   - A harvester wrapping its prompts in a benchmark format to look benign (mitigated by
     excluding requests and accounts with harvest signals; corroborate with one verified org)
   - Training on public test sets (contamination) is not distillation but is not benign either
 references:
-  - domain.md §5 (benchmark / eval companies), §3
   - Hendrycks et al., Measuring Massive Multitask Language Understanding (MMLU prompt format)
   - queries/lexicons/signals.csv (signal benchmark_marker)
 requires:

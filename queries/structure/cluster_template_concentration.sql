@@ -27,7 +27,6 @@ falsepositives:
     members are tied only by the network and its sign-ups, so none of them counts)
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 Structure (template skeletons)
 requires:
   requests: [account_id, prompt]
 params:

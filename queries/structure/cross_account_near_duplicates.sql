@@ -12,16 +12,16 @@ description: >
   mixing a harvest stream into other traffic (hydra proxies) takes part too.
 rationale: >
   SEAT (2021) detects extraction by finding pairs of highly similar queries spread over Sybil
-  accounts; domain.md §3 (Structure, near-duplicate prompts across accounts) asks for the same.
-  Anthropic (2026-02-23) describes "identical patterns" across "hydra cluster" networks that
-  "distribute traffic" and mix distillation traffic "with unrelated customer requests", and
-  ≈690 exchanges per account: the family is only visible once accounts are grouped. Breadth
-  alone is not coordination: a commonplace family ("explain what this code does…", "translate
-  this email…") is used by ever more owners as the log grows, at every intensity. So an owner
-  counts only when the family is a real share of its traffic, and a family counts only when
-  those invested owners send most of its requests (a campaign's prompts are sent almost only by
-  the campaign, each account heavily; a commonplace family has a long tail of light users).
-  One organisation's accounts are one owner (domain.md §5: enterprise batch jobs).
+  accounts. Anthropic (2026-02-23) describes "identical patterns" across "hydra cluster"
+  networks that "distribute traffic" and mix distillation traffic "with unrelated customer
+  requests", and ≈690 exchanges per account: the family is only visible once accounts are
+  grouped. Breadth alone is not coordination: a commonplace family ("explain what this code
+  does…", "translate this email…") is used by ever more owners as the log grows, at every
+  intensity. So an owner counts only when the family is a real share of its traffic, and a
+  family counts only when those invested owners send most of its requests (a campaign's prompts
+  are sent almost only by the campaign, each account heavily; a commonplace family has a long
+  tail of light users). One organisation's accounts are one owner (an enterprise's batch jobs
+  are one customer).
 falsepositives:
   - Benchmark / eval companies and researchers using the same public test-set format (see
     benchmark_test_overlap)
@@ -29,9 +29,8 @@ falsepositives:
     template is much of their traffic
   - Customers of one integrator or agency whose accounts were not put under one organisation
 references:
-  - Zhang, Chen and Wagner, SEAT - Similarity Encoder by Adversarial Training for Detecting Model Extraction Attack Queries (AISec 2021); domain.md §6
+  - Zhang, Chen and Wagner, SEAT - Similarity Encoder by Adversarial Training for Detecting Model Extraction Attack Queries (AISec 2021)
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 Structure (near-duplicate prompts across accounts), §5
 requires:
   requests: [account_id, prompt]
 params:

@@ -10,22 +10,22 @@ description: >
   answered with far more tokens than were sent (output/input token ratio). The share of
   generations cut off at max_tokens (stop_reason, when exported) raises the score.
 rationale: >
-  domain.md §3 (Structure, harvest shape) lists single-turn requests, constant temperature and
-  max_tokens near the maximum, a high output/input token ratio and many max-token stops as the
-  shape of output harvesting: a script sends one short question at a time and keeps the long
-  answer, with nothing conversational about it. The public long-CoT recipes were run at
-  temperature 0 and max_tokens 8000 (domain.md §4, Sky-T1 / OpenThoughts). Each part alone is
-  common (every programmatic client fixes its settings), so a request counts only when all parts
-  hold at once. Enterprise batch jobs are one-shot with fixed settings too, but send their own
-  documents and get short summaries or labels back (low output/input ratio), so they stay
-  below the threshold; tutoring apps and agent products are multi-turn.
+  Single-turn requests, constant temperature and max_tokens near the maximum, a high
+  output/input token ratio and many max-token stops are the shape of output harvesting: a script
+  sends one short question at a time and keeps the long answer, with nothing conversational
+  about it. The public long-CoT recipes were run at temperature 0 and max_tokens 8000 (Sky-T1 /
+  OpenThoughts). Each part alone is common (every programmatic client fixes its settings), so a
+  request counts only when all parts hold at once. Enterprise batch jobs are one-shot with fixed
+  settings too, but send their own documents and get short summaries or labels back (low
+  output/input ratio), so they stay below the threshold; tutoring apps and agent products are
+  multi-turn.
 falsepositives:
   - Benchmark / eval companies generating long answers to short test questions (see
     benchmark_test_overlap)
   - One-shot content-generation products (product descriptions, stories from a title)
   - Academic researchers generating a synthetic data set of moderate size
 references:
-  - domain.md §3 Structure (harvest shape), §4 (long-CoT harvest settings), §5
+  - NovaSky Sky-T1, Bespoke-Stratos, OpenThoughts system prompt (after STILL-2)
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
 requires:
   requests: [account_id, conversation_id, turn_index, temperature, max_tokens, input_tokens, output_tokens]

@@ -12,24 +12,23 @@ description: >
   template at all send it with that phrase. No minimum volume per account: a pipeline spread
   over many small accounts shows itself through the templates they share.
 rationale: >
-  A campaign that shares no card, network, client or organisation still feeds every account
-  from one pipeline, so the same filled recipe prompts turn up on unrelated accounts (the SEAT
-  idea of similar queries spread over Sybil accounts; domain.md §3 Structure, "template
-  skeletons ... how many unrelated accounts, orgs and payment methods share it"). Anthropic
-  (2026-02-23) notes that the prompts were distinct in "volume, structure, and focus", and
-  that per-account volume is modest. Only first turns count: follow-ups ("make it shorter")
-  and tool results are shared by everybody and say nothing about who wrote the task. A public
-  template is copied by many owners for their own tasks, most of whom send it without the
-  harvest phrase, and it links nobody; a pipeline's template is sent by the pipeline's
-  accounts, with the phrase, whatever their number. A cap on the number of owners would miss
-  exactly the large campaigns (tens of thousands of accounts, Anthropic 2026-02-23).
+  A campaign that shares no card, network, client or organisation still feeds every account from
+  one pipeline, so the same filled recipe prompts turn up on unrelated accounts (the SEAT idea
+  of similar queries spread over Sybil accounts). Anthropic (2026-02-23) notes that the prompts
+  were distinct in "volume, structure, and focus", and that per-account volume is modest. Only
+  first turns count: follow-ups ("make it shorter") and tool results are shared by everybody and
+  say nothing about who wrote the task. A public template is copied by many owners for their own
+  tasks, most of whom send it without the harvest phrase, and it links nobody; a pipeline's
+  template is sent by the pipeline's accounts, with the phrase, whatever their number. A cap on
+  the number of owners would miss exactly the large campaigns (tens of thousands of accounts,
+  Anthropic 2026-02-23).
 falsepositives:
   - Two research groups running the same public recipe on the same public seed tasks
   - A class whose assignment asks for chain-of-thought style answers in a strong phrase
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - "Zhang et al., SEAT (2021): similar queries spread over Sybil accounts"
-  - domain.md §3 Structure, §4 public distillation recipes
+  - queries/lexicons/signals.csv (strong harvest phrases, public distillation recipes among them)
 requires:
   requests: [account_id, prompt, turn_index]
 params:

@@ -13,13 +13,12 @@ description: >
 rationale: >
   Distillation pipelines drive every worker account with the same system prompt: the public
   recipes are system prompts (Orca's 16 system messages, the long-CoT "systematic long thinking
-  process" prompt of STILL-2 / Sky-T1 / OpenThoughts; domain.md §4), and a later report
-  describes fake "debug mode" or fake system prompts to elicit reasoning (domain.md §1,
-  unverified). Anthropic (2026-02-23) describes "identical patterns" across hydra clusters. The
-  benign look-alike is the agent / IDE product whose one system prompt is shared by thousands
-  of users (domain.md §5); what separates it is "real multi-turn tool traffic", so only
-  one-shot, tool-free use counts here, and only when harvest content is present; one
-  organisation's accounts are one owner.
+  process" prompt of STILL-2 / Sky-T1 / OpenThoughts), and a later, unverified report describes
+  fake "debug mode" or fake system prompts to elicit reasoning. Anthropic (2026-02-23) describes
+  "identical patterns" across hydra clusters. The benign look-alike is the agent / IDE product
+  whose one system prompt is shared by thousands of users; what separates it is real multi-turn
+  tool traffic, so only one-shot, tool-free use counts here, and only when harvest content is
+  present; one organisation's accounts are one owner.
 falsepositives:
   - Unrelated academic groups reproducing the same public recipe's system prompt (moderate
     volume, declared affiliations, no account farm)
@@ -27,7 +26,8 @@ falsepositives:
     step reasoning traces, used with users' own keys
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §1 (later reports), §4 (Orca, long-CoT recipes), §5 (agent / IDE products)
+  - Mukherjee et al., Orca (2023) system messages
+  - NovaSky Sky-T1, Bespoke-Stratos, OpenThoughts system prompt (after STILL-2)
   - queries/lexicons/signals.csv
 requires:
   requests: [account_id, system_prompt, prompt, conversation_id, turn_index, tool_count]

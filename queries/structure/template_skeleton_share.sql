@@ -11,15 +11,14 @@ description: >
   none). An account that is templated but alone on its template does not fire.
 rationale: >
   Anthropic (2026-02-23) names "highly repetitive structures" and "identical patterns" across
-  "sprawling networks of fraudulent accounts" as hallmarks; domain.md §3 (Structure, template
-  skeletons) asks for the top skeleton's share of an account's traffic and how many unrelated
-  accounts and orgs share it. Concentration alone is what every templated product and every
-  enterprise batch job produces (domain.md §5: one org, huge templated volume), so this
-  heuristic deliberately does not fire on a single owner, however high its share: the signal is
-  the same template dominating the traffic of several owners that declare no common
-  organisation, which is how one harvest workload looks once spread over Sybil accounts. The
-  template is the user prompt's skeleton, not the system prompt: an agent product's shared
-  system prompt (domain.md §5) does not make its users' prompts one template.
+  "sprawling networks of fraudulent accounts" as hallmarks: what counts is the top skeleton's
+  share of an account's traffic and how many unrelated accounts and orgs share it. Concentration
+  alone is what every templated product and every enterprise batch job produces (one org, huge
+  templated volume), so this heuristic deliberately does not fire on a single owner, however
+  high its share: the signal is the same template dominating the traffic of several owners that
+  declare no common organisation, which is how one harvest workload looks once spread over Sybil
+  accounts. The template is the user prompt's skeleton, not the system prompt: an agent
+  product's shared system prompt does not make its users' prompts one template.
 falsepositives:
   - Benchmark / eval companies and academic researchers running the same public test-set
     format (e.g. MMLU's header) at scale; see benchmark_test_overlap, which lowers suspicion
@@ -28,7 +27,6 @@ falsepositives:
   - An enterprise whose teams signed up separately without declaring the organisation
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 Structure (template skeletons), §5 (enterprise batch jobs, agent products)
   - queries/features/20_skeletons.sql, 30_minhash_bands.sql, 40_template_groups.sql
 requires:
   requests: [account_id, prompt]

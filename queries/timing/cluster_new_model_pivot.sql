@@ -22,7 +22,6 @@ falsepositives:
   - A reseller switching every customer to a new default model (contract, end-user ids)
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 Timing (new-model pivot)
 requires:
   requests: [account_id, model, ts]
   model_releases: [model, released_at]

@@ -13,16 +13,15 @@ description: >
   (Benjamini-Hochberg); the account fires when at least one of its pairs stays significant.
 rationale: >
   Anthropic (2026-02-23) describes "synchronized traffic across accounts" and "coordinated
-  timing" as signatures of distillation campaigns; a controller that launches batches of
-  agentic sessions on many accounts at once starts them in the same minute, even when the
-  accounts share no card, network, client or organisation (domain.md §1, §3 Timing). Ordinary
-  customers who work the same hours, a class before a deadline or a hackathon through the
-  night, are busy in the same hours but start sessions at their own minutes: the null model
-  keeps each account's own hour-by-hour activity, so shared busy hours are expected and only
-  same-minute starts beyond them count. Coordination is tested against chance with a stated
-  null model and corrected for multiple testing (Saracco et al., arXiv 1607.02481; Pacheco et
-  al., ICWSM 2021), and one organisation's accounts are one owner, so its own scheduled jobs
-  are never compared with each other.
+  timing" as signatures of distillation campaigns; a controller that launches batches of agentic
+  sessions on many accounts at once starts them in the same minute, even when the accounts share
+  no card, network, client or organisation. Ordinary customers who work the same hours, a class
+  before a deadline or a hackathon through the night, are busy in the same hours but start
+  sessions at their own minutes: the null model keeps each account's own hour-by-hour activity,
+  so shared busy hours are expected and only same-minute starts beyond them count. Coordination
+  is tested against chance with a stated null model and corrected for multiple testing (Saracco
+  et al., arXiv 1607.02481; Pacheco et al., ICWSM 2021), and one organisation's accounts are one
+  owner, so its own scheduled jobs are never compared with each other.
 falsepositives:
   - Accounts of one company that did not declare its organisation, started by one scheduler
   - Unrelated customers of one integration that starts their jobs on the same event

@@ -9,23 +9,21 @@ description: >
   the gaps between consecutive requests within a session) and around the clock (even the
   quietest 8 hours of the day carry close to a third of the traffic). Weak alone.
 rationale: >
-  domain.md §3 (Timing) lists machine cadence, regular inter-arrival gaps and a flat 24/7
-  profile, and marks it weak alone; Anthropic (2026-02-23) and OpenAI (2026-02-12) describe
-  programmatic extraction ("code to access US AI models and obtain outputs for distillation in
-  programmatic ways"). People type in bursts with long pauses (gap CV well above 1) and sleep;
-  tutoring apps show a local-time diurnal rhythm (domain.md §5). Flatness is measured as the
-  share of traffic in the quietest 8 consecutive hours of the day (circular, so independent of
-  the time zone), relative to the 8/24 a flat profile gives: a normalised hour-of-week entropy
-  barely separates them (an office-hours profile still scores about 0.92 against 1.0 for a flat
-  one), while the quietest-8-hours ratio is about 0.2 for office or consumer rhythms and about
-  1 for a machine. Enterprise batch jobs run 24/7 on a fixed schedule too (domain.md §5), so the
-  weight stays low: this only corroborates other families.
+  Machine cadence (regular inter-arrival gaps, a flat 24/7 profile) is weak alone; Anthropic
+  (2026-02-23) and OpenAI (2026-02-12) describe programmatic extraction ("code to access US AI
+  models and obtain outputs for distillation in programmatic ways"). People type in bursts with
+  long pauses (gap CV well above 1) and sleep; tutoring apps show a local-time diurnal rhythm.
+  Flatness is measured as the share of traffic in the quietest 8 consecutive hours of the day
+  (circular, so independent of the time zone), relative to the 8/24 a flat profile gives: a
+  normalised hour-of-week entropy barely separates them (an office-hours profile still scores
+  about 0.92 against 1.0 for a flat one), while the quietest-8-hours ratio is about 0.2 for
+  office or consumer rhythms and about 1 for a machine. Enterprise batch jobs run 24/7 on a
+  fixed schedule too, so the weight stays low: this only corroborates other families.
 falsepositives:
   - Enterprise batch jobs and queue workers running around the clock
   - Monitoring or health-check scripts, scheduled integrations
   - Products whose users span all time zones, sending through one account at a fixed rate
 references:
-  - domain.md §3 Timing (machine cadence), §5 (enterprise batch jobs, tutoring apps)
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
   - OpenAI memo to a US House committee (2026-02-12)
 requires:

@@ -10,23 +10,22 @@ description: >
   the share of requests on the new model 24–72 h after the release, minus the share it had
   before the release (early access), is compared with a threshold.
 rationale: >
-  Anthropic (2026-02-23): when a new model was released mid-campaign MiniMax "pivoted within
-  24 hours, redirecting nearly half their traffic" to it, with timings matching their product
-  roadmap; domain.md §3 (Timing, new-model pivot). A harvester wants the newest outputs and
-  moves its existing pipeline over at once. Eval companies also use a new model on day one
-  (domain.md §5), but as a bounded test batch beside their ongoing work: measuring the share
-  from 24 h to 72 h after the release, rather than on the first day, lets the test batch pass
-  and catches the redirected stream that stays. Accounts created after the release are not
-  judged (no established traffic to redirect). Campaign accounts are deliberately modest
-  (≈690 exchanges each, Anthropic 2026-02-23), so the count thresholds are low and the weight is
-  low; the pivot of a whole cluster is clearer than any one account's and is left to linking.
+  Anthropic (2026-02-23): when a new model was released mid-campaign MiniMax "pivoted within 24
+  hours, redirecting nearly half their traffic" to it, with timings matching their product
+  roadmap. A harvester wants the newest outputs and moves its existing pipeline over at once.
+  Eval companies also use a new model on day one, but as a bounded test batch beside their
+  ongoing work: measuring the share from 24 h to 72 h after the release, rather than on the
+  first day, lets the test batch pass and catches the redirected stream that stays. Accounts
+  created after the release are not judged (no established traffic to redirect). Campaign
+  accounts are deliberately modest (≈690 exchanges each, Anthropic 2026-02-23), so the count
+  thresholds are low and the weight is low; the pivot of a whole cluster is clearer than any one
+  account's and is left to linking.
 falsepositives:
   - A product team switching its production traffic to the new model on launch day
   - An eval company running a long, multi-day evaluation of the new model
   - A developer who only used the API lightly before and starts building on the new model
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 Timing (new-model pivot), §5 (benchmark / eval companies)
 requires:
   requests: [account_id, ts, model]
   model_releases: [model, released_at]

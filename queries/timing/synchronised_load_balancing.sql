@@ -14,21 +14,21 @@ description: >
 rationale: >
   Anthropic (2026-02-23) lists among DeepSeek's signatures "synchronized traffic across
   accounts. Identical patterns, shared payment methods, and coordinated timing" (load
-  balancing); domain.md §3 (Timing) lists correlated per-minute counts across accounts,
-  round-robin rotation and simultaneous start/stop. One scheduler feeding many accounts switches
-  them on and off together. Busy hours make unrelated customers coincide too, so coincidence is
-  compared with chance: a linked account b of another owner is expected to be active in minute m
-  with probability (b's active minutes) × (accounts active in m outside the linked group + 1) /
+  balancing), which shows as correlated per-minute counts across accounts, round-robin rotation
+  and simultaneous start/stop. One scheduler feeding many accounts switches them on and off
+  together. Busy hours make unrelated customers coincide too, so coincidence is compared with
+  chance: a linked account b of another owner is expected to be active in minute m with
+  probability (b's active minutes) × (accounts active in m outside the linked group + 1) /
   (their sum over all minutes), which carries the daily and weekly rhythm of the log; observed
   co-activity counts distinct other owners, so an owner with several accounts is not counted
-  twice. The linked group is left
-  out of its own baseline (a hydra that is a large part of the traffic, like the 20,000-account
-  proxy network Anthropic describes, would otherwise set its own baseline and hide), and the
-  one account added to every minute keeps an otherwise empty minute from being infinitely
-  surprising. Accounts active every minute coincide by construction and get a lift near 1: only
-  intermittent, jointly switched activity stands out. Only owners linked by a template or /24
-  prefix that is a real share of their traffic are compared (aggregated per key and minute,
-  never pairwise), and one organisation's accounts are one owner.
+  twice. The linked group is left out of its own baseline (a hydra that is a large part of the
+  traffic, like the 20,000-account proxy network Anthropic describes, would otherwise set its
+  own baseline and hide), and the one account added to every minute keeps an otherwise empty
+  minute from being infinitely surprising. Accounts active every minute coincide by construction
+  and get a lift near 1: only intermittent, jointly switched activity stands out. Only owners
+  linked by a template or /24 prefix that is a real share of their traffic are compared
+  (aggregated per key and minute, never pairwise), and one organisation's accounts are one
+  owner.
 falsepositives:
   - Unrelated customers of one scheduled integration (a cron-driven SaaS connector) that share
     its template and start on the hour together
@@ -36,7 +36,6 @@ falsepositives:
   - Accounts of one company that did not declare its organisation
 references:
   - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - domain.md §3 Timing (synchronised load balancing), §2 (link first, then judge)
 requires:
   requests: [account_id, ts, prompt]
 params:
