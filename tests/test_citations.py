@@ -29,7 +29,18 @@ NOT_REPO = {".git", ".venv", ".tmp", ".pytest_cache", ".mypy_cache", ".ruff_cach
 
 @cache
 def _repo_files() -> tuple[str, ...]:
-    """Every file of the repository tree, as a path relative to its root."""
+    """Every file of the repository tree, as a path relative to its root: git's view (tracked
+    files and new ones it does not ignore) where there is one, so that ignored run outputs
+    (benchmark runs, dossiers) never count; else the tree minus the usual caches."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT, capture_output=True, check=True).stdout.decode("utf-8")
+        return tuple(sorted(p for p in listed.split("\0") if p and (ROOT / p).is_file()))
+    except (OSError, subprocess.CalledProcessError):
+        pass
     found = []
     for folder, dirs, files in os.walk(ROOT):
         dirs[:] = [d for d in dirs if d not in NOT_REPO and not d.endswith(".egg-info")]
