@@ -35,6 +35,7 @@ from forensics.outputs import (
     sweep_stale_outputs,
 )
 from forensics.report import render_dossier
+from forensics.report.trend import load_baseline
 
 Progress = Callable[[str], None]
 
@@ -109,7 +110,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """Run every stage and write the output folder atomically."""
     assert config.out_dir is not None
     inputs = [p for p in (config.data_dir, config.config_path, config.queries_dir,
-                          config.templates_dir) if p is not None]
+                          config.templates_dir, config.baseline_dir) if p is not None]
     check_target(config.out_dir, config.force, inputs=inputs)
     with output_lock(config.out_dir) as lock:
         if lock.stale:
@@ -119,9 +120,12 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         # Only this run may write here now, so partial folders of a dead owner are debris.
         for note in sweep_stale_outputs(config.out_dir).notes("a partial output folder"):
             progress(note)
-        # The library and the config's params are checked before any data is read.
+        # The library, the config's params and the baseline are checked before any data is
+        # read.
         library = load_library(config.queries_dir)
         params = check_params(library, config.case.params)
+        if config.baseline_dir is not None:
+            load_baseline(config.baseline_dir)
         clock = StageClock(progress=progress)
         with engine.database(config.case.engine, config.workdir, progress) as con:
             return _run_stages(config, con, library, params, clock, progress)

@@ -198,18 +198,29 @@ def _validation_problems(exc: ValidationError) -> list[str]:
 
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# API logs begin after the Unix epoch; the upper bound keeps a typo (9999Q4, whose end is the
+# year 10000) from reaching datetime as an internal error.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+def _check_year(text: str, year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ConfigError(f"period {text!r}: year {year} is outside {FIRST_YEAR}–{LAST_YEAR} "
+                          f"(expected a quarter like 2026Q3 or a month like 2026-08)")
 
 
 def parse_period(text: str) -> tuple[datetime, datetime]:
     """'2026Q3' or '2026-08' → half-open [since, until) in UTC."""
     if m := _QUARTER.match(text):
         year, q = int(m[1]), int(m[2])
+        _check_year(text, year)
         start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
         end = datetime(year + 1, 1, 1, tzinfo=UTC) if q == 4 else datetime(
             year, 3 * q + 1, 1, tzinfo=UTC)
         return start, end
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
+        _check_year(text, year)
         if not 1 <= month <= 12:
             raise ConfigError(f"period {text!r}: month must be 01–12")
         start = datetime(year, month, 1, tzinfo=UTC)
