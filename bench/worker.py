@@ -62,6 +62,20 @@ def _dir_bytes(path: Path) -> int:
     return total
 
 
+def _spill_bytes(temp_directory: Path) -> int:
+    """Bytes of DuckDB's spill files under a temp_directory: a run spills into the `spill`
+    folder of its own scratch folder there (forensics.engine.database), a --workdir run
+    without one flat into the folder."""
+    from forensics.engine import SCRATCH_PREFIX
+
+    total = _dir_bytes(temp_directory)
+    try:
+        scratch = [p for p in temp_directory.iterdir() if p.name.startswith(SCRATCH_PREFIX)]
+    except OSError:
+        return total
+    return total + sum(_dir_bytes(p / "spill") for p in scratch)
+
+
 class Sampler:
     """Samples RSS and spill-directory size in a thread, attributed to the current stage.
 
@@ -95,7 +109,7 @@ class Sampler:
         self.rss_peak[stage] = round(max(self.rss_peak.get(stage, 0.0), _rss_mib()), 1)
         if self.spill_dir is not None:
             self.spill_peak[stage] = max(self.spill_peak.get(stage, 0),
-                                         _dir_bytes(self.spill_dir))
+                                         _spill_bytes(self.spill_dir))
 
     def _loop(self) -> None:
         while not self._stop.wait(SAMPLE_SECONDS):

@@ -27,8 +27,15 @@ from forensics.heuristics import (
 )
 from forensics.ingest import IngestResult, create_empty_table, ingest
 from forensics.linking import LinkingParams, build_clusters, score_clusters
-from forensics.outputs import atomic_dir, check_target, dump_json
+from forensics.outputs import (
+    atomic_dir,
+    check_target,
+    dump_json,
+    output_lock,
+    sweep_stale_outputs,
+)
 from forensics.report import render_dossier
+from forensics.report.trend import load_baseline
 
 Progress = Callable[[str], None]
 
@@ -102,15 +109,26 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
 def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """Run every stage and write the output folder atomically."""
     assert config.out_dir is not None
-    check_target(config.out_dir, config.force, inputs=[p for p in (
-        config.data_dir, config.config_path, config.queries_dir, config.templates_dir)
-        if p is not None])
-    # The library and the config's params are checked before any data is read.
-    library = load_library(config.queries_dir)
-    params = check_params(library, config.case.params)
-    clock = StageClock(progress=progress)
-    with engine.database(config.case.engine, config.workdir) as con:
-        return _run_stages(config, con, library, params, clock, progress)
+    inputs = [p for p in (config.data_dir, config.config_path, config.queries_dir,
+                          config.templates_dir, config.baseline_dir) if p is not None]
+    check_target(config.out_dir, config.force, inputs=inputs)
+    with output_lock(config.out_dir) as lock:
+        if lock.stale:
+            progress(f"cleared the stale lock of a {lock.stale}, which no longer exists")
+        # Again under the lock: another run may have published here since the first check.
+        check_target(config.out_dir, config.force, inputs=inputs)
+        # Only this run may write here now, so partial folders of a dead owner are debris.
+        for note in sweep_stale_outputs(config.out_dir).notes("a partial output folder"):
+            progress(note)
+        # The library, the config's params and the baseline are checked before any data is
+        # read.
+        library = load_library(config.queries_dir)
+        params = check_params(library, config.case.params)
+        if config.baseline_dir is not None:
+            load_baseline(config.baseline_dir)
+        clock = StageClock(progress=progress)
+        with engine.database(config.case.engine, config.workdir, progress) as con:
+            return _run_stages(config, con, library, params, clock, progress)
 
 
 def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],

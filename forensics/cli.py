@@ -16,7 +16,7 @@ import duckdb
 
 from forensics import api, schema
 from forensics.config import RunConfig, load_case_config, resolve_window
-from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ForensicsError
+from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ForensicsError, os_fault
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +63,14 @@ def _guarded(fn: Callable[[], Any], debug: bool) -> Any:
             _fail("interrupted; no partial output was left behind", 128 + _signals_received[-1])
         if debug:
             traceback.print_exc()
+        reason = os_fault(exc) if isinstance(exc, OSError | duckdb.Error) else None
+        if reason is not None:
+            # A full or read-only disk or a missing permission somewhere the stages above do
+            # not translate themselves: the machine's fault, not a bug.
+            where = getattr(exc, "filename", None)
+            detail = f"{where}: {reason}" if where else str(exc).splitlines()[0]
+            _fail(f"{detail} (expected free space and write permission there)",
+                  EXIT_BAD_INPUT)
         _fail(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for the "
               f"traceback)", EXIT_INTERNAL)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import re
 import tomllib
 from datetime import UTC, date, datetime
@@ -15,19 +17,30 @@ from forensics.errors import ConfigError, ConfigProblems
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # TOML has nan and inf: no threshold, weight or cap means anything at either.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+# Case text is printed on the cover and, for the marking, in the running header of every
+# page, where WeasyPrint lays it out again per page: a 20,000-character marking kept a small
+# run rendering for more than ten minutes. Real markings are a line; titles a sentence or two.
+MAX_MARKING_CHARS = 200
+MAX_CASE_TEXT_CHARS = 2000
 
 
 class CaseSection(_Frozen):
     """What the dossier says about the case itself."""
 
-    id: str = ""  # no case number yet: the cover says so instead of inventing one
-    title: str = "Distillation-attack forensic dossier"
-    marking: str = "CONFIDENTIAL – INTERNAL"
+    # No case number yet: the cover says so instead of inventing one.
+    id: str = Field("", max_length=MAX_MARKING_CHARS)
+    title: str = Field("Distillation-attack forensic dossier", max_length=MAX_CASE_TEXT_CHARS)
+    marking: str = Field("CONFIDENTIAL – INTERNAL", max_length=MAX_MARKING_CHARS)
     privileged: bool = False
-    privilege_banner: str = "PRIVILEGED & CONFIDENTIAL – PREPARED AT THE DIRECTION OF COUNSEL"
-    hmac_key: str | None = None
-    dossier_version: str = "1"
+    privilege_banner: str = Field(
+        "PRIVILEGED & CONFIDENTIAL – PREPARED AT THE DIRECTION OF COUNSEL",
+        max_length=MAX_CASE_TEXT_CHARS)
+    hmac_key: str | None = Field(None, max_length=MAX_CASE_TEXT_CHARS)
+    dossier_version: str = Field("1", max_length=MAX_MARKING_CHARS)
 
 
 class PeriodSection(_Frozen):
@@ -68,8 +81,26 @@ class PeriodSection(_Frozen):
 # DuckDB's memory units; anything else makes DuckDB fail at connect time, long after the
 # config was read, so the value is checked here where the file can be named.
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[KMGT]i?B|[KMGT])\s*$", re.IGNORECASE)
-_MEMORY_FACTORS = {"K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
+_MEMORY_POWERS = {"K": 1, "M": 2, "G": 3, "T": 4}
 _MIN_MEMORY_BYTES = 64e6
+
+
+def memory_bytes(amount: float, unit: str) -> float:
+    """Bytes of a DuckDB memory size: KiB, MiB… are powers of 1024, KB, MB… and K, M… of 1000."""
+    base = 1024 if unit.upper().endswith("IB") else 1000
+    return amount * base ** _MEMORY_POWERS[unit[0].upper()]
+
+
+def physical_memory_bytes() -> int | None:
+    """This machine's physical memory, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
 
 
 class EngineSection(_Frozen):
@@ -80,8 +111,9 @@ class EngineSection(_Frozen):
     # from 20 M the slowest heuristics spill (up to 3.6 GB at 50 M, where they grow a little
     # faster than the log). Raise it for exports of tens of millions where RAM allows.
     memory_limit: str = "1GB"
-    threads: int | None = Field(None, ge=1)
-    temp_directory: str | None = None
+    # strict: TOML's `threads = true` is not a thread count.
+    threads: int | None = Field(None, ge=1, strict=True)
+    temp_directory: str | None = Field(None, min_length=1, max_length=4096)
 
     @field_validator("memory_limit")
     @classmethod
@@ -90,12 +122,31 @@ class EngineSection(_Frozen):
         if not m:
             raise ValueError(f"{value!r} is not a memory size (expected e.g. '4GB', '512MiB' "
                              f"or '50%')")
-        amount, unit = float(m[1]), m[2].upper()
+        amount, unit = float(m[1]), m[2]
         if unit == "%":
             if not 0 < amount <= 100:
                 raise ValueError(f"{value!r}: a percentage must be between 0 and 100")
-        elif amount * _MEMORY_FACTORS[unit[0]] < _MIN_MEMORY_BYTES:
+            return value
+        size = memory_bytes(amount, unit)
+        if size < _MIN_MEMORY_BYTES:
             raise ValueError(f"{value!r} is too small (at least 64MB)")
+        # More than the machine has is never granted: DuckDB would not spill until the OS
+        # started swapping or killed the run.
+        physical = physical_memory_bytes()
+        if physical is not None and size > physical:
+            raise ValueError(f"{value!r} is more than this machine's physical memory "
+                             f"({_gib(physical)}; expected at most that, or a percentage "
+                             f"such as '50%')")
+        return value
+
+    @field_validator("threads")
+    @classmethod
+    def _threads(cls, value: int | None) -> int | None:
+        # More DuckDB threads than cores only adds contention (and memory per thread).
+        cores = os.cpu_count() or 1
+        if value is not None and value > cores:
+            raise ValueError(f"{value} is more than this machine's {cores} CPU cores "
+                             f"(expected 1 to {cores})")
         return value
 
 
@@ -110,9 +161,11 @@ class ScoringSection(_Frozen):
 class ReportSection(_Frozen):
     """Caps that keep the dossier readable and its render time bounded."""
 
-    max_clusters: int = Field(12, ge=1)
-    max_table_rows: int = Field(25, ge=1)
-    max_prompt_chars: int = Field(600, ge=40)
+    # The upper bounds keep the render bounded: WeasyPrint lays out a table row in about
+    # 6.5 ms, so 1,000 rows cost seconds per table and every cluster has several tables.
+    max_clusters: int = Field(12, ge=1, le=200)
+    max_table_rows: int = Field(25, ge=1, le=1000)
+    max_prompt_chars: int = Field(600, ge=40, le=20000)
     # Public profile: characters of a template exemplar shown (0 masks every prompt text).
     public_exemplar_chars: int = Field(80, ge=0, le=400)
 
@@ -127,6 +180,19 @@ class CaseConfig(_Frozen):
     engine: EngineSection = EngineSection()
     scoring: ScoringSection = ScoringSection()
     report: ReportSection = ReportSection()
+
+    @field_validator("params")
+    @classmethod
+    def _finite_params(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # Any-typed, so allow_inf_nan does not reach them; a nan threshold makes every
+        # comparison false and silently switches a heuristic off.
+        problems = [f"params.{hid}.{name}: {v!r} is not a finite number (expected a number "
+                    f"such as 0.5)"
+                    for hid, values in value.items() if isinstance(values, dict)
+                    for name, v in values.items() if _not_finite(v)]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return value
 
     @field_validator("columns")
     @classmethod
@@ -151,6 +217,13 @@ class CaseConfig(_Frozen):
             # One ValueError carries them all; load_case_config splits them into lines again.
             raise ValueError("\n".join(problems))
         return value
+
+
+def _not_finite(value: Any) -> bool:
+    """Whether a config value is, or (in a list) holds, a nan or an infinity."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return isinstance(value, list) and any(_not_finite(v) for v in value)
 
 
 def load_case_config(path: Path | None) -> CaseConfig:
@@ -187,9 +260,11 @@ def _validation_problems(exc: ValidationError) -> list[str]:
         msg = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown setting"
-        elif err["type"] == "value_error" and err["loc"] == ("columns",):
-            # The [columns] validator reports several problems at once, one per line, each of
-            # which already says where it is.
+        elif err["type"] == "string_too_long":
+            msg = f"{msg} (found {len(err['input'])})"
+        elif err["type"] == "value_error" and err["loc"] in (("columns",), ("params",)):
+            # These validators report several problems at once, one per line, each of which
+            # already says where it is.
             problems.extend(msg.splitlines())
             continue
         problems.append(f"{where}: {msg}" if where else msg)
@@ -198,18 +273,29 @@ def _validation_problems(exc: ValidationError) -> list[str]:
 
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# API logs begin after the Unix epoch; the upper bound keeps a typo (9999Q4, whose end is the
+# year 10000) from reaching datetime as an internal error.
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
+def _check_year(text: str, year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ConfigError(f"period {text!r}: year {year} is outside {FIRST_YEAR}–{LAST_YEAR} "
+                          f"(expected a quarter like 2026Q3 or a month like 2026-08)")
 
 
 def parse_period(text: str) -> tuple[datetime, datetime]:
     """'2026Q3' or '2026-08' → half-open [since, until) in UTC."""
     if m := _QUARTER.match(text):
         year, q = int(m[1]), int(m[2])
+        _check_year(text, year)
         start = datetime(year, 3 * q - 2, 1, tzinfo=UTC)
         end = datetime(year + 1, 1, 1, tzinfo=UTC) if q == 4 else datetime(
             year, 3 * q + 1, 1, tzinfo=UTC)
         return start, end
     if m := _MONTH.match(text):
         year, month = int(m[1]), int(m[2])
+        _check_year(text, year)
         if not 1 <= month <= 12:
             raise ConfigError(f"period {text!r}: month must be 01–12")
         start = datetime(year, month, 1, tzinfo=UTC)

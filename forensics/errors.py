@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 
 EXIT_OK = 0
@@ -88,3 +90,28 @@ class OutputError(ForensicsError):
 
 class LeakError(ForensicsError):
     """The public-profile dossier contains a raw identifier from the inputs."""
+
+
+class SystemFault(ForensicsError):
+    """The machine refused a file operation: a full or read-only disk, a missing permission.
+
+    Not a bug of the tool, so it is reported as one line naming the path (exit 2)."""
+
+
+# errno values that describe the machine, not a mistake in the code: a run that meets one can
+# succeed elsewhere or after the operator frees space or fixes permissions.
+OS_FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                       errno.EFBIG, errno.EIO})
+# The same faults as DuckDB words them: its IOException carries the OS message, not errno.
+_FAULT_WORDS = tuple(os.strerror(e) for e in sorted(OS_FAULTS))
+
+
+def os_fault(exc: BaseException) -> str | None:
+    """The OS's words for `exc` when it is a fault of the machine (disk full, read-only,
+    no permission, I/O error), else None. Works on OSError and on DuckDB's IO errors."""
+    if isinstance(exc, ForensicsError):
+        return None
+    if isinstance(exc, OSError):
+        return (exc.strerror or str(exc)) if exc.errno in OS_FAULTS else None
+    text = str(exc)
+    return next((w for w in _FAULT_WORDS if w in text), None)

@@ -90,12 +90,14 @@ def assert_clean_failure(outcome: CliOutcome, *fragments: str, out_dir: Path | N
 
 
 def assert_no_output(out_dir: Path) -> None:
-    """Neither the output folder nor any temporary folder of a run exists beside it."""
+    """Neither the output folder nor any temporary folder or lock file of a run exists beside
+    it."""
     assert not out_dir.exists(), f"{out_dir} was left behind"
     parent = out_dir.parent
     while not parent.exists():
         parent = parent.parent
-    leftovers = [p.name for p in parent.iterdir() if ".partial-" in p.name or ".old-" in p.name]
+    leftovers = [p.name for p in parent.iterdir() if ".partial-" in p.name or ".old-" in p.name
+                 or p.name.endswith(".lock")]
     assert not leftovers, leftovers
 
 

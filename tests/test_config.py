@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from forensics.config import CaseConfig, load_case_config, parse_period, resolve_window
 from forensics.errors import ConfigError
@@ -185,3 +188,117 @@ def test_toml_dates_are_midnight_utc(tmp_path: Path) -> None:
 def test_no_config_means_defaults() -> None:
     """Without a config file every setting has its default."""
     assert load_case_config(None) == CaseConfig()
+
+
+# --- bounds (issue 25) ----------------------------------------------------------------------
+
+def test_threads_beyond_the_machine_are_refused(tmp_path: Path) -> None:
+    """More DuckDB threads than this machine has cores is refused, naming the key and the
+    range; as many as it has are accepted."""
+    cores = os.cpu_count() or 1
+    assert CaseConfig.model_validate({"engine": {"threads": cores}}).engine.threads == cores
+    err, _ = run_with_config(tmp_path, f"[engine]\nthreads = {cores + 1}\n")
+    assert f"case.toml: engine.threads: {cores + 1} is more than this machine's {cores} CPU " \
+           f"cores (expected 1 to {cores})" in err
+
+
+def test_threads_bound_follows_cpu_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bound is os.cpu_count(), read when the config is validated."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert CaseConfig.model_validate({"engine": {"threads": 4}})
+    with pytest.raises(ValidationError, match="5 is more than this machine's 4 CPU cores"):
+        CaseConfig.model_validate({"engine": {"threads": 5}})
+
+
+def test_threads_must_be_a_number() -> None:
+    """`threads = true` is not one thread."""
+    with pytest.raises(ValidationError, match="Input should be a valid integer"):
+        CaseConfig.model_validate({"engine": {"threads": True}})
+
+
+def test_memory_limit_beyond_physical_memory_is_refused(tmp_path: Path) -> None:
+    """A memory_limit larger than the machine's RAM is refused naming the key; DuckDB would
+    not spill before the OS started swapping or killed the run."""
+    err, _ = run_with_config(tmp_path, "[engine]\nmemory_limit = '1000TB'\n")
+    assert "case.toml: engine.memory_limit: '1000TB' is more than this machine's physical " \
+           "memory (" in err
+    assert "GiB; expected at most that, or a percentage such as '50%')" in err
+
+
+@pytest.mark.parametrize(("value", "ok"), [("2GiB", True), ("2.1GiB", False), ("2GB", True),
+                                           ("2200MB", False), ("2147483k", True), ("3G", False),
+                                           ("100%", True)])
+def test_memory_limit_bound_is_physical_memory(monkeypatch: pytest.MonkeyPatch, value: str,
+                                               ok: bool) -> None:
+    """Against 2 GiB of RAM: binary and decimal units are each converted as DuckDB reads
+    them; a percentage is always within the machine."""
+    from forensics import config
+
+    monkeypatch.setattr(config, "physical_memory_bytes", lambda: 2 * 2**30)
+    if ok:
+        assert CaseConfig.model_validate({"engine": {"memory_limit": value}})
+    else:
+        with pytest.raises(ValidationError, match="more than this machine's physical memory "
+                                                  r"\(2\.0 GiB"):
+            CaseConfig.model_validate({"engine": {"memory_limit": value}})
+
+
+def test_physical_memory_is_read() -> None:
+    """The machine's RAM is known here (Linux) and agrees with /proc/meminfo."""
+    from forensics.config import physical_memory_bytes
+
+    total = physical_memory_bytes()
+    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
+    assert meminfo[0] == "MemTotal:" and total is not None
+    assert abs(total - int(meminfo[1]) * 1024) < 0.05 * total
+
+
+def test_long_marking_is_refused_at_once(tmp_path: Path) -> None:
+    """A 20,000-character marking (which kept a run rendering for more than ten minutes) is
+    refused before any work, naming the key, the limit and the length found."""
+    start = time.monotonic()
+    err, _ = run_with_config(tmp_path, f"[case]\nmarking = '{'M' * 20000}'\n")
+    assert time.monotonic() - start < 30
+    assert "case.toml: case.marking: String should have at most 200 characters (found " \
+           "20000)" in err
+
+
+@pytest.mark.parametrize(("key", "limit"), [("id", 200), ("marking", 200),
+                                            ("dossier_version", 200), ("title", 2000),
+                                            ("privilege_banner", 2000), ("hmac_key", 2000)])
+def test_case_text_lengths(key: str, limit: int) -> None:
+    """Each case text is accepted at its limit and refused one character beyond it."""
+    assert CaseConfig.model_validate({"case": {key: "x" * limit}})
+    with pytest.raises(ValidationError, match=f"at most {limit} characters"):
+        CaseConfig.model_validate({"case": {key: "x" * (limit + 1)}})
+
+
+@pytest.mark.parametrize(("toml", "key"), [
+    ("[scoring]\nflag_threshold = nan\n", "scoring.flag_threshold"),
+    ("[scoring]\nmin_link_weight = inf\n", "scoring.min_link_weight"),
+    ("[scoring]\nhigh_threshold = -inf\n", "scoring.high_threshold"),
+])
+def test_nan_and_inf_are_refused(tmp_path: Path, toml: str, key: str) -> None:
+    """TOML's nan and inf are no threshold or weight: refused with the key named."""
+    err, _ = run_with_config(tmp_path, toml)
+    assert f"case.toml: {key}: Input should be a finite number" in err
+
+
+def test_nan_in_heuristic_params_is_refused(tmp_path: Path) -> None:
+    """[params] values are free-form, so they are checked for nan and inf on their own; every
+    one is named."""
+    err, _ = run_with_config(tmp_path, "[params.cot_elicitation_strong]\nmin_share = nan\n"
+                                       "[params.other]\nlimits = [1.0, inf]\nname = 'x'\n")
+    assert err.startswith("Error: 2 config problems:")
+    assert "case.toml: params.cot_elicitation_strong.min_share: nan is not a finite number " \
+           "(expected a number such as 0.5)" in err
+    assert "case.toml: params.other.limits: [1.0, inf] is not a finite number" in err
+
+
+@pytest.mark.parametrize(("key", "limit"), [("max_clusters", 200), ("max_table_rows", 1000),
+                                            ("max_prompt_chars", 20000)])
+def test_report_caps_have_upper_bounds(key: str, limit: int) -> None:
+    """The dossier's caps are bounded above, so that no config makes the render unbounded."""
+    assert CaseConfig.model_validate({"report": {key: limit}})
+    with pytest.raises(ValidationError, match=f"less than or equal to {limit}"):
+        CaseConfig.model_validate({"report": {key: limit + 1}})

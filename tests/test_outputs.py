@@ -47,7 +47,7 @@ def assert_previous_intact(out: Path) -> None:
     assert (out / "marker.txt").read_text() == "from the earlier run\n"
     assert json.loads((out / "manifest.json").read_text()) == {"earlier": True}
     leftovers = [p.name for p in out.parent.iterdir() if ".partial-" in p.name
-                 or ".old-" in p.name]
+                 or ".old-" in p.name or p.name.endswith(".lock")]
     assert not leftovers, leftovers
 
 
@@ -264,3 +264,199 @@ def test_interrupt_of_first_run_leaves_nothing(tmp_path: Path) -> None:
     assert_no_output(out)
     assert not (tmp_path / "new").exists()
 
+
+
+# --- the output lock and the leftovers of killed runs ---------------------------------------
+
+def paused_run(data: Path, out: Path, stage: str, *extra: str | Path,
+               resume: Path | None = None) -> subprocess.Popen[str]:
+    """A `forensics run` in a subprocess, returned once it is paused after `stage` (see
+    outputs.pause_for_tests); it goes on when `resume` is created, or waits 60 s."""
+    env = {**os.environ, "FORENSICS_TEST_PAUSE_STAGE": stage,
+           "FORENSICS_TEST_PAUSE_SECONDS": "60"}
+    if resume is not None:
+        env["FORENSICS_TEST_RESUME_FILE"] = str(resume)
+    proc = subprocess.Popen([str(FORENSICS), "run", str(data), "--out", str(out),
+                             *map(str, extra)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    if "test pause after" not in line:
+        proc.kill()
+        raise AssertionError(line + proc.stderr.read())
+    return proc
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_second_run_on_an_output_in_use_is_refused(tmp_path: Path) -> None:
+    """Two runs into one --out at once: the second is refused with exit 2 naming the first
+    (with or without --force), and the first goes on to publish its dossier."""
+    data = make_export(tmp_path / "data")
+    out = tmp_path / "out"
+    resume = tmp_path / "resume"
+    first = paused_run(data, out, "ingest", resume=resume)
+    try:
+        for extra in ((), ("--force",)):
+            second = run_cli("run", data, "--out", out, *extra)
+            assert_clean_failure(second, f"out: output directory is in use by forensics run "
+                                         f"pid {first.pid} on host ",
+                                 f"(lock file {tmp_path / '.out.lock'}); wait for that run to "
+                                 f"end or choose another --out")
+            # The refused run took nothing from the first: its lock record is intact.
+            assert json.loads((tmp_path / ".out.lock").read_text())["pid"] == first.pid
+            assert not out.exists()
+        resume.touch()
+        assert first.stderr is not None
+        rest = first.stderr.read()
+        assert first.wait(timeout=120) == 0, rest
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    assert (out / "manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "out", "resume"]
+
+
+def test_killed_run_leaves_nothing_that_blocks_or_stays(tmp_path: Path) -> None:
+    """A run killed (SIGKILL) with every file written leaves its lock file, its partial output
+    folder and its scratch database folder; the next run is not blocked by the lock, and
+    removes the folders, since their owner is gone."""
+    data = make_export(tmp_path / "data")
+    scratch = tmp_path / "scratch"
+    case = tmp_path / "case.toml"
+    case.write_text(f"[engine]\ntemp_directory = {json.dumps(str(scratch))}\n")
+    out = tmp_path / "out"
+    killed = paused_run(data, out, "publish", "--config", case)
+    killed.kill()
+    killed.wait()
+    assert killed.stderr is not None
+    killed.stderr.close()
+    lock = tmp_path / ".out.lock"
+    assert json.loads(lock.read_text())["pid"] == killed.pid
+    partials = [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial-")]
+    assert [p.name.split("-")[1] for p in partials] == [str(killed.pid)]
+    assert [p.name.split("-")[2] for p in scratch.iterdir()] == [str(killed.pid)]
+
+    outcome = run_cli("run", data, "--out", out, "--config", case)
+    assert outcome.exit_code == 0, outcome.stderr
+    assert (out / "manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.toml", "data", "out",
+                                                          "scratch"]
+    assert list(scratch.iterdir()) == []
+
+
+def test_stale_lock_record_is_replaced(tmp_path: Path) -> None:
+    """A lock file whose recorded holder has ended is taken over, reported as stale, and
+    removed when the new holder is done."""
+    from forensics.outputs import _host, lock_path, output_lock
+
+    out = tmp_path / "out"
+    pid = dead_pid()
+    lock = lock_path(out)
+    lock.write_text(json.dumps({"pid": pid, "host": _host(),
+                                "started": "2026-01-01T00:00:00+00:00"}))
+    with output_lock(out) as held:
+        assert held.stale is not None and f"pid {pid} " in held.stale
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+    assert not lock.exists()
+
+
+def test_lock_held_by_another_process_refuses(tmp_path: Path) -> None:
+    """output_lock refuses while another process holds the flock, even on a lock file with
+    no record yet, and works again once that process has ended."""
+    from forensics.outputs import lock_path, output_lock
+
+    out = tmp_path / "new" / "out"
+    out.parent.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time; "
+         f"fd = os.open({str(lock_path(out))!r}, os.O_RDWR | os.O_CREAT); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        with pytest.raises(OutputError, match="in use by another forensics run"), \
+                output_lock(out):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with output_lock(out) as held:
+        assert held.stale is None
+    assert sorted(p.name for p in out.parent.iterdir()) == []
+
+
+def test_stale_partial_folders_are_removed_live_ones_kept(tmp_path: Path) -> None:
+    """Beside an output, partial folders of a dead owner are removed; those of a live owner,
+    of another output and without an owner in their name are not (the last is reported)."""
+    from forensics.outputs import _host, sweep_stale_outputs
+
+    live = subprocess.Popen(["sleep", "60"])
+    try:
+        gone = dead_pid()
+        host = _host()
+        stale = tmp_path / f".out.partial-{gone}-{host}-0123abcd"
+        alive = tmp_path / f".out.partial-{live.pid}-{host}-89abcdef"
+        other_output = tmp_path / f".other.partial-{gone}-{host}-0123abcd"
+        unowned = tmp_path / ".out.partial-k2j4h5g6"
+        other_host = tmp_path / f".out.partial-{gone}-elsewhere-0123abcd"
+        for folder in (stale, alive, other_output, unowned, other_host):
+            folder.mkdir()
+            (folder / "dossier.pdf").write_text("half")
+        found = sweep_stale_outputs(tmp_path / "out")
+        assert found.removed == (stale,)
+        assert set(found.kept) == {unowned, other_host}
+        assert "left in place" in found.notes("a partial output folder")[-1]
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+            p.name for p in (alive, other_output, unowned, other_host))
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_previous_output_of_a_run_killed_mid_swap_is_restored(tmp_path: Path) -> None:
+    """A run killed between moving the previous output aside and moving the new one in left
+    the previous one only in `.old-*/previous`: the sweep puts it back."""
+    from forensics.outputs import _host, sweep_stale_outputs
+
+    out = tmp_path / "out"
+    old = tmp_path / f".out.old-{dead_pid()}-{_host()}-0123abcd"
+    previous_output(old / "previous")
+    assert sweep_stale_outputs(out).removed == (old,)
+    assert_previous_intact(out)
+
+
+def test_stale_scratch_folders_are_removed_live_ones_kept(tmp_path: Path) -> None:
+    """Scratch database folders in temp_directory: a dead owner's is removed when the next
+    run opens its database, a live owner's is kept, and the run removes its own at the end."""
+    from forensics import engine
+    from forensics.config import EngineSection
+    from forensics.outputs import _host
+
+    live = subprocess.Popen(["sleep", "60"])
+    try:
+        stale = tmp_path / f"forensics-db-{dead_pid()}-{_host()}-0123abcd"
+        alive = tmp_path / f"forensics-db-{live.pid}-{_host()}-89abcdef"
+        for folder in (stale, alive):
+            folder.mkdir()
+            (folder / "forensics.duckdb").write_bytes(b"x" * 100)
+        notes: list[str] = []
+        with engine.database(EngineSection(temp_directory=str(tmp_path)),
+                             progress=notes.append) as con:
+            assert con.execute("SELECT 42").fetchone() == (42,)
+            own = [p for p in tmp_path.iterdir() if p.name.startswith(
+                f"forensics-db-{os.getpid()}-")]
+            assert len(own) == 1
+            assert engine.spill_directory(con) == str(own[0] / "spill")
+        assert sorted(tmp_path.iterdir()) == [alive]
+        assert notes == [f"removed a scratch database folder left by a run that no longer "
+                         f"exists: {stale}"]
+    finally:
+        live.kill()
+        live.wait()
