@@ -13,7 +13,7 @@ from typing import Any
 
 from forensics import engine, manifest, schema
 from forensics.config import EngineSection, RunConfig
-from forensics.errors import HeuristicError
+from forensics.errors import ConfigError, HeuristicError
 from forensics.features import build_features, features_fingerprint, reusable
 from forensics.findings import write_findings
 from forensics.heuristics import (
@@ -125,6 +125,10 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         library = load_library(config.queries_dir)
         params = check_params(library, config.case.params)
         if config.baseline_dir is not None:
+            if not config.dossier:
+                raise ConfigError("--baseline adds a trend section to the dossier, and "
+                                  "--format writes none (expected pdf or html among the "
+                                  "formats)")
             load_baseline(config.baseline_dir)
         clock = StageClock(progress=progress)
         with engine.database(config.case.engine, config.workdir, progress) as con:
@@ -162,10 +166,13 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
     with atomic_dir(config.out_dir) as tmp:
         outputs = [_export_signals(con, tmp)]
         outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})
-        with clock.stage("report"):
-            report = render_dossier(con, config, ingested, runs, linked, library, tmp,
-                                    progress)
-        outputs += report.paths
+        report_seconds: dict[str, float] = {}
+        if config.dossier:
+            with clock.stage("report"):
+                report = render_dossier(con, config, ingested, runs, linked, library, tmp,
+                                        progress)
+            outputs += report.paths
+            report_seconds = report.seconds
         summary = {
             "requests_analysed": ingested.tables["requests"].rows_analysed,
             "accounts": ingested.tables["accounts"].rows_analysed,
@@ -190,7 +197,7 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
                    "features_reused": features_reused,
                    "peak_rss_mib": peak_rss_mib(),
                    "heuristics": {r.id: r.seconds for r in runs},
-                   "report": report.seconds,
+                   "report": report_seconds,
                    "spill_directory": engine.spill_directory(con)}
         names = manifest.write_checksums(tmp)
         (tmp / manifest.DIAGNOSTICS).mkdir()

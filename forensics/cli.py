@@ -15,7 +15,7 @@ import click
 import duckdb
 
 from forensics import api, schema
-from forensics.config import RunConfig, load_case_config, resolve_window
+from forensics.config import FORMATS, RunConfig, load_case_config, resolve_window
 from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ForensicsError, os_fault
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,6 +98,16 @@ def data_options(fn: F) -> F:
     return fn
 
 
+def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> frozenset[str]:
+    """--format: a comma-separated list of pdf, html and json."""
+    chosen = [v.strip().lower() for v in value.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} (expected a "
+                                 f"comma-separated list of {', '.join(FORMATS)})")
+    return frozenset(chosen)
+
+
 def _build_config(data_dir: Path, config_path: Path | None, period: str | None,
                   since: datetime | None, until: datetime | None, **extra: Any) -> RunConfig:
     case = load_case_config(config_path)
@@ -128,10 +138,16 @@ def main() -> None:
               help="Use these dossier templates instead of the bundled ones.")
 @click.option("--baseline", "baseline_dir", type=click.Path(path_type=Path),
               help="The --out folder of the previous period: adds a trend section.")
+@click.option("--format", "formats", default=",".join(FORMATS), show_default=True,
+              callback=_formats,
+              help="What to write: the dossier as pdf and/or html (each with its exhibits); "
+                   "findings.*, signals and the manifest are always written, so json alone "
+                   "skips the render (for trying thresholds).")
 def run(data_dir: Path, config_path: Path | None, period: str | None, since: datetime | None,
         until: datetime | None, quiet: bool, debug: bool, out_dir: Path, profile: str,
         force: bool, workdir: Path | None, queries_dir: Path | None,
-        templates_dir: Path | None, baseline_dir: Path | None) -> None:
+        templates_dir: Path | None, baseline_dir: Path | None,
+        formats: frozenset[str]) -> None:
     """Analyse DATA_DIR and write the dossier, findings and manifest to --out.
 
     \b
@@ -142,7 +158,7 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
         config = _build_config(data_dir, config_path, period, since, until, out_dir=out_dir,
                                profile=profile, force=force, workdir=workdir,
                                queries_dir=queries_dir, templates_dir=templates_dir,
-                               baseline_dir=baseline_dir)
+                               baseline_dir=baseline_dir, formats=formats)
         return api.run(config, _progress(quiet))
 
     result = _guarded(go, debug)

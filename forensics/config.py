@@ -347,6 +347,11 @@ def resolve_window(case: CaseConfig, period: str | None, since: datetime | None,
 
 
 Profile = Literal["internal", "public"]
+# What a run writes besides its findings, signals and manifest (always written): the dossier
+# as PDF and as HTML, each with the exhibits. "json" alone writes the findings only, for
+# trying thresholds without waiting for a render.
+FORMATS = ("pdf", "html", "json")
+DEFAULT_FORMATS = frozenset(FORMATS)
 
 
 class RunConfig(_Frozen):
@@ -363,4 +368,10 @@ class RunConfig(_Frozen):
     templates_dir: Path | None = None
     workdir: Path | None = None
     baseline_dir: Path | None = None
+    formats: frozenset[str] = DEFAULT_FORMATS
     command_line: tuple[str, ...] = ()
+
+    @property
+    def dossier(self) -> bool:
+        """Whether the run renders a dossier (and writes its exhibits) at all."""
+        return bool(self.formats & {"pdf", "html"})

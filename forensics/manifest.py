@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics import __version__, schema
-from forensics.config import RunConfig
+from forensics.config import FORMATS, RunConfig
 from forensics.heuristics import HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.outputs import dump_json, file_digest
@@ -67,6 +67,7 @@ def config_section(config: RunConfig) -> dict[str, Any]:
     if case["case"].get("hmac_key"):
         case["case"]["hmac_key"] = "(set)"
     return {"profile": config.profile, "case": case,
+            "formats": [f for f in FORMATS if f in config.formats],
             "config_file": str(config.config_path) if config.config_path else None}
 
 

@@ -111,23 +111,35 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
     templates = resources.templates_dir(config.templates_dir)
     progress("render…")
     start = time.perf_counter()
-    html_screen = render_html(templates, dossier, "screen", epoch)
-    (out_dir / HTML).write_text(html_screen, encoding="utf-8")
-    html_print = render_html(templates, dossier, "print", epoch)
-    lap("html")
-    log = FetchLog([], [])
-    pages = render_pdf(templates, html_print, out_dir / PDF, out_dir, dossier.exhibits, epoch,
-                       log)
-    lap("pdf")
-    progress(f"render done: {pages} pages in {time.perf_counter() - start:.1f} s")
+    # --format: the HTML dossier, the PDF one, or both; the exhibits go with either.
+    written: list[str] = []
+    html_screen = html_print = None
+    if "html" in config.formats:
+        html_screen = render_html(templates, dossier, "screen", epoch)
+        (out_dir / HTML).write_text(html_screen, encoding="utf-8")
+        written.append(HTML)
+    if "pdf" in config.formats:
+        html_print = render_html(templates, dossier, "print", epoch)
+        lap("html")
+        log = FetchLog([], [])
+        pages = render_pdf(templates, html_print, out_dir / PDF, out_dir, dossier.exhibits,
+                           epoch, log)
+        lap("pdf")
+        written.insert(0, PDF)
+        progress(f"render done: {pages} pages in {time.perf_counter() - start:.1f} s")
+    else:
+        lap("html")
 
     if public:
         progress("leak check…")
         # The catalogue prints the heuristic files: a value they name (a webmail domain in a
         # query) is the tool's text, not an identifier leaked from the inputs.
         index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))
-        texts = [(PDF, pdf_text(out_dir / PDF)), (PDF, html_text(html_print)),
-                 (HTML, html_text(html_screen))]
+        texts: list[tuple[str, str]] = []
+        if html_print is not None:
+            texts += [(PDF, pdf_text(out_dir / PDF)), (PDF, html_text(html_print))]
+        if html_screen is not None:
+            texts.append((HTML, html_text(html_screen)))
         # The CSV stands for its Parquet copy too: they hold the same cells, the CSV's text
         # ones at most with an apostrophe before them.
         texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
@@ -136,5 +148,5 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         lap("leak_check")
     seconds["queries"] = round(sum(queries.seconds.values()), 3)
     seconds.update({f"query:{k}": v for k, v in sorted(queries.seconds.items())})
-    return ReportOutput([PDF, HTML, *(p for e in dossier.exhibits
+    return ReportOutput([*written, *(p for e in dossier.exhibits
                                       for p in (e.path, e.parquet_path))], seconds)
