@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics import engine, manifest, schema
-from forensics.config import EngineSection, RunConfig
+from forensics.config import NOT_PUBLIC_WORDS, EngineSection, RunConfig
 from forensics.errors import ConfigError, HeuristicError
 from forensics.features import build_features, features_fingerprint, reusable
 from forensics.findings import write_findings
@@ -120,6 +120,7 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         # Only this run may write here now, so partial folders of a dead owner are debris.
         for note in sweep_stale_outputs(config.out_dir).notes("a partial output folder"):
             progress(note)
+        check_public_markings(config)
         # The library, the config's params and the baseline are checked before any data is
         # read.
         library = load_library(config.queries_dir)
@@ -133,6 +134,24 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         clock = StageClock(progress=progress)
         with engine.database(config.case.engine, config.workdir, progress) as con:
             return _run_stages(config, con, library, params, clock, progress)
+
+
+def check_public_markings(config: RunConfig) -> None:
+    """A public dossier carries no privilege banner and no marking that says it is not
+    public: either would be false on every page of a published document."""
+    if config.profile != "public":
+        return
+    where = str(config.config_path) if config.config_path else None
+    if config.case.case.privileged:
+        raise ConfigError("[case] privileged = true would print a privilege banner on a public "
+                          "dossier (expected privileged = false with --profile public)",
+                          file=where)
+    marking = config.marking.upper()
+    found = [w for w in NOT_PUBLIC_WORDS if w in marking]
+    if found:
+        raise ConfigError(f"[case] marking {config.marking!r} says {found[0]} on a public "
+                          f"dossier (expected a public marking, or none for 'PUBLIC')",
+                          file=where)
 
 
 def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],

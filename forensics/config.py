@@ -34,7 +34,9 @@ class CaseSection(_Frozen):
     # No case number yet: the cover says so instead of inventing one.
     id: str = Field("", max_length=MAX_MARKING_CHARS)
     title: str = Field("Distillation-attack forensic dossier", max_length=MAX_CASE_TEXT_CHARS)
-    marking: str = Field("CONFIDENTIAL – INTERNAL", max_length=MAX_MARKING_CHARS)
+    # Unset: the profile's own marking (RunConfig.marking), so that a public dossier is never
+    # stamped internal by default.
+    marking: str | None = Field(None, max_length=MAX_MARKING_CHARS)
     privileged: bool = False
     privilege_banner: str = Field(
         "PRIVILEGED & CONFIDENTIAL – PREPARED AT THE DIRECTION OF COUNSEL",
@@ -347,6 +349,9 @@ def resolve_window(case: CaseConfig, period: str | None, since: datetime | None,
 
 
 Profile = Literal["internal", "public"]
+PROFILE_MARKINGS: dict[str, str] = {"internal": "CONFIDENTIAL – INTERNAL", "public": "PUBLIC"}
+# Words that contradict a public dossier: it is meant for anyone to read.
+NOT_PUBLIC_WORDS = ("CONFIDENTIAL", "INTERNAL", "PRIVILEGED", "RESTRICTED", "SECRET")
 # What a run writes besides its findings, signals and manifest (always written): the dossier
 # as PDF and as HTML, each with the exhibits. "json" alone writes the findings only, for
 # trying thresholds without waiting for a render.
@@ -370,6 +375,11 @@ class RunConfig(_Frozen):
     baseline_dir: Path | None = None
     formats: frozenset[str] = DEFAULT_FORMATS
     command_line: tuple[str, ...] = ()
+
+    @property
+    def marking(self) -> str:
+        """The marking on every page: the case's own, else the profile's."""
+        return self.case.case.marking or PROFILE_MARKINGS[self.profile]
 
     @property
     def dossier(self) -> bool:

@@ -335,7 +335,7 @@ class Assembler:
             period=neutralise(self.config.window.describe()),
             data_date=f.day(last) if last else "no data",
             data_span=f"{f.ts(self.totals['first_ts'])} – {f.ts(last)}",
-            marking=neutralise(case.marking),
+            marking=neutralise(self.config.marking),
             privilege_banner=neutralise(case.privilege_banner) if case.privileged else None,
             dossier_version=neutralise(case.dossier_version),
             profile=self.config.profile, tool_version=__version__)
