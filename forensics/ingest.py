@@ -19,18 +19,21 @@ bytes hashes the files again but skips the checking scans (5 of 6 s at 10 M requ
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pyarrow.parquet as pq
 
-from forensics import __version__, engine, schema
+from forensics import __version__, engine, schema, sqltext
 from forensics.config import Window
 from forensics.errors import InputError, InputProblems
 from forensics.outputs import file_digest, pause_for_tests
@@ -62,6 +65,8 @@ class InputFile:
     sha256: str
     rows: int
     schema_fingerprint: str
+    # The file itself when `path` passes through a symbolic link; None when it does not.
+    resolved: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,47 +141,182 @@ def _listed(items: list[str], what: str) -> list[str]:
     return items[:_MAX_LISTED] + [f"… and {len(items) - _MAX_LISTED} more {what}"]
 
 
-def _table_folders(data_dir: Path, name: str) -> list[Path]:
-    # Spark writes `df.write.parquet("requests.parquet")` as a folder of part files.
-    return [p for p in (data_dir / name, data_dir / f"{name}.parquet") if p.is_dir()]
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a table, as ingest found it inside the data directory."""
+
+    path: Path  # absolute, as reached from the data directory (links not resolved): __file
+    rel: str  # relative to the data directory, for messages and the manifest
+    resolved: str  # the file itself, every symbolic link resolved
+    # Hive partition values (key, value or None) from folders inside the table's folder only.
+    partitions: tuple[tuple[str, str | None], ...] = ()
+    linked: bool = False  # whether the path passes through a symbolic link
+
+    @property
+    def csv(self) -> bool:
+        return self.path.suffix.lower() == ".csv"
+
+
+def _table_entries(data_dir: Path, t: schema.Table) -> tuple[list[Path], list[Path], list[str]]:
+    """Single files and folders at the top of the data directory that hold table `t`.
+
+    The table name is exact; the extension may be in any case (`indicators.CSV`). Spark writes
+    `df.write.parquet("requests.parquet")` as a folder of part files, so a folder may carry
+    the extension too. Also returns problems (dangling or looping links named like a table).
+    """
+    singles: list[Path] = []
+    folders: list[Path] = []
+    problems: list[str] = []
+    extensions = (".parquet", ".csv") if t.name == "indicators" else (".parquet",)
+    for name in sorted(os.listdir(data_dir)):
+        rest = name[len(t.name):] if name.startswith(t.name) else None
+        if rest is None or (rest and rest.lower() not in extensions):
+            continue
+        p = data_dir / name
+        broken = _broken_link(p, name)
+        if broken:
+            problems.append(broken)
+        elif p.is_dir() and (rest == "" or rest.lower() == ".parquet"):
+            folders.append(p)
+        elif p.is_file() and rest:
+            singles.append(p)
+    return singles, folders, problems
+
+
+def _broken_link(p: Path, rel: str) -> str | None:
+    """Why a symbolic link cannot be followed (dangling, or a loop of links), or None."""
+    if not p.is_symlink():
+        return None
+    try:
+        p.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return (f"{rel}: symbolic link loop ({os.readlink(p)!r} leads back to itself; "
+                    f"expected a link to a file or folder)")
+        return (f"{rel}: dangling symbolic link (points to {os.readlink(p)!r}, which does "
+                f"not exist; expected a link to a file or folder)")
+    return None
+
+
+def _hive_partitions(rel_parts: tuple[str, ...]) -> tuple[tuple[str, str | None], ...]:
+    """Hive partition values of the folders between a table folder and one of its files.
+
+    `date=2026-07-01` gives ("date", "2026-07-01"). As Hive and Spark write them, values are
+    percent-encoded and __HIVE_DEFAULT_PARTITION__ stands for NULL. Only these folders count:
+    a `key=value` folder above the data directory is where the export was put, not data.
+    """
+    out = []
+    for part in rel_parts:
+        key, eq, value = part.partition("=")
+        if eq and key:
+            text = unquote(value)
+            out.append((key, None if text == "__HIVE_DEFAULT_PARTITION__" else text))
+    return tuple(out)
+
+
+def _walk_table_folder(data_dir: Path, real_data_dir: str, folder: Path, csv_ok: bool,
+                       problems: list[str], stray: list[str]) -> list[SourceFile]:
+    """Every data file below a table folder, following symbolic links.
+
+    Names starting with `.` or `_` (_SUCCESS, .crc files, _temporary/ written by Spark or
+    Hadoop) are skipped. A link to a folder that contains the folder it is in would make the
+    walk endless, and a dangling link may hide data: both are problems naming the link.
+    """
+    files: list[SourceFile] = []
+
+    def visit(directory: Path, parts: tuple[str, ...]) -> None:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError as exc:
+            problems.append(f"{_rel(directory, data_dir)}: cannot be listed ({exc.strerror})")
+            return
+        here = os.path.realpath(directory)
+        for name in names:
+            if name.startswith(_IGNORED_PREFIXES):
+                continue
+            p = directory / name
+            rel = _rel(p, data_dir)
+            broken = _broken_link(p, rel)
+            if broken:
+                problems.append(broken)
+                continue
+            if p.is_dir():
+                target = os.path.realpath(p)
+                if Path(here).is_relative_to(target):
+                    problems.append(f"{rel}: symbolic link loop (points to {os.readlink(p)!r}, "
+                                    f"a folder that contains the link; expected links to "
+                                    f"folders outside it)")
+                    continue
+                visit(p, (*parts, name))
+            elif p.is_file() and (p.suffix.lower() == ".parquet"
+                                  or (csv_ok and p.suffix.lower() == ".csv")):
+                resolved = os.path.realpath(p)
+                files.append(SourceFile(
+                    p, rel, resolved, _hive_partitions(parts),
+                    linked=resolved != os.path.join(real_data_dir, rel)))
+            else:
+                stray.append(f"{rel}: not a Parquet file (expected only *.parquet files in "
+                             f"the table folder {folder.name}/)")
+
+    visit(folder, ())
+    return files
+
+
+def find_files(data_dir: Path) -> tuple[dict[str, list[SourceFile]], list[str]]:
+    """Files per contract table, and problems found on the way (not-Parquet files, broken
+    links, files reached twice, paths DuckDB could not read literally…).
+
+    Ingest lists the files itself and hands DuckDB exactly these, never a folder or a pattern.
+    """
+    data_dir = Path(os.path.abspath(data_dir))
+    real_data_dir = os.path.realpath(data_dir)
+    problems: list[str] = []
+    found: dict[str, list[SourceFile]] = {}
+    for t in schema.TABLES:
+        singles, folders, broken = _table_entries(data_dir, t)
+        problems += broken
+        files: list[SourceFile] = []
+        stray: list[str] = []
+        for p in singles:
+            resolved = os.path.realpath(p)
+            files.append(SourceFile(p, p.name, resolved,
+                                    linked=resolved != os.path.join(real_data_dir, p.name)))
+        for folder in folders:
+            files += _walk_table_folder(data_dir, real_data_dir, folder, t.name == "indicators",
+                                        problems, stray)
+        problems += _listed(stray, f"non-Parquet files in {t.name}/")
+        parquet_singles = [p for p in singles if p.suffix.lower() == ".parquet"]
+        if parquet_singles and len(files) > len(singles):
+            problems.append(f"{data_dir}: both {parquet_singles[0].name} and a folder "
+                            f"{t.name}/ of Parquet files exist (expected one of them, not both)")
+        elif len(parquet_singles) > 1:
+            problems.append(f"{data_dir}: both {parquet_singles[0].name} and "
+                            f"{parquet_singles[1].name} exist (expected one of them, not both)")
+        seen: dict[str, str] = {}
+        for f in files:
+            if f.resolved in seen:
+                problems.append(f"{f.rel}: the same file as {seen[f.resolved]} (reached twice "
+                                f"through a symbolic link; expected each file once)")
+            seen.setdefault(f.resolved, f.rel)
+            try:
+                sqltext.file_pattern(f.path)
+            except sqltext.UnreadablePathError as exc:
+                problems.append(f"{f.rel}: cannot be read: {exc} (rename the file or folder)")
+        if files:
+            found[t.name] = sorted(files, key=lambda f: str(f.path))
+    return found, problems
 
 
 def discover(data_dir: Path) -> tuple[dict[str, list[Path]], list[str]]:
-    """Files per contract table, and problems found on the way (not-Parquet files…)."""
-    problems: list[str] = []
-    found: dict[str, list[Path]] = {}
-    for t in schema.TABLES:
-        files: list[Path] = []
-        stray: list[str] = []
-        single = data_dir / f"{t.name}.parquet"
-        if single.is_file():
-            files.append(single)
-        for folder in _table_folders(data_dir, t.name):
-            for p in sorted(folder.rglob("*")):
-                if not p.is_file() or any(part.startswith(_IGNORED_PREFIXES)
-                                          for part in p.relative_to(folder).parts):
-                    continue
-                if p.suffix.lower() == ".parquet" or (t.name == "indicators"
-                                                      and p.suffix.lower() == ".csv"):
-                    files.append(p)
-                else:
-                    stray.append(f"{_rel(p, data_dir)}: not a Parquet file (expected only "
-                                 f"*.parquet files in the table folder {folder.name}/)")
-        problems += _listed(stray, f"non-Parquet files in {t.name}/")
-        if single.is_file() and len(files) > 1:
-            problems.append(f"{data_dir}: both {t.name}.parquet and a folder {t.name}/ of "
-                            f"Parquet files exist (expected one of them, not both)")
-        if t.name == "indicators" and (data_dir / "indicators.csv").is_file():
-            files.append(data_dir / "indicators.csv")
-        if files:
-            found[t.name] = sorted(files)
-    return found, problems
+    """Paths of the files per contract table, and problems found on the way."""
+    found, problems = find_files(data_dir)
+    return {name: [f.path for f in files] for name, files in found.items()}, problems
 
 
 def _missing_table(data_dir: Path, t: schema.Table) -> str:
     """Why a required table was not found, with what the folder holds instead."""
     expected = f"expected {t.name}.parquet or a folder {t.name}/ of Parquet files"
-    folders = _table_folders(data_dir, t.name)
+    _, folders, _ = _table_entries(data_dir, t)
     if folders:
         return (f"{data_dir}: no {t.name} table: the folder {folders[0].name}/ holds no "
                 f"Parquet files ({expected})")
@@ -229,22 +369,60 @@ def _parquet_footer(path: Path, rel: str) -> tuple[int, list[tuple[str, str]]]:
     return meta.num_rows, fields
 
 
+# Names ingest gives its own columns beside the files' ones (file, row number, CSV line).
+_RESERVED_NAMES = ("__file", "__row", "file_row_number", "ordinality")
+
+
+def _column_name_problems(f: SourceFile, fields: list[tuple[str, str]]) -> list[str]:
+    """Column names DuckDB would silently rename, drop or overwrite: repeated names (also
+    differing only in case, as DuckDB's names are case-insensitive), ingest's own names, and
+    partition folders that name a column the file holds."""
+    problems = []
+    seen: dict[str, str] = {}
+    for name, _ in fields:
+        if name.lower() in seen:
+            problems.append(f"{f.rel}: column {name!r}: the file has two columns named "
+                            f"{seen[name.lower()]!r} and {name!r} (expected each column name "
+                            f"once, also ignoring case)")
+        elif name.lower() in _RESERVED_NAMES:
+            problems.append(f"{f.rel}: column {name!r}: a name ingest reserves for the file "
+                            f"and row of each value (expected another column name)")
+        seen.setdefault(name.lower(), name)
+    keys: dict[str, str] = {}
+    for key, _ in f.partitions:
+        if key.lower() in keys:
+            problems.append(f"{f.rel}: column {key!r}: two partition folders {keys[key.lower()]}"
+                            f"=… and {key}=… in the path (expected each key once)")
+        elif key.lower() in seen:
+            problems.append(f"{f.rel}: column {seen[key.lower()]!r}: both a column of the file "
+                            f"and a partition folder {key}=… in its path (expected one of them: "
+                            f"the folder's value would replace the file's)")
+        elif key.lower() in _RESERVED_NAMES:
+            problems.append(f"{f.rel}: column {key!r}: a partition folder named for a column "
+                            f"ingest reserves (expected another key)")
+        keys.setdefault(key.lower(), key)
+    return problems
+
+
+def _partition_key_problems(table: str, files: list[SourceFile]) -> list[str]:
+    """Partition keys that name one column in different cases (`Day=1/`, `day=2/`)."""
+    spelled: dict[str, set[str]] = {}
+    for f in files:
+        for key, _ in f.partitions:
+            spelled.setdefault(key.lower(), set()).add(key)
+    return [f"{table}/: column {sorted(names)[0]!r}: partition folders "
+            f"spell the key as {', '.join(sorted(names))} (expected one spelling)"
+            for names in spelled.values() if len(names) > 1]
+
+
 def _fingerprint(fields: list[tuple[str, str]]) -> str:
     text = "\n".join(f"{n}:{t}" for n, t in sorted(fields))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _partition_keys(path: Path) -> set[str]:
-    """Hive partition keys in a path (`date=2026-07-01` → `date`)."""
-    return {part.split("=", 1)[0] for part in path.parent.parts if "=" in part}
+# Every identifier and literal in this module's SQL goes through the one quoting module.
+_q = sqltext.identifier
+_lit = sqltext.string
 
 
 @dataclass
@@ -263,23 +441,53 @@ def _is_nested(src_type: str) -> bool:
     return any(marker in src_type for marker in _NESTED_MARKERS)
 
 
-def _reader_sql(files: list[Path]) -> str:
-    """One SELECT over every file of a table, with __file and a row (or line) number."""
-    parquet = [p for p in files if p.suffix.lower() != ".csv"]
+def _reader_sql(files: list[SourceFile], partitions: str | None = None) -> str:
+    """One SELECT over exactly these files of a table, with __file and a row (or line) number.
+
+    The files are named one by one (glob characters escaped, see sqltext.file_pattern) and
+    DuckDB's own hive partitioning is off: it would take `key=value` folders anywhere in the
+    path, above the data directory too, and let them overwrite the files' columns. Partition
+    values come instead from the table `partitions` (one row per file, see _partition_table).
+    """
+    parquet = [f for f in files if not f.csv]
     parts = []
     if parquet:
-        paths = ", ".join(_lit(str(p)) for p in parquet)
+        paths = ", ".join(sqltext.file_literal(f.path) for f in parquet)
         parts.append(
             f"SELECT * EXCLUDE (file_row_number), file_row_number AS __row FROM read_parquet("
-            f"[{paths}], union_by_name = true, hive_partitioning = true, filename = '__file', "
+            f"[{paths}], union_by_name = true, hive_partitioning = false, filename = '__file', "
             f"file_row_number = true)")
-    for p in files:
-        if p.suffix.lower() == ".csv":
+    for f in files:
+        if f.csv:
             # Each CSV is read on its own so that ordinality is its line number (header = 1).
             parts.append(f"SELECT * EXCLUDE (ordinality), ordinality + 1 AS __row FROM "
-                         f"read_csv({_lit(str(p))}, header = true, all_varchar = true, "
+                         f"read_csv({sqltext.file_literal(f.path)}, header = true, "
+                         f"all_varchar = true, hive_partitioning = false, "
                          f"filename = '__file') WITH ORDINALITY")
-    return " UNION ALL BY NAME ".join(parts)
+    sql = " UNION ALL BY NAME ".join(parts)
+    if partitions:
+        sql = f"SELECT * FROM ({sql}) LEFT JOIN {_q(partitions)} USING (__file)"
+    return sql
+
+
+def _partition_table(con: duckdb.DuckDBPyConnection, table: schema.Table,
+                     files: list[SourceFile]) -> str | None:
+    """The table of each file's hive partition values, bound as parameters; None if none.
+
+    A persistent table, not a temporary one: the views of a kept database (--workdir) read it
+    in later runs.
+    """
+    name = f"ingest_partitions_{table.name}"
+    keys = sorted({k for f in files for k, _ in f.partitions})
+    if not keys:
+        con.execute(f"DROP TABLE IF EXISTS {_q(name)}")
+        return None
+    columns = ", ".join(f"{_q(k)} VARCHAR" for k in keys)
+    con.execute(f"CREATE OR REPLACE TABLE {_q(name)} (__file VARCHAR, {columns})")
+    rows = [[str(f.path), *(dict(f.partitions).get(k) for k in keys)] for f in files]
+    con.executemany(f"INSERT INTO {_q(name)} VALUES ({', '.join('?' * (len(keys) + 1))})",
+                    rows)
+    return name
 
 
 def _position(file: str, row: object) -> str:
@@ -291,7 +499,7 @@ class _TableLoader:
     """Loads one table: mapping, casts, checks. Collects problems instead of raising."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, data_dir: Path, table: schema.Table,
-                 files: list[Path], mapping: dict[str, str], problems: list[str],
+                 files: list[SourceFile], mapping: dict[str, str], problems: list[str],
                  file_fields: dict[str, list[tuple[str, str]]]):
         self.con = con
         self.data_dir = data_dir
@@ -300,36 +508,65 @@ class _TableLoader:
         self.mapping = mapping
         self.problems = problems
         self.file_fields = file_fields  # str(path) → fields, Parquet files only
+        self.partitions = {str(f.path): f.partitions for f in files}
+        self.footer_rows: dict[str, int] = {}  # str(path) → rows in the footer, Parquet only
         self.columns: list[_Column] = []
         self.interpretations: list[str] = []
         self.view = f"src_{table.name}"
+        self.rows_by_file: dict[str, int] = {}  # __file → rows DuckDB read from it
 
     def where(self) -> str:
         if len(self.files) == 1:
-            return _rel(self.files[0], self.data_dir)
+            return self.files[0].rel
         return f"{self.table.name}/ ({len(self.files)} files)"
 
     def create_source_view(self) -> bool:
         try:
-            self.con.execute(f"CREATE OR REPLACE VIEW {self.view} AS {_reader_sql(self.files)}")
+            partitions = _partition_table(self.con, self.table, self.files)
+            self.con.execute(f"CREATE OR REPLACE VIEW {self.view} AS "
+                             f"{_reader_sql(self.files, partitions)}")
             _columns(self.con, self.view)
+            counted = self.con.execute(f"SELECT __file, count(*) FROM {self.view} "
+                                       f"GROUP BY ALL").fetchall()
         except (duckdb.Error, RuntimeError) as exc:
             _raise_if_interrupted(exc)
             self.report_unreadable(exc)
             return False
-        return True
+        self.rows_by_file = {str(f): int(n) for f, n in counted}
+        return self.check_files_read()
+
+    def check_files_read(self) -> bool:
+        """Whether DuckDB read exactly the listed files, each once, all of its rows.
+
+        The files are passed one by one, so this holds unless a name still reached DuckDB
+        as a pattern: then the manifest would list files whose rows were not the ones
+        analysed. Parquet rows are compared with each file's footer; a CSV has no count to
+        compare with, but a file read that was not listed shows here too.
+        """
+        listed = {str(f.path): f for f in self.files}
+        wrong = [f"{_rel(name, self.data_dir)}: read although not listed (expected only the "
+                 f"files found in the data directory)"
+                 for name in sorted(set(self.rows_by_file) - set(listed))]
+        for name, f in listed.items():
+            fields_rows = self.footer_rows.get(name)
+            got = self.rows_by_file.get(name, 0)
+            if fields_rows is not None and got != fields_rows:
+                wrong.append(f"{f.rel}: {got} row(s) read where the file holds {fields_rows} "
+                             f"(expected each file read once, as named)")
+        self.problems.extend(_listed(wrong, f"files misread in {self.table.name}"))
+        return not wrong
 
     def report_unreadable(self, exc: BaseException) -> None:
         """Name the file(s) DuckDB cannot read, by reading each one on its own."""
         bad = []
-        for p in self.files:
+        for f in self.files:
             try:
                 self.con.execute(f"SELECT count(*), max(length(CAST(COLUMNS(*) AS VARCHAR))) "
-                                 f"FROM ({_reader_sql([p])})").fetchall()
+                                 f"FROM ({_reader_sql([f])})").fetchall()
             except (duckdb.Error, RuntimeError) as one:
                 _raise_if_interrupted(one)
-                kind = "CSV" if p.suffix.lower() == ".csv" else "Parquet"
-                bad.append(f"{_rel(p, self.data_dir)}: cannot be read ({_first_line(one)}; "
+                kind = "CSV" if f.csv else "Parquet"
+                bad.append(f"{f.rel}: cannot be read ({_first_line(one)}; "
                            f"expected a valid {kind} file)")
         if bad:
             self.problems.extend(_listed(bad, f"unreadable files in {self.table.name}"))
@@ -362,7 +599,7 @@ class _TableLoader:
                 continue
             missing = tuple(path for path, fields in self.file_fields.items()
                             if source not in {n for n, _ in fields}
-                            and source not in _partition_keys(Path(path)))
+                            and source not in {k for k, _ in self.partitions[path]})
             self.columns.append(_Column(col, source, available[source], missing_in=missing))
             if col.required and missing:
                 self.problems.extend(_listed(
@@ -640,42 +877,46 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
     """
     window = window or Window()
     columns = columns or {}
-    data_dir = Path(data_dir)
-    _check_data_dir(data_dir)
+    given = Path(data_dir)
+    _check_data_dir(given)
+    # Absolute: DuckDB would read a relative path against the process's working folder and a
+    # leading `~` as the home folder.
+    data_dir = Path(os.path.abspath(given))
     con.execute("SET TimeZone = 'UTC'")
-    found, problems = discover(data_dir)
+    found, problems = find_files(data_dir)
     for t in schema.TABLES:
         if t.required and t.name not in found:
-            problems.append(_missing_table(data_dir, t))
+            problems.append(_missing_table(given, t))
 
     files: dict[str, list[InputFile]] = {}
     fields_by_file: dict[str, dict[str, list[tuple[str, str]]]] = {}
-    for name, paths in found.items():
+    for name, sources in found.items():
         entries = []
         fields_by_file[name] = {}
-        for p in paths:
-            rel = _rel(p, data_dir)
+        for f in sources:
             try:
-                if p.suffix.lower() == ".csv":
-                    rows, fields = -1, _csv_header(p)
+                if f.csv:
+                    rows, fields = -1, _csv_header(f.path)
                 else:
-                    rows, fields = _parquet_footer(p, rel)
-                    fields_by_file[name][str(p)] = fields
-                digest = file_digest(p)
+                    rows, fields = _parquet_footer(f.path, f.rel)
+                    fields_by_file[name][str(f.path)] = fields
+                digest = file_digest(f.path)
             except InputError as exc:
                 problems.append(exc.line())
                 continue
             except OSError as exc:
-                problems.append(f"{rel}: cannot be read ({exc.strerror})")
+                problems.append(f"{f.rel}: cannot be read ({exc.strerror})")
                 continue
-            entries.append(InputFile(name, rel, p.stat().st_size, digest, rows,
-                                     _fingerprint(fields)))
+            problems += _column_name_problems(f, fields)
+            entries.append(InputFile(name, f.rel, f.path.stat().st_size, digest, rows,
+                                     _fingerprint(fields), f.resolved if f.linked else None))
+        problems += _partition_key_problems(name, sources)
         files[name] = entries
     if problems:
         raise InputProblems(problems)
     # A kept database (--workdir) remembers its last successful validation: the same files,
     # byte for byte, under the same mapping and window validate the same way.
-    key = _validation_key(data_dir, found, files, columns, window)
+    key = _validation_key(given, found, files, columns, window)
     remembered = _remembered(con, key, window)
     if remembered is not None:
         pause_for_tests("ingest")
@@ -693,6 +934,8 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
             continue
         loader = _TableLoader(con, data_dir, t, found[t.name], columns.get(t.name, {}), problems,
                               fields_by_file[t.name])
+        loader.footer_rows = {str(f.path): entry.rows for f, entry
+                              in zip(found[t.name], files[t.name], strict=True) if not f.csv}
         if not loader.create_source_view() or not loader.map_columns():
             continue
         typed = loader.build_typed_view()
@@ -713,14 +956,14 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
         raise InputProblems(problems)
     _check_orphans(con, issues)
     _record_issues(con, issues)
-    result = IngestResult(str(data_dir), window, summaries, tuple(issues))
+    result = IngestResult(str(given), window, summaries, tuple(issues))
     con.execute(f"CREATE OR REPLACE TABLE {VALIDATION_TABLE} AS SELECT $k AS key, $r AS result",
                 {"k": key, "r": _result_json(result)})
     pause_for_tests("ingest")
     return result
 
 
-def _validation_key(data_dir: Path, found: dict[str, list[Path]],
+def _validation_key(data_dir: Path, found: dict[str, list[SourceFile]],
                     files: dict[str, list[InputFile]], columns: dict[str, dict[str, str]],
                     window: Window) -> str:
     """SHA-256 of what a validation is a function of: the files (paths as the views read
@@ -729,13 +972,14 @@ def _validation_key(data_dir: Path, found: dict[str, list[Path]],
     digest = hashlib.sha256()
     digest.update(json.dumps({
         "data_dir": str(data_dir),
-        "paths": {name: [str(p) for p in paths] for name, paths in sorted(found.items())},
+        "paths": {name: [[str(f.path), f.resolved, f.partitions] for f in sources]
+                  for name, sources in sorted(found.items())},
         "files": {name: [asdict(f) for f in entries] for name, entries in sorted(files.items())},
         "columns": columns,
         "window": window.model_dump(mode="json"),
         "versions": [__version__, duckdb.__version__],
     }, sort_keys=True).encode())
-    for module in (__file__, schema.__file__):
+    for module in (__file__, schema.__file__, sqltext.__file__):
         digest.update(Path(module).read_bytes())
     return digest.hexdigest()
 
@@ -832,7 +1076,7 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
     present = tuple(c.canonical.name for c in loader.columns if c.source is not None)
     mapping = {c.canonical.name: c.source for c in loader.columns
                if c.source is not None and c.source != c.canonical.name}
-    file_entries = tuple(_with_csv_rows(con, loader, entries))
+    file_entries = tuple(_with_csv_rows(loader, entries))
     return TableSummary(t.name, file_entries, total, excluded, analysed, present, mapping,
                         tuple(loader.interpretations), first_ts, last_ts)
 
@@ -887,19 +1131,11 @@ def _deduplicate(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: st
     return f"QUALIFY row_number() OVER (PARTITION BY {_q(key)} ORDER BY __file, __row) = 1"
 
 
-def _with_csv_rows(con: duckdb.DuckDBPyConnection, loader: _TableLoader,
-                   entries: list[InputFile]) -> list[InputFile]:
-    """CSV files have no footer to count rows from: count them through DuckDB."""
-    out = []
-    for entry in entries:
-        if entry.rows < 0:
-            path = str(loader.data_dir / entry.path)
-            row = con.execute(f"SELECT count(*) FROM {loader.view} WHERE __file = $f",
-                              {"f": path}).fetchone()
-            entry = InputFile(entry.table, entry.path, entry.bytes, entry.sha256,
-                              int(row[0]) if row else 0, entry.schema_fingerprint)
-        out.append(entry)
-    return out
+def _with_csv_rows(loader: _TableLoader, entries: list[InputFile]) -> list[InputFile]:
+    """CSV files have no footer to count rows from: take what DuckDB read from each."""
+    paths = {f.rel: str(f.path) for f in loader.files}
+    return [replace(e, rows=loader.rows_by_file.get(paths[e.path], 0)) if e.rows < 0 else e
+            for e in entries]
 
 
 def _check_orphans(con: duckdb.DuckDBPyConnection, issues: list[DataIssue]) -> None:
