@@ -30,7 +30,7 @@ def connect(engine: EngineSection, workdir: Path | None = None) -> duckdb.DuckDB
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET memory_limit = $m", {"m": engine.memory_limit})
     threads = engine.threads or max(1, os.cpu_count() or 1)
-    con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET threads = $t", {"t": int(threads)})
     temp = engine.temp_directory or str(
         workdir / "spill" if workdir else Path(tempfile.gettempdir()) / "forensics-spill")
     con.execute("SET temp_directory = $t", {"t": temp})

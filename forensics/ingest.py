@@ -768,8 +768,8 @@ def _timestamp_expr(col: _Column, con: duckdb.DuckDBPyConnection, view: str,
         col.checked = col.expr
         col.expected = "ISO-8601 text such as 2026-07-06T09:00:00Z"
         row = con.execute(
-            f"SELECT count({src}) FILTER (WHERE regexp_matches({text}, {_lit(_ZONED_TEXT)})), "
-            f"count({src}) FROM {view}").fetchone()
+            f"SELECT count({src}) FILTER (WHERE regexp_matches({text}, $zoned)), "
+            f"count({src}) FROM {view}", {"zoned": _ZONED_TEXT}).fetchone()
         zoned, total = (int(row[0]), int(row[1])) if row else (0, 0)
         if zoned == total:
             col.interpretation = "ISO-8601 text with UTC offsets, converted to UTC"
@@ -1069,7 +1069,7 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
     where_lit = where_sql
     for name, value in params.items():
         assert isinstance(value, datetime)
-        where_lit = where_lit.replace(f"${name}", f"TIMESTAMPTZ '{value.isoformat()}'")
+        where_lit = where_lit.replace(f"${name}", f"TIMESTAMPTZ {_lit(value.isoformat())}")
     con.execute(f"CREATE OR REPLACE VIEW {t.name} AS SELECT {select} FROM {typed} "
                 f"{where_lit} {dedup}")
     analysed = total - sum(excluded.values())
