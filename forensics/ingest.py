@@ -1032,7 +1032,6 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
                   entries: list[InputFile]) -> TableSummary:
     """Duplicates, the period filter and the canonical view of one table."""
     t = loader.table
-    key = next((c.name for c in t.columns if c.unique), None)
     excluded: dict[str, int] = {}
     conditions: list[str] = []
     params: dict[str, object] = {}
@@ -1062,8 +1061,8 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
                     f"{_fmt_ts(last_ts)} (expected at least one request in the period)")
     where_sql = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     dedup = ""
-    if key:
-        dedup = _deduplicate(con, loader, typed, key, where_sql, params, excluded, issues)
+    if t.key:
+        dedup = _deduplicate(con, loader, typed, where_sql, params, excluded, issues)
     select = ", ".join(_q(c.name) for c in t.columns)
     # Window bounds are literal here: a view cannot hold bound parameters.
     where_lit = where_sql
@@ -1081,54 +1080,102 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
                         tuple(loader.interpretations), first_ts, last_ts)
 
 
-def _identity(table: schema.Table, key: str) -> tuple[str, ...]:
-    """Columns that must agree between two rows with the same key for them to be copies."""
-    if table.name == "requests":
-        return ("account_id", "ts")
-    return tuple(c.name for c in table.columns if c.required and c.name != key)
+def _key_expr(table: schema.Table, column: str) -> str:
+    """A key column as duplicates are compared: indicator values as the matching reads them
+    (trimmed), so ' 192.0.2.1' and '192.0.2.1' are one indicator."""
+    if table.name == "indicators" and column == "value":
+        return f"trim({_q(column)})"
+    return _q(column)
 
 
-def _deduplicate(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: str, key: str,
+def _struct(columns: tuple[str, ...]) -> str:
+    return "{" + ", ".join(f"{_lit(c)}: {_q(c)}" for c in columns) + "}"
+
+
+def _deduplicate(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: str,
                  where_sql: str, params: dict[str, object], excluded: dict[str, int],
                  issues: list[DataIssue]) -> str:
-    """Apply the duplicate-key rule; return the QUALIFY clause that keeps first copies."""
+    """Apply the duplicate-key rule (schema.Table.key); return the QUALIFY clause that keeps
+    the first copy of each row."""
     t = loader.table
-    identity = _identity(t, key)
-    # Copies agree on every identity column (all required, so never NULL): min = max. This is
-    # far cheaper than count(DISTINCT (…)) per key on millions of rows.
-    differs = " OR ".join(f"min({_q(c)}) <> max({_q(c)})" for c in identity) or "false"
-    # Group 64-bit hashes first (cheap), then compare exactly only the ids whose hash repeats:
+    keys = [_key_expr(t, c) for c in t.key]
+    identity = t.identity
+    others = tuple(c.name for c in t.columns if c.name not in t.key)
+    copies = identity if t.copies_may_differ else others
+    if all(t.column(c).required for c in identity):
+        # Required columns are never NULL: min = max. Far cheaper than count(DISTINCT (…))
+        # per key on millions of requests.
+        differs = " OR ".join(f"min({_q(c)}) <> max({_q(c)})" for c in identity) or "false"
+    else:
+        # Optional columns may be NULL, which min and max skip; DISTINCT compares NULLs equal.
+        differs = f"count(DISTINCT {_struct(identity)}) > 1"
+    # Rows of one key that are not copies of each other (no conflict: they differ in the
+    # columns outside the identity only, e.g. the source of one indicator) are all kept.
+    variants = "1" if copies == identity else f"count(DISTINCT {_struct(copies)})"
+    key_list = ", ".join(keys)
+    # Group 64-bit hashes first (cheap), then compare exactly only the keys whose hash repeats:
     # on 10 M string ids this is about 5x faster than grouping the strings themselves.
     # hash() never leaves this query, so its version-dependence does not matter.
-    repeated = (f"hash({_q(key)}) IN (SELECT hash({_q(key)}) FROM {typed} {where_sql} "
+    repeated = (f"hash({key_list}) IN (SELECT hash({key_list}) FROM {typed} {where_sql} "
                 f"GROUP BY 1 HAVING count(*) > 1)")
     narrowed = f"{where_sql} AND {repeated}" if where_sql else f"WHERE {repeated}"
+    key_struct = "[" + ", ".join(f"CAST({k} AS VARCHAR)" for k in keys) + "]"
     row = con.execute(
-        f"SELECT count(*), coalesce(sum(n - 1), 0), count(*) FILTER (WHERE differs), "
-        f"min({_q(key)}) FILTER (WHERE differs) "
-        f"FROM (SELECT {_q(key)}, count(*) AS n, ({differs}) AS differs "
-        f"FROM {typed} {narrowed} GROUP BY {_q(key)} HAVING count(*) > 1)", params).fetchone()
+        f"SELECT count(*) FILTER (WHERE n > variants), coalesce(sum(n - variants), 0), "
+        f"count(*) FILTER (WHERE differs), min(k) FILTER (WHERE differs) "
+        f"FROM (SELECT {key_struct} AS k, count(*) AS n, ({differs}) AS differs, "
+        f"{variants} AS variants FROM {typed} {narrowed} GROUP BY {key_list} "
+        f"HAVING count(*) > 1)", params).fetchone()
     assert row is not None
     dup_keys, dup_rows, conflicting, example = int(row[0]), int(row[1]), int(row[2]), row[3]
+    label = t.key[-1]  # the column named in messages: request_id, account_id, model, value
     if conflicting:
-        places = con.execute(
-            f"SELECT __file, __row FROM {typed} WHERE {_q(key)} = $k ORDER BY __file, __row "
-            f"LIMIT 2", {"k": example}).fetchall()
-        at = " and ".join(f"{_rel(f, loader.data_dir)} {_position(f, r)}" for f, r in places)
-        loader.problems.append(
-            f"{loader.where()}: column {key!r}: {conflicting} id(s) are used by rows with a "
-            f"different {' or '.join(identity)} (first: {example!r} at {at}; expected unique "
-            f"ids, the export is inconsistent)")
+        loader.problems.append(_conflict(con, loader, typed, where_sql, params, keys,
+                                         conflicting, example))
         return ""
     if not dup_rows:
         return ""
     # Documented rule: identical re-exported rows keep the first copy (by file, row).
-    excluded[f"duplicate {key}"] = dup_rows
-    issues.append(DataIssue(t.name, key, dup_rows,
-                            f"{dup_keys} {key} value(s) appear more than once with the same "
-                            f"{', '.join(identity) or 'values'}; {dup_rows} repeated row(s) "
-                            f"excluded, first copy kept"))
-    return f"QUALIFY row_number() OVER (PARTITION BY {_q(key)} ORDER BY __file, __row) = 1"
+    reason = "duplicate indicator" if t.name == "indicators" else f"duplicate {label}"
+    excluded[reason] = dup_rows
+    what = (f"{', '.join(identity)}" if t.copies_may_differ else "values")
+    issues.append(DataIssue(t.name, label, dup_rows,
+                            f"{dup_keys} {' and '.join(t.key)} value(s) appear more than once "
+                            f"with the same {what}; {dup_rows} repeated row(s) excluded, first "
+                            f"copy kept"))
+    partition = ", ".join([*keys, *(_q(c) for c in ([] if t.copies_may_differ else copies))])
+    return f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY __file, __row) = 1"
+
+
+def _conflict(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: str, where_sql: str,
+              params: dict[str, object], keys: list[str], conflicting: int,
+              example: list[str]) -> str:
+    """The problem for keys used by rows that disagree, naming the first such key and two of
+    its rows that disagree (the first row, and the first that differs from it)."""
+    t = loader.table
+    match = " AND ".join(f"CAST({k} AS VARCHAR) = $k{i}" for i, k in enumerate(keys))
+    where = f"{where_sql} AND {match}" if where_sql else f"WHERE {match}"
+    bound = {**params, **{f"k{i}": v for i, v in enumerate(example)}}
+    rows = con.execute(f"SELECT __file, __row, {', '.join(_q(c) for c in t.identity)} "
+                       f"FROM {typed} {where} ORDER BY __file, __row LIMIT 1000",
+                       bound).fetchall()
+    first = rows[0]
+    other = next(r for r in rows if r[2:] != first[2:])
+    at = " and ".join(f"{_rel(f, loader.data_dir)} {_position(f, r)}"
+                      for f, r in (first[:2], other[:2]))
+    label = t.key[-1]
+    if len(t.identity) <= 2:
+        different = " or ".join(t.identity)
+    else:  # name the columns these two rows differ in, not all seven of an account's
+        different = " or ".join(c for c, a, b in zip(t.identity, first[2:], other[2:],
+                                                     strict=True) if a != b)
+    if t.name == "indicators":
+        return (f"{loader.where()}: column {label!r}: {conflicting} indicator(s) are listed "
+                f"with a different {different} (first: {tuple(example)!r} at {at}; expected "
+                f"each indicator attributed once, the indicators contradict each other)")
+    return (f"{loader.where()}: column {label!r}: {conflicting} id(s) are used by rows with a "
+            f"different {different} (first: {example[0]!r} at {at}; expected unique ids, the "
+            f"export is inconsistent)")
 
 
 def _with_csv_rows(loader: _TableLoader, entries: list[InputFile]) -> list[InputFile]:

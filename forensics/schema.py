@@ -27,6 +27,14 @@ class Table:
     required: bool
     description: str
     columns: tuple[Column, ...]
+    # Rows with the same key are one thing listed more than once. They must agree on the
+    # identity columns, or the export contradicts itself and is refused; copies that agree are
+    # excluded and counted, the first (by file, then row) kept. A copy must also agree on every
+    # other column, unless copies_may_differ (a re-exported request may carry another response
+    # excerpt, say, but is still the same request).
+    key: tuple[str, ...] = ()
+    identity: tuple[str, ...] = ()
+    copies_may_differ: bool = False
 
     def column(self, name: str) -> Column:
         """The column called `name`; KeyError when the contract has none."""
@@ -70,7 +78,7 @@ REQUESTS = Table("requests", True, "one row per API request", (
     _c("temperature", "DOUBLE", False, "sampling temperature"),
     _c("thinking", "BOOLEAN", False, "extended thinking requested"),
     _c("stop_reason", "VARCHAR", False, "why generation stopped (end_turn, max_tokens…)"),
-))
+), key=("request_id",), identity=("account_id", "ts"), copies_may_differ=True)
 
 ACCOUNTS = Table("accounts", True, "one row per account", (
     _c("account_id", "VARCHAR", True, "account id", unique=True),
@@ -81,12 +89,13 @@ ACCOUNTS = Table("accounts", True, "one row per account", (
     _c("billing_country", "VARCHAR", False, "ISO-3166 alpha-2 billing country"),
     _c("tier", "VARCHAR", False, "account tier (free, build, education, research…)"),
     _c("signup_ip", "VARCHAR", False, "IP address at sign-up"),
-))
+), key=("account_id",), identity=("created_at", "org_id", "email_domain", "payment_fingerprint",
+                                  "billing_country", "tier", "signup_ip"))
 
 MODEL_RELEASES = Table("model_releases", False, "when each model became available", (
     _c("model", "VARCHAR", True, "model name as in requests.model", unique=True),
     _c("released_at", "TIMESTAMPTZ", True, "release time (UTC)"),
-))
+), key=("model",), identity=("released_at",))
 
 INDICATORS = Table("indicators", False, "analyst-supplied indicators (Parquet or CSV)", (
     _c("indicator_type", "VARCHAR", True,
@@ -95,7 +104,7 @@ INDICATORS = Table("indicators", False, "analyst-supplied indicators (Parquet or
     _c("value", "VARCHAR", True, "the indicator value"),
     _c("actor", "VARCHAR", True, "actor the indicator is attributed to"),
     _c("source", "VARCHAR", False, "where the indicator comes from"),
-))
+), key=("indicator_type", "value"), identity=("actor",))
 
 TABLES: tuple[Table, ...] = (REQUESTS, ACCOUNTS, MODEL_RELEASES, INDICATORS)
 
