@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import ipaddress
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -45,8 +47,14 @@ _MAX_LISTED = 10  # stray or broken files named one by one before "… and N mor
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                   "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
 _FLOAT_TYPES = {"FLOAT", "DOUBLE", "REAL"}
-# Integer types that always fit the contract's INTEGER (32-bit signed) without a check.
-_FITS_INTEGER = {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"}
+# Integer types that always fit the contract's INTEGER (32-bit) or BIGINT without a check.
+_FITS = {"INTEGER": {"TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT"},
+         "BIGINT": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+                    "UINTEGER"}}
+_IMPLAUSIBLE_TS = f"ts before {schema.EARLIEST[:4]} or from {schema.LATEST[:4]} on"
+# The bounds of a plausible time (schema.EARLIEST, LATEST) as SQL, in UTC.
+_EARLIEST = f"TIMESTAMPTZ {sqltext.string(schema.EARLIEST + ' 00:00:00+00')}"
+_LATEST = f"TIMESTAMPTZ {sqltext.string(schema.LATEST + ' 00:00:00+00')}"
 # The one-row table in which a kept database remembers its last successful validation.
 VALIDATION_TABLE = "ingest_validation"
 _UTC = ZoneInfo("UTC")
@@ -435,6 +443,9 @@ class _Column:
     expected: str = ""  # what a value that fails `checked` should have been
     interpretation: str | None = None
     missing_in: tuple[str, ...] = ()  # files (as __file values) that lack the column
+    # A rule a read value must meet: (SQL true for a breaking value, with {} for the value;
+    # what such values are; what was expected).
+    rule: tuple[str, str, str] | None = None
 
 
 def _is_nested(src_type: str) -> bool:
@@ -514,6 +525,10 @@ class _TableLoader:
         self.interpretations: list[str] = []
         self.view = f"src_{table.name}"
         self.rows_by_file: dict[str, int] = {}  # __file → rows DuckDB read from it
+
+    def has(self, column: str) -> bool:
+        """Whether the files carry this contract column (absent ones are NULL)."""
+        return any(c.canonical.name == column and c.source is not None for c in self.columns)
 
     def where(self) -> str:
         if len(self.files) == 1:
@@ -624,6 +639,7 @@ class _TableLoader:
     def _build_typed_view(self) -> str:
         for col in self.columns:
             problem = _cast_expr(col, self.con, self.view, self._naive_files(col))
+            col.rule = _value_rule(self.table, col)
             if problem:
                 self.problems.append(f"{self.where()}: column {col.canonical.name!r}"
                                      f"{_source_note(col)}: {problem}")
@@ -668,6 +684,9 @@ class _TableLoader:
             if col.checked:
                 checks.append(("cast", col, f"({col.checked}) IS NULL AND {src} IS NOT NULL",
                                f"left(CAST({src} AS VARCHAR), 40)"))
+            if col.rule:
+                checks.append(("rule", col, col.rule[0].format(f"({col.expr})"),
+                               f"left(CAST({src} AS VARCHAR), 40)"))
         counts += [f"count(*) FILTER (WHERE {cond})" for _, _, cond, _ in checks]
         try:
             row = self.con.execute(f"SELECT {', '.join(counts + decode_all)} "
@@ -697,6 +716,10 @@ class _TableLoader:
                 self.problems.append(
                     f"{where}: column {name!r}{_source_note(col)}: {count} null value(s) in a "
                     f"required column (expected {col.canonical.type}; first at {at})")
+            elif kind == "rule" and col.rule:
+                self.problems.append(
+                    f"{where}: column {name!r}{_source_note(col)}: {count} value(s) "
+                    f"{col.rule[1]} (expected {col.rule[2]}; first at {at}: {example['v']!r})")
             else:
                 what = ("are not allowed values" if col.canonical.choices
                         else f"cannot be read as {col.canonical.type}")
@@ -705,6 +728,61 @@ class _TableLoader:
                     f"(expected {col.expected or col.canonical.type}; first at {at}: "
                     f"{example['v']!r})")
         return total
+
+
+def _value_rule(table: schema.Table, col: _Column) -> tuple[str, str, str] | None:
+    """The rule a column's read values must meet, if any (schema.RULES)."""
+    c = col.canonical
+    if col.source is None:
+        return None
+    if c.minimum is not None:
+        return (f"{{}} < {int(c.minimum)}", f"below {c.minimum}",
+                f"a count, {c.minimum} or more")
+    if c.type == "TIMESTAMPTZ" and not (table.name == "requests" and c.name == "ts"):
+        # Requests outside the bounds are excluded and counted instead (_finish_table).
+        return (f"({{0}} < {_EARLIEST} OR {{0}} >= {_LATEST})",
+                f"before {schema.EARLIEST} or from {schema.LATEST} on",
+                f"a time from {schema.EARLIEST} to before {schema.LATEST}, UTC")
+    return None
+
+
+_IPV4_NETWORK = re.compile(r"\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?")
+
+
+def _valid_indicator(kind: str, value: str) -> bool:
+    """Whether an indicator value is one the matching (60_indicator_hits.sql) can use: it
+    compares values trimmed, IP addresses as written, and CIDR blocks as IPv4 a.b.c.d/n."""
+    text = value.strip()
+    if not text:
+        return False
+    try:
+        if kind == "ip":
+            ipaddress.ip_address(text)
+        elif kind == "cidr":
+            if not _IPV4_NETWORK.fullmatch(text):
+                return False
+            ipaddress.IPv4Network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _indicator_problems(con: duckdb.DuckDBPyConnection, loader: _TableLoader,
+                        typed: str) -> list[str]:
+    """Indicators whose value cannot match anything (`not-a-cidr`, `/99`, `999.1.1.1`, a
+    blank value): refused with the first one's row, since a silently dead indicator reads
+    as 'no match' in the dossier. Indicators are few; Python's ipaddress checks them."""
+    rows = con.execute(f"SELECT indicator_type, value, __file, __row FROM {typed} "
+                       f"WHERE indicator_type IN ($ip, $cidr) OR trim(value) = '' "
+                       f"ORDER BY __file, __row", {"ip": "ip", "cidr": "cidr"}).fetchall()
+    bad = [r for r in rows if not _valid_indicator(r[0], r[1])]
+    if not bad:
+        return []
+    kind, value, file, row = bad[0]
+    return [f"{_rel(file, loader.data_dir)}: column 'value': {len(bad)} indicator value(s) "
+            f"cannot be matched (expected a single IPv4 or IPv6 address for type ip, an IPv4 "
+            f"address or network a.b.c.d/n for cidr, never a blank value; first at "
+            f"{_position(file, row)}: {kind} {value!r})"]
 
 
 def _source_note(col: _Column) -> str:
@@ -813,23 +891,30 @@ def _cast_expr(col: _Column, con: duckdb.DuckDBPyConnection, view: str,
             col.checked = f"CASE WHEN {col.expr} IN ({choices}) THEN true END"
             col.expected = f"one of {', '.join(col.canonical.choices)}"
         return None
-    if target == "INTEGER":
-        if src_type in _FITS_INTEGER:
-            col.expr = src if src_type == "INTEGER" else f"CAST({src} AS INTEGER)"
+    if target in _FITS:
+        if src_type in _FITS[target]:
+            col.expr = src if src_type == target else f"CAST({src} AS {target})"
             return None
         if src_type in _INTEGER_TYPES:
-            col.expr = f"TRY_CAST({src} AS INTEGER)"
-            col.expected = "a whole number below 2^31"
+            col.expr = f"TRY_CAST({src} AS {target})"
+            col.expected = f"a whole number below 2^{31 if target == 'INTEGER' else 63}"
         elif src_type in _FLOAT_TYPES or src_type.startswith("DECIMAL"):
             # TRY_CAST rounds 12.5 to 13; a fractional count is an error, not a count.
-            col.expr = f"CASE WHEN {src} = trunc({src}) THEN TRY_CAST({src} AS INTEGER) END"
+            col.expr = f"CASE WHEN {src} = trunc({src}) THEN TRY_CAST({src} AS {target}) END"
             col.expected = "a whole number"
         else:
             text = f"trim(CAST({src} AS VARCHAR))"
             col.expr = (f"CASE WHEN regexp_full_match({text}, '[+-]?[0-9]+') "
-                        f"THEN TRY_CAST({text} AS INTEGER) END")
+                        f"THEN TRY_CAST({text} AS {target}) END")
             col.expected = "a whole number, digits only"
         col.checked = col.expr
+        return None
+    if target == "BOOLEAN" and (src_type in _INTEGER_TYPES or src_type in _FLOAT_TYPES
+                                or src_type.startswith("DECIMAL")):
+        # A cast would read every non-zero number as true: 2 or -1 is no yes/no answer.
+        col.expr = f"CASE WHEN {src} = 1 THEN true WHEN {src} = 0 THEN false END"
+        col.checked = col.expr
+        col.expected = "true or false, or the numbers 1 and 0"
         return None
     if src_type == target:
         col.expr = src
@@ -942,6 +1027,8 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
         total = loader.check_values() if typed else None
         if typed is None or total is None:
             continue
+        if t.name == "indicators":
+            problems.extend(_indicator_problems(con, loader, typed))
         if total == 0 and t.required:
             problems.append(f"{loader.where()}: table {t.name} has no rows (expected at least "
                             f"one row)")
@@ -1037,28 +1124,49 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
     params: dict[str, object] = {}
     first_ts = last_ts = None
     if t.name == "requests":
-        row = con.execute(f"SELECT min(ts), max(ts) FROM {typed}").fetchone()
-        first_ts, last_ts = (row[0], row[1]) if row else (None, None)
+        # Each excluded row is counted under the first rule it breaks, in this order, so the
+        # reasons add up to the rows excluded.
+        rules = [(_IMPLAUSIBLE_TS, f"ts >= {_EARLIEST} AND ts < {_LATEST}")]
+        if loader.has("temperature"):
+            rules.append(("temperature not finite",
+                          "temperature IS NULL OR isfinite(temperature)"))
+        period = []
         if window.since is not None:
-            conditions.append("ts >= $since")
+            period.append("ts >= $since")
             params["since"] = window.since
         if window.until is not None:
-            conditions.append("ts < $until")
+            period.append("ts < $until")
             params["until"] = window.until
-        if conditions:
-            where = " AND ".join(conditions)
-            row = con.execute(f"SELECT count(*) FILTER (WHERE NOT ({where})) FROM {typed}",
-                              params).fetchone()
-            outside = int(row[0]) if row else 0
-            if outside:
-                excluded["outside period"] = outside
-            if outside == total:
-                span = (f"{_fmt_ts(window.since) if window.since else '…'} – "
-                        f"{_fmt_ts(window.until) if window.until else '…'}")
-                problems.append(
-                    f"{loader.where()}: column 'ts': no requests in the period "
-                    f"{window.label or span} ({span}); the data spans {_fmt_ts(first_ts)} – "
-                    f"{_fmt_ts(last_ts)} (expected at least one request in the period)")
+        if period:
+            rules.append(("outside period", " AND ".join(period)))
+        plausible = rules[0][1]
+        counts = [" AND ".join([*(f"({c})" for _, c in rules[:i]), f"NOT ({cond})"])
+                  for i, (_, cond) in enumerate(rules)]
+        row = con.execute(
+            f"SELECT min(ts) FILTER (WHERE {plausible}), max(ts) FILTER (WHERE {plausible}), "
+            + ", ".join(f"count(*) FILTER (WHERE {c})" for c in counts)
+            + f" FROM {typed}", params).fetchone()
+        assert row is not None
+        first_ts, last_ts = row[0], row[1]
+        for (reason, _), n in zip(rules, row[2:], strict=True):
+            if n:
+                excluded[reason] = int(n)
+        conditions = [f"({cond})" for _, cond in rules]
+        left = total - sum(excluded.values())
+        before_period = left + excluded.get("outside period", 0)
+        if total and before_period == 0:
+            reasons = ", ".join(f"{n} {r}" for r, n in excluded.items())
+            problems.append(
+                f"{loader.where()}: column 'ts': no request can be analysed ({reasons}; "
+                f"expected at least one request from {schema.EARLIEST} to before "
+                f"{schema.LATEST} with a finite temperature)")
+        elif period and left == 0:
+            span = (f"{_fmt_ts(window.since) if window.since else '…'} – "
+                    f"{_fmt_ts(window.until) if window.until else '…'}")
+            problems.append(
+                f"{loader.where()}: column 'ts': no requests in the period "
+                f"{window.label or span} ({span}); the data spans {_fmt_ts(first_ts)} – "
+                f"{_fmt_ts(last_ts)} (expected at least one request in the period)")
     where_sql = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     dedup = ""
     if t.key:
