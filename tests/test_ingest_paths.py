@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -315,9 +317,10 @@ def _name(rng: random.Random) -> str:
 def _layout(rng: random.Random, root: Path
             ) -> tuple[Path, list[dict[str, Any]], dict[str, dict[str, str]]]:
     """A random export: a data folder under a key=value folder, requests spread over
-    partition folders (some reached through links) with hostile file names, and a few exact
-    re-exported copies. Returns the folder, the rows written and each file's partition
-    values (by path relative to the folder)."""
+    partition folders (some reached through links) with hostile file names, rows the value
+    rules exclude (a 1970 time, a NaN or infinite temperature) and a few exact re-exported
+    copies. Returns the folder, the rows written and each file's partition values (by path
+    relative to the folder)."""
     d = root / f"org_id=outside{_name(rng)}" / f"data{_name(rng)}"
     written: list[dict[str, Any]] = []
     partitions: dict[str, dict[str, str]] = {}
@@ -325,6 +328,12 @@ def _layout(rng: random.Random, root: Path
     for i in range(rng.randint(1, 6)):
         folders = [f"k{j}={_name(rng)}" for j in range(rng.randint(0, 2))]
         rows = requests(rng.randint(1, 5), rng.choice(["acct_a", "acct_b"]), start=start)
+        for j, r in enumerate(rows):
+            draw = rng.random() if (i, j) != (0, 0) else 1.0  # one row always analysed
+            r["temperature"] = (rng.choice([math.nan, math.inf, -math.inf]) if draw < 0.15
+                                else round(rng.random(), 2))
+            if draw < 0.08 or 0.9 < draw < 0.95:
+                r["ts"] = r["ts"].replace(year=rng.choice([1970, 2150]))
         start += 10
         if rng.random() < 0.3 and written:
             rows.append(dict(rng.choice(written)))  # an exact copy of a row of another file
@@ -360,9 +369,14 @@ def test_property_every_row_is_analysed_or_excluded(seed: int) -> None:
         in_files = sum(pq.read_metadata(p).num_rows for p in _parquet_under(d / "requests"))
         assert t.rows_read == in_files == len(written)
         assert t.rows_analysed + sum(t.rows_excluded.values()) == in_files
-        distinct = {r["request_id"]: r for r in written}
-        assert t.rows_excluded == ({"duplicate request_id": len(written) - len(distinct)}
-                                   if len(written) > len(distinct) else {})
+        # Each row under the first rule it breaks; duplicates among the rows left.
+        expected = Counter(r for r in map(_exclusion, written) if r)
+        kept = [r for r in written if not _exclusion(r)]
+        distinct = {r["request_id"]: r for r in kept}
+        if len(kept) > len(distinct):
+            expected["duplicate request_id"] = len(kept) - len(distinct)
+        assert t.rows_excluded == dict(expected)
+        assert t.rows_analysed == len(distinct)
         assert analysed(con) == rows_of(list(distinct.values()))
         per_file = dict(con.execute("SELECT __file, count(*) FROM src_requests GROUP BY ALL")
                         .fetchall())
@@ -374,6 +388,15 @@ def test_property_every_row_is_analysed_or_excluded(seed: int) -> None:
                               f"FROM src_requests").fetchall()
             assert {os.path.relpath(f, d): v for f, v in got} == {
                 rel: values.get(key) for rel, values in partitions.items()}
+
+
+def _exclusion(row: dict[str, Any]) -> str | None:
+    """The reason ingest gives for excluding a row by its values, or None (schema.RULES)."""
+    if not 2000 <= row["ts"].year < 2100:
+        return "ts before 2000 or from 2100 on"
+    if not math.isfinite(row["temperature"]):
+        return "temperature not finite"
+    return None
 
 
 def _parquet_under(folder: Path) -> list[Path]:
