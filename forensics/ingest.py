@@ -227,18 +227,19 @@ def _walk_table_folder(data_dir: Path, real_data_dir: str, folder: Path, csv_ok:
     """Every data file below a table folder, following symbolic links.
 
     Names starting with `.` or `_` (_SUCCESS, .crc files, _temporary/ written by Spark or
-    Hadoop) are skipped. A link to a folder that contains the folder it is in would make the
-    walk endless, and a dangling link may hide data: both are problems naming the link.
+    Hadoop) are skipped. A link to a folder that contains one of the folders being walked
+    (itself, an ancestor, or through another link) would make the walk endless, and a dangling
+    link may hide data: both are problems naming the link.
     """
     files: list[SourceFile] = []
 
-    def visit(directory: Path, parts: tuple[str, ...]) -> None:
+    def visit(directory: Path, parts: tuple[str, ...], chain: tuple[Path, ...]) -> None:
+        # chain: the real folders from the table folder down to this one.
         try:
             names = sorted(os.listdir(directory))
         except OSError as exc:
             problems.append(f"{_rel(directory, data_dir)}: cannot be listed ({exc.strerror})")
             return
-        here = os.path.realpath(directory)
         for name in names:
             if name.startswith(_IGNORED_PREFIXES):
                 continue
@@ -249,13 +250,13 @@ def _walk_table_folder(data_dir: Path, real_data_dir: str, folder: Path, csv_ok:
                 problems.append(broken)
                 continue
             if p.is_dir():
-                target = os.path.realpath(p)
-                if Path(here).is_relative_to(target):
+                target = Path(os.path.realpath(p))
+                if any(c.is_relative_to(target) for c in chain):
                     problems.append(f"{rel}: symbolic link loop (points to {os.readlink(p)!r}, "
                                     f"a folder that contains the link; expected links to "
                                     f"folders outside it)")
                     continue
-                visit(p, (*parts, name))
+                visit(p, (*parts, name), (*chain, target))
             elif p.is_file() and (p.suffix.lower() == ".parquet"
                                   or (csv_ok and p.suffix.lower() == ".csv")):
                 resolved = os.path.realpath(p)
@@ -266,7 +267,7 @@ def _walk_table_folder(data_dir: Path, real_data_dir: str, folder: Path, csv_ok:
                 stray.append(f"{rel}: not a Parquet file (expected only *.parquet files in "
                              f"the table folder {folder.name}/)")
 
-    visit(folder, ())
+    visit(folder, (), (Path(os.path.realpath(folder)),))
     return files
 
 
@@ -311,7 +312,7 @@ def find_files(data_dir: Path) -> tuple[dict[str, list[SourceFile]], list[str]]:
             except sqltext.UnreadablePathError as exc:
                 problems.append(f"{f.rel}: cannot be read: {exc} (rename the file or folder)")
         if files:
-            found[t.name] = sorted(files, key=lambda f: str(f.path))
+            found[t.name] = sorted(files, key=lambda f: f.path)  # as before: by path parts
     return found, problems
 
 

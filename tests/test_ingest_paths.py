@@ -284,6 +284,17 @@ def test_symlink_loop_is_refused(tmp_path: Path) -> None:
     run_refused(d, tmp_path, "requests/day=1/again: symbolic link loop (points to")
 
 
+def test_loop_through_two_links_is_refused(tmp_path: Path) -> None:
+    """a/x leads to b, b/y back to a: neither contains the other, the walk would not end."""
+    d = export(tmp_path / "data", {"requests/a/part-0.parquet": requests(2, "acct_a"),
+                                   "requests/b/part-1.parquet": requests(2, "acct_b", start=5)})
+    (d / "requests" / "a" / "x").symlink_to(d / "requests" / "b", target_is_directory=True)
+    (d / "requests" / "b" / "y").symlink_to(d / "requests" / "a", target_is_directory=True)
+    with pytest.raises(InputProblems) as err:
+        load(d)
+    assert "requests/a/x/y: symbolic link loop" in str(err.value)
+
+
 def test_link_to_itself_is_refused(tmp_path: Path) -> None:
     d = export(tmp_path / "data", {"requests/day=1/part-0.parquet": requests(2, "acct_a")})
     (d / "requests" / "self.parquet").symlink_to(d / "requests" / "self.parquet")
