@@ -227,8 +227,9 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
 def _export_signals(con: Any, out_dir: Path) -> str:
     """signals.parquet: every fired (heuristic, account) row, in a fixed order."""
     name = "signals.parquet"
-    con.execute(f"COPY (SELECT * FROM signals ORDER BY heuristic_id, account_id) TO "
-                f"'{out_dir / name}' (FORMAT parquet, COMPRESSION zstd)")
+    # The path is a bound parameter: an output folder's name is never SQL text.
+    con.execute("COPY (SELECT * FROM signals ORDER BY heuristic_id, account_id) TO $path "
+                "(FORMAT parquet, COMPRESSION zstd)", {"path": str(out_dir / name)})
     return name
 
 

@@ -84,7 +84,7 @@ def connect(engine: EngineSection, workdir: Path | None = None,
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET memory_limit = $m", {"m": engine.memory_limit})
     threads = engine.threads or max(1, os.cpu_count() or 1)
-    con.execute(f"SET threads = {int(threads)}")
+    con.execute("SET threads = $t", {"t": int(threads)})
     con.execute("SET temp_directory = $t", {"t": str(temp)})
     con.execute("SET preserve_insertion_order = false")
     # The requests view reads its files with union_by_name, so every query on it read every

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from duckdb.func import PythonUDFType
 
-from forensics import __version__, engine, resources
+from forensics import __version__, engine, resources, sqltext
 from forensics.errors import HeuristicError
 
 SCAN_CHARS = 4000
@@ -84,6 +84,14 @@ class FeatureResult:
     templates: int
     lexicon_phrases: int
     propagation_rounds: int
+
+
+def _lexicon_pattern(path: Path) -> str:
+    """The lexicon file as DuckDB's read_csv must be told to read exactly it."""
+    try:
+        return sqltext.file_pattern(path)
+    except sqltext.UnreadablePathError as exc:
+        raise HeuristicError(f"cannot be read: {exc} (rename the folder)", file=str(path)) from None
 
 
 def read_lexicons(lexicons: Path) -> list[LexiconEntry]:
@@ -195,10 +203,13 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
         raise HeuristicError(f"features folder lacks {', '.join(missing)} (expected every "
                              f"file of the bundled queries/features/)", file=str(folder))
     entries = read_lexicons(lexicons)
-    con.execute(f"CREATE OR REPLACE TABLE lexicon_signals AS SELECT * FROM read_csv("
-                f"'{lexicons / 'signals.csv'}', header = true, all_varchar = true)")
-    con.execute(f"CREATE OR REPLACE TABLE lexicon_capabilities AS SELECT * FROM read_csv("
-                f"'{lexicons / 'capabilities.csv'}', header = true, all_varchar = true)")
+    # Bound parameters, as patterns that name exactly the one file (a --queries folder may
+    # have any name); tables, not views, so nothing keeps a path.
+    for table, name in (("lexicon_signals", "signals.csv"),
+                        ("lexicon_capabilities", "capabilities.csv")):
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv($path, "
+                    f"header = true, all_varchar = true, hive_partitioning = false)",
+                    {"path": _lexicon_pattern(lexicons / name)})
 
     _run_file(con, sql["10_prompt_heads"])
     _run_file(con, sql["20_skeletons"])

@@ -31,8 +31,9 @@ def write_findings(con: duckdb.DuckDBPyConnection, result: LinkingResult, out_di
     # The order is stated each time: a table keeps none (preserve_insertion_order is off), and
     # at 20 M requests two runs wrote findings.parquet's rows in different orders.
     order = "ORDER BY flagged DESC, score DESC, account_id"
-    con.execute(f"COPY (SELECT * FROM account_findings {order}) TO "
-                f"'{out_dir / 'findings.parquet'}' (FORMAT parquet, COMPRESSION zstd)")
+    # The path is a bound parameter: an output folder's name is never SQL text.
+    con.execute(f"COPY (SELECT * FROM account_findings {order}) TO $path "
+                f"(FORMAT parquet, COMPRESSION zstd)", {"path": str(out_dir / "findings.parquet")})
     cur = con.execute("SELECT * FROM account_findings WHERE flagged OR confidence <> 'none' "
                       f"{order}")
     names = [d[0] for d in cur.description]

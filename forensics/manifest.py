@@ -16,7 +16,7 @@ from typing import Any
 from forensics import __version__, schema
 from forensics.config import FORMATS, RunConfig
 from forensics.heuristics import HeuristicRun
-from forensics.ingest import IngestResult
+from forensics.ingest import IngestResult, InputFile
 from forensics.outputs import dump_json, file_digest
 
 DIAGNOSTICS = "diagnostics"
@@ -37,6 +37,14 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _file_entry(f: InputFile) -> dict[str, Any]:
+    """One input file; `resolved` (the file a symbolic link leads to) only when it differs."""
+    entry = asdict(f)
+    if entry["resolved"] is None:
+        del entry["resolved"]
+    return entry
+
+
 def inputs_section(result: IngestResult) -> dict[str, Any]:
     """Per table: files with hashes, rows read / excluded (by reason) / analysed, time span."""
     tables: dict[str, Any] = {}
@@ -46,7 +54,7 @@ def inputs_section(result: IngestResult) -> dict[str, Any]:
             continue
         tables[name] = {
             "present": True,
-            "files": [asdict(f) for f in t.files],
+            "files": [_file_entry(f) for f in t.files],
             "rows_read": t.rows_read,
             "rows_excluded": dict(sorted(t.rows_excluded.items())),
             "rows_analysed": t.rows_analysed,

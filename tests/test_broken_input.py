@@ -233,8 +233,9 @@ def test_tokens_with_letters(tmp_path: Path) -> None:
             for i, r in enumerate(request_rows(3))]
     d = make_export(tmp_path / "data", requests=rows)
     outcome, out = run_on(d, tmp_path)
+    # Token counts are BIGINT in the contract (sums near 2^31 must not overflow).
     assert_clean_failure(outcome, "requests.parquet: column 'input_tokens': 1 value(s) cannot "
-                         "be read as INTEGER (expected a whole number, digits only; first at "
+                         "be read as BIGINT (expected a whole number, digits only; first at "
                          "row 2: '12a')", out_dir=out)
 
 
@@ -245,7 +246,7 @@ def test_fractional_tokens(tmp_path: Path) -> None:
     d = make_export(tmp_path / "data", requests=rows)
     outcome, out = run_on(d, tmp_path)
     assert_clean_failure(outcome, "column 'output_tokens': 1 value(s) cannot be read as "
-                         "INTEGER (expected a whole number; first at row 0: '80.5')", out_dir=out)
+                         "BIGINT (expected a whole number; first at row 0: '80.5')", out_dir=out)
 
 
 def test_nested_type_for_text(tmp_path: Path) -> None:

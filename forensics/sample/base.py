@@ -22,6 +22,9 @@ _ARROW_TYPES = {
     "VARCHAR": pa.string(),
     "TIMESTAMPTZ": TIMESTAMP,
     "INTEGER": pa.int32(),
+    # Token counts are BIGINT in the contract (sums must not overflow); the sample's counts
+    # are small, and int32 keeps generated samples byte-identical to the bundled one.
+    "BIGINT": pa.int32(),
     "DOUBLE": pa.float64(),
     "BOOLEAN": pa.bool_(),
 }

@@ -34,7 +34,8 @@ from forensics import schema
 CASES_DIR = Path(__file__).parent
 T0 = datetime(2026, 7, 6, 9, 0, tzinfo=UTC)
 _ARROW = {"VARCHAR": pa.string(), "TIMESTAMPTZ": pa.timestamp("us", tz="UTC"),
-          "INTEGER": pa.int32(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_()}
+          "INTEGER": pa.int32(), "BIGINT": pa.int64(), "DOUBLE": pa.float64(),
+          "BOOLEAN": pa.bool_()}
 _REQUEST_DEFAULTS: dict[str, Any] = {"model": "atlas-3", "prompt": "Hello, can you help me?",
                                      "input_tokens": 100, "output_tokens": 300}
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
