@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from forensics import sqltext
 from forensics.outputs import file_digest
 from forensics.report.context import Exhibit
 
@@ -74,7 +75,7 @@ def cell_sql(column: str, type_name: str) -> str | None:
     """SQL giving what `cell` gives for a value of this DuckDB type, NULL for an empty cell;
     None for a type it does not know (the caller then formats in Python). Times assume the
     session time zone is UTC, as the run's connection sets it."""
-    c = '"' + column.replace('"', '""') + '"'
+    c = sqltext.identifier(column)
     t = type_name.upper()
     if t == "VARCHAR":
         return f"nullif({c}, '')"
@@ -86,8 +87,10 @@ def cell_sql(column: str, type_name: str) -> str | None:
         return f"CAST(round(CAST({c} AS DOUBLE), 6) AS VARCHAR)"
     if t in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP"):
         offset = "+00:00" if t.endswith("ZONE") else ""
+        whole = sqltext.string(f"{_ISO_SECONDS}{offset}")
+        fraction = sqltext.string(f"{_ISO_SECONDS}.%f{offset}")
         return (f"strftime({c}, CASE WHEN epoch_us({c}) % 1000000 = 0 "
-                f"THEN '{_ISO_SECONDS}{offset}' ELSE '{_ISO_SECONDS}.%f{offset}' END)")
+                f"THEN {whole} ELSE {fraction} END)")
     if t == "DATE":
         return f"CAST({c} AS VARCHAR)"
     if t == "VARCHAR[]":
@@ -118,12 +121,7 @@ def is_text_value(value: Any) -> bool:
                                                    | date))
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+_quoted = sqltext.identifier
 
 
 # DuckDB's CSV writer, as every exhibit uses it: header, comma, double quotes, NULL as an
@@ -195,14 +193,17 @@ class ExhibitWriter:
         filename = f"{number}-{slug}.csv"
         path = self.out_dir / EXHIBITS_DIR / filename
         parquet = path.with_suffix(".parquet")
-        self.con.execute(f"COPY ({sql}) TO {_literal(parquet)} {_PARQUET_OPTIONS}", params)
+        # COPY … TO takes its target as a plain string (no globbing); read_parquet below needs
+        # the file named literally (forensics/sqltext.py).
+        self.con.execute(f"COPY ({sql}) TO {sqltext.string(str(parquet))} {_PARQUET_OPTIONS}",
+                         params)
         escaped = set(text)
         select = ", ".join(f"{formula_safe_sql(_quoted(c)) if c in escaped else _quoted(c)} "
                            f"AS {_quoted(c)}" for c in columns)
         # file_row_number: the Parquet copy's rows in the order written, whatever the scan.
-        source = f"read_parquet({_literal(parquet)}, file_row_number = true)"
+        source = f"read_parquet({sqltext.file_literal(parquet)}, file_row_number = true)"
         row = self.con.execute(f"COPY (SELECT {select} FROM {source} ORDER BY file_row_number) "
-                               f"TO {_literal(path)} {_COPY_OPTIONS}").fetchone()
+                               f"TO {sqltext.string(str(path))} {_COPY_OPTIONS}").fetchone()
         size = path.stat().st_size
         exhibit = Exhibit(id=number, title=title, description=description,
                           path=f"{EXHIBITS_DIR}/{filename}", filename=filename,
