@@ -222,6 +222,10 @@ def _hive_partitions(rel_parts: tuple[str, ...]) -> tuple[tuple[str, str | None]
     return tuple(out)
 
 
+class _TooManyFiles(Exception):
+    pass
+
+
 def _walk_table_folder(data_dir: Path, real_data_dir: str, folder: Path, csv_ok: bool,
                        problems: list[str], stray: list[str]) -> list[SourceFile]:
     """Every data file below a table folder, following symbolic links.
@@ -263,11 +267,21 @@ def _walk_table_folder(data_dir: Path, real_data_dir: str, folder: Path, csv_ok:
                 files.append(SourceFile(
                     p, rel, resolved, _hive_partitions(parts),
                     linked=resolved != os.path.join(real_data_dir, rel)))
+                if len(files) > schema.MAX_FILES:
+                    raise _TooManyFiles
             else:
                 stray.append(f"{rel}: not a Parquet file (expected only *.parquet files in "
                              f"the table folder {folder.name}/)")
 
-    visit(folder, (), (Path(os.path.realpath(folder)),))
+    try:
+        visit(folder, (), (Path(os.path.realpath(folder)),))
+    except _TooManyFiles:
+        # Refused at once, alone: every other check would have to read each of the files.
+        raise InputError(
+            f"more than {schema.MAX_FILES:,} data files (expected at most "
+            f"{schema.MAX_FILES:,}: compact them "
+            f"into fewer, larger files first, for example with DuckDB's COPY … TO into one "
+            f"Parquet file per table)", file=f"{_rel(folder, data_dir)}/") from None
     return files
 
 

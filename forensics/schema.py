@@ -170,6 +170,12 @@ def _key_rules() -> list[str]:
 # Every rule ingest applies, as `forensics schema` prints it. Each row of the files is
 # analysed, excluded and counted by reason in the manifest, or the run is refused with the
 # row named; nothing is dropped silently. `validate` applies the same rules as `run`.
+# Most files one table may come in. Each file costs a footer read, a hash and, in the report,
+# an evidence lookup of its own, so an export split into many tiny files (one per request, as
+# some log shippers write) runs for hours and holds every file's metadata; beyond this count
+# ingest refuses at once with advice to compact, instead of walking on.
+MAX_FILES = 10_000
+
 RULES: tuple[str, ...] = (
     "Rules (each row is analysed, excluded and counted by reason in the manifest, or the",
     "run is refused naming the file and row; validate applies the same rules as run):",
@@ -177,7 +183,8 @@ RULES: tuple[str, ...] = (
     "    characters, not patterns. A path with a backslash and one of * ? [ is refused.",
     "    Extensions count in any case (indicators.CSV). Names starting with . or _ are",
     "    skipped. Symbolic links are followed (the file they lead to is in the manifest);",
-    "    loops, dangling links and one file reached twice are refused.",
+    "    loops, dangling links and one file reached twice are refused. A table of more",
+    f"    than {MAX_FILES:,} files is refused at once, with advice to compact it.",
     "  Partitions: only key=value folders inside a table's folder are partition columns",
     "    (values percent-decoded, __HIVE_DEFAULT_PARTITION__ = null); folders above the data",
     "    directory never are. A key that is also a column of the file is refused.",

@@ -421,3 +421,22 @@ def test_ingest_module_names_no_hive_option_on() -> None:
     """DuckDB's own hive partitioning reads every key=value folder of the path: it stays off."""
     source = Path(ingest_module.__file__).read_text(encoding="utf-8")
     assert "hive_partitioning = true" not in source
+
+
+# --- many files -----------------------------------------------------------------------------
+
+def test_more_files_than_the_limit_are_refused_with_advice(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table split into more files than MAX_FILES is refused before anything is read, with
+    the folder named and advice to compact; at the limit it is read, every row."""
+    from forensics import schema
+
+    monkeypatch.setattr(schema, "MAX_FILES", 4)
+    at_limit = export(tmp_path / "ok", {f"requests/part-{i}.parquet":
+                                        requests(2, "acct_a", start=10 * i) for i in range(4)})
+    result, con = load(at_limit)
+    assert result.tables["requests"].rows_analysed == 8
+    over = export(tmp_path / "over", {f"requests/day={i}/part.parquet":
+                                      requests(2, "acct_a", start=10 * i) for i in range(5)})
+    error = run_refused(over, tmp_path, "requests/", "more than 4 data files", "compact")
+    assert "Traceback" not in error
