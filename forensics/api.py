@@ -173,7 +173,7 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
             progress("features reused from the workdir (same inputs, window, columns, "
                      "feature queries and lexicons)")
         else:
-            build_features(con, config.queries_dir, fingerprint)
+            build_features(con, config.queries_dir, fingerprint, progress)
     with clock.stage("heuristics"):
         runs = run_library(con, library, params, ingested.has_column, progress)
     with clock.stage("linking"):

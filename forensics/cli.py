@@ -17,6 +17,7 @@ import duckdb
 from forensics import api, schema
 from forensics.config import FORMATS, RunConfig, load_case_config, resolve_window
 from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ForensicsError, os_fault
+from forensics.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,10 +76,10 @@ def _guarded(fn: Callable[[], Any], debug: bool) -> Any:
               f"traceback)", EXIT_INTERNAL)
 
 
-def _progress(quiet: bool) -> api.Progress:
-    if quiet or not sys.stderr.isatty():
-        return lambda _m: None
-    return api.stderr_progress
+def _progress(quiet: bool, show: bool | None) -> Progress:
+    """On a terminal unless --quiet or --no-progress; in a log only with --progress."""
+    enabled = show if show is not None else sys.stderr.isatty()
+    return Progress(enabled=enabled and not quiet)
 
 
 def data_options(fn: F) -> F:
@@ -91,6 +92,10 @@ def data_options(fn: F) -> F:
         click.option("--since", type=click.DateTime(), help="Start of the window (UTC)."),
         click.option("--until", type=click.DateTime(), help="End of the window (UTC, excluded)."),
         click.option("--quiet", is_flag=True, help="No progress on stderr."),
+        click.option("--progress/--no-progress", "show_progress", default=None,
+                     help="Progress on stderr (stage, elapsed time, share of the features "
+                          "scan done); default: only on a terminal. --progress keeps it in "
+                          "nohup or CI logs."),
         click.option("--debug", is_flag=True, help="Show tracebacks."),
     ]
     for deco in reversed(decorators):
@@ -144,7 +149,8 @@ def main() -> None:
                    "findings.*, signals and the manifest are always written, so json alone "
                    "skips the render (for trying thresholds).")
 def run(data_dir: Path, config_path: Path | None, period: str | None, since: datetime | None,
-        until: datetime | None, quiet: bool, debug: bool, out_dir: Path, profile: str,
+        until: datetime | None, quiet: bool, show_progress: bool | None, debug: bool,
+        out_dir: Path, profile: str,
         force: bool, workdir: Path | None, queries_dir: Path | None,
         templates_dir: Path | None, baseline_dir: Path | None,
         formats: frozenset[str]) -> None:
@@ -159,7 +165,7 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
                                profile=profile, force=force, workdir=workdir,
                                queries_dir=queries_dir, templates_dir=templates_dir,
                                baseline_dir=baseline_dir, formats=formats)
-        return api.run(config, _progress(quiet))
+        return api.run(config, _progress(quiet, show_progress))
 
     result = _guarded(go, debug)
     click.echo(f"wrote {len(result.outputs)} files to {result.out_dir}")
@@ -170,7 +176,8 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
 @main.command()
 @data_options
 def validate(data_dir: Path, config_path: Path | None, period: str | None,
-             since: datetime | None, until: datetime | None, quiet: bool, debug: bool) -> None:
+             since: datetime | None, until: datetime | None, quiet: bool,
+             show_progress: bool | None, debug: bool) -> None:
     """Check DATA_DIR against the log schema and report every problem at once.
 
     \b
@@ -179,7 +186,7 @@ def validate(data_dir: Path, config_path: Path | None, period: str | None,
     """
     def go() -> Any:
         config = _build_config(data_dir, config_path, period, since, until)
-        return api.validate(config, _progress(quiet))
+        return api.validate(config, _progress(quiet, show_progress))
 
     result = _guarded(go, debug)
     for name, t in sorted(result.tables.items()):

@@ -92,8 +92,10 @@ def connect(engine: EngineSection, workdir: Path | None = None,
     # with one query per file (3.4 s at 20 M requests). The inputs do not change during a run
     # (ingest hashes them first), and cached footers are checked against the file's time.
     con.execute("SET parquet_metadata_cache = true")
-    # Progress goes through our own reporter; DuckDB's bar would draw on any stderr.
-    con.execute("SET enable_progress_bar = false")
+    # DuckDB measures how far a statement is (forensics/progress.py polls it for the long
+    # features scan); it never prints its own bar, which would draw on any stderr.
+    con.execute("SET enable_progress_bar = true")
+    con.execute("SET enable_progress_bar_print = false")
     return con
 
 

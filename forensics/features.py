@@ -24,7 +24,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from duckdb.func import PythonUDFType
 
 from forensics import __version__, engine, resources, sqltext
 from forensics.errors import HeuristicError
+from forensics.progress import Progress
 
 SCAN_CHARS = 4000
 # The most used prompt heads whose skeleton the scan looks up instead of computing it
@@ -189,9 +190,18 @@ def reusable(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
 
 
 def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
-                   fingerprint: str | None = None) -> FeatureResult:
+                   fingerprint: str | None = None,
+                   progress: Callable[[str], None] | None = None) -> FeatureResult:
     """Compute every derived column once; see the module docstring for the tables. With a
-    fingerprint, record it once every table is built."""
+    fingerprint, record it once every table is built. `progress` hears of each step, and a
+    forensics.progress.Progress also shows how far the scan of every request is."""
+    say = progress or (lambda _m: None)
+    steps = ("prompt heads", "template skeletons", "MinHash bands", "template groups",
+             "lexicon scan of every request", "account aggregates", "indicator hits")
+
+    def step(i: int) -> None:
+        say(f"features {i}/{len(steps)}: {steps[i - 1]}")
+
     # First of all: tables being rebuilt (or left half-built by an interrupted run) must
     # never look reusable under an older fingerprint.
     con.execute(f"DROP TABLE IF EXISTS {FINGERPRINT_TABLE}")
@@ -211,18 +221,27 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
                     f"header = true, all_varchar = true, hive_partitioning = false)",
                     {"path": _lexicon_pattern(lexicons / name)})
 
+    step(1)
     _run_file(con, sql["10_prompt_heads"])
+    step(2)
     _run_file(con, sql["20_skeletons"])
+    step(3)
     _run_file(con, sql["30_minhash_bands"],
               {"permutations": MINHASH_PERMUTATIONS, "rows_per_band": MINHASH_ROWS_PER_BAND,
                "min_chars": MINHASH_MIN_CHARS})
+    step(4)
     rounds = _propagate_templates(con, sql["40_template_groups"])
     labeller = LexiconLabeller(entries)
-    with labeller.registered(con):
+    step(5)
+    watch = progress.query(con, "features: lexicon scan") if isinstance(progress, Progress) \
+        else contextlib.nullcontext()
+    with labeller.registered(con), watch:
         _run_file(con, sql["50_request_features"],
                   {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS,
                    "frequent_heads": FREQUENT_HEADS})
+    step(6)
     _run_file(con, sql["55_account_aggregates"])
+    step(7)
     _run_file(con, sql["60_indicator_hits"])
     for intermediate in ("prompt_heads", "skeleton_bands", "template_groups"):
         con.execute(f"DROP TABLE {intermediate}")
