@@ -1166,7 +1166,11 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
         for (reason, _), n in zip(rules, row[2:], strict=True):
             if n:
                 excluded[reason] = int(n)
-        conditions = [f"({cond})" for _, cond in rules]
+        # Only the rules some row breaks filter the view (a period always does). A filter that
+        # removes nothing still lowers the planner's estimate of the table, which turned the
+        # features scan's joins around and ran it out of memory at 1.5 M requests.
+        conditions = [f"({cond})" for (reason, cond) in rules
+                      if excluded.get(reason) or reason == "outside period"]
         left = total - sum(excluded.values())
         before_period = left + excluded.get("outside period", 0)
         if total and before_period == 0:

@@ -121,7 +121,11 @@ scanned AS (
                       ELSE left(md5(prompt_skeleton(q.head)), 16) END AS skeleton_id
           FROM (SELECT *, left(prompt, 240) AS head FROM requests) AS q
           LEFT JOIN frequent_heads AS f ON f.head = q.head) AS r
-    JOIN principals AS a
+    -- Every request has its principal (principals is drawn from requests), so a LEFT JOIN
+    -- keeps the same rows; it also keeps the requests, with their prompts, on the probe
+    -- side: as an inner join, a filtered requests view (rows excluded at ingest) looked
+    -- small enough to the planner to be hashed whole, and ran out of memory at 1.5 M.
+    LEFT JOIN principals AS a
         ON a.account_id = r.account_id AND a.api_key_id IS NOT DISTINCT FROM r.api_key_id
     LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt
     LEFT JOIN moved_skeletons AS m ON m.skeleton_id = r.skeleton_id
