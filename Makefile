@@ -5,27 +5,35 @@ BIN     = $(VENV)/bin
 SAMPLE ?= sample_data/2026Q3
 OUT    ?= out/sample
 
-.PHONY: install dossier test lint typecheck unit sample bench bench-detection clean
+.PHONY: install install-dev dossier test lint typecheck unit sample bench bench-detection clean
 
+# The tool and its runtime dependencies only: what `make dossier` needs.
 $(BIN)/forensics: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The test and lint tools on top, for `make test` and the benchmarks.
+$(VENV)/.dev-installed: $(BIN)/forensics pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
 install: $(BIN)/forensics
 
+install-dev: $(VENV)/.dev-installed
+
 dossier: install
 	$(BIN)/forensics run $(SAMPLE)/data --out $(OUT) --force
 	@echo "dossier: $(OUT)/dossier.pdf"
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check forensics tests bench
 
-typecheck: install
+typecheck: install-dev
 	$(BIN)/mypy
 
-unit: install
+unit: install-dev
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -33,10 +41,10 @@ test: lint typecheck unit
 sample: install
 	$(BIN)/forensics sample $(SAMPLE) --seed 7 --scale 0.5 --long-prompts --force
 
-bench: install
+bench: install-dev
 	$(BIN)/python -m bench --sizes 100000,1000000
 
-bench-detection: install
+bench-detection: install-dev
 	$(BIN)/python -m bench.detection
 
 clean:
