@@ -106,6 +106,40 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
     return library
 
 
+def readable_tables(queries: Path | None = None
+                    ) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """What a heuristic may read: (stage, table, [(column, type)]) for the input tables, the
+    feature tables and, for cluster-scope heuristics, the linking tables, as built (empty)
+    from the bundled or given queries."""
+    con = engine.connect(EngineSection(memory_limit="1GB"))
+    try:
+        def names() -> set[str]:
+            return {r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_schema = 'main'").fetchall()}
+
+        stages: list[tuple[str, set[str]]] = []
+        for contract_table in schema.TABLES:
+            create_empty_table(con, contract_table)
+        stages.append(("input", names()))
+        build_features(con, queries)
+        create_signals_table(con)
+        stages.append(("features", names() - stages[0][1]))
+        build_clusters(con, LinkingParams(), queries)
+        stages.append(("linking (cluster scope)", names() - stages[0][1] - stages[1][1]))
+        out = []
+        for stage, tables in stages:
+            for table in sorted(tables):
+                columns = con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position",
+                    {"t": table}).fetchall()
+                out.append((stage, table, [(str(c), str(t)) for c, t in columns]))
+        return out
+    finally:
+        con.close()
+
+
 def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
     """Run every stage and write the output folder atomically."""
     assert config.out_dir is not None

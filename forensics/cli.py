@@ -305,6 +305,26 @@ def evaluate(findings_dir: Path, labels_path: Path, as_json: bool, debug: bool) 
         click.echo("\n".join(result.lines()))
 
 
+@main.command(name="tables")
+@click.option("--queries", "queries_dir", type=click.Path(path_type=Path),
+              help="The feature and linking queries of this library instead of the bundled.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def tables_cmd(queries_dir: Path | None, debug: bool) -> None:
+    """List the tables and columns a heuristic's SQL may read.
+
+    \b
+    Example:
+      forensics tables
+    """
+    found = _guarded(lambda: api.readable_tables(queries_dir), debug)
+    stage = None
+    for where, table, columns in found:
+        if where != stage:
+            click.echo(f"{'' if stage is None else chr(10)}# {where}")
+            stage = where
+        click.echo(f"{table}: " + ", ".join(f"{c} {t}" for c, t in columns))
+
+
 @main.command(name="schema")
 def schema_cmd() -> None:
     """Print the input contract (log schema v1).

@@ -96,3 +96,29 @@ def test_format_refusals(tmp_path: Path) -> None:
     assert run_cli("run", SAMPLE, "--out", baseline, "--format", "json").exit_code == 0
     assert_clean_failure(run_cli("run", SAMPLE, "--out", out, "--format", "json",
                                  "--baseline", baseline), "--baseline", out_dir=out)
+
+
+def test_tables_lists_what_heuristics_may_read() -> None:
+    """`forensics tables`: every table the bundled heuristics read appears with its columns,
+    input tables first, then features, then the linking tables cluster-scope ones read."""
+    import re as regex
+
+    from forensics import resources
+
+    outcome = run_cli("tables")
+    assert outcome.exit_code == 0, outcome.stderr
+    text = outcome.stdout
+    assert text.index("# input") < text.index("# features") < text.index("# linking")
+    listed = {line.split(":", 1)[0] for line in text.splitlines() if ": " in line}
+    assert {"requests", "request_features", "account_activity", "cluster_members"} <= listed
+    assert "request_features: request_id VARCHAR" in text
+    # Every table named after FROM or JOIN in a bundled heuristic is listed.
+    for path in sorted(resources.queries_dir().glob("*/*.sql")):
+        if path.parent.name in ("features", "linking", "report"):
+            continue
+        sql = path.read_text(encoding="utf-8").split("---*/", 1)[-1]
+        ctes = set(regex.findall(r"(\w+)\s*(?:\([\w\s,]*\))?\s+AS\s+(?:NOT\s+)?"
+                                 r"(?:MATERIALIZED\s+)?\(", sql, regex.I))
+        for name in regex.findall(r"(?<!DISTINCT )\b(?:FROM|JOIN)\s+([a-z_]+)\b", sql):
+            if name not in ctes and name not in ("range", "unnest", "generate_series"):
+                assert name in listed, (path.name, name)
