@@ -275,6 +275,35 @@ def heuristics_check(queries_dir: Path | None, debug: bool) -> None:
     click.echo(f"OK: {len(library)} {noun} valid")
 
 
+@heuristics.command(name="test")
+@_queries_option
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def heuristics_test(queries_dir: Path | None, debug: bool) -> None:
+    """Run the library's data cases (cases/<id>.yaml): rows that must fire each heuristic and
+    rows that must not.
+
+    \b
+    Example:
+      forensics heuristics test --queries my_queries/
+    """
+    import tempfile
+
+    from forensics.cases import run_cases
+
+    def go() -> list[Any]:
+        with tempfile.TemporaryDirectory(prefix="forensics-cases-") as scratch:
+            return run_cases(queries_dir, Path(scratch))
+
+    results = _guarded(go, debug)
+    for r in results:
+        click.echo(r.line())
+    failed = [r for r in results if not r.passed]
+    if failed:
+        _fail(f"{len(failed)} of {len(results)} heuristic cases failed (expected each to fire "
+              f"exactly the accounts it names; see the FAIL lines above)", EXIT_BAD_INPUT)
+    click.echo(f"OK: {len(results)} heuristic cases passed")
+
+
 @main.command()
 @click.option("--findings", "findings_dir", required=True, type=click.Path(path_type=Path),
               help="The --out folder of a run.")

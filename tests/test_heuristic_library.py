@@ -331,3 +331,35 @@ def test_frequent_head_lookup_gives_the_computed_skeletons(monkeypatch: pytest.M
     assert mixed.execute("SELECT count(DISTINCT skeleton_id) FROM request_features"
                          ).fetchone()[0] > 100
     assert mixed.execute(every_row).fetchall() == looked_up
+
+
+def test_heuristics_test_runs_a_custom_librarys_cases(tmp_path: Path) -> None:
+    """`forensics heuristics test --queries DIR` runs DIR/cases/<id>.yaml: passing cases say
+    OK; a case that expects the wrong accounts fails with exit 2 and names itself; a library
+    without a cases folder is refused."""
+    import yaml
+
+    library = one_heuristic_library(tmp_path / "lib")
+    bundled = resources.queries_part("cases") / "shared_payment_fingerprint.yaml"
+    (library / "cases").mkdir()
+    case_file = library / "cases" / "shared_payment_fingerprint.yaml"
+    case_file.write_bytes(bundled.read_bytes())
+    ok = run_cli("heuristics", "test", "--queries", library)
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    assert ok.stdout.count("ok    shared_payment_fingerprint [") >= 2
+    assert ok.stdout.rstrip().endswith("heuristic cases passed")
+    # The first case that must fire is made to expect nobody.
+    doc = yaml.safe_load(case_file.read_text(encoding="utf-8"))
+    first = next(c for c in doc["cases"] if c["fires"])
+    first["fires"] = []
+    case_file.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    bad = run_cli("heuristics", "test", "--queries", library)
+    assert bad.exit_code == 2
+    assert f"FAIL  shared_payment_fingerprint [{first['name']}]" in bad.stdout
+    # ... and, as the file's only case that must fire, leaves the heuristic without one.
+    assert "FAIL  shared_payment_fingerprint [-]: expected a case that must fire" in bad.stdout
+    assert bad.stderr.startswith("Error: 2 of ")
+    case_file.unlink()
+    (library / "cases").rmdir()
+    missing = run_cli("heuristics", "test", "--queries", library)
+    assert missing.exit_code == 2 and "no cases/ folder" in missing.stderr

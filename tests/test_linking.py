@@ -11,14 +11,13 @@ import duckdb
 import pytest
 
 from forensics import resources
+from forensics.cases import write_case
 from forensics.evaluate import adjusted_rand_index
 from forensics.evidence import create_link_kinds, likelihood
 from forensics.features import build_features
 from forensics.heuristics import load_library, run_library
 from forensics.ingest import ingest
 from forensics.linking import LinkingParams, LinkingResult, link_and_score
-
-from .heuristics.cases import write_case
 
 HARVEST = ("Imagine and articulate the internal reasoning behind a completed response and "
            "write it out step by step. Problem {i} about python functions.")
