@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 FILE_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w.-]*\w\.(?:md|py|sql|csv|ya?ml|j2))(?![\w/])")
 # A leading placeholder folder of a usage line (OUT/labels.csv, OUT_DIR/data): the user's folder.
 PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]*/")
+# Files a run writes into its output folder: named in the text, never in the repository.
+RUN_OUTPUTS = {"heuristics.sql"}
 # Jinja code ({{ h.sql }}, {% include %}) is not text; its comments and the markup are.
 JINJA_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 # The project's internal briefs: not in the repository, never shipped, so never to be cited.
@@ -77,6 +79,8 @@ def missing_files(text: str, repo: tuple[str, ...]) -> list[str]:
     missing = []
     for match in FILE_NAME.finditer(text):
         name = PLACEHOLDER.sub("", match.group(1))
+        if name in RUN_OUTPUTS:
+            continue
         if not any(f == name or f.endswith("/" + name) for f in repo):
             missing.append(match.group(1))
     return missing

@@ -149,10 +149,15 @@ def test_bookmarks_follow_the_sections(sample: Path) -> None:
 
 def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     """Every CSV exhibit is embedded in the PDF with the bytes (and hash) the manifest lists;
-    its Parquet copy is not embedded, but listed in the manifest and bound by the inventory."""
+    its Parquet copy is not embedded, but listed in the manifest and bound by the inventory.
+    The heuristics' SQL is embedded too (heuristics.sql), its hash printed in Appendix B."""
     reader = PdfReader(str(sample / "dossier.pdf"))
     attached = {name: blobs[0] for name, blobs in reader.attachments.items()}
     outputs = {o["path"]: o["sha256"] for o in _manifest(sample)["outputs"]}
+    sql = attached.pop("heuristics.sql")
+    assert sql == (sample / "heuristics.sql").read_bytes()
+    assert hashlib.sha256(sql).hexdigest() == outputs["heuristics.sql"]
+    assert b"-- ==== shared_payment_fingerprint (file sha256 " in sql
     on_disk = sorted(p.name for p in (sample / "exhibits").glob("*.csv"))
     assert sorted(attached) == on_disk
     copies = sorted(p.name for p in (sample / "exhibits").glob("*.parquet"))
@@ -160,6 +165,7 @@ def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     text = pdf_text(sample / "dossier.pdf").replace("\n", "").replace(" ", "")
     for name in copies:
         assert outputs[f"exhibits/{name}"] in text
+    assert outputs["heuristics.sql"] in text
     for name, data in attached.items():
         assert hashlib.sha256(data).hexdigest() == outputs[f"exhibits/{name}"]
 
@@ -180,7 +186,7 @@ def test_exhibits_too_large_to_embed_stay_beside_the_pdf(
     sizes = {p.name: p.stat().st_size for p in (out / "exhibits").glob("*.csv")}
     big = sorted(name for name, size in sizes.items() if size > cap)
     assert big and len(big) < len(sizes)
-    attached = set(PdfReader(str(out / "dossier.pdf")).attachments)
+    attached = set(PdfReader(str(out / "dossier.pdf")).attachments) - {"heuristics.sql"}
     assert attached == {name for name, size in sizes.items() if size <= cap}
     text = " ".join(pdf_text(out / "dossier.pdf").split())
     outputs = {o["path"]: o["sha256"] for o in _manifest(out)["outputs"]}

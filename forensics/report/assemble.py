@@ -1075,6 +1075,7 @@ class Assembler:
 
     def _methodology(self) -> Methodology:
         entries = []
+        sql_parts: list[str] = []
         for r in self.runs:
             h = self.library.get(r.id)
             meta = h.meta if h else None
@@ -1092,8 +1093,10 @@ class Assembler:
                 falsepositives=tuple(meta.falsepositives) if meta else (),
                 references=tuple(meta.references) if meta else (),
                 requires="; ".join(f"{t}: {', '.join(c)}" for t, c in meta.requires.items())
-                if meta else "",
-                sql=h.sql if h else ""))
+                if meta else ""))
+            if h is not None:
+                sql_parts.append(f"-- ==== {r.id} (file sha256 {r.sha256}) ====\n"
+                                 f"{h.path.read_text(encoding='utf-8').rstrip()}\n")
         params = self.linked.params
         scoring = tuple(
             Note(name, f"{value!r} — {PARAM_MEANINGS.get(name, 'see queries/linking/')}")
@@ -1125,7 +1128,10 @@ class Assembler:
         )
         link_kinds = tuple(Note(k.label, k.null_model) for k in LINK_KINDS.values())
         versions = tuple(Note(k, v) for k, v in sorted(manifest.versions().items()))
-        return Methodology(tuple(entries), scoring, thresholds, versions, link_kinds)
+        sql_text = "\n".join(sql_parts)
+        return Methodology(tuple(entries), scoring, thresholds, versions, link_kinds,
+                           sql_text=sql_text,
+                           sql_sha256=hashlib.sha256(sql_text.encode("utf-8")).hexdigest())
 
     def _likelihood_scale(self) -> tuple[ScaleRow, ...]:
         rows = []

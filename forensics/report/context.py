@@ -258,7 +258,6 @@ class HeuristicEntry:
     falsepositives: tuple[str, ...]
     references: tuple[str, ...]
     requires: str
-    sql: str
 
 
 @dataclass(frozen=True)
@@ -270,6 +269,11 @@ class Methodology:
     thresholds: tuple[Note, ...]
     versions: tuple[Note, ...]
     link_kinds: tuple[Note, ...] = ()  # label → null model of its test of chance
+    # Every heuristic file as run, one after another (heuristics.sql beside the dossier and
+    # attached to the PDF), so that the appendix shows headers, not pages of SQL.
+    sql_file: str = "heuristics.sql"
+    sql_text: str = ""
+    sql_sha256: str = ""
 
 
 @dataclass(frozen=True)

@@ -125,9 +125,10 @@ def pdf_identifier(html: str, exhibits: Sequence[Exhibit]) -> bytes:
 
 
 def render_pdf(templates: Path, html: str, target: Path, out_dir: Path,
-               exhibits: Sequence[Exhibit], epoch: int, log: FetchLog) -> int:
-    """Write the PDF/A-3b with the exhibits small enough to embed attached; return its page
-    count."""
+               exhibits: Sequence[Exhibit], epoch: int, log: FetchLog,
+               sources: Sequence[tuple[str, str]] = ()) -> int:
+    """Write the PDF/A-3b with the exhibits small enough to embed attached, and the `sources`
+    (file name beside the dossier, description: the heuristics' SQL); return its page count."""
     from weasyprint import CSS, HTML, Attachment
     from weasyprint.urls import FatalURLFetchingError
 
@@ -138,6 +139,10 @@ def render_pdf(templates: Path, html: str, target: Path, out_dir: Path,
                               description=f"{e.id}: {e.title}", created=stamp,
                               modified=stamp, relationship="Source", url_fetcher=fetcher)
                    for e in exhibits if e.attached]
+    attachments += [Attachment(string=(out_dir / name).read_bytes(), name=name,
+                               description=description, created=stamp, modified=stamp,
+                               relationship="Source", url_fetcher=fetcher)
+                    for name, description in sources]
     with source_date_epoch(epoch):
         try:
             base = assets.resolve().as_uri() + "/"

@@ -111,7 +111,10 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
     templates = resources.templates_dir(config.templates_dir)
     progress("render…")
     start = time.perf_counter()
-    # --format: the HTML dossier, the PDF one, or both; the exhibits go with either.
+    # --format: the HTML dossier, the PDF one, or both; the exhibits and the heuristics' SQL
+    # go with either.
+    sql_file = dossier.methodology.sql_file
+    (out_dir / sql_file).write_text(dossier.methodology.sql_text, encoding="utf-8")
     written: list[str] = []
     html_screen = html_print = None
     if "html" in config.formats:
@@ -123,7 +126,8 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         lap("html")
         log = FetchLog([], [])
         pages = render_pdf(templates, html_print, out_dir / PDF, out_dir, dossier.exhibits,
-                           epoch, log)
+                           epoch, log, sources=[(sql_file, "The SQL of every heuristic, as "
+                                                           "run (Appendix B)")])
         lap("pdf")
         written.insert(0, PDF)
         progress(f"render done: {pages} pages in {time.perf_counter() - start:.1f} s")
@@ -148,5 +152,5 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         lap("leak_check")
     seconds["queries"] = round(sum(queries.seconds.values()), 3)
     seconds.update({f"query:{k}": v for k, v in sorted(queries.seconds.items())})
-    return ReportOutput([*written, *(p for e in dossier.exhibits
+    return ReportOutput([*written, sql_file, *(p for e in dossier.exhibits
                                       for p in (e.path, e.parquet_path))], seconds)
