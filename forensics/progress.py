@@ -8,6 +8,7 @@ that a log is not filled with carriage returns.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -57,7 +58,11 @@ class Progress:
         if self.stream.isatty():
             from tqdm import tqdm
 
+            # A terminal that reports no width (a pty with no window) would get a bar of
+            # no characters at all: assume the usual 100 columns there.
+            columns = shutil.get_terminal_size((100, 24)).columns or 100
             bar = tqdm(total=100, desc=f"[forensics] {label}", unit="%", file=self.stream,
+                       ncols=min(columns, 100),
                        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed} elapsed, "
                                   "{remaining} left", leave=False)
         shown = 0.0
