@@ -15,8 +15,8 @@ import click
 import duckdb
 
 from forensics import api, schema
-from forensics.config import FORMATS, RunConfig, load_case_config, resolve_window
-from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ForensicsError, os_fault
+from forensics.config import FORMATS, RunConfig, load_case_config, parse_formats, resolve_window
+from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ConfigError, ForensicsError, os_fault
 from forensics.progress import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,12 +105,10 @@ def data_options(fn: F) -> F:
 
 def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> frozenset[str]:
     """--format: a comma-separated list of pdf, html and json."""
-    chosen = [v.strip().lower() for v in value.split(",") if v.strip()]
-    unknown = [v for v in chosen if v not in FORMATS]
-    if unknown or not chosen:
-        raise click.BadParameter(f"{', '.join(unknown) or 'nothing'} (expected a "
-                                 f"comma-separated list of {', '.join(FORMATS)})")
-    return frozenset(chosen)
+    try:
+        return parse_formats(value.split(","))
+    except ConfigError as exc:
+        raise click.BadParameter(exc.message) from None
 
 
 def _build_config(data_dir: Path, config_path: Path | None, period: str | None,

@@ -6,6 +6,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -357,6 +358,17 @@ NOT_PUBLIC_WORDS = ("CONFIDENTIAL", "INTERNAL", "PRIVILEGED", "RESTRICTED", "SEC
 # trying thresholds without waiting for a render.
 FORMATS = ("pdf", "html", "json")
 DEFAULT_FORMATS = frozenset(FORMATS)
+
+
+def parse_formats(values: Iterable[str]) -> frozenset[str]:
+    """The formats asked for (--format, or the Python API's `formats`), checked: some of
+    FORMATS and nothing else."""
+    chosen = [v.strip().lower() for v in values if v.strip()]
+    unknown = [v for v in chosen if v not in FORMATS]
+    if unknown or not chosen:
+        raise ConfigError(f"formats: {', '.join(unknown) or 'none given'} (expected a "
+                          f"comma-separated list of {', '.join(FORMATS)})")
+    return frozenset(chosen)
 
 
 class RunConfig(_Frozen):

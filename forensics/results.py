@@ -18,21 +18,24 @@ import polars as pl
 
 from forensics.config import (
     DEFAULT_FORMATS,
-    FORMATS,
     CaseConfig,
     Profile,
     RunConfig,
     load_case_config,
+    parse_formats,
 )
 from forensics.config import resolve_window as _resolve_window
-from forensics.errors import ConfigError, InputError
+from forensics.errors import InputError
 
-# The scalar and list fields of a findings.json cluster that make a flat table; the nested
-# ones (links, signals, attribution, benign checks) stay in findings.json.
-CLUSTER_COLUMNS = ("cluster_id", "flagged", "confidence", "likelihood", "score", "accounts",
-                   "owners", "requests", "tokens", "first_seen", "last_seen", "coordinated",
-                   "attributed", "families", "actor", "stability", "bridges", "outside_core",
-                   "max_core_hops", "members")
+# The scalar and list fields of a findings.json cluster that make a flat table, with their
+# types; the nested ones (links, signals, attribution, benign checks) stay in findings.json.
+CLUSTER_SCHEMA: dict[str, Any] = {
+    "cluster_id": pl.Utf8, "flagged": pl.Boolean, "confidence": pl.Utf8,
+    "likelihood": pl.Utf8, "score": pl.Float64, "accounts": pl.Int64, "owners": pl.Int64,
+    "requests": pl.Int64, "tokens": pl.Int64, "first_seen": pl.Utf8, "last_seen": pl.Utf8,
+    "coordinated": pl.Boolean, "attributed": pl.Boolean, "families": pl.List(pl.Utf8),
+    "actor": pl.Utf8, "stability": pl.Float64, "bridges": pl.Int64,
+    "outside_core": pl.Int64, "max_core_hops": pl.Int64, "members": pl.List(pl.Utf8)}
 
 
 @dataclass(frozen=True)
@@ -63,18 +66,12 @@ def read(out_dir: str | Path) -> Results:
                              file=str(folder))
     try:
         doc = json.loads(paths["findings.json"].read_text(encoding="utf-8"))
-        rows = [{k: c.get(k) for k in CLUSTER_COLUMNS} for c in doc["clusters"]]
+        rows = [{k: c.get(k) for k in CLUSTER_SCHEMA} for c in doc["clusters"]]
         run = dict(doc["run"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"unreadable findings.json ({exc})",
                          file=str(paths["findings.json"])) from None
-    clusters = pl.DataFrame(rows, schema={
-        "cluster_id": pl.Utf8, "flagged": pl.Boolean, "confidence": pl.Utf8,
-        "likelihood": pl.Utf8, "score": pl.Float64, "accounts": pl.Int64, "owners": pl.Int64,
-        "requests": pl.Int64, "tokens": pl.Int64, "first_seen": pl.Utf8, "last_seen": pl.Utf8,
-        "coordinated": pl.Boolean, "attributed": pl.Boolean, "families": pl.List(pl.Utf8),
-        "actor": pl.Utf8, "stability": pl.Float64, "bridges": pl.Int64,
-        "outside_core": pl.Int64, "max_core_hops": pl.Int64, "members": pl.List(pl.Utf8)})
+    clusters = pl.DataFrame(rows, schema=CLUSTER_SCHEMA)
     return Results(out_dir=folder, run=run,
                    findings=pl.read_parquet(paths["findings.parquet"]),
                    signals=pl.read_parquet(paths["signals.parquet"]), clusters=clusters)
@@ -98,11 +95,7 @@ def run(data: str | Path, out: str | Path, *, config: str | Path | CaseConfig | 
     else:
         config_path = Path(config) if config is not None else None
         case = load_case_config(config_path)
-    chosen = frozenset(f.lower() for f in formats)
-    unknown = sorted(chosen - set(FORMATS))
-    if unknown or not chosen:
-        raise ConfigError(f"formats: {', '.join(unknown) or 'none given'} (expected some of "
-                          f"{', '.join(FORMATS)})")
+    chosen = parse_formats(formats)
     run_config = RunConfig(
         data_dir=Path(data), out_dir=Path(out), case=case, config_path=config_path,
         window=_resolve_window(case, period, since, until), profile=profile, force=force,
