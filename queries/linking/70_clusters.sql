@@ -1,27 +1,22 @@
 -- Clusters: who is in them, what holds them together, how strong the evidence is.
--- Coordination is a strong link between accounts of different owners (see `strong`). A family counts for the cluster when
--- members holding at least $family_member_share of its accounts (or one account of a
--- single-account cluster) carry it.
+-- Coordination is a cluster edge of a kind ordinary customers do not share
+-- (48_cluster_edges.sql, basis 'coordination') between accounts of different owners. A family
+-- counts for the cluster when members holding at least $family_member_share of its accounts
+-- (or one account of a single-account cluster) carry it.
 CREATE OR REPLACE TABLE clusters AS
 WITH members AS (
     SELECT account_id, cluster_id FROM cluster_members
 ),
-strong AS (
-    -- A strong cross-owner link coordinates when it is of a kind ordinary customers do not
-    -- share (pair_weights.coordinated); only such links join clusters.
-    SELECT m.cluster_id, p.weight, p.kinds, p.coordinated AS coordinating
-    FROM pair_weights AS p
-    JOIN members AS m ON m.account_id = p.account_a
-    JOIN account_owners AS oa ON oa.account_id = p.account_a
-    JOIN account_owners AS ob ON ob.account_id = p.account_b
-    WHERE p.weight >= $min_link_weight AND oa.owner <> ob.owner
-),
 coordination AS (
-    SELECT cluster_id,
-           max(weight) AS strength,
-           list_sort(list_distinct(flatten(list(kinds)))) AS kinds
-    FROM strong
-    WHERE coordinating
+    SELECT m.cluster_id,
+           max(p.weight) AS strength,
+           list_sort(list_distinct(flatten(list(p.kinds)))) AS kinds
+    FROM cluster_edges AS e
+    JOIN pair_weights AS p USING (account_a, account_b)
+    JOIN members AS m ON m.account_id = e.account_a
+    JOIN account_owners AS oa ON oa.account_id = e.account_a
+    JOIN account_owners AS ob ON ob.account_id = e.account_b
+    WHERE e.basis = 'coordination' AND oa.owner <> ob.owner
     GROUP BY ALL
 ),
 attributed AS (
