@@ -15,7 +15,7 @@ from forensics import engine, manifest, schema
 from forensics.config import NOT_PUBLIC_WORDS, EngineSection, RunConfig
 from forensics.errors import ConfigError, HeuristicError
 from forensics.features import build_features, features_fingerprint, reusable
-from forensics.findings import write_findings
+from forensics.findings import write_findings, write_signals
 from forensics.heuristics import (
     Heuristic,
     check_library,
@@ -35,6 +35,8 @@ from forensics.outputs import (
     sweep_stale_outputs,
 )
 from forensics.report import render_dossier
+from forensics.report.public import check_leaks, folder_texts
+from forensics.report.stage import identifiers, leak_index
 from forensics.report.trend import load_baseline
 
 Progress = Callable[[str], None]
@@ -216,14 +218,15 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         runs += run_library(con, library, params, ingested.has_column, progress,
                             scope="cluster")
         linked = score_clusters(con, linking, config.queries_dir)
+    ids = identifiers(con, config)
     with atomic_dir(config.out_dir) as tmp:
-        outputs = [_export_signals(con, tmp)]
-        outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})
+        outputs = [write_signals(con, tmp, ids)]
+        outputs += write_findings(con, linked, tmp, {"window": config.window.describe()}, ids)
         report_seconds: dict[str, float] = {}
         if config.dossier:
             with clock.stage("report"):
                 report = render_dossier(con, config, ingested, runs, linked, library, tmp,
-                                        progress)
+                                        progress, ids)
             outputs += report.paths
             report_seconds = report.seconds
         summary = {
@@ -238,11 +241,13 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         doc: dict[str, Any] = {
             "command_line": list(config.command_line),
             "config": manifest.config_section(config),
-            "inputs": manifest.inputs_section(ingested),
+            "inputs": manifest.inputs_section(ingested, ids),
             "heuristics": manifest.heuristics_section(runs),
             "versions": manifest.versions(),
             "summary": summary,
         }
+        if ids.public:
+            doc = manifest.public_view(doc, ids)
         doc["outputs"] = manifest.outputs_section(tmp, outputs)
         manifest.write_manifest(tmp, doc)
         timings = {"stages": clock.seconds,
@@ -251,20 +256,18 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
                    "peak_rss_mib": peak_rss_mib(),
                    "heuristics": {r.id: r.seconds for r in runs},
                    "report": report_seconds,
-                   "spill_directory": engine.spill_directory(con)}
+                   "spill_directory": (manifest.WITHHELD if ids.public
+                                       else engine.spill_directory(con))}
         names = manifest.write_checksums(tmp)
         (tmp / manifest.DIAGNOSTICS).mkdir()
         (tmp / manifest.DIAGNOSTICS / "timings.json").write_bytes(dump_json(timings))
+        if ids.public:
+            # The whole folder, not only the dossier: it is what gets published. The dossier
+            # and its exhibits were checked from the text they were rendered from.
+            progress("leak check of the output folder…")
+            checked = report.checked if config.dossier else ()
+            check_leaks(leak_index(ids, config, library), folder_texts(tmp, skip=checked))
     return RunResult(config.out_dir, ingested, tuple(names), summary, clock.seconds)
-
-
-def _export_signals(con: Any, out_dir: Path) -> str:
-    """signals.parquet: every fired (heuristic, account) row, in a fixed order."""
-    name = "signals.parquet"
-    # The path is a bound parameter: an output folder's name is never SQL text.
-    con.execute("COPY (SELECT * FROM signals ORDER BY heuristic_id, account_id) TO $path "
-                "(FORMAT parquet, COMPRESSION zstd)", {"path": str(out_dir / name)})
-    return name
 
 
 def stderr_progress(message: str) -> None:

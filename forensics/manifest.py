@@ -18,8 +18,12 @@ from forensics.config import FORMATS, RunConfig
 from forensics.heuristics import HeuristicRun
 from forensics.ingest import IngestResult, InputFile
 from forensics.outputs import dump_json, file_digest
+from forensics.report.public import Pseudonymiser
 
 DIAGNOSTICS = "diagnostics"
+# What the public profile writes in place of a local path: where the analyst keeps a case's
+# files is no part of what is published.
+WITHHELD = "(withheld in the public profile)"
 
 _LIBRARIES = ("duckdb", "polars", "pyarrow", "jinja2", "matplotlib", "weasyprint", "click",
               "pydantic", "pyyaml", "pypdf")
@@ -45,8 +49,35 @@ def _file_entry(f: InputFile) -> dict[str, Any]:
     return entry
 
 
-def inputs_section(result: IngestResult) -> dict[str, Any]:
-    """Per table: files with hashes, rows read / excluded (by reason) / analysed, time span."""
+def inputs_section(result: IngestResult, ids: Pseudonymiser | None = None) -> dict[str, Any]:
+    """Per table: files with hashes, rows read / excluded (by reason) / analysed, time span.
+
+    In the public profile the data folder is withheld and every text scrubbed of the inputs'
+    identifiers (a data-quality note may quote a value)."""
+    section = _inputs_section(result)
+    if ids is None or not ids.public:
+        return section
+    return {**_scrubbed(section, ids), "data_dir": WITHHELD}
+
+
+def public_view(doc: dict[str, Any], ids: Pseudonymiser) -> dict[str, Any]:
+    """manifest.json as a public folder holds it: no local path (the command line, the data
+    folder, the case config's path) and no raw identifier."""
+    config = {**doc["config"]}
+    if config.get("config_file"):
+        config["config_file"] = WITHHELD
+    return {**doc, "command_line": WITHHELD, "config": config}
+
+
+def _scrubbed(value: Any, ids: Pseudonymiser) -> Any:
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, ids) for v in value]
+    return ids.scrub(value) if isinstance(value, str) else value
+
+
+def _inputs_section(result: IngestResult) -> dict[str, Any]:
     tables: dict[str, Any] = {}
     for name, t in sorted(result.tables.items()):
         if not t.files:

@@ -50,8 +50,8 @@ def test_disk_full_while_writing_findings(tmp_path: Path, monkeypatch: pytest.Mo
     would have become, and no output, partial folder, lock or scratch folder remains."""
     real = api.write_findings
 
-    def full_disk(con: Any, linked: Any, tmp: Path, info: Any) -> list[str]:
-        names = real(con, linked, tmp, info)
+    def full_disk(con: Any, linked: Any, tmp: Path, info: Any, ids: Any = None) -> list[str]:
+        names = real(con, linked, tmp, info, ids)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp / "findings.json"))
         return names  # pragma: no cover
 
@@ -67,11 +67,11 @@ def test_disk_full_while_writing_findings(tmp_path: Path, monkeypatch: pytest.Mo
 def test_disk_full_while_duckdb_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """DuckDB reports a full disk as an IOException with the OS's words and the file in
     quotes: still exit 2 naming the output file, not an internal error."""
-    def full_disk(_con: Any, tmp: Path) -> str:
+    def full_disk(_con: Any, tmp: Path, _ids: Any = None) -> str:
         raise duckdb.IOException(f'IO Error: Could not write file "{tmp / "signals.parquet"}": '
                                  f'No space left on device')
 
-    monkeypatch.setattr(api, "_export_signals", full_disk)
+    monkeypatch.setattr(api, "write_signals", full_disk)
     out = tmp_path / "new" / "out"
     outcome = short_run(tmp_path, out=out)
     assert_clean_failure(outcome, f"{out / 'signals.parquet'}: cannot write the output: No "

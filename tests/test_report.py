@@ -9,17 +9,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from forensics import api
+from forensics import api, manifest
 from forensics.cli import main
 from forensics.config import CaseConfig, CaseSection, RunConfig
-from forensics.errors import ConfigError
+from forensics.errors import ConfigError, LeakError
 from forensics.evidence import LIKELIHOOD
-from forensics.report.public import pdf_text
+from forensics.report.public import IdentifierIndex, check_leaks, folder_texts, pdf_text
 from tests.dossier_data import build_case
 
 SECTIONS = ("Contents", "Key judgments", "Scope and data", "Findings", "Charts", "Methodology",
@@ -239,9 +240,11 @@ def test_pdf_dates_come_from_the_data(twice: tuple[Path, Path]) -> None:
     assert str(reader.metadata["/CreationDate"]).startswith(f"D:{last[:12]}")
 
 
-def test_public_profile_pseudonymises_every_identifier(small: Path, public: Path) -> None:
+def test_public_profile_pseudonymises_every_identifier(small: Path, public: Path,
+                                                      twice: tuple[Path, Path]) -> None:
     """The public dossier, HTML and exhibits show no raw account id, payment fingerprint,
-    IP or user agent, only keyed pseudonyms."""
+    IP or user agent, only keyed pseudonyms; the public findings name clusters by the same
+    pseudonyms as the dossier."""
     text = pdf_text(public / "dossier.pdf") + (public / "dossier.html").read_text("utf-8")
     for path in (public / "exhibits").glob("*.csv"):
         text += path.read_text(encoding="utf-8")
@@ -250,12 +253,59 @@ def test_public_profile_pseudonymises_every_identifier(small: Path, public: Path
     for raw in ("acct-harvest-03", "pf-7f3a9c51e2", "198.51.100.20", "python-httpx/0.27.0",
                 "mirrorpeak-ai.example", "as if you were working it out"):
         assert raw not in text, raw
-    findings = json.loads((public / "findings.json").read_text(encoding="utf-8"))
-    for cluster in findings["clusters"]:
+    internal = json.loads((twice[0] / "findings.json").read_text(encoding="utf-8"))
+    for cluster in internal["clusters"]:
         assert cluster["cluster_id"] not in text  # an md5 of a member id
+    findings = json.loads((public / "findings.json").read_text(encoding="utf-8"))
+    flagged = [c for c in findings["clusters"] if c["flagged"]]
+    assert flagged
+    for cluster in flagged:
+        assert f"Cluster {cluster['cluster_id']}" in text
     assert re.search(r"acct-[0-9a-f]{10}", text)
     assert re.search(r"Cluster C-[0-9a-f]{10}", text)
     assert "Public profile" in text
+
+
+def test_a_public_folder_holds_no_raw_identifier_and_no_local_path(small: Path,
+                                                                     public: Path) -> None:
+    """Every file of a public run's folder, findings, signals and manifest included, holds
+    pseudonyms only: no raw account, request, payment or network id of the inputs, and
+    neither the data folder's nor the baseline's path."""
+    raw = ["acct-harvest-03", "req-h02-0007", "pf-7f3a9c51e2", "198.51.100.20",
+           "mirrorpeak-ai.example", str(small.resolve()), str(small)]
+    files = dict(folder_texts(public))
+    assert {"findings.json", "findings.parquet", "signals.parquet", "manifest.json",
+            "dossier.pdf", "diagnostics/timings.json"} <= set(files)
+    for name, text in files.items():
+        for value in raw:
+            assert value not in text, (name, value)
+    doc = _manifest(public)
+    assert doc["command_line"] == doc["inputs"]["data_dir"] == manifest.WITHHELD
+    accounts = pq.read_table(public / "findings.parquet").column("account_id").to_pylist()
+    assert accounts and all(re.fullmatch(r"acct-[0-9a-f]{10}", a) for a in accounts)
+    evidence = pq.read_table(public / "signals.parquet").column("evidence").to_pylist()
+    assert all(re.fullmatch(r"req-[0-9a-f]{10}", e) for row in evidence for e in row)
+
+
+def test_the_leak_check_reads_every_file_of_a_folder(tmp_path: Path) -> None:
+    """A raw identifier in a Parquet cell, a list cell or a JSON file is found and named;
+    a file the dossier check already read is skipped when told."""
+    index = IdentifierIndex()
+    index.add("account", "acct-harvest-03")
+    folder = tmp_path / "out"
+    (folder / "diagnostics").mkdir(parents=True)
+    pq.write_table(pa.table({"ids": [["x", "acct-harvest-03"]]}), folder / "signals.parquet")
+    (folder / "diagnostics" / "timings.json").write_text('{"a": "ACCT-HARVEST-03"}')
+    (folder / "dossier.html").write_text("acct-harvest-03")
+    with pytest.raises(LeakError) as caught:
+        check_leaks(index, folder_texts(folder, skip=["dossier.html"]))
+    message = str(caught.value)
+    assert "signals.parquet: 1 raw identifier(s) (account)" in message
+    assert "diagnostics/timings.json" in message
+    assert "dossier.html" not in message
+    (folder / "signals.parquet").unlink()
+    (folder / "diagnostics" / "timings.json").write_text("{}")
+    check_leaks(index, folder_texts(folder, skip=["dossier.html"]))
 
 
 def test_trend_section_compares_with_the_baseline(public: Path) -> None:

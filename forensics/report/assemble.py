@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from forensics import __version__, manifest
@@ -273,6 +274,11 @@ class Assembler:
     def account(self, value: str | None) -> str:
         return short(self.ids("account", value), 64)
 
+    def local_path(self, path: Path, placeholder: str) -> str:
+        """A folder on the analyst's machine as shown: as given, or (public profile) a
+        placeholder, since where a case's files lie is no part of a published finding."""
+        return placeholder if self.ids.public else short(str(path), 120)
+
     def key(self, kind: str, value: str | None) -> str:
         """A link key as shown: pseudonymised by its kind, scrubbed if composite."""
         if value is None:
@@ -342,7 +348,8 @@ class Assembler:
 
     def input_manifest_sha256(self) -> str:
         """SHA-256 of the canonical JSON of manifest.json's `inputs` section."""
-        return hashlib.sha256(dump_json(manifest.inputs_section(self.ingested))).hexdigest()
+        section = manifest.inputs_section(self.ingested, self.ids)
+        return hashlib.sha256(dump_json(section)).hexdigest()
 
     def _scope(self) -> Scope:
         files: list[InputFileRow] = []
@@ -378,7 +385,7 @@ class Assembler:
             Note("Last request", f.ts(totals_row["last_ts"])),
         )
         return Scope(window=neutralise(self.config.window.describe()),
-                     data_dir=short(str(self.config.data_dir), 120),
+                     data_dir=self.local_path(self.config.data_dir, "DATA_DIR"),
                      files=tuple(files[:cap]), files_total=len(files), tables=tuple(tables),
                      interpretations=tuple(interpretations[:cap]), issues=issues[:cap],
                      skipped=skipped, totals=totals,
@@ -1169,9 +1176,9 @@ class Assembler:
 
     def _reproducibility(self) -> Reproducibility:
         c = self.config
-        parts = ["forensics", "run", str(c.data_dir), "--out", "OUT"]
+        parts = ["forensics", "run", self.local_path(c.data_dir, "DATA_DIR"), "--out", "OUT"]
         if c.config_path:
-            parts += ["--config", str(c.config_path)]
+            parts += ["--config", self.local_path(c.config_path, "CASE.toml")]
         if c.window.label:
             parts += ["--period", c.window.label]
         else:
@@ -1184,7 +1191,7 @@ class Assembler:
         for flag, value in (("--queries", c.queries_dir), ("--templates", c.templates_dir),
                             ("--baseline", c.baseline_dir)):
             if value:
-                parts += [flag, str(value)]
+                parts += [flag, self.local_path(value, flag.strip("-").upper() + "_DIR")]
         return Reproducibility(
             command=neutralise(shlex.join(parts)),
             input_manifest_sha256=self.input_manifest_sha256(),

@@ -19,13 +19,14 @@ import hashlib
 import hmac
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from forensics.errors import ConfigError, LeakError
+from forensics.evidence.vocabulary import LINK_KINDS
 
 MIN_CHECKED_CHARS = 6
 _PREFIX = MIN_CHECKED_CHARS
@@ -82,6 +83,14 @@ class IdentifierIndex:
     def __len__(self) -> int:
         return len(self.values)
 
+    def merged(self, other: IdentifierIndex) -> IdentifierIndex:
+        """A new index holding the identifiers of both (this one's kind wins a tie)."""
+        both = IdentifierIndex()
+        for index in (self, other):
+            for kind, raw in index.values.values():
+                both.add(kind, raw)
+        return both
+
 
 def load_identifiers(con: duckdb.DuckDBPyConnection, sql: str) -> IdentifierIndex:
     """Read (kind, value) rows of every identifier in the inputs into an index."""
@@ -101,7 +110,7 @@ class Pseudonymiser:
                               "[case] hmac_key in the case config")
         self.public = public
         self._key = (key or "").encode("utf-8")
-        self._index = index or IdentifierIndex()
+        self.index = index or IdentifierIndex()
         self._cache: dict[tuple[str, str], str] = {}
 
     def __call__(self, kind: str, value: str | None) -> str | None:
@@ -115,11 +124,19 @@ class Pseudonymiser:
             self._cache[(kind, value)] = cached
         return cached
 
+    def link_key(self, kind: str, value: str) -> str:
+        """A link's key as shown: pseudonymised by the identifier kind it is, scrubbed where
+        it is composite (a creation burst names its shared key), as it is otherwise."""
+        key_kind = LINK_KINDS[kind].key_id if kind in LINK_KINDS else None
+        if key_kind:
+            return self(key_kind, value) or value
+        return self.scrub(value) or value
+
     def scrub(self, text: str | None) -> str | None:
         """Tool-written text (a heuristic's detail line) with every known identifier in it
         replaced by its pseudonym. Log text is never scrubbed: it is masked instead, and the
         leak check catches what an exemplar still shows."""
-        if text is None or not self.public or not self._index.values:
+        if text is None or not self.public or not self.index.values:
             return text
         # Search the squashed text (as the leak check does) and map each hit back to its
         # span in the original, so a user agent with spaces is found too.
@@ -127,13 +144,24 @@ class Pseudonymiser:
         squashed = "".join(text[i] for i in positions).lower()
         out: list[str] = []
         last = 0
-        for start, end, key in self._index.find(squashed):
-            kind, raw = self._index.values[key]
+        for start, end, key in self.index.find(squashed):
+            kind, raw = self.index.values[key]
             out.append(text[last:positions[start]])
             out.append(self(kind, raw) or "")
             last = positions[end - 1] + 1
         out.append(text[last:])
         return "".join(out)
+
+
+def local_paths(paths: Iterable[Path | None]) -> IdentifierIndex:
+    """The analyst's own folders (data, config, queries, work folder, baseline), absolute, as
+    identifiers a public output folder must not hold: where a case's files lie says who
+    worked on it and how their machine is laid out."""
+    index = IdentifierIndex()
+    for path in paths:
+        if path is not None:
+            index.add("local path", str(Path(path).resolve()))
+    return index
 
 
 def check_leaks(index: IdentifierIndex, texts: Iterable[tuple[str, str]]) -> None:
@@ -150,9 +178,41 @@ def check_leaks(index: IdentifierIndex, texts: Iterable[tuple[str, str]]) -> Non
             found.append(f"{where}: {len(hits)} raw identifier(s) ({', '.join(kinds)})")
     if found:
         raise LeakError("public profile: raw identifiers from the inputs appear in the "
-                        "rendered dossier, nothing was written: " + "; ".join(found)
+                        "output folder, nothing was written: " + "; ".join(found)
                         + ". Lower [report] public_exemplar_chars or set it to 0 to mask "
                           "every prompt")
+
+
+def folder_texts(folder: Path, skip: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
+    """(relative path, text) of every file in an output folder, for the leak check: text
+    files as they are, Parquet files as the text of every cell, the PDF as its text layer.
+    Files in `skip` were already checked from their source text."""
+    skipped = set(skip)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        name = path.relative_to(folder).as_posix()
+        if name in skipped:
+            continue
+        if path.suffix == ".parquet":
+            yield name, parquet_text(path)
+        elif path.suffix == ".pdf":
+            yield name, pdf_text(path)
+        else:
+            yield name, path.read_bytes().decode("utf-8", errors="replace")
+
+
+def parquet_text(path: Path) -> str:
+    """Every cell of a Parquet file as text, lists flattened: what a reader of the file sees."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    lines: list[str] = []
+    for column in table.columns:
+        for value in column.to_pylist():
+            if isinstance(value, list):
+                lines.extend(str(v) for v in value)
+            elif value is not None:
+                lines.append(str(value))
+    return "\n".join(lines)
 
 
 def pdf_text(path: Path) -> str:

@@ -25,6 +25,7 @@ from forensics.report.public import (
     check_leaks,
     html_text,
     load_identifiers,
+    local_paths,
     pdf_text,
 )
 from forensics.report.queries import ReportQueries, report_queries_dir
@@ -44,19 +45,51 @@ class ReportOutput:
 
     paths: list[str]
     seconds: dict[str, float]  # queries (each), assemble, html, pdf, leak_check
+    # Files the leak check read from the text they were rendered from (public profile).
+    checked: tuple[str, ...] = ()
+
+
+def identifiers(con: duckdb.DuckDBPyConnection, config: RunConfig) -> Pseudonymiser:
+    """How the run shows identifiers: as they are, or (public profile) as keyed pseudonyms,
+    with the index of every raw identifier of the inputs that the leak check looks for."""
+    public = config.profile == "public"
+    # The key is checked before any work, so a public run without one fails at once.
+    Pseudonymiser(public, config.case.case.hmac_key)
+    if not public:
+        return Pseudonymiser(False, None)
+    queries = ReportQueries(con, report_queries_dir(config.queries_dir))
+    return Pseudonymiser(True, config.case.case.hmac_key,
+                         load_identifiers(con, queries.sql("identifiers")))
+
+
+def leak_index(ids: Pseudonymiser, config: RunConfig,
+               library: Sequence[Heuristic]) -> IdentifierIndex:
+    """What a public output folder must not hold: the raw identifiers of the inputs and the
+    analyst's own folders."""
+    index = ids.index.merged(local_paths((config.data_dir, config.config_path,
+                                          config.queries_dir, config.templates_dir,
+                                          config.workdir, config.baseline_dir)))
+    # The catalogue prints the heuristic files: a value they name (a webmail domain in a
+    # query) is the tool's text, not an identifier leaked from the inputs.
+    index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))
+    return index
 
 
 def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: IngestResult,
                    runs: Sequence[HeuristicRun], linked: LinkingResult,
                    library: Sequence[Heuristic], out_dir: Path,
-                   progress: Callable[[str], None] = _quiet) -> ReportOutput:
+                   progress: Callable[[str], None] = _quiet,
+                   ids: Pseudonymiser | None = None) -> ReportOutput:
     """Write the dossier and its exhibits into `out_dir`; return their relative paths.
 
     Raises LeakError (public profile) when a raw identifier of the inputs appears in the
     rendered text; the caller's atomic output folder then leaves nothing behind.
     """
+    if ids is None:
+        ids = identifiers(con, config)
     with _cycle_collector_paused():
-        return _render_dossier(con, config, ingested, runs, linked, library, out_dir, progress)
+        return _render_dossier(con, config, ingested, runs, linked, library, out_dir, progress,
+                               ids)
 
 
 @contextmanager
@@ -80,13 +113,9 @@ def _cycle_collector_paused() -> Iterator[None]:
 def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: IngestResult,
                     runs: Sequence[HeuristicRun], linked: LinkingResult,
                     library: Sequence[Heuristic], out_dir: Path,
-                    progress: Callable[[str], None]) -> ReportOutput:
-    public = config.profile == "public"
+                    progress: Callable[[str], None], ids: Pseudonymiser) -> ReportOutput:
+    public = ids.public
     queries = ReportQueries(con, report_queries_dir(config.queries_dir))
-    # The key is checked before any work, so a public run without one fails at once.
-    Pseudonymiser(public, config.case.case.hmac_key)
-    index = load_identifiers(con, queries.sql("identifiers")) if public else IdentifierIndex()
-    ids = Pseudonymiser(public, config.case.case.hmac_key, index)
     epoch = data_epoch(ingested)
     report = config.case.report
     options = Options(max_clusters=report.max_clusters, max_table_rows=report.max_table_rows,
@@ -136,9 +165,7 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
 
     if public:
         progress("leak check…")
-        # The catalogue prints the heuristic files: a value they name (a webmail domain in a
-        # query) is the tool's text, not an identifier leaked from the inputs.
-        index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))
+        index = leak_index(ids, config, library)
         texts: list[tuple[str, str]] = []
         if html_print is not None:
             texts += [(PDF, pdf_text(out_dir / PDF)), (PDF, html_text(html_print))]
@@ -152,5 +179,7 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         lap("leak_check")
     seconds["queries"] = round(sum(queries.seconds.values()), 3)
     seconds.update({f"query:{k}": v for k, v in sorted(queries.seconds.items())})
-    return ReportOutput([*written, sql_file, *(p for e in dossier.exhibits
-                                      for p in (e.path, e.parquet_path))], seconds)
+    exhibit_files = [p for e in dossier.exhibits for p in (e.path, e.parquet_path)]
+    # The CSV stood for its Parquet copy in the check: they hold the same cells.
+    return ReportOutput([*written, sql_file, *exhibit_files], seconds,
+                        tuple([*written, *exhibit_files]) if public else ())

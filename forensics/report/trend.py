@@ -128,5 +128,5 @@ def compare(baseline: Path, linked: LinkingResult, ids: Pseudonymiser) -> Trend:
     going = sum(r.status == "continuing" for r in rows)
     summary = (f"Against the baseline's {f.plural(len(before), 'flagged cluster')}: "
                f"{going} continuing, {new} new, {gone} no longer seen.")
-    label = ids.scrub(str(baseline)) or ""
+    label = "BASELINE_DIR" if ids.public else ids.scrub(str(baseline)) or ""
     return Trend(label, summary, tuple(rows))
