@@ -127,7 +127,7 @@ def test_trend_capabilities_agree_with_both_runs_findings(periods: tuple[Path, P
             assert shown == ("<0.1 %" if 0 < value < 0.05 else f"{value:.1f} %"), (label, shown)
         delta = values[1] - values[0]
         assert change == ("no change" if abs(delta) < 0.05 else
-                          f"{'+' if delta > 0 else '−'}{abs(delta):.1f} points"), label
+                          f"{'+' if delta > 0 else '-'}{abs(delta):.1f} points"), label
 
 
 def test_trend_clusters_agree_with_both_runs_findings(periods: tuple[Path, Path]) -> None:

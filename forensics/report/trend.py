@@ -383,7 +383,7 @@ def check_order(baseline: Baseline, period: AnalysedPeriod, folder: Path) -> Non
 # --- the comparison ------------------------------------------------------------------------
 
 def _signed(value: int) -> str:
-    return f"+{value:,}" if value > 0 else f"−{-value:,}" if value < 0 else "0"
+    return f"+{value:,}" if value > 0 else f"-{-value:,}" if value < 0 else "0"
 
 
 def _count_change(before: int, now: int, noun: str, many: str) -> str:
@@ -395,7 +395,7 @@ def _count_change(before: int, now: int, noun: str, many: str) -> str:
     if noun:
         word = noun if abs(delta) == 1 else many
         return f"{abs(delta):,} {'more' if delta > 0 else 'fewer'} {word}"
-    rel = f" ({'+' if delta > 0 else '−'}{f.pct_of(abs(delta), before)})" if before else ""
+    rel = f" ({'+' if delta > 0 else '-'}{f.pct_of(abs(delta), before)})" if before else ""
     return f"{_signed(delta)}{rel}"
 
 
@@ -436,7 +436,7 @@ def _capabilities(before: PeriodFindings, now: PeriodFindings) -> tuple[TrendMea
             # The change of the shares as shown, so the column adds up to what is read.
             delta = round(n.get(name, 0.0) * 100, 1) - round(b.get(name, 0.0) * 100, 1)
             change = "no change" if abs(delta) < 0.05 else \
-                f"{'+' if delta > 0 else '−'}{abs(delta):.1f} points"
+                f"{'+' if delta > 0 else '-'}{abs(delta):.1f} points"
         label = "no recognised class (other)" if name == _OTHER else name.replace("_", " ")
         out.append(TrendMeasure(label, was, now_text, change))
     return tuple(out)
@@ -513,7 +513,7 @@ def compare(baseline: Baseline, now: PeriodFindings, period: AnalysedPeriod,
     ended = sum(r.status == "ended" for r in rows)
     summary = (f"This period has {f.plural(len(now.clusters), 'flagged cluster')} against "
                f"the baseline's {len(before.clusters):,}: {going:,} continuing, {new:,} new; "
-               f"{ended:,} of the baseline's ended.")
+               f"{f'{ended:,}' if ended else 'none'} of the baseline's ended.")
     return Trend(
         baseline=baseline.identity(),
         period=period.text(),
