@@ -147,7 +147,8 @@ def main() -> None:
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
               help="Use these dossier templates instead of the bundled ones.")
 @click.option("--baseline", "baseline_dir", type=click.Path(path_type=Path),
-              help="The --out folder of the previous period: adds a trend section.")
+              help="The --out folder of an internal run of an earlier period (not "
+                   "overlapping this one): adds a trend section against it.")
 @click.option("--format", "formats", default=",".join(FORMATS), show_default=True,
               callback=_formats,
               help="What to write: the dossier as pdf and/or html (each with its exhibits); "
