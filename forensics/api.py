@@ -13,7 +13,7 @@ from typing import Any
 
 from forensics import engine, manifest, schema
 from forensics.config import NOT_PUBLIC_WORDS, EngineSection, RunConfig
-from forensics.errors import ConfigError, HeuristicError
+from forensics.errors import ConfigError, HeuristicError, InputError
 from forensics.features import build_features, features_fingerprint, reusable
 from forensics.findings import write_findings, write_signals
 from forensics.heuristics import (
@@ -37,7 +37,7 @@ from forensics.outputs import (
 from forensics.report import render_dossier
 from forensics.report.public import check_leaks, folder_texts
 from forensics.report.stage import identifiers, leak_index
-from forensics.report.trend import load_baseline
+from forensics.report.trend import Baseline, analysed_period, check_order, load_baseline
 
 Progress = Callable[[str], None]
 
@@ -161,15 +161,21 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         # read.
         library = load_library(config.queries_dir)
         params = check_params(library, config.case.params)
+        baseline = None
         if config.baseline_dir is not None:
             if not config.dossier:
                 raise ConfigError("--baseline adds a trend section to the dossier, and "
                                   "--format writes none (expected pdf or html among the "
                                   "formats)")
-            load_baseline(config.baseline_dir)
+            baseline = load_baseline(config.baseline_dir)
+            # A window closed at both ends is this run's period: checked before any data
+            # is read. An open end is closed by the requests' span, checked after ingest.
+            period = analysed_period(config.window, None, None)
+            if period is not None:
+                check_order(baseline, period, config.baseline_dir)
         clock = StageClock(progress=progress)
         with engine.database(config.case.engine, config.workdir, progress) as con:
-            return _run_stages(config, con, library, params, clock, progress)
+            return _run_stages(config, con, library, params, clock, progress, baseline)
 
 
 def check_public_markings(config: RunConfig) -> None:
@@ -192,7 +198,7 @@ def check_public_markings(config: RunConfig) -> None:
 
 def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
                 params: dict[str, dict[str, Any]], clock: StageClock,
-                progress: Progress) -> RunResult:
+                progress: Progress, baseline: Baseline | None = None) -> RunResult:
     """Ingest → features → heuristics → linking → outputs, on one open database."""
     assert config.out_dir is not None
     with clock.stage("ingest"):
@@ -200,6 +206,15 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         if ingested.validation_reused:
             progress("input checks reused from the workdir (same files, byte for byte, "
                      "columns and window)")
+    if baseline is not None:
+        assert config.baseline_dir is not None
+        requests = ingested.tables["requests"]
+        period = analysed_period(config.window, requests.first_ts, requests.last_ts)
+        if period is None:  # ingest refuses an export without a request to analyse
+            raise InputError("this run has no period to compare with the baseline's (no "
+                             "--period and no request times; expected --period)",
+                             file=str(config.data_dir))
+        check_order(baseline, period, config.baseline_dir)
     with clock.stage("features"):
         fingerprint = features_fingerprint(manifest.inputs_section(ingested),
                                            config.queries_dir)
@@ -226,7 +241,7 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         if config.dossier:
             with clock.stage("report"):
                 report = render_dossier(con, config, ingested, runs, linked, library, tmp,
-                                        progress, ids)
+                                        progress, baseline, ids)
             outputs += report.paths
             report_seconds = report.seconds
         summary = {
@@ -239,13 +254,16 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
             "clusters_flagged": len(linked.flagged_clusters()),
         }
         doc: dict[str, Any] = {
-            "command_line": list(config.command_line),
+            "command_line": manifest.command_line(config),
             "config": manifest.config_section(config),
             "inputs": manifest.inputs_section(ingested, ids),
             "heuristics": manifest.heuristics_section(runs),
             "versions": manifest.versions(),
             "summary": summary,
         }
+        if baseline is not None:
+            # Named by its period, case and hashes: never by the folder it was read from.
+            doc["baseline"] = baseline.record()
         if ids.public:
             doc = manifest.public_view(doc, ids)
         doc["outputs"] = manifest.outputs_section(tmp, outputs)

@@ -15,7 +15,14 @@ import click
 import duckdb
 
 from forensics import api, schema
-from forensics.config import FORMATS, RunConfig, load_case_config, parse_formats, resolve_window
+from forensics.config import (
+    FORMATS,
+    RunConfig,
+    load_case_config,
+    parse_formats,
+    parse_period,
+    resolve_window,
+)
 from forensics.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, ConfigError, ForensicsError, os_fault
 from forensics.progress import Progress
 
@@ -140,7 +147,8 @@ def main() -> None:
 @click.option("--templates", "templates_dir", type=click.Path(path_type=Path),
               help="Use these dossier templates instead of the bundled ones.")
 @click.option("--baseline", "baseline_dir", type=click.Path(path_type=Path),
-              help="The --out folder of the previous period: adds a trend section.")
+              help="The --out folder of an internal run of an earlier period (not "
+                   "overlapping this one): adds a trend section against it.")
 @click.option("--format", "formats", default=",".join(FORMATS), show_default=True,
               callback=_formats,
               help="What to write: the dossier as pdf and/or html (each with its exhibits); "
@@ -368,30 +376,45 @@ def schema_cmd() -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="1.0 ≈ 150,000 requests and 2,300 accounts; 10 ≈ 1.5 M requests.")
+@click.option("--period", help="The period to generate: a quarter (2026Q2) or a month "
+                               "(2026-05), as `forensics run --period` reads it; default the "
+                               "bundled sample's quarter, 2026Q3.")
 @click.option("--force", is_flag=True, help="Replace an existing folder.")
 @click.option("--long-prompts", is_flag=True,
               help="Append 300-6,000 characters of pasted context to every prompt of 240+ "
                    "characters (benchmarks on realistic text lengths; same findings).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def sample(out_dir: Path, seed: int, scale: float, force: bool, long_prompts: bool,
-           debug: bool) -> None:
+def sample(out_dir: Path, seed: int, scale: float, period: str | None, force: bool,
+           long_prompts: bool, debug: bool) -> None:
     """Generate a synthetic quarter of traffic with planted campaigns.
 
     Writes OUT_DIR/data (the logs) and OUT_DIR/labels.csv (ground truth, outside the data).
-    --long-prompts appends ordinary pasted text (median about 1,500 characters) after the
-    first 240 characters of long prompts, so template skeletons stay the same; the bundled
-    sample is made without it.
+    --period places the sample in another quarter or month (every request inside it); the
+    same seed gives the same populations the same account ids in every period, so two
+    periods' runs can be compared with `forensics run --baseline`. --long-prompts appends
+    ordinary pasted text (median about 1,500 characters) after the first 240 characters of
+    long prompts, so template skeletons stay the same.
 
     \b
     Example:
       forensics sample /tmp/q3 --seed 7 --scale 0.3
+      forensics sample /tmp/q2 --seed 7 --scale 0.3 --period 2026Q2
       forensics sample /tmp/q3-long --seed 7 --scale 1 --long-prompts
     """
     from forensics.sample import generate_sample
 
-    summary = _guarded(lambda: generate_sample(out_dir, seed=seed, scale=scale, force=force,
-                                               long_prompts=long_prompts),
-                       debug)
+    def go() -> Any:
+        if period is None:
+            return generate_sample(out_dir, seed=seed, scale=scale, force=force,
+                                   long_prompts=long_prompts)
+        # The parser `forensics run --period` uses: the same names mean the same days.
+        since, until = parse_period(period)
+        return generate_sample(out_dir, seed=seed, scale=scale, force=force,
+                               long_prompts=long_prompts,
+                               period_start=since.date().isoformat(),
+                               period_end=until.date().isoformat())
+
+    summary = _guarded(go, debug)
     click.echo(f"wrote {out_dir}: {summary}")
 
 

@@ -100,6 +100,23 @@ def _inputs_section(result: IngestResult) -> dict[str, Any]:
             "data_quality": [asdict(i) for i in result.issues]}
 
 
+BASELINE_PLACEHOLDER = "BASELINE"
+
+
+def command_line(config: RunConfig) -> list[str]:
+    """The command line as given, except the --baseline folder: the manifest names the
+    baseline by its period and hashes (`baseline`), never by a local path."""
+    out = list(config.command_line)
+    if config.baseline_dir is None:
+        return out
+    for i, arg in enumerate(out):
+        if arg == "--baseline" and i + 1 < len(out):
+            out[i + 1] = BASELINE_PLACEHOLDER
+        elif arg.startswith("--baseline="):
+            out[i] = f"--baseline={BASELINE_PLACEHOLDER}"
+    return out
+
+
 def config_section(config: RunConfig) -> dict[str, Any]:
     """The resolved config; the HMAC key is never written, only whether one was given."""
     case = config.case.model_dump(mode="json")

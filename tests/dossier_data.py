@@ -51,8 +51,12 @@ def build_case(root: Path, *, seed: int = 7, harvesters: int = 8, ordinary: int 
                harvest_text: Callable[[int, int], str] | None = None,
                harvester_ids: list[str] | None = None,
                user_agent: str = "python-httpx/0.27.0",
-               extra_requests: list[dict[str, Any]] | None = None) -> Path:
+               extra_requests: list[dict[str, Any]] | None = None,
+               start: datetime = START) -> Path:
     """Write `root/data` (requests, accounts, model_releases, indicators); return it.
+
+    `start` moves the whole case (its 21 days of requests, sign-ups and releases) in time,
+    for a previous period's export with the same accounts.
 
     `harvest_text(account_index, request_index)`, when given, replaces the harvest prompt, so
     tests can plant text into requests that are sure to be reported as evidence.
@@ -62,7 +66,7 @@ def build_case(root: Path, *, seed: int = 7, harvesters: int = 8, ordinary: int 
     requests: list[dict[str, Any]] = []
     accounts: list[dict[str, Any]] = []
     ids = harvester_ids or [f"acct-harvest-{i:02d}" for i in range(harvesters)]
-    burst = START + timedelta(days=2, hours=3)
+    burst = start + timedelta(days=2, hours=3)
     for i, account in enumerate(ids):
         accounts.append({
             "account_id": account, "created_at": burst + timedelta(minutes=7 * i),
@@ -71,7 +75,7 @@ def build_case(root: Path, *, seed: int = 7, harvesters: int = 8, ordinary: int 
             "signup_ip": f"203.0.113.{10 + i}"})
         for j in range(harvest_requests):
             ts = burst + timedelta(hours=2 + j * 5, minutes=(i * 3 + j) % 60)
-            model = "atlas-4" if ts >= START + timedelta(days=12, hours=3) else "atlas-3"
+            model = "atlas-4" if ts >= start + timedelta(days=12, hours=3) else "atlas-3"
             prompt = (harvest_text(i, j) if harvest_text else
                       HARVEST_PROMPT.format(n=3 + j % 9, m=13 + j % 11, k=4 + j % 5))
             requests.append({
@@ -86,7 +90,7 @@ def build_case(root: Path, *, seed: int = 7, harvesters: int = 8, ordinary: int 
                 "stop_reason": "max_tokens"})
     for i in range(ordinary):
         account = f"acct-user-{i:03d}"
-        created = START - timedelta(days=rng.randint(20, 400), hours=rng.randint(0, 23))
+        created = start - timedelta(days=rng.randint(20, 400), hours=rng.randint(0, 23))
         accounts.append({
             "account_id": account, "created_at": created,
             "org_id": f"org-{i:03d}" if i % 3 else None,
@@ -95,7 +99,7 @@ def build_case(root: Path, *, seed: int = 7, harvesters: int = 8, ordinary: int 
             "tier": "build", "signup_ip": f"192.0.2.{i + 1}"})
         for j in range(rng.randint(20, 45)):
             day = rng.randrange(DAYS)
-            ts = START + timedelta(days=day, hours=rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 19)),
+            ts = start + timedelta(days=day, hours=rng.choice((8, 9, 10, 11, 13, 14, 15, 16, 19)),
                                    minutes=rng.randrange(60))
             template = ORDINARY_PROMPTS[rng.randrange(len(ORDINARY_PROMPTS))]
             turn = rng.choice((0, 0, 1, 2))
@@ -115,8 +119,8 @@ def build_case(root: Path, *, seed: int = 7, harvesters: int = 8, ordinary: int 
     _write(data / "requests.parquet", requests)
     _write(data / "accounts.parquet", accounts)
     _write(data / "model_releases.parquet", [
-        {"model": "atlas-3", "released_at": START - timedelta(days=90)},
-        {"model": "atlas-4", "released_at": START + timedelta(days=12)}])
+        {"model": "atlas-3", "released_at": start - timedelta(days=90)},
+        {"model": "atlas-4", "released_at": start + timedelta(days=12)}])
     _write(data / "indicators.parquet", [
         {"indicator_type": "email_domain", "value": "mirrorpeak-ai.example",
          "actor": "ACTOR-MIRRORPEAK", "source": "partner report 2026-06"}])

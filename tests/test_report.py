@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from forensics.config import CaseConfig, CaseSection, RunConfig
 from forensics.errors import ConfigError, LeakError
 from forensics.evidence import LIKELIHOOD
 from forensics.report.public import IdentifierIndex, check_leaks, folder_texts, pdf_text
-from tests.dossier_data import build_case
+from tests.dossier_data import START, build_case
 
 SECTIONS = ("Contents", "Key judgments", "Scope and data", "Findings", "Charts", "Methodology",
             "Method validation", "Limitations and alternative hypotheses",
@@ -75,12 +76,15 @@ def twice(small: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 
 
 @pytest.fixture(scope="module")
-def public(small: Path, twice: tuple[Path, Path],
-           tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A public-profile run of the small case, with the first internal run as baseline."""
-    out = tmp_path_factory.mktemp("public") / "out"
+def public(small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A public-profile run of the small case, with an internal run of the same accounts
+    six weeks earlier (a previous period) as baseline."""
+    root = tmp_path_factory.mktemp("public")
+    earlier = build_case(root / "earlier", start=START - timedelta(weeks=6))
+    _run(earlier, root / "baseline", formats=frozenset({"json"}))
+    out = root / "out"
     _run(small, out, profile="public", case=CaseConfig(case=CaseSection(hmac_key=KEY)),
-         baseline_dir=twice[0])
+         baseline_dir=root / "baseline")
     return out
 
 

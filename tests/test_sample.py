@@ -311,6 +311,64 @@ def test_bad_arguments_are_refused(tmp_path: Path, kwargs: dict[str, object], me
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("period", "start", "end"), [
+    ("2026Q2", datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC)),
+    ("2026-05", datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)),
+])
+def test_sample_period_is_deterministic_and_bounded(tmp_path: Path, period: str,
+                                                    start: datetime, end: datetime) -> None:
+    """`forensics sample --period` (the run's period parser) writes the same bytes twice for
+    one seed and period; every request and sign-up is before the period's end, every request
+    and the new model's release inside it; the same seed keeps the populations' account ids."""
+    from tests.conftest import run_cli
+
+    for name in ("a", "b"):
+        outcome = run_cli("sample", tmp_path / name, "--seed", "3", "--scale", "0.05",
+                          "--period", period)
+        assert outcome.exit_code == 0, outcome.stderr
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+    ts = pc.min_max(_requests(tmp_path / "a").column("ts"))
+    assert start <= ts["min"].as_py() and ts["max"].as_py() < end
+    created = pc.max(pq.read_table(tmp_path / "a" / "data" / "accounts.parquet")
+                     .column("created_at")).as_py()
+    assert created < end
+    releases = pq.read_table(tmp_path / "a" / "data" / "model_releases.parquet").to_pylist()
+    assert start < max(r["released_at"] for r in releases) < end
+    # The default period (2026Q3) with the same seed: other times, the same account ids.
+    generate_sample(tmp_path / "q3", seed=3, scale=0.05)
+    part = "data/requests/part-00000.parquet"
+    assert _digests(tmp_path / "q3")[part] != _digests(tmp_path / "a")[part]
+    assert _labels(tmp_path / "q3") == _labels(tmp_path / "a")
+
+
+def test_sample_default_period_is_the_bundled_quarter(tmp_path: Path) -> None:
+    """--period 2026Q3 writes exactly what no --period writes (the bundled sample's quarter)."""
+    from tests.conftest import run_cli
+
+    assert run_cli("sample", tmp_path / "given", "--seed", "3", "--scale", "0.05",
+                   "--period", "2026Q3").exit_code == 0
+    generate_sample(tmp_path / "default", seed=3, scale=0.05)
+    assert _digests(tmp_path / "given") == _digests(tmp_path / "default")
+
+
+@pytest.mark.parametrize(("period", "message"), [
+    ("2026Q1", "before atlas-3.5 was released (2026-02-24 16:00 UTC)"),
+    ("2026-13", "period '2026-13': month must be 01–12"),
+    ("2026Q5", "expected a quarter like 2026Q3 or a month like 2026-08"),
+    ("2100Q1", "the period must end by 2100-01-01"),
+])
+def test_sample_period_refusals(tmp_path: Path, period: str, message: str) -> None:
+    """A period the run cannot read, or one the sample's models or the run's value rules do
+    not allow, is refused with exit 2 and nothing written."""
+    from tests.conftest import run_cli
+
+    out = tmp_path / "out"
+    outcome = run_cli("sample", out, "--scale", "0.05", "--period", period)
+    assert outcome.exit_code == 2, outcome.stderr
+    assert outcome.stderr.startswith("Error: ") and message in outcome.stderr
+    assert not out.exists()
+
+
 def _context_sentences() -> list[str]:
     sentences = Text.load().common["context_sentences"]
     assert isinstance(sentences, list)

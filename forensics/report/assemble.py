@@ -208,8 +208,9 @@ class Assembler:
     def __init__(self, q: ReportQueries, config: RunConfig, ingested: IngestResult,
                  runs: Sequence[HeuristicRun], linked: LinkingResult,
                  library: Sequence[Heuristic], ids: Pseudonymiser, exhibits: ExhibitWriter,
-                 options: Options) -> None:
+                 options: Options, trend: Trend | None = None) -> None:
         self.q = q
+        self.trend = trend  # the comparison with --baseline (forensics/report/trend.py)
         self.config = config
         self.ingested = ingested
         self.runs = list(runs)
@@ -322,7 +323,7 @@ class Assembler:
             confidence_scale=tuple(ScaleRow(a, b) for a, b in CONFIDENCE_SCALE),
             exhibits=tuple(self.exhibits.written),
             reproducibility=self._reproducibility(),
-            trend=self._trend(),
+            trend=self.trend,
             public=self.ids.public,
             profile_note=self._profile_note(),
             max_table_rows=self.o.max_table_rows,
@@ -1188,10 +1189,17 @@ class Assembler:
                 parts += ["--until", c.window.until.strftime("%Y-%m-%dT%H:%M:%S")]
         if c.profile != "internal":
             parts += ["--profile", c.profile]
-        for flag, value in (("--queries", c.queries_dir), ("--templates", c.templates_dir),
-                            ("--baseline", c.baseline_dir)):
+        for flag, value in (("--queries", c.queries_dir), ("--templates", c.templates_dir)):
             if value:
                 parts += [flag, self.local_path(value, flag.strip("-").upper() + "_DIR")]
+        baseline = ""
+        if self.trend is not None:
+            # Named by its hash, never by its folder: the dossier does not print local paths
+            # of the baseline, and reads the same wherever the baseline is kept.
+            parts += ["--baseline", manifest.BASELINE_PLACEHOLDER]
+            manifest_sha = dict(self.trend.baseline_sha256)["manifest.json"]
+            baseline = (f" {manifest.BASELINE_PLACEHOLDER} is the output folder of the "
+                        f"baseline run, whose manifest.json has the SHA-256 {manifest_sha}.")
         return Reproducibility(
             command=neutralise(shlex.join(parts)),
             input_manifest_sha256=self.input_manifest_sha256(),
@@ -1203,14 +1211,8 @@ class Assembler:
                 "the output folder (OUT) and whenever it is run. manifest.sha256 lists the "
                 "SHA-256 of each file and can be checked with `sha256sum -c manifest.sha256`. "
                 "The dates embedded in the PDF are derived from the last analysed request "
-                f"(SOURCE_DATE_EPOCH={self.o.source_date_epoch}), never from the clock."))
-
-    def _trend(self) -> Trend | None:
-        from forensics.report.trend import compare
-
-        if self.config.baseline_dir is None:
-            return None
-        return compare(self.config.baseline_dir, self.linked, self.ids)
+                f"(SOURCE_DATE_EPOCH={self.o.source_date_epoch}), never from the clock."
+                f"{baseline}"))
 
 
 def _were(count: int) -> str:

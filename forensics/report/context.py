@@ -295,21 +295,39 @@ class Reproducibility:
 
 
 @dataclass(frozen=True)
+class TrendMeasure:
+    """One figure of both periods (a count, or a capability's share) and its change."""
+
+    measure: str
+    before: str
+    now: str
+    change: str
+
+
+@dataclass(frozen=True)
 class TrendRow:
     """One cluster compared with the baseline period."""
 
     cluster_id: str
-    status: str
+    status: str  # "continuing", "new" or "ended"
     now: str
     before: str
+    accounts: str  # how its accounts fall in the other period
 
 
 @dataclass(frozen=True)
 class Trend:
-    """The comparison with the previous period's findings (--baseline)."""
+    """The comparison with the previous period's findings (--baseline). The baseline is
+    named by its period, case and hashes, never by the folder it was read from."""
 
-    baseline: str
+    baseline: str  # period, case and manifest.json SHA-256 in one line
+    period: str
+    baseline_period: str
+    baseline_case: str
+    baseline_sha256: tuple[tuple[str, str], ...]  # (file, SHA-256) of its findings, manifest
     summary: str
+    measures: tuple[TrendMeasure, ...]
+    capabilities: tuple[TrendMeasure, ...]  # shares of the flagged clusters' requests
     rows: tuple[TrendRow, ...]
 
 

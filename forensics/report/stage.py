@@ -30,6 +30,7 @@ from forensics.report.public import (
 )
 from forensics.report.queries import ReportQueries, report_queries_dir
 from forensics.report.render import FetchLog, render_html, render_pdf
+from forensics.report.trend import Baseline, analysed_period, compare, read_findings
 
 PDF = "dossier.pdf"
 HTML = "dossier.html"
@@ -79,8 +80,12 @@ def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: 
                    runs: Sequence[HeuristicRun], linked: LinkingResult,
                    library: Sequence[Heuristic], out_dir: Path,
                    progress: Callable[[str], None] = _quiet,
+                   baseline: Baseline | None = None,
                    ids: Pseudonymiser | None = None) -> ReportOutput:
     """Write the dossier and its exhibits into `out_dir`; return their relative paths.
+
+    `out_dir` already holds this run's findings files; with a `baseline` (read and checked
+    by the run) the trend section compares them with the baseline's.
 
     Raises LeakError (public profile) when a raw identifier of the inputs appears in the
     rendered text; the caller's atomic output folder then leaves nothing behind.
@@ -89,7 +94,7 @@ def render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: 
         ids = identifiers(con, config)
     with _cycle_collector_paused():
         return _render_dossier(con, config, ingested, runs, linked, library, out_dir, progress,
-                               ids)
+                               baseline, ids)
 
 
 @contextmanager
@@ -113,7 +118,8 @@ def _cycle_collector_paused() -> Iterator[None]:
 def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested: IngestResult,
                     runs: Sequence[HeuristicRun], linked: LinkingResult,
                     library: Sequence[Heuristic], out_dir: Path,
-                    progress: Callable[[str], None], ids: Pseudonymiser) -> ReportOutput:
+                    progress: Callable[[str], None],
+                    baseline: Baseline | None, ids: Pseudonymiser) -> ReportOutput:
     public = ids.public
     queries = ReportQueries(con, report_queries_dir(config.queries_dir))
     epoch = data_epoch(ingested)
@@ -133,8 +139,16 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         seconds[name] = round(now - clock, 3)
         clock = now
 
+    trend = None
+    if baseline is not None:
+        # This run's figures from the findings files it has just written, read as the
+        # baseline's are, so that the section agrees with both runs' findings.
+        requests = ingested.tables["requests"]
+        period = analysed_period(config.window, requests.first_ts, requests.last_ts)
+        assert period is not None  # the run checked it against the baseline's
+        trend = compare(baseline, read_findings(out_dir), period, ids)
     dossier = Assembler(queries, config, ingested, runs, linked, library, ids, exhibits,
-                        options).build()
+                        options, trend).build()
     lap("assemble")
 
     templates = resources.templates_dir(config.templates_dir)

@@ -15,6 +15,10 @@ from forensics.sample.text import Text, get_path
 # --------------------------------------------------------------------------------------------
 
 
+# A run excludes requests timed from 2100 on (forensics schema's value rules).
+LAST_DAY = "2100-01-01"
+
+
 def _parse_day(value: str, what: str) -> int:
     try:
         day = date.fromisoformat(value)
@@ -40,6 +44,9 @@ class Period:
             raise SampleError("the period must cover at least 14 days")
         if e - s > 400 * DAY_US:
             raise SampleError("the period must cover at most 400 days")
+        if e > _parse_day(LAST_DAY, "period_end"):
+            raise SampleError(f"the period must end by {LAST_DAY}, got period_end {end!r} "
+                              f"(a run excludes requests from 2100 on)")
         return Period(s, e, (e - s) // DAY_US)
 
     @property

@@ -449,7 +449,8 @@ class Households(Population):
             if kind == "household":
                 homes = [homes[0], [homes[0][0], *homes[1]]]
             for i in range(size):
-                created = int(p.start_us - rng.uniform(-40, 800) * DAY_US)
+                # Up to 40 days into the period (a month's sign-ups stay inside it).
+                created = int(p.start_us - rng.uniform(-min(40, p.n_days - 1), 800) * DAY_US)
                 m.add(
                     created=created,
                     org=None,

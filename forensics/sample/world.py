@@ -7,7 +7,7 @@ import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -87,6 +87,17 @@ class World:
             * US
             for m in existing
         ]
+        # Everyday traffic uses every existing model from the period's first day on, so the
+        # period may not start before the last of them was released.
+        last = max(range(len(existing)), key=lambda i: self.model_released_us[i])
+        if period.start_us < self.model_released_us[last]:
+            released = datetime.fromtimestamp(self.model_released_us[last] / US, UTC)
+            start = datetime.fromtimestamp(period.start_us / US, UTC)
+            raise SampleError(
+                f"the period starts on {start:%Y-%m-%d}, before {self.models[last]} was "
+                f"released ({released:%Y-%m-%d %H:%M} UTC), which the sample's everyday "
+                f"traffic uses from the period's first day (expected a period starting after "
+                f"{released:%Y-%m-%d})")
         # Populations refer to models by role; everyday traffic uses the declared shares.
         roles = {str(m.get("role")): i for i, m in enumerate(existing) if m.get("role")}
         missing = {"flagship", "small", "previous"} - set(roles)
