@@ -284,7 +284,8 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
             # and its exhibits were checked from the text they were rendered from.
             progress("leak check of the output folder…")
             checked = report.checked if config.dossier else ()
-            check_leaks(leak_index(ids, config, library), folder_texts(tmp, skip=checked))
+            check_leaks(leak_index(ids, config, library), folder_texts(tmp, skip=checked),
+                        ids.shown())
     return RunResult(config.out_dir, ingested, tuple(names), summary, clock.seconds)
 
 

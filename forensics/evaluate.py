@@ -11,6 +11,7 @@ evidence in a cluster that was not flagged) is listed in the flagged-accounts ex
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from dataclasses import dataclass
 from math import comb, sqrt
@@ -255,6 +256,7 @@ def read_findings(findings_dir: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         raise InputError("no findings.parquet (expected the --out folder of a run)",
                          file=str(findings_dir))
+    _refuse_public(Path(findings_dir) / "manifest.json")
     try:
         schema = pq.read_schema(path)
         missing = [c for c in FINDINGS_COLUMNS if c not in schema.names]
@@ -267,6 +269,19 @@ def read_findings(findings_dir: Path) -> dict[str, dict[str, Any]]:
         raise InputError(f"unreadable Parquet: {str(exc).splitlines()[0]}",
                          file=str(path)) from None
     return {r["account_id"]: r for r in table.to_pylist()}
+
+
+def _refuse_public(manifest: Path) -> None:
+    """A public run's findings name accounts by keyed pseudonyms, which no label matches:
+    scored, every campaign account would look missed."""
+    try:
+        profile = json.loads(manifest.read_text(encoding="utf-8"))["config"]["profile"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no readable manifest: the findings are scored as they are
+    if profile == "public":
+        raise InputError("the findings of a --profile public run name accounts by "
+                         "pseudonyms that no label matches (expected an internal run of the "
+                         "same inputs)", file=str(manifest))
 
 
 def adjusted_rand_index(a: list[str], b: list[str]) -> float:

@@ -312,6 +312,18 @@ def test_the_leak_check_reads_every_file_of_a_folder(tmp_path: Path) -> None:
     check_leaks(index, folder_texts(folder, skip=["dossier.html"]))
 
 
+def test_a_pseudonym_whose_digits_spell_a_short_raw_id_is_no_leak() -> None:
+    """`org-0284064e9e`, a pseudonym the run wrote, holds the raw id `org-028` by chance:
+    masked before the search, it is no leak; the raw id beside it still is."""
+    index = IdentifierIndex()
+    index.add("org", "org-028")
+    with pytest.raises(LeakError):
+        check_leaks(index, [("findings.json", '"org-0284064e9e"')])
+    check_leaks(index, [("findings.json", '"org-0284064e9e"')], {"org-0284064e9e"})
+    with pytest.raises(LeakError):
+        check_leaks(index, [("findings.json", "org-0284064e9e org-028")], {"org-0284064e9e"})
+
+
 def test_trend_section_compares_with_the_baseline(public: Path) -> None:
     """--baseline adds a trend section matching this period's clusters to the previous
     period's by shared accounts."""

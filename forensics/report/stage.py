@@ -189,7 +189,7 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         # ones at most with an apostrophe before them.
         texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
                   for e in dossier.exhibits]
-        check_leaks(index, texts)
+        check_leaks(index, texts, ids.shown())
         lap("leak_check")
     seconds["queries"] = round(sum(queries.seconds.values()), 3)
     seconds.update({f"query:{k}": v for k, v in sorted(queries.seconds.items())})
