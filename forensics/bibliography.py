@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, \
-    model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from forensics import resources
 
@@ -78,12 +77,13 @@ class Citation:
         return self.source is None
 
 
-def bibliography_files(queries: Path | None = None) -> list[Path]:
-    """The bundled sources.yaml, then the custom library's own when it has one."""
+def bibliography_files(queries: Path | None = None, *, existing: bool = True) -> list[Path]:
+    """The bundled sources.yaml, then the custom library's own when it has one (or, with
+    `existing=False`, where it would be)."""
     files = [resources.queries_dir() / BIBLIOGRAPHY]
     if queries is not None:
         own = Path(queries) / BIBLIOGRAPHY
-        if own.is_file() and own.resolve() != files[0].resolve():
+        if (own.is_file() or not existing) and own.resolve() != files[0].resolve():
             files.append(own)
     return files
 

@@ -168,7 +168,7 @@ def load_library(queries: Path | None = None) -> list[Heuristic]:
     if not root.is_dir():
         raise HeuristicError("heuristics folder does not exist", file=str(root))
     bibliography, problems = load_bibliography(queries)
-    sources = bibliography_files(queries)
+    sources = bibliography_files(queries, existing=False)
     library: list[Heuristic] = []
     seen: dict[str, Path] = {}
     for path in discover_files(root):
