@@ -7,6 +7,7 @@ a fixed result contract. Parameters are bound (`$name`), never formatted into th
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import time
@@ -20,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from forensics import resources, schema
+from forensics.bibliography import Citation, bibliography_files, cite, load_bibliography
 from forensics.errors import ConfigError, HeuristicError
 
 FAMILIES = ("content", "structure", "infrastructure", "timing")
@@ -59,6 +61,8 @@ class HeuristicMeta(_Frozen):
     description: str
     rationale: str
     falsepositives: tuple[str, ...]
+    # Each line: a key of the bibliography (queries/sources.yaml), or a file of the library,
+    # optionally followed by a note in parentheses (forensics/bibliography.py).
     references: tuple[str, ...]
     requires: dict[str, tuple[str, ...]]
     params: dict[str, ParamSpec] = {}
@@ -78,6 +82,8 @@ class Heuristic:
     sql: str
     path: Path
     sha256: str
+    # The references of the header, resolved against the library's bibliography.
+    citations: tuple[Citation, ...] = ()
 
     @property
     def id(self) -> str:
@@ -156,11 +162,13 @@ def discover_files(queries: Path) -> list[Path]:
 
 
 def load_library(queries: Path | None = None) -> list[Heuristic]:
-    """Load and validate every heuristic; raise one HeuristicError listing all problems."""
+    """Load and validate every heuristic, its citations resolved against the bibliography;
+    raise one HeuristicError listing all problems."""
     root = resources.queries_dir(queries)
     if not root.is_dir():
         raise HeuristicError("heuristics folder does not exist", file=str(root))
-    problems: list[str] = []
+    bibliography, problems = load_bibliography(queries)
+    sources = bibliography_files(queries, existing=False)
     library: list[Heuristic] = []
     seen: dict[str, Path] = {}
     for path in discover_files(root):
@@ -168,6 +176,10 @@ def load_library(queries: Path | None = None) -> list[Heuristic]:
         problems += found
         if heuristic is None:
             continue
+        citations, unresolved = cite(heuristic.meta.references, bibliography, str(path),
+                                     sources)
+        problems += unresolved
+        heuristic = dataclasses.replace(heuristic, citations=citations)
         if heuristic.id in seen:
             problems.append(f"{path}: duplicate id {heuristic.id!r} (also {seen[heuristic.id]})")
         seen[heuristic.id] = path
@@ -313,5 +325,15 @@ def describe(h: Heuristic) -> str:
         lines.append("  Parameters:")
         lines += [f"    ${n} = {p.default!r} ({p.type}): {p.description}"
                   for n, p in m.params.items()]
-    lines += ["  References:"] + [f"    - {r}" for r in m.references]
+    lines += ["  References:"] + [f"    - {_cited(c)}" for c in h.citations]
     return "\n".join(lines)
+
+
+def _cited(c: Citation) -> str:
+    """One citation as `heuristics show` prints it: key, document and where to find it."""
+    note = f" ({c.note})" if c.note else ""
+    if c.source is None:
+        return f"{c.target}{note} (file of the library)"
+    s = c.source
+    where = s.url or f"no verified public URL; {s.locator}"
+    return f"{c.target}{note}: {s.author}, {s.title} ({s.date}). {where}"

@@ -27,7 +27,7 @@ from tests.dossier_data import START, build_case
 SECTIONS = ("Contents", "Key judgments", "Scope and data", "Findings", "Charts", "Methodology",
             "Method validation", "Limitations and alternative hypotheses",
             "Glossary and the ICD-203 scales", "Appendix", "A. Exhibit inventory",
-            "B. Heuristic catalogue", "C. Reproducibility")
+            "B. Heuristic catalogue", "C. Reproducibility", "D. Sources")
 KEY = "case-key-for-tests"
 
 
@@ -150,6 +150,7 @@ def test_bookmarks_follow_the_sections(sample: Path) -> None:
         assert heading in titles
     assert any(t.startswith("Cluster C-") for t in nested)
     assert "C. Reproducibility" in nested
+    assert "D. Sources" in nested
 
 
 def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:

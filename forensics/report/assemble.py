@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics import __version__, manifest
+from forensics.bibliography import Citation, Source
 from forensics.config import RunConfig
 from forensics.evidence import FDR, KIND_LABELS, LIKELIHOOD, LINK_KINDS, ClusterFinding
 from forensics.heuristics import Heuristic, HeuristicRun
@@ -41,11 +42,13 @@ from forensics.report.context import (
     MemberRow,
     Methodology,
     Note,
+    Reference,
     Reproducibility,
     Sample,
     ScaleRow,
     Scope,
     SignalLine,
+    SourceEntry,
     TableCount,
     TemplateLine,
     Trend,
@@ -1099,7 +1102,7 @@ class Assembler:
                 description=meta.description.strip() if meta else "",
                 rationale=meta.rationale.strip() if meta else "",
                 falsepositives=tuple(meta.falsepositives) if meta else (),
-                references=tuple(meta.references) if meta else (),
+                references=tuple(_reference(c) for c in h.citations) if h else (),
                 requires="; ".join(f"{t}: {', '.join(c)}" for t, c in meta.requires.items())
                 if meta else ""))
             if h is not None:
@@ -1139,7 +1142,20 @@ class Assembler:
         sql_text = "\n".join(sql_parts)
         return Methodology(tuple(entries), scoring, thresholds, versions, link_kinds,
                            sql_text=sql_text,
-                           sql_sha256=hashlib.sha256(sql_text.encode("utf-8")).hexdigest())
+                           sql_sha256=hashlib.sha256(sql_text.encode("utf-8")).hexdigest(),
+                           sources=self._sources())
+
+    def _sources(self) -> tuple[SourceEntry, ...]:
+        """Every public document the catalogue cites, once, in the order of their keys."""
+        cited: dict[str, Source] = {}
+        for r in self.runs:
+            h = self.library.get(r.id)
+            for c in h.citations if h else ():
+                if c.source is not None:
+                    cited[c.source.key] = c.source
+        return tuple(SourceEntry(key=s.key, author=s.author, title=s.title, date=s.date,
+                                 url=s.url or "", locator=s.locator or "", note=s.note or "")
+                     for _, s in sorted(cited.items()))
 
     def _likelihood_scale(self) -> tuple[ScaleRow, ...]:
         rows = []
@@ -1236,6 +1252,14 @@ def _cut(value: str | None) -> str | None:
     """Log text for an exhibit cell: at most EXHIBIT_TEXT_CHARS characters (the exhibit has a
     column with the original length)."""
     return value[:EXHIBIT_TEXT_CHARS] if value is not None else None
+
+
+def _reference(c: Citation) -> Reference:
+    """A citation of a heuristic's header as its catalogue entry prints it: the source's key
+    and author (date), or the library file's path."""
+    if c.source is None:
+        return Reference(key="", label=c.target, note=c.note or "")
+    return Reference(key=c.source.key, label=c.source.label(), note=c.note or "")
 
 
 def _fired(families: str | None, heuristics: str | None) -> str:

@@ -240,6 +240,29 @@ class InterestRow:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """One reference of a heuristic's catalogue entry: a source of the appendix's list (by
+    key) or a file of the heuristic library."""
+
+    key: str  # the source's key in the list of sources; "" for a file of the library
+    label: str  # 'Anthropic (2026-02-23)', or the file's path
+    note: str  # "" when the header gives none
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    """One public document of the appendix's list of sources (queries/sources.yaml)."""
+
+    key: str
+    author: str
+    title: str
+    date: str
+    url: str  # printed as text, never a link; "" when no public URL could be verified
+    locator: str  # how to find it when there is no URL
+    note: str
+
+
+@dataclass(frozen=True)
 class HeuristicEntry:
     """A heuristic of the library as run (methodology) and as described (catalogue)."""
 
@@ -256,7 +279,7 @@ class HeuristicEntry:
     description: str
     rationale: str
     falsepositives: tuple[str, ...]
-    references: tuple[str, ...]
+    references: tuple[Reference, ...]
     requires: str
 
 
@@ -274,6 +297,8 @@ class Methodology:
     sql_file: str = "heuristics.sql"
     sql_text: str = ""
     sql_sha256: str = ""
+    # The public documents the catalogue cites, by key (the appendix's list of sources).
+    sources: tuple[SourceEntry, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,10 @@ def leak_index(ids: Pseudonymiser, config: RunConfig,
     # The catalogue prints the heuristic files: a value they name (a webmail domain in a
     # query) is the tool's text, not an identifier leaked from the inputs.
     index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))
+    # So does the appendix's list of the sources they cite.
+    index.discard_found_in("\n".join(
+        f"{c.source.author} {c.source.title} {c.source.url or c.source.locator} "
+        f"{c.source.note or ''}" for h in library for c in h.citations if c.source))
     return index
 
 

@@ -22,7 +22,7 @@ falsepositives:
   - Analytics products (data analysis by design)
   - Benchmark / eval companies running one domain's benchmark
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
   - queries/lexicons/capabilities.csv
 requires:
   requests: [account_id, prompt]

@@ -22,7 +22,7 @@ falsepositives:
   - Researchers studying censorship and model refusals (moderate volume, declared affiliation)
   - Newsrooms or NGOs asking for neutral-tone rewrites of their own coverage of these topics
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
   - queries/lexicons/signals.csv (signals censorship_topic, safe_rewrite)
 requires:
   requests: [account_id, prompt]

@@ -17,8 +17,8 @@ falsepositives:
   - Interpretability or safety researchers studying reasoning (moderate volume, declared org)
   - Prompt-engineering courses demonstrating thinking tags
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - Google GTIG AI threat tracker (2026-02)
+  - anthropic-2026
+  - gtig-2026
   - queries/lexicons/signals.csv (signal cot_strong)
 requires:
   requests: [account_id, prompt]

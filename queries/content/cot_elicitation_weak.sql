@@ -19,8 +19,8 @@ falsepositives:
   - Benchmark / eval companies running reasoning benchmarks
   - Batch generation of worked solutions by an edtech publisher (one org, own documents)
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - Google GTIG AI threat tracker (2026-02)
+  - anthropic-2026
+  - gtig-2026
   - queries/lexicons/signals.csv (signal cot_weak)
 requires:
   requests: [account_id, prompt, turn_index]

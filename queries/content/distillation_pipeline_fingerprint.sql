@@ -28,11 +28,17 @@ falsepositives:
   - Apps that copied a public reasoning system prompt (Phi-4-reasoning reuses the Sky-T1 sentence "reflection, backtracing, and iteration")
   - Evaluations of a model trained on these recipes that replay the training prompts
 references:
-  - tatsu-lab/stanford_alpaca prompt.txt; LianjiaTech/BELLE; yizhongw/self-instruct
-  - Mukherjee et al., Orca (2023) system messages
-  - NovaSky Sky-T1, Bespoke-Stratos, OpenThoughts system prompt (after STILL-2)
-  - nlpxucan/WizardLM Evol-Instruct; camel-ai CAMEL
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - alpaca-2023 (prompt.txt)
+  - belle-2023
+  - self-instruct-2022
+  - orca-2023 (system messages)
+  - sky-t1-2025 (system prompt)
+  - bespoke-stratos-2025 (system prompt)
+  - openthoughts-2025 (system prompt)
+  - still-2-2024 (the system prompt they follow)
+  - wizardlm-2023 (Evol-Instruct)
+  - camel-2023
+  - anthropic-2026
 requires:
   requests: [account_id, prompt]
 params:

@@ -22,7 +22,7 @@ falsepositives:
   - Edtech publishers writing worked solutions for their own answer keys (one org, own documents)
   - Academic research on rationalisation (STaR-style) at moderate volume
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
   - queries/lexicons/signals.csv (signal posthoc_rationale)
 requires:
   requests: [account_id, prompt]

@@ -23,8 +23,8 @@ falsepositives:
   - Academic researchers running preference-data or judge experiments
   - Quality-assurance pipelines that score many generated drafts against one rubric
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - Shao et al., DeepSeekMath (2024) — group relative policy optimisation (k samples per prompt)
+  - anthropic-2026
+  - deepseekmath-2024 (group relative policy optimisation, k samples per prompt)
   - queries/lexicons/signals.csv (signals rubric_judge, rubric_weak)
 requires:
   requests: [account_id, prompt]

@@ -20,8 +20,9 @@ falsepositives:
   - Benchmark / eval companies building private test sets (bounded totals, one verified org)
   - Coding-interview or competitive-programming platforms producing exercises (one org, own catalogue)
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - tatsu-lab/stanford_alpaca prompt.txt; yizhongw/self-instruct
+  - anthropic-2026
+  - alpaca-2023 (prompt.txt)
+  - self-instruct-2022
   - queries/lexicons/signals.csv (signal rl_taskgen)
 requires:
   requests: [account_id, prompt]

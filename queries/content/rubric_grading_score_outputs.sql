@@ -21,9 +21,10 @@ falsepositives:
   - Academic researchers using a judge template at moderate volume
   - Content-moderation or quality-scoring products that output a bare score by design
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - Zheng et al., Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena (2023)
-  - Cui et al., UltraFeedback (2023); Kim et al., Prometheus (2023)
+  - anthropic-2026
+  - mt-bench-2023
+  - ultrafeedback-2023
+  - prometheus-2023
   - queries/lexicons/signals.csv (signals rubric_judge, rubric_weak)
 requires:
   requests: [account_id, prompt, response]

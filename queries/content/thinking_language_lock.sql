@@ -25,7 +25,8 @@ falsepositives:
   - Localisation teams evaluating a model's reasoning in several languages (moderate volume, one org)
   - Researchers studying multilingual reasoning
 references:
-  - Google GTIG AI threat tracker (2026-02)
+  - gtig-2026
+  - later-reports-2026
   - queries/lexicons/signals.csv (signals lang_lock, reasoning_translate)
 requires:
   requests: [account_id, prompt]

@@ -25,7 +25,8 @@ falsepositives:
   - A company onboarding staff as individual accounts without declaring its organisation
   - An agency signing up client accounts on its own card (should be a contracted reseller)
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
+  - later-reports-2026
 requires:
   accounts: [account_id, created_at]
 params:

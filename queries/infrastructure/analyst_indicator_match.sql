@@ -23,7 +23,7 @@ falsepositives:
   - Stale indicators (an IP or CIDR block reassigned since it was attributed; residential, cloud)
   - A broad indicator (public e-mail domain, common user agent, large CIDR block) supplied by mistake
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
 requires:
   indicators: [indicator_type, value, actor]
 params: {}

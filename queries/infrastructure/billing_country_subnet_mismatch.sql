@@ -27,7 +27,8 @@ falsepositives:
   - Conference, hotel or international-campus networks (human volume; should not reach min_owner_requests)
   - A corporate VPN concentrator used by staff billed in several countries but with no declared organisation
 references:
-  - OpenAI, memo to a US House committee (2026-02-12)
+  - openai-memo-2026
+  - later-reports-2026
 requires:
   accounts: [account_id, billing_country]
 params:

@@ -24,7 +24,7 @@ falsepositives:
   - A campaign run from an aged organisation account with its own card (the indicator only
     lowers the score; coordination with other owners still flags the cluster)
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
 requires:
   accounts: [account_id, created_at, org_id, payment_fingerprint]
 params:

@@ -20,7 +20,8 @@ falsepositives:
   - A developer load-testing a new integration on day one
   - A start-up's first production launch from a newly created account without an organisation
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
+  - later-reports-2026
 requires:
   accounts: [account_id, created_at]
 params:

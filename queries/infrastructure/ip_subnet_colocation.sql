@@ -25,7 +25,8 @@ falsepositives:
   - Small hosting or cloud subnets shared by unrelated customers' servers
   - A contracted reseller or gateway sending with its customers' own accounts
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
+  - later-reports-2026
 requires:
   requests: [account_id, ip]
 params:

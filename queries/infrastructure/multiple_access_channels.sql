@@ -22,8 +22,8 @@ falsepositives:
     (one org, contracts; needs three channels to fire)
   - An agency paying for client accounts that reach us through different platforms
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - OpenAI, memo to a US House committee (2026-02-12)
+  - anthropic-2026
+  - openai-memo-2026
 requires:
   requests: [account_id, access_channel]
 params:

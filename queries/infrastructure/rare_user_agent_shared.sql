@@ -23,8 +23,8 @@ falsepositives:
   - Customers of one small agency or integrator whose software they all run
   - Relay or gateway software (One API / New API) used by unrelated legitimate operators
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - OpenAI, memo to a US House committee (2026-02-12)
+  - anthropic-2026
+  - openai-memo-2026
 requires:
   requests: [account_id, user_agent]
 params:

@@ -31,9 +31,9 @@ falsepositives:
   - A gateway carrying a customer's agent benchmark (single-turn tool tasks; bounded totals, one org)
   - A research gateway serving several groups, one of them studying reasoning traces
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - OpenAI, memo to a US House committee (2026-02-12)
-  - Google GTIG AI threat tracker (2026-02)
+  - anthropic-2026
+  - openai-memo-2026
+  - gtig-2026
   - queries/lexicons/signals.csv (signals with a strong phrase)
 requires:
   requests: [account_id, prompt]

@@ -15,7 +15,7 @@ falsepositives:
   - A reseller or agency paying for several client accounts (should be a contracted reseller)
   - Family members or a small team sharing a card without declaring an organisation
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
 requires:
   accounts: [account_id, payment_fingerprint]
 params:

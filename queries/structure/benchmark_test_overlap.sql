@@ -24,7 +24,7 @@ falsepositives:
     excluding requests and accounts with harvest signals; corroborate with one verified org)
   - Training on public test sets (contamination) is not distillation but is not benign either
 references:
-  - Hendrycks et al., Measuring Massive Multitask Language Understanding (MMLU prompt format)
+  - mmlu-2020 (MMLU prompt format)
   - queries/lexicons/signals.csv (signal benchmark_marker)
 requires:
   requests: [account_id, prompt]

@@ -26,7 +26,7 @@ falsepositives:
   - A class, team or hackathon doing one task on one network (exclusive to the group, but its
     members are tied only by the network and its sign-ups, so none of them counts)
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
 requires:
   requests: [account_id, prompt]
 params:

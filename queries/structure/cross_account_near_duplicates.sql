@@ -29,8 +29,8 @@ falsepositives:
     template is much of their traffic
   - Customers of one integrator or agency whose accounts were not put under one organisation
 references:
-  - Zhang, Chen and Wagner, SEAT - Similarity Encoder by Adversarial Training for Detecting Model Extraction Attack Queries (AISec 2021)
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - seat-2021
+  - anthropic-2026
 requires:
   requests: [account_id, prompt]
 params:

@@ -25,8 +25,11 @@ falsepositives:
   - One-shot content-generation products (product descriptions, stories from a title)
   - Academic researchers generating a synthetic data set of moderate size
 references:
-  - NovaSky Sky-T1, Bespoke-Stratos, OpenThoughts system prompt (after STILL-2)
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - sky-t1-2025 (system prompt)
+  - bespoke-stratos-2025 (system prompt)
+  - openthoughts-2025 (system prompt)
+  - still-2-2024 (the system prompt they follow)
+  - anthropic-2026
 requires:
   requests: [account_id, conversation_id, turn_index, temperature, max_tokens, input_tokens, output_tokens]
 params:

@@ -26,8 +26,8 @@ falsepositives:
   - Two research groups running the same public recipe on the same public seed tasks
   - A class whose assignment asks for chain-of-thought style answers in a strong phrase
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - "Zhang et al., SEAT (2021): similar queries spread over Sybil accounts"
+  - anthropic-2026
+  - seat-2021 (similar queries spread over Sybil accounts)
   - queries/lexicons/signals.csv (strong harvest phrases, public distillation recipes among them)
 requires:
   requests: [account_id, prompt, turn_index]

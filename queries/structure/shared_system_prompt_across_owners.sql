@@ -25,9 +25,13 @@ falsepositives:
   - A thin single-turn wrapper product built on a public prompt that happens to ask for step-by-
     step reasoning traces, used with users' own keys
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - Mukherjee et al., Orca (2023) system messages
-  - NovaSky Sky-T1, Bespoke-Stratos, OpenThoughts system prompt (after STILL-2)
+  - anthropic-2026
+  - orca-2023 (system messages)
+  - sky-t1-2025 (system prompt)
+  - bespoke-stratos-2025 (system prompt)
+  - openthoughts-2025 (system prompt)
+  - still-2-2024 (the system prompt they follow)
+  - later-reports-2026
   - queries/lexicons/signals.csv
 requires:
   requests: [account_id, system_prompt, prompt, conversation_id, turn_index, tool_count]

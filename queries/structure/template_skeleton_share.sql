@@ -26,8 +26,10 @@ falsepositives:
     template (e.g. a RAG "rephrase the follow-up question" prompt) makes most of their traffic
   - An enterprise whose teams signed up separately without declaring the organisation
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - queries/features/20_skeletons.sql, 30_minhash_bands.sql, 40_template_groups.sql
+  - anthropic-2026
+  - queries/features/20_skeletons.sql
+  - queries/features/30_minhash_bands.sql
+  - queries/features/40_template_groups.sql
 requires:
   requests: [account_id, prompt]
 params:

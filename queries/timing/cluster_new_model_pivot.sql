@@ -21,7 +21,7 @@ falsepositives:
     multi-owner cluster; their bounded test batch rarely reaches the share)
   - A reseller switching every customer to a new default model (contract, end-user ids)
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
 requires:
   requests: [account_id, model, ts]
   model_releases: [model, released_at]

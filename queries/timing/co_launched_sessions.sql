@@ -26,10 +26,10 @@ falsepositives:
   - Accounts of one company that did not declare its organisation, started by one scheduler
   - Unrelated customers of one integration that starts their jobs on the same event
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - Saracco et al., Inferring monopartite projections of bipartite networks (arXiv 1607.02481)
-  - Pacheco et al., Uncovering coordinated networks on social media (ICWSM 2021)
-  - Benjamini and Hochberg, Controlling the false discovery rate (1995)
+  - anthropic-2026
+  - saracco-2016
+  - pacheco-2021
+  - benjamini-hochberg-1995
 requires:
   requests: [account_id, ts, turn_index]
 params:

@@ -24,8 +24,8 @@ falsepositives:
   - Monitoring or health-check scripts, scheduled integrations
   - Products whose users span all time zones, sending through one account at a fixed rate
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
-  - OpenAI memo to a US House committee (2026-02-12)
+  - anthropic-2026
+  - openai-memo-2026
 requires:
   requests: [account_id, ts]
 params:

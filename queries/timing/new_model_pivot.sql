@@ -25,7 +25,7 @@ falsepositives:
   - An eval company running a long, multi-day evaluation of the new model
   - A developer who only used the API lightly before and starts building on the new model
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
 requires:
   requests: [account_id, ts, model]
   model_releases: [model, released_at]

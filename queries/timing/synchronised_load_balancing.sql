@@ -35,7 +35,7 @@ falsepositives:
   - Tenants behind one corporate or cloud egress /24 running jobs triggered by the same event
   - Accounts of one company that did not declare its organisation
 references:
-  - Anthropic, Detecting and preventing distillation attacks (2026-02-23)
+  - anthropic-2026
 requires:
   requests: [account_id, ts, prompt]
 params:
