@@ -150,7 +150,8 @@ def test_bookmarks_follow_the_sections(sample: Path) -> None:
 def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     """Every CSV exhibit is embedded in the PDF with the bytes (and hash) the manifest lists;
     its Parquet copy is not embedded, but listed in the manifest and bound by the inventory.
-    The heuristics' SQL is embedded too (heuristics.sql), its hash printed in Appendix B."""
+    The heuristics' SQL is embedded too (heuristics.sql, with the functions they call first),
+    its hash printed in Appendix B."""
     reader = PdfReader(str(sample / "dossier.pdf"))
     attached = {name: blobs[0] for name, blobs in reader.attachments.items()}
     outputs = {o["path"]: o["sha256"] for o in _manifest(sample)["outputs"]}
@@ -158,6 +159,8 @@ def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     assert sql == (sample / "heuristics.sql").read_bytes()
     assert hashlib.sha256(sql).hexdigest() == outputs["heuristics.sql"]
     assert b"-- ==== shared_payment_fingerprint (file sha256 " in sql
+    assert sql.startswith(b"-- ==== functions the heuristics call: features/05_functions.sql ")
+    assert b"CREATE OR REPLACE MACRO fired_score(a, b)" in sql
     on_disk = sorted(p.name for p in (sample / "exhibits").glob("*.csv"))
     assert sorted(attached) == on_disk
     copies = sorted(p.name for p in (sample / "exhibits").glob("*.parquet"))

@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from forensics import __version__, manifest
+from forensics import __version__, manifest, resources
 from forensics.config import RunConfig
 from forensics.evidence import FDR, KIND_LABELS, LIKELIHOOD, LINK_KINDS, ClusterFinding
+from forensics.features import FUNCTIONS_FILE
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
@@ -1075,7 +1076,12 @@ class Assembler:
 
     def _methodology(self) -> Methodology:
         entries = []
-        sql_parts: list[str] = []
+        # The functions the heuristics call come first: their SQL is not complete without.
+        functions = (resources.queries_part("features", self.config.queries_dir)
+                     / f"{FUNCTIONS_FILE}.sql").read_bytes()
+        sql_parts = [f"-- ==== functions the heuristics call: features/{FUNCTIONS_FILE}.sql "
+                     f"(file sha256 {hashlib.sha256(functions).hexdigest()}) ====\n"
+                     f"{functions.decode('utf-8').rstrip()}\n"]
         for r in self.runs:
             h = self.library.get(r.id)
             meta = h.meta if h else None

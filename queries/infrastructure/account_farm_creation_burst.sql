@@ -196,7 +196,7 @@ evidence AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_owners / p.best.owners) + 0.1 * (p.key_types - 1)) AS score,
+    fired_score(ratio_term(p.best.owners, $min_owners, 0.5), 0.1 * (p.key_types - 1)) AS score,
     CAST(p.best.owners AS DOUBLE) AS metric,
     format('created within {:g} h as one of {:d} accounts of {:d} different owners sharing {} {} '
            || '(about {:.2g} expected from its usual share of sign-ups){}',

@@ -135,8 +135,8 @@ evidence AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_countries / p.best.countries)
-                    + 0.05 * (p.best.owners - $min_owners)) AS score,
+    fired_score(ratio_term(p.best.countries, $min_countries, 0.5),
+                0.05 * (p.best.owners - $min_owners)) AS score,
     CAST(p.best.countries AS DOUBLE) AS metric,
     format('billed in {} but shares {} {} with {:d} other owners; together they declare {:d} '
            || 'different billing countries ({}), while one small network sits in one country',

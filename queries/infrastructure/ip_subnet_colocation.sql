@@ -113,7 +113,7 @@ per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_owners / best.peak) * (best.peak / best.prefix_owners))
+    fired_score(ratio_term(best.peak, $min_owners, 0.5) * (best.peak / best.prefix_owners), 0)
         AS score,
     CAST(best.peak AS DOUBLE) AS metric,
     format('{:d} requests sent from {} while up to {:d} different owners were active on it in '

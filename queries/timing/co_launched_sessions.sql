@@ -130,7 +130,7 @@ evidence AS (
 )
 SELECT
     o.account_id,
-    least(1.0, 0.5 + 0.05 * least(10.0, -log10(greatest(a.best_p, 1e-300)) / 3)) AS score,
+    fired_score(0.05 * least(10.0, -log10(greatest(a.best_p, 1e-300)) / 3), 0) AS score,
     round(-log10(greatest(a.best_p, 1e-300)), 2) AS metric,
     format('started sessions in the same minute as {:d} unrelated owner(s) {:d} times where '
            || 'their own hourly activity predicts {:.2f}; chance of the strongest pair p = '

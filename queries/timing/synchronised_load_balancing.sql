@@ -196,8 +196,8 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, 0.5 + 0.25 * (f.shared / f.minutes - $min_shared_share) / (1 - $min_shared_share)
-                   + 0.25 * least(1.0, ln(f.lift / $min_lift) / ln(10))) AS score,
+    fired_score(share_term(f.shared / f.minutes, $min_shared_share, 0.25),
+                0.25 * least(1.0, ln(f.lift / $min_lift) / ln(10))) AS score,
     round(f.lift, 4) AS metric,
     format('{:d} of {:d} active minutes ({:.0f} %) coincide with at least {:d} other owners '
            || 'linked by template or IP prefix ({:.1f} on average in those minutes); linked '
