@@ -76,10 +76,7 @@ scanned AS (
         a.api_key_no,
         coalesce(r.org_id, a.org_id) AS org_id,
         r.ip,
-        CASE
-            WHEN r.ip LIKE '%.%.%.%' THEN regexp_extract(r.ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
-            WHEN r.ip LIKE '%:%' THEN array_to_string(string_split(r.ip, ':')[1:3], ':') || '::/48'
-        END AS ip_prefix,
+        network_prefix(r.ip) AS ip_prefix,  -- its /24, or /48 (05_functions.sql)
         r.user_agent,
         r.access_channel,
         r.model,

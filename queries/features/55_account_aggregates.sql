@@ -33,6 +33,9 @@
 -- hourly_traffic:       one row per (UTC hour, model, capability): requests. The whole log's
 --                       traffic for the report's charts, which then read only the requests of
 --                       the clusters they show (the rest is this less theirs).
+-- account_signups:      one row per accounts row: signup_prefix, the network of its
+--                       signup_ip (network_prefix(), as ip_prefix is of a request's ip; NULL
+--                       without one). The heuristics, linking and the report read it.
 -- skeletons (from 20) gains its template_id.
 CREATE OR REPLACE TABLE skeletons AS
 SELECT s.skeleton_id, s.head, CAST(s.requests AS BIGINT) AS requests, g.template_id
@@ -120,3 +123,7 @@ CREATE OR REPLACE TABLE account_signals AS
 SELECT account_id, signal, count(*) AS hits, list_sort(max(request_id, 10)) AS evidence
 FROM (SELECT account_id, request_id, unnest(signals) AS signal FROM flagged_requests)
 GROUP BY ALL;
+
+CREATE OR REPLACE TABLE account_signups AS
+SELECT account_id, network_prefix(signup_ip) AS signup_prefix
+FROM accounts;

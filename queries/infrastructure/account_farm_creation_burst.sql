@@ -58,14 +58,10 @@ first_agent AS (
 keyed AS (
     -- One row per (account, shared key): sign-up subnet, e-mail domain, payment fingerprint,
     -- first user agent.
-    SELECT account_id, created_at, org_id, 'sign-up subnet' AS key_type,
-           CASE
-               WHEN signup_ip LIKE '%.%.%.%'
-                   THEN regexp_extract(signup_ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
-               WHEN signup_ip LIKE '%:%'
-                   THEN array_to_string(string_split(signup_ip, ':')[1:3], ':') || '::/48'
-           END AS key_value
-    FROM accounts
+    SELECT a.account_id, a.created_at, a.org_id, 'sign-up subnet' AS key_type,
+           s.signup_prefix AS key_value
+    FROM accounts AS a
+    JOIN account_signups AS s USING (account_id)
     UNION ALL
     SELECT account_id, created_at, org_id, 'e-mail domain',
            nullif(lower(trim(email_domain)), '')
