@@ -215,7 +215,8 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         build_clusters(con, linking, config.queries_dir)
         runs += run_library(con, library, params, ingested.has_column, progress,
                             scope="cluster")
-        linked = score_clusters(con, linking, config.queries_dir)
+        linked = score_clusters(con, linking, config.queries_dir,
+                                benign=config.case.benign_checks)
     with atomic_dir(config.out_dir) as tmp:
         outputs = [_export_signals(con, tmp)]
         outputs += write_findings(con, linked, tmp, {"window": config.window.describe()})

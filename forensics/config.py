@@ -161,6 +161,26 @@ class ScoringSection(_Frozen):
     min_link_weight: float = Field(0.5, ge=0)
 
 
+class BenignChecksSection(_Frozen):
+    """Where each benign look-alike weighed in a cluster's finding ("Benign explanations
+    considered") is rejected, against the cluster's own numbers (forensics/evidence/clusters.py).
+    A look-alike that is not rejected stays open in the finding."""
+
+    # An evaluation company or eval harness: rejected below this share of the cluster's
+    # requests in public benchmark test formats.
+    eval_benchmark_share: float = Field(0.2, ge=0, le=1)
+    # An agent or IDE product with real users: rejected below this share of requests that
+    # continue a conversation.
+    agent_follow_up_share: float = Field(0.3, ge=0, le=1)
+    # A tutoring app or human users: rejected when the cluster is active in at least this many
+    # of the 24 UTC hours and below tutoring_follow_up_share of follow-up turns.
+    tutoring_active_hours: int = Field(20, ge=0, le=24, strict=True)
+    tutoring_follow_up_share: float = Field(0.3, ge=0, le=1)
+    # A templated enterprise job: rejected, for a cluster of several owners, below this many
+    # distinct templates per request.
+    enterprise_template_variety: float = Field(0.5, ge=0, le=1)
+
+
 class ReportSection(_Frozen):
     """Caps that keep the dossier readable and its render time bounded."""
 
@@ -182,6 +202,7 @@ class CaseConfig(_Frozen):
     params: dict[str, dict[str, Any]] = {}
     engine: EngineSection = EngineSection()
     scoring: ScoringSection = ScoringSection()
+    benign_checks: BenignChecksSection = BenignChecksSection()
     report: ReportSection = ReportSection()
 
     @field_validator("params")

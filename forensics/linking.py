@@ -16,7 +16,7 @@ import duckdb
 
 from forensics import resources
 from forensics.communities import build_communities
-from forensics.config import ScoringSection
+from forensics.config import BenignChecksSection, ScoringSection
 from forensics.evidence import FDR, ClusterFinding, create_link_kinds, read_clusters
 from forensics.heuristics import PARAM_USE, sql_code
 
@@ -119,10 +119,12 @@ def _draw_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams) -> Non
 
 
 def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
-                   queries: Path | None = None, interesting: int = 40) -> LinkingResult:
+                   queries: Path | None = None, interesting: int = 40,
+                   benign: BenignChecksSection | None = None) -> LinkingResult:
     """Scores and account decisions from every signal (account and cluster scope); then the
     final clusters (coordination, and harvest templates among flagged accounts), their facts
-    and decisions."""
+    and decisions, with the benign look-alikes weighed against `benign` (the config's
+    defaults when None)."""
     files = _files(queries)
     for stem in ("60_account_scores", "62_account_decisions", "65_attribution"):
         _run(con, files[stem], params)
@@ -132,7 +134,7 @@ def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE flagged) "
                          "FROM account_decisions").fetchone()
     assert counts is not None
-    clusters = read_clusters(con, interesting)
+    clusters = read_clusters(con, interesting, benign)
     return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params)
 
 
