@@ -40,7 +40,11 @@ from forensics import __version__, engine, resources, sqltext
 from forensics.errors import HeuristicError
 from forensics.progress import Progress
 
+# The lexicon scan reads a prompt's first SCAN_CHARS characters and, of a longer prompt, its
+# last SCAN_TAIL_CHARS too (a system prompt's first SCAN_CHARS): adversarial megabyte prompts
+# cost no more than a page. The dossier's limitations state these two numbers from here.
 SCAN_CHARS = 4000
+SCAN_TAIL_CHARS = 1000
 # The most used prompt heads whose skeleton the scan looks up instead of computing it
 # (50_request_features.sql says why the lookup is capped).
 FREQUENT_HEADS = 25_000
@@ -246,7 +250,7 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
     with labeller.registered(con), watch:
         _run_file(con, sql["50_request_features"],
                   {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS,
-                   "frequent_heads": FREQUENT_HEADS})
+                   "scan_tail_chars": SCAN_TAIL_CHARS, "frequent_heads": FREQUENT_HEADS})
     step(6)
     _run_file(con, sql["55_account_aggregates"])
     step(7)

@@ -539,3 +539,23 @@ def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
         everyone = queries.rows("exhibit_accounts", cluster=cid, limit=None)
         assert len(everyone) == len(members)
         assert queries.rows("exhibit_accounts", cluster=cid, limit=2) == everyone[:2]
+
+
+def test_dossier_states_the_method_limits_from_the_constants_it_describes() -> None:
+    """The limitations name the lexicon scan's limits from the constants the features stage
+    binds into the scan (no number written twice), and the request exhibit's text limit in
+    the findings comes from the report's constant, not the template."""
+    from forensics import resources
+    from forensics.features import SCAN_CHARS, SCAN_TAIL_CHARS
+    from forensics.heuristics import sql_code
+    from forensics.report.assemble import LIMITATIONS
+
+    assert any(f"first {SCAN_CHARS:,} characters (and last {SCAN_TAIL_CHARS:,})" in line
+               for line in LIMITATIONS)
+    scan = sql_code((resources.queries_part("features") / "50_request_features.sql")
+                    .read_text(encoding="utf-8"))
+    assert "$scan_chars" in scan and "$scan_tail_chars" in scan
+    assert not re.search(r"\b(4000|1000)\b", scan)
+    findings = (resources.templates_dir() / "partials" / "findings.html.j2").read_text(
+        encoding="utf-8")
+    assert "d.exhibit_text_chars" in findings and "2,000" not in findings

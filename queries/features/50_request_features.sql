@@ -6,7 +6,7 @@
 -- stage registers) maps a row's lower-cased matched phrases to their labels
 -- ('signal:<name>' / 'capability:<priority>:<name>'), sorted and distinct; it is computed once
 -- per distinct phrase and cached. $scan_chars bounds the text scanned per field (adversarial
--- megabyte prompts).
+-- megabyte prompts); of a longer prompt the last $scan_tail_chars are scanned too.
 -- Costs kept down because this runs over every request:
 -- (1) system prompts repeat (a few distinct per thousand requests): their id and lexicon
 --     matches are computed once per distinct text, then joined back;
@@ -108,8 +108,8 @@ scanned AS (
         CASE WHEN r.skeleton_id IS NOT NULL THEN coalesce(m.template_id, r.skeleton_id) END
             AS template_id,
         list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
-            CASE WHEN length(r.prompt) > $scan_chars + 1000
-                 THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, 1000)
+            CASE WHEN length(r.prompt) > $scan_chars + $scan_tail_chars
+                 THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, $scan_tail_chars)
                  ELSE r.prompt END,  -- not left(): a copy of every prompt costs seconds
             $lexicon_pattern)) AS lexicon_matches
     FROM (SELECT q.*,
