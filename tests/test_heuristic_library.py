@@ -374,7 +374,7 @@ def test_heuristics_test_runs_a_custom_librarys_cases(tmp_path: Path) -> None:
     without a cases folder is refused."""
     import yaml
 
-    library = one_heuristic_library(tmp_path / "lib")
+    library = one_heuristic_library(tmp_path / "lib", linking=False)
     bundled = resources.queries_part("cases") / "shared_payment_fingerprint.yaml"
     (library / "cases").mkdir()
     case_file = library / "cases" / "shared_payment_fingerprint.yaml"

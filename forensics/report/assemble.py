@@ -22,7 +22,7 @@ from forensics.evidence import FDR, KIND_LABELS, LIKELIHOOD, LINK_KINDS, Cluster
 from forensics.features import FUNCTIONS_FILE, SCAN_CHARS, SCAN_TAIL_CHARS
 from forensics.heuristics import EVIDENCE_LIMIT, Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
-from forensics.linking import LinkingResult
+from forensics.linking import LINKING_ROLES, LinkingResult
 from forensics.outputs import dump_json
 from forensics.report import charts
 from forensics.report import fmt as f
@@ -1158,6 +1158,14 @@ class Assembler:
             extra.append(f"{f.plural(len(skipped), 'heuristic')} could not run because the "
                          f"export lacks the columns they need ({', '.join(skipped)}); the "
                          f"behaviours they detect were not examined.")
+        # A skipped heuristic that linking draws links from takes those links with it.
+        for hid in skipped:
+            h = self.library.get(hid)
+            for role in h.meta.provides if h else ():
+                use = LINKING_ROLES[role]
+                if use.draws:
+                    extra.append(f"As {hid} could not run, linking drew no {use.draws} from "
+                                 f"it (linking {use.use}).")
         if self.flagged_total > len(self.reported):
             extra.append(f"Only the {len(self.reported)} most severe flagged clusters are "
                          f"described (config report.max_clusters); the others are in the "

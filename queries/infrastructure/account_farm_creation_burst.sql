@@ -33,6 +33,7 @@ params:
   min_owners: {type: INTEGER, default: 5, description: Fewest different owners created within one window on one shared key}
   min_excess: {type: DOUBLE, default: 5.0, description: How many times the expected count (at least 1) the burst must reach}
 weight: 0.7
+provides: [network_event]
 ---*/
 WITH agent_start AS (
     -- The first request with a user agent of each account: its time here, then the first of

@@ -35,6 +35,7 @@ params:
   max_prefix_owners: {type: INTEGER, default: 200, description: A prefix used by more owners over the whole log is a public NAT or cloud egress and is ignored}
   direct_channels: {type: VARCHAR, default: "api,direct", description: "Comma-separated access_channel values of direct traffic (requests without a channel count as direct); other channels (cloud platforms, resellers) carry the address of the intermediary and are ignored"}
 weight: 0.6
+provides: [network_event]
 ---*/
 -- Costs kept down: which owners count on which prefix is decided from requests grouped by
 -- (prefix, account, organisation, channel), so the channel test and the owner are computed per

@@ -37,6 +37,7 @@ params:
   min_co_minutes: {type: INTEGER, default: 3, description: Fewest minutes with a session start of both accounts for a pair to be judged}
   max_fdr: {type: DOUBLE, default: 0.001, description: Benjamini-Hochberg false discovery rate at which a pair is significant}
 weight: 0.7
+provides: [co_launches]
 ---*/
 -- A session start is a first turn (turn_index 0); an account counts once per minute.
 WITH starts AS MATERIALIZED (

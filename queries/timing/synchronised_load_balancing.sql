@@ -45,6 +45,7 @@ params:
   min_shared_share: {type: DOUBLE, default: 0.5, description: Share of the account's active minutes that must be shared}
   min_lift: {type: DOUBLE, default: 5.0, description: Observed linked co-activity over the co-activity expected from the overall minute activity}
 weight: 0.6
+provides: [sync_minutes, network_timing]
 ---*/
 -- Costs kept down (this reads every request; the result is the same as the plain form):
 -- (1) accounts, owners and link keys are grouped and joined on dense integers, not strings:
