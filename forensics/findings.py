@@ -29,7 +29,7 @@ def write_findings(con: duckdb.DuckDBPyConnection, result: LinkingResult, out_di
                    run_info: dict[str, Any]) -> list[str]:
     """Write both files; return their names."""
     # The order is stated each time: a table keeps none (preserve_insertion_order is off), and
-    # at 20 M requests two runs wrote findings.parquet's rows in different orders.
+    # on a large log two runs wrote findings.parquet's rows in different orders.
     order = "ORDER BY flagged DESC, score DESC, account_id"
     # The path is a bound parameter: an output folder's name is never SQL text.
     con.execute(f"COPY (SELECT * FROM account_findings {order}) TO $path "

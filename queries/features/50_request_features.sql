@@ -47,12 +47,12 @@ system_prompts AS (
 ),
 frequent_heads AS (
     -- The most used prompt heads and their skeletons. Looking a head up here is cheaper than
-    -- computing its skeleton (lower-casing, two RE2 replacements and an md5: 16 s of the scan
-    -- at 10 M requests); in the generator's data the 25,000 most used heads open 65 % of the
-    -- requests at 10 M. The table is capped because a join whose table outgrows the memory
-    -- limit writes the requests that probe it to disk: with every head (9.7 M at 50 M, then
-    -- joined by an md5 of the head) over 15 GB before it was stopped, with 100,000 heads
-    -- 1.6 GB, with 25,000 nothing beyond what the scan spilled before (measured at 50 M).
+    -- computing its skeleton (lower-casing, two RE2 replacements and an md5, a large part of
+    -- the scan), and a few of the most used heads open most requests. The table is capped
+    -- because a join whose table outgrows the memory limit writes the requests that probe it
+    -- to disk: with every head (millions in a large log) it spilled without bound, with
+    -- $frequent_heads heads nothing beyond what the scan spills anyway (bench/README.md has
+    -- the figures).
     SELECT head, skeleton_id
     FROM prompt_heads
     WHERE skeleton_id IS NOT NULL
@@ -121,7 +121,7 @@ scanned AS (
     -- Every request has its principal (principals is drawn from requests), so a LEFT JOIN
     -- keeps the same rows; it also keeps the requests, with their prompts, on the probe
     -- side: as an inner join, a filtered requests view (rows excluded at ingest) looked
-    -- small enough to the planner to be hashed whole, and ran out of memory at 1.5 M.
+    -- small enough to the planner to be hashed whole, and ran out of memory.
     LEFT JOIN principals AS a
         ON a.account_id = r.account_id AND a.api_key_id IS NOT DISTINCT FROM r.api_key_id
     LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt

@@ -1,6 +1,6 @@
 -- Shared aggregates over request_features, built once so that heuristics need not scan every
 -- request each: the content heuristics read these few rows per account instead of grouping the
--- whole request table (seconds each at 10 M requests). Two passes over request_features:
+-- whole request table, each of them. Two passes over request_features:
 -- one GROUP BY (account, capability) with the per-account counts, and one filter keeping the
 -- requests that carry a lexicon signal or a score-shaped response.
 --
@@ -21,8 +21,8 @@
 -- account_network:      one row per (account, org_id, ip_prefix, access_channel,
 --                       user_agent): requests. The network side of each account's traffic,
 --                       which six infrastructure heuristics and linking each group their own
---                       way (by prefix, channel or user agent): 0.4 M rows at 10 M requests,
---                       one pass (0.9 s) instead of six (0.3–0.6 s each).
+--                       way (by prefix, channel or user agent): far fewer rows than requests,
+--                       one pass over every request instead of six.
 -- flagged_requests:     the request_features rows with a non-empty signals list or
 --                       score_shaped: the per-request detail (turn, script, capability, minute, model
 --                       …) heuristics need about hits. Same column names as request_features,
@@ -83,9 +83,10 @@ GROUP BY account_id;
 
 DROP TABLE account_capability_activity;
 
--- account_templates is grouped on numbers, its ids joined back: it has about 0.4 groups per
--- request (19 M at 50 M requests), and grouped by the two id strings it spilled 3.2 GB there
--- and at times ran out of memory within the 1 GB limit. Template ids are md5 digests (50), so
+-- account_templates is grouped on numbers, its ids joined back: it has a group for a large
+-- share of the requests, and grouped by the two id strings it spilled gigabytes on a large
+-- log and at times ran out of memory within the default limit. Template ids are md5
+-- digests (50), so
 -- their hash() is as unlikely to collide as random 64-bit numbers; account_no is exact.
 CREATE OR REPLACE TABLE account_templates AS
 WITH counts AS (

@@ -39,8 +39,8 @@ WITH agent_start AS (
     -- The first request with a user agent of each account: its time here, then the first of
     -- the requests at that time by request id (two cheap aggregates instead of ordering every
     -- request by the pair (ts, request_id); the same request). Both read every request, so
-    -- they group and join on the integer account_no, not the account id string (at 50 M
-    -- requests, grouped and joined on the string, they took a third of the heuristic's time).
+    -- they group and join on the integer account_no, not the account id string (grouped and
+    -- joined on the string, they took a large part of the heuristic's time on a large log).
     SELECT account_no, min(ts) AS ts
     FROM request_features
     WHERE nullif(trim(user_agent), '') IS NOT NULL
@@ -96,9 +96,9 @@ all_signups AS (
     -- The overall sign-up count of each account's window [t, t + window_hours]: accounts
     -- created up to its end (the last creation time at or before it) less those created before
     -- t. Not count(*) OVER (ORDER BY t RANGE ... FOLLOWING) over every account: one partition
-    -- of 0.8 M rows whose frame bounds DuckDB searches row by row, and at 50 M requests, under
-    -- the memory limit, the searches re-read spilled blocks (400 GB of I/O; the heuristic
-    -- took 412–501 s against 15–38 s now).
+    -- of every account whose frame bounds DuckDB searches row by row, and on a large log,
+    -- under the memory limit, the searches re-read spilled blocks again and again (the
+    -- heuristic took many times as long).
     SELECT a.account_id, e.up_to - (s.up_to - s.n) AS all_in_window
     FROM accounts AS a
     JOIN signup_times AS s ON s.t = epoch(a.created_at)
