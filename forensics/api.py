@@ -26,7 +26,7 @@ from forensics.heuristics import (
     run_library,
 )
 from forensics.ingest import IngestResult, create_empty_table, ingest
-from forensics.linking import LinkingParams, build_clusters, score_clusters
+from forensics.linking import LinkingParams, build_clusters, role_problems, score_clusters
 from forensics.outputs import (
     atomic_dir,
     check_target,
@@ -102,6 +102,7 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
         problems = check_library(library, con)
     finally:
         con.close()
+    problems += role_problems(library, LinkingParams())
     if problems:
         raise HeuristicError(problem_block("heuristic problems", problems)
                              if len(problems) > 1 else problems[0])
@@ -161,6 +162,11 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         # read.
         library = load_library(config.queries_dir)
         params = check_params(library, config.case.params)
+        # A library without a heuristic linking reads would silently lose its links.
+        roles = role_problems(library, LinkingParams.from_config(config.case.scoring))
+        if roles:
+            raise HeuristicError(problem_block("heuristic problems", roles)
+                                 if len(roles) > 1 else roles[0])
         baseline = None
         if config.baseline_dir is not None:
             if not config.dossier:
@@ -232,7 +238,8 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
         build_clusters(con, linking, config.queries_dir)
         runs += run_library(con, library, params, ingested.has_column, progress,
                             scope="cluster")
-        linked = score_clusters(con, linking, config.queries_dir)
+        linked = score_clusters(con, linking, config.queries_dir,
+                                benign=config.case.benign_checks)
     ids = identifiers(con, config)
     with atomic_dir(config.out_dir) as tmp:
         outputs = [write_signals(con, tmp, ids)]

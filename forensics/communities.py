@@ -16,8 +16,8 @@ can say how firmly each one holds:
   the core (0: in the core).
 
 Community detection (Leiden, modularity) was measured as the clustering itself and not kept:
-on the benchmark it split the largest campaign of the 1.5 M-request quarter (600 accounts
-behind one proxy network) into four communities. See the README's limits.
+on the benchmark it split the largest campaign (accounts behind one proxy network) into four
+communities. The README's limits have the figures.
 """
 
 from __future__ import annotations

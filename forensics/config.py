@@ -109,10 +109,10 @@ def _gib(n: float) -> str:
 class EngineSection(_Frozen):
     """DuckDB resources. Defaults keep memory bounded on a laptop."""
 
-    # DuckDB spills to temp_directory beyond this. 1 GB keeps peak RSS near-flat (0.6 GiB at
-    # 1 M requests, 1.2 GiB at 10 M, 1.4 GiB at 50 M) at no measured cost in time up to 10 M;
-    # from 20 M the slowest heuristics spill (up to 3.6 GB at 50 M, where they grow a little
-    # faster than the log). Raise it for exports of tens of millions where RAM allows.
+    # DuckDB spills to temp_directory beyond this. 1 GB keeps peak RSS near-flat as the log
+    # grows, at no measured cost in time up to ten million requests; beyond that the slowest
+    # heuristics spill and grow a little faster than the log (README, Performance, has the
+    # figures). Raise it for exports of tens of millions where RAM allows.
     memory_limit: str = "1GB"
     # strict: TOML's `threads = true` is not a thread count.
     threads: int | None = Field(None, ge=1, strict=True)
@@ -161,11 +161,32 @@ class ScoringSection(_Frozen):
     min_link_weight: float = Field(0.5, ge=0)
 
 
+class BenignChecksSection(_Frozen):
+    """Where each benign look-alike weighed in a cluster's finding ("Benign explanations
+    considered") is rejected, against the cluster's own numbers (forensics/evidence/clusters.py).
+    A look-alike that is not rejected stays open in the finding."""
+
+    # An evaluation company or eval harness: rejected below this share of the cluster's
+    # requests in public benchmark test formats.
+    eval_benchmark_share: float = Field(0.2, ge=0, le=1)
+    # An agent or IDE product with real users: rejected below this share of requests that
+    # continue a conversation.
+    agent_follow_up_share: float = Field(0.3, ge=0, le=1)
+    # A tutoring app or human users: rejected when the cluster is active in at least this many
+    # of the 24 UTC hours and below tutoring_follow_up_share of follow-up turns.
+    tutoring_active_hours: int = Field(20, ge=0, le=24, strict=True)
+    tutoring_follow_up_share: float = Field(0.3, ge=0, le=1)
+    # A templated enterprise job: rejected, for a cluster of several owners, below this many
+    # distinct templates per request.
+    enterprise_template_variety: float = Field(0.5, ge=0, le=1)
+
+
 class ReportSection(_Frozen):
     """Caps that keep the dossier readable and its render time bounded."""
 
-    # The upper bounds keep the render bounded: WeasyPrint lays out a table row in about
-    # 6.5 ms, so 1,000 rows cost seconds per table and every cluster has several tables.
+    # The upper bounds keep the render bounded: WeasyPrint's time grows with the table rows it
+    # lays out, milliseconds each, so the largest cap costs seconds per table, and every
+    # cluster has several tables.
     max_clusters: int = Field(12, ge=1, le=200)
     max_table_rows: int = Field(25, ge=1, le=1000)
     max_prompt_chars: int = Field(600, ge=40, le=20000)
@@ -182,6 +203,7 @@ class CaseConfig(_Frozen):
     params: dict[str, dict[str, Any]] = {}
     engine: EngineSection = EngineSection()
     scoring: ScoringSection = ScoringSection()
+    benign_checks: BenignChecksSection = BenignChecksSection()
     report: ReportSection = ReportSection()
 
     @field_validator("params")

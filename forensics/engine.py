@@ -88,9 +88,9 @@ def connect(engine: EngineSection, workdir: Path | None = None,
     con.execute("SET temp_directory = $t", {"t": str(temp)})
     con.execute("SET preserve_insertion_order = false")
     # The requests view reads its files with union_by_name, so every query on it read every
-    # file's footer again: 20 ms a query at 83 files, and the report reads its evidence rows
-    # with one query per file (3.4 s at 20 M requests). The inputs do not change during a run
-    # (ingest hashes them first), and cached footers are checked against the file's time.
+    # file's footer again, and the report reads its evidence rows with one query per file.
+    # The inputs do not change during a run (ingest hashes them first), and cached footers are
+    # checked against the file's time.
     con.execute("SET parquet_metadata_cache = true")
     # DuckDB measures how far a statement is (forensics/progress.py polls it for the long
     # features scan); it never prints its own bar, which would draw on any stderr.
@@ -104,8 +104,8 @@ def database(engine: EngineSection, workdir: Path | None = None,
              progress: Callable[[str], None] = _silent
              ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The run's database, always on disk: in --workdir (kept), or in a scratch folder that is
-    removed afterwards. Persistent tables are compressed, so a 10 M-request run holds about a
-    third of the memory an in-memory database needs and spills far less.
+    removed afterwards. Persistent tables are compressed, so a large run holds a fraction of
+    the memory an in-memory database needs and spills far less.
 
     The scratch folder (`forensics-db-<pid>-<host>-<random>` in temp_directory or the system
     temp folder) also holds the run's spill files, so that concurrent runs never share spill

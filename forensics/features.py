@@ -10,7 +10,8 @@ MinHash template group), the shared aggregates that spare heuristics a scan of e
 `account_signals`, and `flagged_requests`: the requests carrying a lexicon signal or a
 score-shaped response),
 `indicator_hits` (accounts matching analyst indicators), `lexicon_signals` and
-`lexicon_capabilities`.
+`lexicon_capabilities`; and first, the functions the heuristics call (05_functions.sql: the
+score curve `fired_score` and its terms), defined in the database beside its tables.
 
 In a kept database (`--workdir`) the tables carry a fingerprint of everything they are a
 function of (`features_fingerprint`), so that a rerun on the same inputs with other thresholds
@@ -39,7 +40,11 @@ from forensics import __version__, engine, resources, sqltext
 from forensics.errors import HeuristicError
 from forensics.progress import Progress
 
+# The lexicon scan reads a prompt's first SCAN_CHARS characters and, of a longer prompt, its
+# last SCAN_TAIL_CHARS too (a system prompt's first SCAN_CHARS): adversarial megabyte prompts
+# cost no more than a page. The dossier's limitations state these two numbers from here.
 SCAN_CHARS = 4000
+SCAN_TAIL_CHARS = 1000
 # The most used prompt heads whose skeleton the scan looks up instead of computing it
 # (50_request_features.sql says why the lookup is capped).
 FREQUENT_HEADS = 25_000
@@ -51,10 +56,15 @@ MINHASH_MIN_CHARS = 40
 # everyday prompts into giant families. Two rounds group each skeleton with its neighbours'
 # neighbours at most.
 TEMPLATE_ROUNDS = 2
+# The functions the heuristics call (the score curve), run first; the dossier's heuristics.sql
+# carries it too, as the heuristics' SQL is not complete without it.
+FUNCTIONS_FILE = "05_functions"
+
 # The files of queries/features/, run in this order; a custom --queries features/ folder must
 # hold every one (heuristics, linking and the report read the tables they build).
-FEATURE_FILES = ("10_prompt_heads", "20_skeletons", "30_minhash_bands", "40_template_groups",
-                 "50_request_features", "55_account_aggregates", "60_indicator_hits")
+FEATURE_FILES = (FUNCTIONS_FILE, "10_prompt_heads", "20_skeletons", "30_minhash_bands",
+                 "40_template_groups", "50_request_features", "55_account_aggregates",
+                 "60_indicator_hits")
 
 # The one-row table that marks complete feature tables in a kept database.
 FINGERPRINT_TABLE = "feature_tables_fingerprint"
@@ -221,6 +231,8 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
                     f"header = true, all_varchar = true, hive_partitioning = false)",
                     {"path": _lexicon_pattern(lexicons / name)})
 
+    # The functions the heuristics call (fired_score …), kept in the database with its tables.
+    _run_file(con, sql[FUNCTIONS_FILE])
     step(1)
     _run_file(con, sql["10_prompt_heads"])
     step(2)
@@ -238,7 +250,7 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
     with labeller.registered(con), watch:
         _run_file(con, sql["50_request_features"],
                   {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS,
-                   "frequent_heads": FREQUENT_HEADS})
+                   "scan_tail_chars": SCAN_TAIL_CHARS, "frequent_heads": FREQUENT_HEADS})
     step(6)
     _run_file(con, sql["55_account_aggregates"])
     step(7)

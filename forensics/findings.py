@@ -139,7 +139,7 @@ def _write_account_findings(con: duckdb.DuckDBPyConnection, table: str,
                             out_dir: Path) -> list[dict[str, Any]]:
     """findings.parquet (every account) from `table`; the accounts findings.json lists."""
     # The order is stated each time: a table keeps none (preserve_insertion_order is off), and
-    # at 20 M requests two runs wrote findings.parquet's rows in different orders.
+    # on a large log two runs wrote findings.parquet's rows in different orders.
     order = "ORDER BY flagged DESC, score DESC, account_id"
     _copy(con, f"SELECT * FROM {table} {order}", out_dir / "findings.parquet")
     cur = con.execute(f"SELECT * FROM {table} WHERE flagged OR confidence <> 'none' {order}")

@@ -42,6 +42,12 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# What linking reads of a heuristic's fired accounts besides its score (forensics/linking.py,
+# LINKING_ROLES, says what each is for). A heuristic declares the roles it plays in its front
+# matter (`provides:`), and a run refuses a library that lacks what linking needs.
+LinkingRole = Literal["sync_minutes", "co_launches", "network_event", "network_timing"]
+
+
 class ParamSpec(_Frozen):
     """A declared parameter with its type and default."""
 
@@ -72,6 +78,8 @@ class HeuristicMeta(_Frozen):
     # (it may read cluster_members, cluster_sizes and account_owners) and measures what only
     # shows summed over a cluster, firing the member accounts that carry it.
     scope: Literal["account", "cluster"] = "account"
+    # The roles linking reads it for (see LinkingRole); none for most heuristics.
+    provides: tuple[LinkingRole, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -321,6 +329,8 @@ def describe(h: Heuristic) -> str:
              f"  Why: {m.rationale}", "", "  False positives:"]
     lines += [f"    - {fp}" for fp in m.falsepositives]
     lines += ["  Requires:"] + [f"    {t}: {', '.join(c)}" for t, c in m.requires.items()]
+    if m.provides:
+        lines.append(f"  Linking reads it for: {', '.join(m.provides)}")
     if m.params:
         lines.append("  Parameters:")
         lines += [f"    ${n} = {p.default!r} ({p.type}): {p.description}"

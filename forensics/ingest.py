@@ -14,7 +14,7 @@ Documented rules (README, "Input contract"):
 
 A kept database (`--workdir`) remembers its last successful validation under a SHA-256 key of
 the files' paths and hashes, the column mapping, the window and this code: a rerun on the same
-bytes hashes the files again but skips the checking scans (5 of 6 s at 10 M requests).
+bytes hashes the files again but skips the checking scans (most of ingest's time).
 """
 
 from __future__ import annotations
@@ -689,7 +689,7 @@ class _TableLoader:
             src = _q(col.source)
             # Only to make DuckDB decode every value; the result is never kept. Text takes
             # strlen(), which reads each decoded value's stored byte length: hashing every
-            # prompt's bytes made this scan a quarter slower (3.9 against 3.1 s at 10 M).
+            # prompt's bytes made this scan markedly slower.
             decode_all.append(f"max(strlen({src}))" if (col.source_type or "").upper() == "VARCHAR"
                               else f"bit_xor(hash({src}))")
             if col.canonical.required:
@@ -1168,7 +1168,7 @@ def _finish_table(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: s
                 excluded[reason] = int(n)
         # Only the rules some row breaks filter the view (a period always does). A filter that
         # removes nothing still lowers the planner's estimate of the table, which turned the
-        # features scan's joins around and ran it out of memory at 1.5 M requests.
+        # features scan's joins around and ran it out of memory.
         conditions = [f"({cond})" for (reason, cond) in rules
                       if excluded.get(reason) or reason == "outside period"]
         left = total - sum(excluded.values())
@@ -1241,7 +1241,7 @@ def _deduplicate(con: duckdb.DuckDBPyConnection, loader: _TableLoader, typed: st
     variants = "1" if copies == identity else f"count(DISTINCT {_struct(copies)})"
     key_list = ", ".join(keys)
     # Group 64-bit hashes first (cheap), then compare exactly only the keys whose hash repeats:
-    # on 10 M string ids this is about 5x faster than grouping the strings themselves.
+    # several times faster than grouping the strings themselves.
     # hash() never leaves this query, so its version-dependence does not matter.
     repeated = (f"hash({key_list}) IN (SELECT hash({key_list}) FROM {typed} {where_sql} "
                 f"GROUP BY 1 HAVING count(*) > 1)")

@@ -16,9 +16,9 @@ import duckdb
 
 from forensics import resources
 from forensics.communities import build_communities
-from forensics.config import ScoringSection
+from forensics.config import BenignChecksSection, ScoringSection
 from forensics.evidence import FDR, ClusterFinding, create_link_kinds, read_clusters
-from forensics.heuristics import PARAM_USE, sql_code
+from forensics.heuristics import PARAM_USE, Heuristic, LinkingRole, discover_files, sql_code
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,80 @@ class LinkingParams:
     def from_config(cls, scoring: ScoringSection) -> LinkingParams:
         return cls(flag_threshold=scoring.flag_threshold, high_threshold=scoring.high_threshold,
                    min_link_weight=scoring.min_link_weight)
+
+
+@dataclass(frozen=True)
+class LinkingRoleUse:
+    """What linking does with the accounts of the heuristic(s) that play one role, named by
+    a LinkingParams field. A role that draws links is required: without its heuristic,
+    linking draws less than the dossier says it does."""
+
+    param: str
+    use: str  # what linking does with the heuristic's fired accounts
+    draws: str | None  # the links it draws from them, if any
+    sql: str  # the linking file that reads it
+
+    @property
+    def required(self) -> bool:
+        return self.draws is not None
+
+
+# Every role a heuristic's front matter may declare (`provides:`). Linking reads these
+# heuristics by id (the LinkingParams field), so a custom library keeps their ids.
+LINKING_ROLES: dict[LinkingRole, LinkingRoleUse] = {
+    "sync_minutes": LinkingRoleUse(
+        "sync_heuristic", "tests the accounts the heuristic fires, pair by pair, for co-active "
+        "minutes", "synchronised-timing links", "25_sync_pairs.sql"),
+    "co_launches": LinkingRoleUse(
+        "co_launch_heuristic", "tests the accounts the heuristic fires, pair by pair, for "
+        "session starts in the same minute beyond chance", "synchronised-timing links",
+        "25_sync_pairs.sql"),
+    "network_event": LinkingRoleUse(
+        "event_network_heuristics", "counts the heuristic as a network shared with others, "
+        "one fact with the sign-ups from it and the synchrony measured through it", None,
+        "62_account_decisions.sql"),
+    "network_timing": LinkingRoleUse(
+        "event_timing_heuristics", "counts the heuristic as synchrony measured through a "
+        "shared network, no fact beside that network's", None, "62_account_decisions.sql"),
+}
+
+
+def role_problems(library: list[Heuristic], params: LinkingParams) -> list[str]:
+    """What is wrong between the library and the heuristics linking reads: a required role
+    whose heuristic is missing (its links would silently never be drawn), a heuristic linking
+    reads that does not declare the role, and one that declares a role linking reads from
+    another heuristic. Empty when the library gives linking everything it reads."""
+    by_id = {h.id: h for h in library}
+    problems: list[str] = []
+    for role, use in LINKING_ROLES.items():
+        named = [i for i in str(getattr(params, use.param)).split(",") if i]
+        for hid in named:
+            h = by_id.get(hid)
+            if h is None:
+                if use.required:
+                    problems.append(
+                        f"linking needs heuristic {hid} ({role}): it {use.use} to draw "
+                        f"{use.draws} (queries/linking/{use.sql}), and this library has no "
+                        f"such heuristic, so those links would silently never be drawn "
+                        f"(expected {_bundled_file(hid)} or a file of that id declaring "
+                        f"provides: [{role}])")
+            elif role not in h.meta.provides:
+                problems.append(f"{h.path}: linking reads this heuristic for {role} (it "
+                                f"{use.use}), but its front matter does not say so (expected "
+                                f"provides: [{role}])")
+        problems += [f"{h.path}: declares provides: [{role}], but linking reads {role} from "
+                     f"{', '.join(named)} only (expected that id for a heuristic linking "
+                     f"relies on)" for h in library
+                     if role in h.meta.provides and h.id not in named]
+    return problems
+
+
+def _bundled_file(heuristic_id: str) -> str:
+    """Where the bundled library keeps a heuristic ('queries/timing/<id>.sql')."""
+    for path in discover_files(resources.queries_dir()):
+        if path.stem == heuristic_id:
+            return f"queries/{path.parent.name}/{path.name}"
+    return f"queries/<family>/{heuristic_id}.sql"
 
 
 @dataclass(frozen=True)
@@ -119,10 +193,12 @@ def _draw_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams) -> Non
 
 
 def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
-                   queries: Path | None = None, interesting: int = 40) -> LinkingResult:
+                   queries: Path | None = None, interesting: int = 40,
+                   benign: BenignChecksSection | None = None) -> LinkingResult:
     """Scores and account decisions from every signal (account and cluster scope); then the
     final clusters (coordination, and harvest templates among flagged accounts), their facts
-    and decisions."""
+    and decisions, with the benign look-alikes weighed against `benign` (the config's
+    defaults when None)."""
     files = _files(queries)
     for stem in ("60_account_scores", "62_account_decisions", "65_attribution"):
         _run(con, files[stem], params)
@@ -132,7 +208,7 @@ def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE flagged) "
                          "FROM account_decisions").fetchone()
     assert counts is not None
-    clusters = read_clusters(con, interesting)
+    clusters = read_clusters(con, interesting, benign)
     return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params)
 
 

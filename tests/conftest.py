@@ -111,19 +111,25 @@ def make_export(d: Path, requests: list[dict[str, Any]] | pa.Table | None = None
     return d
 
 
-def one_heuristic_library(dest: Path) -> Path:
-    """A heuristic library of one stable bundled heuristic, for runs that test ingest alone.
+def one_heuristic_library(dest: Path, linking: bool = True) -> Path:
+    """A heuristic library of one stable bundled heuristic, for runs that test ingest alone,
+    with (`linking`) the two heuristics linking draws links from, without which a run is
+    refused (forensics/linking.py, LINKING_ROLES).
 
     `forensics run` loads the whole library before it reads any data; these runs never get
     past ingest, so they should not depend on every heuristic in queries/ being valid.
     """
     from forensics import resources
 
-    source = resources.queries_dir() / "infrastructure" / "shared_payment_fingerprint.sql"
-    target = dest / "infrastructure" / source.name
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(source.read_bytes())
+    names = ["infrastructure/shared_payment_fingerprint.sql"]
+    if linking:
+        names += ["timing/synchronised_load_balancing.sql", "timing/co_launched_sessions.sql"]
+    for name in names:
+        source = resources.queries_dir() / name
+        target = dest / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
     return dest
 
 

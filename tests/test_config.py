@@ -302,3 +302,53 @@ def test_report_caps_have_upper_bounds(key: str, limit: int) -> None:
     assert CaseConfig.model_validate({"report": {key: limit}})
     with pytest.raises(ValidationError, match=f"less than or equal to {limit}"):
         CaseConfig.model_validate({"report": {key: limit + 1}})
+
+
+def test_benign_check_thresholds_are_config_the_manifest_records(tmp_path: Path) -> None:
+    """[benign_checks] holds where each benign look-alike is rejected: the defaults are the
+    values the findings were always weighed with, a case file may override them (within 0–1, or
+    0–24 hours), an unknown key is refused, and the manifest records the values in force."""
+    from forensics import manifest
+    from forensics.config import BenignChecksSection, RunConfig
+
+    assert BenignChecksSection().model_dump() == {
+        "eval_benchmark_share": 0.2, "agent_follow_up_share": 0.3, "tutoring_active_hours": 20,
+        "tutoring_follow_up_share": 0.3, "enterprise_template_variety": 0.5}
+    case = tmp_path / "case.toml"
+    case.write_text("[benign_checks]\neval_benchmark_share = 0.05\ntutoring_active_hours = 22\n",
+                    encoding="utf-8")
+    config = load_case_config(case)
+    assert config.benign_checks.eval_benchmark_share == 0.05
+    assert config.benign_checks.agent_follow_up_share == 0.3
+    recorded = manifest.config_section(RunConfig(data_dir=tmp_path, case=config))
+    assert recorded["case"]["benign_checks"]["tutoring_active_hours"] == 22
+    for bad in ({"eval_benchmark_share": 1.5}, {"tutoring_active_hours": 25},
+                {"tutoring_active_hours": 20.5}, {"no_such_check": 1}):
+        with pytest.raises(ValidationError):
+            CaseConfig.model_validate({"benign_checks": bad})
+
+
+def test_benign_check_verdicts_follow_the_thresholds() -> None:
+    """The same cluster numbers reject a look-alike under one threshold and leave it open
+    under another: an evaluation company at 15 % benchmark-format requests is rejected at the
+    default 20 % and stays open at 10 %; a tutoring app needs both of its conditions."""
+    from forensics.config import BenignChecksSection
+    from forensics.evidence.clusters import _benign_checks
+
+    # follow-up share, distinct templates per request, benchmark share, UTC hours active
+    measured = (0.1, 0.4, 0.15, 21)
+
+    def rejected(limits: BenignChecksSection) -> dict[str, bool]:
+        return {c.lookalike: c.rejected for c in _benign_checks(measured, 3, True, limits)}
+
+    default = rejected(BenignChecksSection())
+    assert default["evaluation company or eval harness"]
+    assert default["tutoring app or human users"]
+    assert default["templated enterprise job"]
+    relaxed = rejected(BenignChecksSection(eval_benchmark_share=0.1, tutoring_active_hours=22,
+                                           enterprise_template_variety=0.3))
+    assert not relaxed["evaluation company or eval harness"]
+    assert not relaxed["tutoring app or human users"]
+    assert not relaxed["templated enterprise job"]
+    assert relaxed["agent or IDE product with real users"] == \
+        default["agent or IDE product with real users"]

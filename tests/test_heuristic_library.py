@@ -244,6 +244,41 @@ def test_account_network_counts_every_request_once(tmp_path: Path) -> None:
                        ("b", "2001:db8:1::/48", "web", None, 1)]
 
 
+def test_network_prefix_is_computed_once_for_requests_and_sign_ups(tmp_path: Path) -> None:
+    """A request's ip_prefix and an account's signup_prefix are one rule (network_prefix in
+    05_functions.sql): an IPv4 address gives its /24, an IPv6 one its /48, anything else
+    NULL, and text of four dot-separated parts that do not start with numbers '.0/24'."""
+    from datetime import UTC, datetime
+
+    expected = {"10.1.2.3": "10.1.2.0/24", "2001:db8:1:2::1": "2001:db8:1::/48",
+                "a.b.c.d": ".0/24", "localhost": None, "": None, None: None}
+    ips = list(expected)
+    rows = [{"request_id": f"r{i}", "ts": datetime(2026, 7, 6, 10, i, tzinfo=UTC),
+             "account_id": f"a{i}", "ip": ip, "model": "atlas-3", "prompt": f"Question {i}",
+             "input_tokens": 1, "output_tokens": 1} for i, ip in enumerate(ips)]
+    accounts = [{"account_id": f"a{i}", "created_at": datetime(2026, 7, 1, tzinfo=UTC),
+                 "signup_ip": ip} for i, ip in enumerate(ips)]
+    con = features_of(make_export(tmp_path, rows, accounts))
+    by_request = dict(con.execute(
+        "SELECT ip, ip_prefix FROM request_features WHERE ip IS NOT NULL").fetchall())
+    by_account = dict(con.execute(
+        "SELECT a.signup_ip, s.signup_prefix FROM account_signups AS s "
+        "JOIN accounts AS a USING (account_id) WHERE a.signup_ip IS NOT NULL").fetchall())
+    present = {ip: prefix for ip, prefix in expected.items() if ip is not None}
+    assert by_request == by_account == present
+    assert con.execute("SELECT count(*) FROM account_signups").fetchone()[0] == len(ips)
+
+
+def test_network_prefix_rule_is_written_once() -> None:
+    """No query but 05_functions.sql restates the /24 and /48 rule: the others read
+    request_features.ip_prefix or account_signups.signup_prefix."""
+    rule = ("'::/48'", r"\d+\.\d+\.\d+")
+    root = resources.queries_dir()
+    restating = [p for p in root.rglob("*.sql") if p.name != "05_functions.sql"
+                 and any(r in p.read_text(encoding="utf-8") for r in rule)]
+    assert restating == []
+
+
 def test_request_templates_agree_with_the_skeleton_and_template_tables() -> None:
     """The scan computes each request's skeleton itself, while the skeletons and their
     templates come from the distinct prompt heads: the two must agree request for request,
@@ -339,7 +374,7 @@ def test_heuristics_test_runs_a_custom_librarys_cases(tmp_path: Path) -> None:
     without a cases folder is refused."""
     import yaml
 
-    library = one_heuristic_library(tmp_path / "lib")
+    library = one_heuristic_library(tmp_path / "lib", linking=False)
     bundled = resources.queries_part("cases") / "shared_payment_fingerprint.yaml"
     (library / "cases").mkdir()
     case_file = library / "cases" / "shared_payment_fingerprint.yaml"

@@ -156,7 +156,8 @@ def test_bookmarks_follow_the_sections(sample: Path) -> None:
 def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     """Every CSV exhibit is embedded in the PDF with the bytes (and hash) the manifest lists;
     its Parquet copy is not embedded, but listed in the manifest and bound by the inventory.
-    The heuristics' SQL is embedded too (heuristics.sql), its hash printed in Appendix B."""
+    The heuristics' SQL is embedded too (heuristics.sql, with the functions they call first),
+    its hash printed in Appendix B."""
     reader = PdfReader(str(sample / "dossier.pdf"))
     attached = {name: blobs[0] for name, blobs in reader.attachments.items()}
     outputs = {o["path"]: o["sha256"] for o in _manifest(sample)["outputs"]}
@@ -164,6 +165,8 @@ def test_attachments_match_the_exhibits_and_manifest(sample: Path) -> None:
     assert sql == (sample / "heuristics.sql").read_bytes()
     assert hashlib.sha256(sql).hexdigest() == outputs["heuristics.sql"]
     assert b"-- ==== shared_payment_fingerprint (file sha256 " in sql
+    assert sql.startswith(b"-- ==== functions the heuristics call: features/05_functions.sql ")
+    assert b"CREATE OR REPLACE MACRO fired_score(a, b)" in sql
     on_disk = sorted(p.name for p in (sample / "exhibits").glob("*.csv"))
     assert sorted(attached) == on_disk
     copies = sorted(p.name for p in (sample / "exhibits").glob("*.parquet"))
@@ -603,3 +606,23 @@ def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
         everyone = queries.rows("exhibit_accounts", cluster=cid, limit=None)
         assert len(everyone) == len(members)
         assert queries.rows("exhibit_accounts", cluster=cid, limit=2) == everyone[:2]
+
+
+def test_dossier_states_the_method_limits_from_the_constants_it_describes() -> None:
+    """The limitations name the lexicon scan's limits from the constants the features stage
+    binds into the scan (no number written twice), and the request exhibit's text limit in
+    the findings comes from the report's constant, not the template."""
+    from forensics import resources
+    from forensics.features import SCAN_CHARS, SCAN_TAIL_CHARS
+    from forensics.heuristics import sql_code
+    from forensics.report.assemble import LIMITATIONS
+
+    assert any(f"first {SCAN_CHARS:,} characters (and last {SCAN_TAIL_CHARS:,})" in line
+               for line in LIMITATIONS)
+    scan = sql_code((resources.queries_part("features") / "50_request_features.sql")
+                    .read_text(encoding="utf-8"))
+    assert "$scan_chars" in scan and "$scan_tail_chars" in scan
+    assert not re.search(r"\b(4000|1000)\b", scan)
+    findings = (resources.templates_dir() / "partials" / "findings.html.j2").read_text(
+        encoding="utf-8")
+    assert "d.exhibit_text_chars" in findings and "2,000" not in findings

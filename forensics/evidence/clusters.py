@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from forensics.communities import KEEP, RESAMPLES
+from forensics.config import BenignChecksSection
 from forensics.evidence.vocabulary import FDR, LINK_KINDS, chance_text, likelihood
 
 
@@ -145,9 +146,12 @@ class ClusterFinding:
         return "; ".join(link.sentence() for link in self.links) or "no cross-owner links"
 
 
-def read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFinding]:
+def read_clusters(con: duckdb.DuckDBPyConnection, limit: int,
+                  benign: BenignChecksSection | None = None) -> list[ClusterFinding]:
     """Every flagged cluster, then the next most suspicious ones up to `limit` clusters in
-    all, most severe first."""
+    all, most severe first; the benign look-alikes weighed against `benign`'s thresholds (the
+    config's defaults when None)."""
+    limits = benign or BenignChecksSection()
     # Every flagged one, however many: the dossier and findings.json count and list them.
     order = "d.flagged DESC, c.score DESC, c.requests DESC, c.cluster_id"
     rows = con.execute(
@@ -174,7 +178,7 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFin
             capabilities=tuple(facts.capabilities.get(cid, ())),
             attribution=tuple(facts.attribution.get(cid, ())),
             benign_checks=_benign_checks(facts.benign.get(cid, (None,) * 4), int(r[2]),
-                                         bool(r[10])),
+                                         bool(r[10]), limits),
             member_ids=facts.members.get(cid, ()),
             stability=float(r[12]), bridges=int(r[13]), outside_core=int(r[14]),
             max_core_hops=int(r[15])))
@@ -183,8 +187,8 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int) -> list[ClusterFin
 
 # The members of the clusters a run reports on, as a table the batched queries below join:
 # one query per kind of fact for all of them, rather than one per cluster. A table, not a
-# CTE filtering by the id list: joined twice to 2 M links at 10 M requests, the CTE took 4 s
-# and the table 0.04 s.
+# CTE filtering by the id list: joined twice to the links of a large log, the CTE took far
+# longer.
 _MEMBERS = "WITH m AS (SELECT account_id, cluster_id FROM reported_members) "
 
 
@@ -294,12 +298,12 @@ def _tested(link: LinkSummary, test: tuple[Any, ...] | None) -> LinkSummary:
                    expected=float(expected) if expected is not None else None)
 
 
-def _benign_checks(measured: tuple[Any, ...], owners: int,
-                   coordinated: bool) -> tuple[BenignCheck, ...]:
+def _benign_checks(measured: tuple[Any, ...], owners: int, coordinated: bool,
+                   limits: BenignChecksSection) -> tuple[BenignCheck, ...]:
     """The benign look-alikes (one customer, eval company, agent product, reseller, tutoring app,
     enterprise job), each weighed against the cluster's own numbers
     (`measured`: follow-up share, distinct templates per request, benchmark share, UTC hours
-    active; see _ClusterFacts)."""
+    active; see _ClusterFacts) with the case config's thresholds ([benign_checks])."""
     multi_turn, template_variety, bench_share, hours = (
         float(measured[0] or 0), float(measured[1] or 0), float(measured[2] or 0),
         int(measured[3] or 0))
@@ -308,17 +312,22 @@ def _benign_checks(measured: tuple[Any, ...], owners: int,
         BenignCheck("one customer's own batch or product traffic", not one_org,
                     f"the accounts belong to {owners} different owners" if not one_org else
                     "all accounts belong to one declared organisation: a single customer"),
-        BenignCheck("evaluation company or eval harness", bench_share < 0.2,
+        BenignCheck("evaluation company or eval harness",
+                    bench_share < limits.eval_benchmark_share,
                     f"{bench_share:.0%} of requests carry public benchmark test formats"),
-        BenignCheck("agent or IDE product with real users", multi_turn < 0.3,
+        BenignCheck("agent or IDE product with real users",
+                    multi_turn < limits.agent_follow_up_share,
                     f"{multi_turn:.0%} of requests continue a conversation"),
         BenignCheck("authorised reseller or gateway", coordinated,
                     "accounts are tied by payment, timing, creation or template links that a "
                     "contracted reseller would not need" if coordinated else
                     "no coordination link beyond shared infrastructure"),
-        BenignCheck("tutoring app or human users", hours >= 20 and multi_turn < 0.3,
+        BenignCheck("tutoring app or human users",
+                    hours >= limits.tutoring_active_hours
+                    and multi_turn < limits.tutoring_follow_up_share,
                     f"active in {hours} of 24 UTC hours, {multi_turn:.0%} follow-up turns"),
-        BenignCheck("templated enterprise job", template_variety < 0.5 and not one_org,
+        BenignCheck("templated enterprise job",
+                    template_variety < limits.enterprise_template_variety and not one_org,
                     f"{template_variety:.0%} distinct templates per request over "
                     f"{owners} owners"),
     )

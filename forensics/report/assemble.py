@@ -17,13 +17,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from forensics import __version__, manifest
+from forensics import __version__, manifest, resources
 from forensics.bibliography import Citation, Source
 from forensics.config import RunConfig
 from forensics.evidence import FDR, KIND_LABELS, LIKELIHOOD, LINK_KINDS, ClusterFinding
-from forensics.heuristics import Heuristic, HeuristicRun
+from forensics.features import FUNCTIONS_FILE, SCAN_CHARS, SCAN_TAIL_CHARS
+from forensics.heuristics import EVIDENCE_LIMIT, Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
-from forensics.linking import LinkingResult
+from forensics.linking import LINKING_ROLES, LinkingResult
 from forensics.outputs import dump_json
 from forensics.report import charts
 from forensics.report import fmt as f
@@ -68,6 +69,7 @@ EXHIBIT_TEXT_CHARS = 2000  # log text per field in the request exhibit
 GRAPH_NODES = 40
 GRAPH_EDGES = 300  # the strongest pairs drawn; more is a blot that costs seconds to render
 RELEASE_LOOKBACK_DAYS = 7
+NIGHT_END_HOUR = 6  # the hour-of-week chart's caption: the share of requests from 00:00 to this
 
 # What each link kind's key is, for pseudonymising link examples and link exhibits
 # (link_kinds.csv: key_id).
@@ -157,8 +159,8 @@ LIMITATIONS = (
     "unrelated customers; rare keys weigh more for that reason, but the risk remains.",
     "Attribution to an actor rests only on indicators the analysts supplied; the heuristics "
     "never name an actor.",
-    "Prompts are matched in their first 4,000 characters (and last 1,000); text hidden deeper "
-    "in a very long prompt is not scanned.",
+    f"Prompts are matched in their first {SCAN_CHARS:,} characters (and last "
+    f"{SCAN_TAIL_CHARS:,}); text hidden deeper in a very long prompt is not scanned.",
     "The dossier's fonts (DejaVu) have no CJK glyphs: Chinese, Japanese and Korean text is "
     "drawn with fallback glyphs (boxes) in the PDF. The text itself is intact in the HTML, "
     "in the PDF's text layer and in the exhibits.",
@@ -331,6 +333,7 @@ class Assembler:
             profile_note=self._profile_note(),
             max_table_rows=self.o.max_table_rows,
             attach_max=f.size(ATTACH_MAX_BYTES),
+            exhibit_text_chars=EXHIBIT_TEXT_CHARS,
             validation=validation,
         )
 
@@ -512,7 +515,7 @@ class Assembler:
                   "and the heuristics that fired.", account_rows),
             table("exhibit_signals", "signals", f"Fired heuristics in cluster {shown}",
                   "Every (heuristic, account) row that fired, with its score, measured value, "
-                  "detail and up to 10 evidence request ids.", signal_rows),
+                  f"detail and up to {EVIDENCE_LIMIT} evidence request ids.", signal_rows),
             table("exhibit_links", "links", f"Links between accounts of cluster {shown}",
                   "Every shared key that links accounts of the cluster, one row per key and "
                   "account (kind, shared key, link weight, account, accounts sharing the key, "
@@ -862,14 +865,14 @@ class Assembler:
         rows = self.q.rows("hour_of_week", clusters=series)
         night = {r["series"]: 0.0 for r in rows}
         for r in rows:
-            if r["hour_of_week"] % 24 < 6:
+            if r["hour_of_week"] % 24 < NIGHT_END_HOUR:
                 night[r["series"]] += float(r["share"])
         parts = [f"{label} {f.pct(night.get(s, 0))}" for s, label in zip(series, labels,
                                                                            strict=True)]
         caption = ("Share of requests per UTC hour of the week, each row scaled to its busiest "
                    "hour. Ordinary traffic follows working hours and weekdays; machine "
                    "harvesting is flat around the clock. Share of requests between 00:00 and "
-                   f"06:00 UTC: all other traffic {f.pct(night.get('', 0))}"
+                   f"{NIGHT_END_HOUR:02d}:00 UTC: all other traffic {f.pct(night.get('', 0))}"
                    + (f", {', '.join(parts)}." if parts else "."))
         figs.append(self._figure("fig-hours", "Hour-of-week activity against ordinary traffic",
                                  caption,
@@ -1086,7 +1089,12 @@ class Assembler:
 
     def _methodology(self) -> Methodology:
         entries = []
-        sql_parts: list[str] = []
+        # The functions the heuristics call come first: their SQL is not complete without.
+        functions = (resources.queries_part("features", self.config.queries_dir)
+                     / f"{FUNCTIONS_FILE}.sql").read_bytes()
+        sql_parts = [f"-- ==== functions the heuristics call: features/{FUNCTIONS_FILE}.sql "
+                     f"(file sha256 {hashlib.sha256(functions).hexdigest()}) ====\n"
+                     f"{functions.decode('utf-8').rstrip()}\n"]
         for r in self.runs:
             h = self.library.get(r.id)
             meta = h.meta if h else None
@@ -1174,6 +1182,14 @@ class Assembler:
             extra.append(f"{f.plural(len(skipped), 'heuristic')} could not run because the "
                          f"export lacks the columns they need ({', '.join(skipped)}); the "
                          f"behaviours they detect were not examined.")
+        # A skipped heuristic that linking draws links from takes those links with it.
+        for hid in skipped:
+            h = self.library.get(hid)
+            for role in h.meta.provides if h else ():
+                use = LINKING_ROLES[role]
+                if use.draws:
+                    extra.append(f"As {hid} could not run, linking drew no {use.draws} from "
+                                 f"it (linking {use.use}).")
         if self.flagged_total > len(self.reported):
             extra.append(f"Only the {len(self.reported)} most severe flagged clusters are "
                          f"described (config report.max_clusters); the others are in the "

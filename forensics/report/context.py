@@ -381,4 +381,5 @@ class Dossier:
     profile_note: str
     max_table_rows: int
     attach_max: str  # the largest exhibit embedded in the PDF, as text
+    exhibit_text_chars: int  # characters of each log text field in a request exhibit
     validation: Validation  # the method's measured error rates and sources of error

@@ -70,7 +70,7 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, (f.top_n / f.requests - $min_share) / (1 - $min_share) * 0.5 + 0.5) AS score,
+    fired_score(share_term(f.top_n / f.requests, $min_share, 0.5), 0) AS score,
     round(f.top_n / f.requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) are in one high-value capability area ({}); the '
            || 'account''s classified traffic spans {:d} area(s) in all',

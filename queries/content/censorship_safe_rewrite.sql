@@ -67,8 +67,8 @@ per_account AS (
 SELECT
     account_id,
     -- Strength grows with the share and, because the pair is rare, with the count as well.
-    least(1.0, (hits / requests - $min_share) / (1 - $min_share) * 0.5 + 0.5
-               + 0.05 * log2(hits / $min_hits)) AS score,
+    fired_score(share_term(hits / requests, $min_share, 0.5), 0.05 * log2(hits / $min_hits))
+        AS score,
     round(hits / requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) ask for a safe or compliant rewrite of a politically '
            || 'sensitive topic in the same request ({:d} mention such a topic, {:d} ask for a safe '

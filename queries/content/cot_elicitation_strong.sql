@@ -39,7 +39,7 @@ WITH per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, (hits / requests - $min_share) / (1 - $min_share) * 0.5 + 0.5) AS score,
+    fired_score(share_term(hits / requests, $min_share, 0.5), 0) AS score,
     round(hits / requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) ask the model to write out its internal reasoning',
            hits, requests, 100 * hits / requests) AS detail,

@@ -54,7 +54,7 @@ per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, (hits / requests - $min_share) / (1 - $min_share) * 0.5 + 0.5) AS score,
+    fired_score(share_term(hits / requests, $min_share, 0.5), 0) AS score,
     round(hits / requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) ask for step-by-step reasoning (weak phrases such as '
            || '"step by step") and {:.0f} % open a new conversation (no follow-up turns)',

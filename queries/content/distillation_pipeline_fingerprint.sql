@@ -106,8 +106,8 @@ recipe_summary AS (
 )
 SELECT
     p.account_id,
-    least(1.0, (p.hits / a.requests - $min_share) / (1 - $min_share) * 0.5 + 0.5
-               + 0.1 * (s.recipe_count - 1)) AS score,
+    fired_score(share_term(p.hits / a.requests, $min_share, 0.5), 0.1 * (s.recipe_count - 1))
+        AS score,
     round(p.hits / a.requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) carry the prompts of public distillation recipes; '
            || 'the most frequent is the {} ({:d} requests); per recipe: {}',

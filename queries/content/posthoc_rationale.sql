@@ -55,7 +55,7 @@ per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, (hits / requests - $min_share) / (1 - $min_share) * 0.5 + 0.5) AS score,
+    fired_score(share_term(hits / requests, $min_share, 0.5), 0) AS score,
     round(hits / requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) supply a finished answer and ask for the reasoning '
            || 'that leads to it, each in a fresh conversation ({:d} of them also ask for the full '

@@ -77,7 +77,7 @@ evidence AS (
 )
 SELECT
     b.account_id,
-    least(1.0, (b.grouped / t.requests - $min_share) / (1 - $min_share) * 0.5 + 0.5) AS score,
+    fired_score(share_term(b.grouped / t.requests, $min_share, 0.5), 0) AS score,
     round(b.grouped / t.requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) are judge prompts graded in {:d} bursts of at least '
            || '{:d} distinct candidates sharing one template within {:d} minutes (median {:.0f}, '

@@ -57,7 +57,7 @@ areas AS (
 )
 SELECT
     p.account_id,
-    least(1.0, (p.hits / p.requests - $min_share) / (1 - $min_share) * 0.5 + 0.5) AS score,
+    fired_score(share_term(p.hits / p.requests, $min_share, 0.5), 0) AS score,
     round(p.hits / p.requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) ask the model to generate new tasks with solutions '
            || 'or tests (most common capability area: {}; {:d} area(s))',

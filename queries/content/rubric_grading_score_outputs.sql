@@ -70,7 +70,7 @@ per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, (hits / requests - $min_share) / (1 - $min_share) * 0.5 + 0.5) AS score,
+    fired_score(share_term(hits / requests, $min_share, 0.5), 0) AS score,
     round(hits / requests, 4) AS metric,
     format('{:d} of {:d} answered requests ({:.0f} %) are judge or rubric prompts answered with '
            || 'a bare score (median {:.0f} characters); {:d} use a public judge template',

@@ -81,9 +81,8 @@ per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, 0.5
-        + 0.5 * greatest(0.0, (hits / requests - $min_share) / (1 - $min_share))
-        + 0.1 * (scripts - 1)) AS score,
+    fired_score(greatest(0.0, share_term(hits / requests, $min_share, 0.5)), 0.1 * (scripts - 1))
+        AS score,
     round(hits / requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) lock the thinking language or ask to translate '
            || 'reasoning ({:d} lock, {:d} translate), written in {:d} script(s): {}',

@@ -2,20 +2,19 @@
 -- order (forensics/features.py): 10 prompt heads, 20 skeletons, 30 MinHash bands, 40 template
 -- groups (repeated), 50 the one full scan of the log text into request_features, 55 shared
 -- aggregates, 60 indicator hits. Template groups come before the scan so that the scan writes
--- each request's final row once; a second pass copying ten million rows to add columns cost
--- as much as the scan's own writing.
+-- each request's final row once; a second pass copying every row to add columns costs as
+-- much as the scan's own writing.
 -- prompt_skeleton(head), the template skeleton of a prompt head: lower-cased, each run of
 -- digits as one 0 and each run of white space as one space, cut to 160 characters. The
 -- white-space pattern is '\s+' rewritten to match only where the text changes (two or more
--- white-space characters, or one that is not a space): every RE2 match costs a call, single
--- spaces are most of a head, and '\s+' took 5.4 s of 2.3 M heads at 10 M requests against
--- 0.8 s. One definition, used here and by the scan (50).
--- prompt_heads: the distinct heads (in the sample generator's data, 2.3 M at 10 M requests
--- and 9.7 M at 50 M) and their skeletons, from which 20 builds
--- the skeletons. The scan does not join every head's skeleton back: that hash table holds
--- every distinct head, so it grows with the log; when it outgrew the memory limit DuckDB
--- spilled every request that went through the join (18 GB at 20 M requests joined by the
--- head text; 39 GB and a full disk at 50 M joined by its md5). The scan looks up only the
+-- white-space characters, or one that is not a space): every RE2 match costs a call, and
+-- single spaces are most of a head, so '\s+' took several times as long. One definition, used
+-- here and by the scan (50).
+-- prompt_heads: the distinct heads (millions in a large log) and their skeletons, from which
+-- 20 builds the skeletons. The scan does not join every head's skeleton back: that hash table
+-- holds every distinct head, so it grows with the log; when it outgrew the memory limit DuckDB
+-- spilled every request that went through the join, joined by the head text or by its md5,
+-- until the disk was full (bench/README.md has the figures). The scan looks up only the
 -- most used heads (a capped table) and computes the skeleton of every other request, and
 -- this grouping spills gracefully when it must.
 -- requests: how many requests open with the head (summed per skeleton in 20).

@@ -4,8 +4,7 @@
 -- hash() is fine here: band keys never leave the run (hash() values change between DuckDB
 -- versions, so they are never persisted or reported).
 -- The signature is computed with list lambdas per skeleton, not by unnesting shingles ×
--- permutations into rows and grouping them back: same values, about 3.5× faster at 10 M
--- requests (200 k skeletons, 160 M hashes).
+-- permutations into rows and grouping them back: same values, several times faster.
 CREATE OR REPLACE TABLE skeleton_bands AS
 WITH words AS (
     SELECT skeleton_id, string_split(trim(regexp_replace(head, '[^\w]+', ' ', 'g')), ' ') AS w

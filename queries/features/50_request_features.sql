@@ -6,7 +6,7 @@
 -- stage registers) maps a row's lower-cased matched phrases to their labels
 -- ('signal:<name>' / 'capability:<priority>:<name>'), sorted and distinct; it is computed once
 -- per distinct phrase and cached. $scan_chars bounds the text scanned per field (adversarial
--- megabyte prompts).
+-- megabyte prompts); of a longer prompt the last $scan_tail_chars are scanned too.
 -- Costs kept down because this runs over every request:
 -- (1) system prompts repeat (a few distinct per thousand requests): their id and lexicon
 --     matches are computed once per distinct text, then joined back;
@@ -47,12 +47,12 @@ system_prompts AS (
 ),
 frequent_heads AS (
     -- The most used prompt heads and their skeletons. Looking a head up here is cheaper than
-    -- computing its skeleton (lower-casing, two RE2 replacements and an md5: 16 s of the scan
-    -- at 10 M requests); in the generator's data the 25,000 most used heads open 65 % of the
-    -- requests at 10 M. The table is capped because a join whose table outgrows the memory
-    -- limit writes the requests that probe it to disk: with every head (9.7 M at 50 M, then
-    -- joined by an md5 of the head) over 15 GB before it was stopped, with 100,000 heads
-    -- 1.6 GB, with 25,000 nothing beyond what the scan spilled before (measured at 50 M).
+    -- computing its skeleton (lower-casing, two RE2 replacements and an md5, a large part of
+    -- the scan), and a few of the most used heads open most requests. The table is capped
+    -- because a join whose table outgrows the memory limit writes the requests that probe it
+    -- to disk: with every head (millions in a large log) it spilled without bound, with
+    -- $frequent_heads heads nothing beyond what the scan spills anyway (bench/README.md has
+    -- the figures).
     SELECT head, skeleton_id
     FROM prompt_heads
     WHERE skeleton_id IS NOT NULL
@@ -76,10 +76,7 @@ scanned AS (
         a.api_key_no,
         coalesce(r.org_id, a.org_id) AS org_id,
         r.ip,
-        CASE
-            WHEN r.ip LIKE '%.%.%.%' THEN regexp_extract(r.ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
-            WHEN r.ip LIKE '%:%' THEN array_to_string(string_split(r.ip, ':')[1:3], ':') || '::/48'
-        END AS ip_prefix,
+        network_prefix(r.ip) AS ip_prefix,  -- its /24, or /48 (05_functions.sql)
         r.user_agent,
         r.access_channel,
         r.model,
@@ -111,8 +108,8 @@ scanned AS (
         CASE WHEN r.skeleton_id IS NOT NULL THEN coalesce(m.template_id, r.skeleton_id) END
             AS template_id,
         list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
-            CASE WHEN length(r.prompt) > $scan_chars + 1000
-                 THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, 1000)
+            CASE WHEN length(r.prompt) > $scan_chars + $scan_tail_chars
+                 THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, $scan_tail_chars)
                  ELSE r.prompt END,  -- not left(): a copy of every prompt costs seconds
             $lexicon_pattern)) AS lexicon_matches
     FROM (SELECT q.*,
@@ -124,7 +121,7 @@ scanned AS (
     -- Every request has its principal (principals is drawn from requests), so a LEFT JOIN
     -- keeps the same rows; it also keeps the requests, with their prompts, on the probe
     -- side: as an inner join, a filtered requests view (rows excluded at ingest) looked
-    -- small enough to the planner to be hashed whole, and ran out of memory at 1.5 M.
+    -- small enough to the planner to be hashed whole, and ran out of memory.
     LEFT JOIN principals AS a
         ON a.account_id = r.account_id AND a.api_key_id IS NOT DISTINCT FROM r.api_key_id
     LEFT JOIN system_prompts AS s ON s.system_prompt = r.system_prompt

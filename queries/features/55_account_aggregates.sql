@@ -1,6 +1,6 @@
 -- Shared aggregates over request_features, built once so that heuristics need not scan every
 -- request each: the content heuristics read these few rows per account instead of grouping the
--- whole request table (seconds each at 10 M requests). Two passes over request_features:
+-- whole request table, each of them. Two passes over request_features:
 -- one GROUP BY (account, capability) with the per-account counts, and one filter keeping the
 -- requests that carry a lexicon signal or a score-shaped response.
 --
@@ -21,8 +21,8 @@
 -- account_network:      one row per (account, org_id, ip_prefix, access_channel,
 --                       user_agent): requests. The network side of each account's traffic,
 --                       which six infrastructure heuristics and linking each group their own
---                       way (by prefix, channel or user agent): 0.4 M rows at 10 M requests,
---                       one pass (0.9 s) instead of six (0.3–0.6 s each).
+--                       way (by prefix, channel or user agent): far fewer rows than requests,
+--                       one pass over every request instead of six.
 -- flagged_requests:     the request_features rows with a non-empty signals list or
 --                       score_shaped: the per-request detail (turn, script, capability, minute, model
 --                       …) heuristics need about hits. Same column names as request_features,
@@ -33,6 +33,9 @@
 -- hourly_traffic:       one row per (UTC hour, model, capability): requests. The whole log's
 --                       traffic for the report's charts, which then read only the requests of
 --                       the clusters they show (the rest is this less theirs).
+-- account_signups:      one row per accounts row: signup_prefix, the network of its
+--                       signup_ip (network_prefix(), as ip_prefix is of a request's ip; NULL
+--                       without one). The heuristics, linking and the report read it.
 -- skeletons (from 20) gains its template_id.
 CREATE OR REPLACE TABLE skeletons AS
 SELECT s.skeleton_id, s.head, CAST(s.requests AS BIGINT) AS requests, g.template_id
@@ -80,9 +83,10 @@ GROUP BY account_id;
 
 DROP TABLE account_capability_activity;
 
--- account_templates is grouped on numbers, its ids joined back: it has about 0.4 groups per
--- request (19 M at 50 M requests), and grouped by the two id strings it spilled 3.2 GB there
--- and at times ran out of memory within the 1 GB limit. Template ids are md5 digests (50), so
+-- account_templates is grouped on numbers, its ids joined back: it has a group for a large
+-- share of the requests, and grouped by the two id strings it spilled gigabytes on a large
+-- log and at times ran out of memory within the default limit. Template ids are md5
+-- digests (50), so
 -- their hash() is as unlikely to collide as random 64-bit numbers; account_no is exact.
 CREATE OR REPLACE TABLE account_templates AS
 WITH counts AS (
@@ -120,3 +124,7 @@ CREATE OR REPLACE TABLE account_signals AS
 SELECT account_id, signal, count(*) AS hits, list_sort(max(request_id, 10)) AS evidence
 FROM (SELECT account_id, request_id, unnest(signals) AS signal FROM flagged_requests)
 GROUP BY ALL;
+
+CREATE OR REPLACE TABLE account_signups AS
+SELECT account_id, network_prefix(signup_ip) AS signup_prefix
+FROM accounts;

@@ -34,13 +34,14 @@ params:
   min_owners: {type: INTEGER, default: 5, description: Fewest different owners created within one window on one shared key}
   min_excess: {type: DOUBLE, default: 5.0, description: How many times the expected count (at least 1) the burst must reach}
 weight: 0.7
+provides: [network_event]
 ---*/
 WITH agent_start AS (
     -- The first request with a user agent of each account: its time here, then the first of
     -- the requests at that time by request id (two cheap aggregates instead of ordering every
     -- request by the pair (ts, request_id); the same request). Both read every request, so
-    -- they group and join on the integer account_no, not the account id string (at 50 M
-    -- requests, grouped and joined on the string, they took a third of the heuristic's time).
+    -- they group and join on the integer account_no, not the account id string (grouped and
+    -- joined on the string, they took a large part of the heuristic's time on a large log).
     SELECT account_no, min(ts) AS ts
     FROM request_features
     WHERE nullif(trim(user_agent), '') IS NOT NULL
@@ -59,14 +60,10 @@ first_agent AS (
 keyed AS (
     -- One row per (account, shared key): sign-up subnet, e-mail domain, payment fingerprint,
     -- first user agent.
-    SELECT account_id, created_at, org_id, 'sign-up subnet' AS key_type,
-           CASE
-               WHEN signup_ip LIKE '%.%.%.%'
-                   THEN regexp_extract(signup_ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
-               WHEN signup_ip LIKE '%:%'
-                   THEN array_to_string(string_split(signup_ip, ':')[1:3], ':') || '::/48'
-           END AS key_value
-    FROM accounts
+    SELECT a.account_id, a.created_at, a.org_id, 'sign-up subnet' AS key_type,
+           s.signup_prefix AS key_value
+    FROM accounts AS a
+    JOIN account_signups AS s USING (account_id)
     UNION ALL
     SELECT account_id, created_at, org_id, 'e-mail domain',
            nullif(lower(trim(email_domain)), '')
@@ -100,9 +97,9 @@ all_signups AS (
     -- The overall sign-up count of each account's window [t, t + window_hours]: accounts
     -- created up to its end (the last creation time at or before it) less those created before
     -- t. Not count(*) OVER (ORDER BY t RANGE ... FOLLOWING) over every account: one partition
-    -- of 0.8 M rows whose frame bounds DuckDB searches row by row, and at 50 M requests, under
-    -- the memory limit, the searches re-read spilled blocks (400 GB of I/O; the heuristic
-    -- took 412–501 s against 15–38 s now).
+    -- of every account whose frame bounds DuckDB searches row by row, and on a large log,
+    -- under the memory limit, the searches re-read spilled blocks again and again (the
+    -- heuristic took many times as long).
     SELECT a.account_id, e.up_to - (s.up_to - s.n) AS all_in_window
     FROM accounts AS a
     JOIN signup_times AS s ON s.t = epoch(a.created_at)
@@ -197,7 +194,7 @@ evidence AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_owners / p.best.owners) + 0.1 * (p.key_types - 1)) AS score,
+    fired_score(ratio_term(p.best.owners, $min_owners, 0.5), 0.1 * (p.key_types - 1)) AS score,
     CAST(p.best.owners AS DOUBLE) AS metric,
     format('created within {:g} h as one of {:d} accounts of {:d} different owners sharing {} {} '
            || '(about {:.2g} expected from its usual share of sign-ups){}',

@@ -42,16 +42,12 @@ weight: 0.4
 WITH account_country AS (
     SELECT
         account_id,
-        coalesce(org_id, 'no-org:' || account_id) AS owner,
-        upper(trim(billing_country)) AS country,
-        CASE
-            WHEN signup_ip LIKE '%.%.%.%'
-                THEN regexp_extract(signup_ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
-            WHEN signup_ip LIKE '%:%'
-                THEN array_to_string(string_split(signup_ip, ':')[1:3], ':') || '::/48'
-        END AS signup_prefix
-    FROM accounts
-    WHERE nullif(trim(billing_country), '') IS NOT NULL
+        coalesce(a.org_id, 'no-org:' || account_id) AS owner,
+        upper(trim(a.billing_country)) AS country,
+        s.signup_prefix
+    FROM accounts AS a
+    JOIN account_signups AS s USING (account_id)
+    WHERE nullif(trim(a.billing_country), '') IS NOT NULL
 ),
 request_use AS (
     -- Accounts with enough direct traffic from a prefix.
@@ -136,8 +132,8 @@ evidence AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_countries / p.best.countries)
-                    + 0.05 * (p.best.owners - $min_owners)) AS score,
+    fired_score(ratio_term(p.best.countries, $min_countries, 0.5),
+                0.05 * (p.best.owners - $min_owners)) AS score,
     CAST(p.best.countries AS DOUBLE) AS metric,
     format('billed in {} but shares {} {} with {:d} other owners; together they declare {:d} '
            || 'different billing countries ({}), while one small network sits in one country',

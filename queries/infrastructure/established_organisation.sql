@@ -58,8 +58,8 @@ org_sharing AS (
 candidates AS MATERIALIZED (
     -- Accounts of an organisation with 1 to max_cards cards of its own, decided before any
     -- request is read (an account with no request has no first request: it cannot fire).
-    -- Requests are read on the integer account_no, not the account id string: at 50 M
-    -- requests half of them belong to candidates.
+    -- Requests are read on the integer account_no, not the account id string: candidates
+    -- can send a large share of all requests.
     SELECT a.account_id, act.account_no, a.org_id, o.oldest, o.cards
     FROM accounts AS a
     JOIN orgs AS o USING (org_id)

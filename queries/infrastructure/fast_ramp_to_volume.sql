@@ -127,8 +127,9 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, 0.5 + 0.25 * (1 - f.ramp_hours / $max_ramp_hours)
-                    + 0.25 * least(1.0, log2(f.peak_day_requests / $min_daily_requests) / 3))
+    -- the share of the allowed ramp time left unused, and the peak's doublings over the minimum
+    fired_score(ratio_term($max_ramp_hours, f.ramp_hours, 0.25),
+                0.25 * least(1.0, log2(f.peak_day_requests / $min_daily_requests) / 3))
         AS score,
     round(f.ramp_hours, 2) AS metric,
     format('reached {:d} requests in 24 hours {:.1f} hours after the account was created '

@@ -36,6 +36,7 @@ params:
   max_prefix_owners: {type: INTEGER, default: 200, description: A prefix used by more owners over the whole log is a public NAT or cloud egress and is ignored}
   direct_channels: {type: VARCHAR, default: "api,direct", description: "Comma-separated access_channel values of direct traffic (requests without a channel count as direct); other channels (cloud platforms, resellers) carry the address of the intermediary and are ignored"}
 weight: 0.6
+provides: [network_event]
 ---*/
 -- Costs kept down: which owners count on which prefix is decided from requests grouped by
 -- (prefix, account, organisation, channel), so the channel test and the owner are computed per
@@ -114,7 +115,7 @@ per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_owners / best.peak) * (best.peak / best.prefix_owners))
+    fired_score(ratio_term(best.peak, $min_owners, 0.5) * (best.peak / best.prefix_owners), 0)
         AS score,
     CAST(best.peak AS DOUBLE) AS metric,
     format('{:d} requests sent from {} while up to {:d} different owners were active on it in '

@@ -123,9 +123,9 @@ per_account AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.2 * (f.channels - CASE WHEN f.owners >= $min_owners THEN $min_channels
-                                              ELSE $min_channels_one_owner END)
-                    + 0.05 * (f.owners - 1)) AS score,
+    fired_score(0.2 * (f.channels - CASE WHEN f.owners >= $min_owners THEN $min_channels
+                                         ELSE $min_channels_one_owner END),
+                0.05 * (f.owners - 1)) AS score,
     CAST(f.channels AS DOUBLE) AS metric,
     format('{} reaches us through {:d} access channels ({}), used by {:d} account(s) of {:d} '
            || 'unrelated owner(s); this account itself uses {:d} of them',

@@ -102,8 +102,8 @@ evidence AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_owners / p.best.owners)
-                    * (1 - p.best.family_owners / ($max_family_owners + 1))) AS score,
+    fired_score(ratio_term(p.best.owners, $min_owners, 0.5)
+                * (1 - p.best.family_owners / ($max_family_owners + 1)), 0) AS score,
     CAST(p.best.owners AS DOUBLE) AS metric,
     format('{:d} requests with user agent "{}", used by only {:d} owners in the whole log '
            || '({:d} for its family with numbers masked); {:d} unrelated owners send with it '

@@ -296,9 +296,8 @@ account_evidence AS (
 )
 SELECT
     a.account_id,
-    least(1.0, 0.5 + 0.25 * (best.top_share - $min_top_share) / (1 - $min_top_share)
-                    + 0.25 * (best.harvest_share - $min_harvest_share) / (1 - $min_harvest_share))
-        AS score,
+    fired_score(share_term(best.top_share, $min_top_share, 0.25),
+                share_term(best.harvest_share, $min_harvest_share, 0.25)) AS score,
     round(best.top_share, 4) AS metric,
     format('{} carries {:d} requests over {:d} templates in {:d} scripts ({}), and one {} '
            || '({}) holds {:d} of them ({:.0f} %), {:.0f} % of which carry harvest content '

@@ -62,7 +62,7 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_accounts / f.owners)) AS score,
+    fired_score(ratio_term(f.owners, $min_accounts, 0.5), 0) AS score,
     f.accounts AS metric,
     format('payment fingerprint {} is shared by {:d} accounts of {:d} different owners',
            f.payment_fingerprint, f.accounts, f.owners) AS detail,

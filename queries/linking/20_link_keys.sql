@@ -29,8 +29,9 @@ UNION ALL
 SELECT account_id, 'email_domain', lower(email_domain) FROM accounts
 WHERE email_domain IS NOT NULL
 UNION ALL
-SELECT account_id, 'signup_prefix', regexp_extract(signup_ip, '^(\d+\.\d+\.\d+)\.', 1) || '.0/24'
-FROM accounts WHERE signup_ip LIKE '%.%.%.%'
+-- IPv4 sign-ups only (a /24; an IPv6 sign-up's /48 is no link key).
+SELECT account_id, 'signup_prefix', signup_prefix FROM account_signups
+WHERE signup_prefix LIKE '%/24'
 UNION ALL
 -- Creation burst: created in the same $burst_hours window with the same e-mail domain, for
 -- domains that are not common among all accounts (a burst of webmail sign-ups is ordinary).

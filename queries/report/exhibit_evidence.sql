@@ -1,7 +1,7 @@
 -- The evidence request ids named by the fired rows of each reported cluster ($clusters), in
 -- id order, the first $limit of each: the requests whose text the cluster's evidence exhibit
--- shows. One query for all the clusters: each read of the signals cost 50–70 ms at 50 M
--- requests, once per cluster.
+-- shows. One query for all the clusters: each read of the signals costs time that grows
+-- with the log, once per cluster.
 WITH named AS (
     SELECT DISTINCT cluster_id, request_id
     FROM (SELECT m.cluster_id, unnest(s.evidence) AS request_id

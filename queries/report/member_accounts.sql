@@ -1,7 +1,7 @@
 -- The accounts rows of the reported clusters' members ($clusters), read from the accounts
 -- input once: exhibit_accounts.sql runs three times for each reported cluster (its member
 -- table, its exhibit's columns and the exhibit itself), and each read of the whole accounts
--- input cost about 30 ms at 162 k accounts.
+-- input costs time that grows with the accounts.
 CREATE OR REPLACE TEMP TABLE report_accounts AS
 SELECT a.*
 FROM accounts AS a

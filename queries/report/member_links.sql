@@ -1,8 +1,8 @@
 -- The links between members of the same reported cluster ($clusters), read from the links
 -- table once: exhibit_links.sql runs for each reported cluster, and each of its reads of the
--- whole table (5 M links at 50 M requests) cost about 100 ms. Materialised step by step: left
--- to itself, the optimiser may pair the members of a cluster with each other first (900 M
--- pairs for a cluster of 30,000 accounts).
+-- whole table (millions of links in a large log) costs time. Materialised step by step: left
+-- to itself, the optimiser may pair the members of a cluster with each other first (n² pairs
+-- for a cluster of n accounts).
 CREATE OR REPLACE TEMP TABLE report_links AS
 WITH members AS MATERIALIZED (
     SELECT account_id, cluster_id

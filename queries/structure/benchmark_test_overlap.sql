@@ -64,7 +64,7 @@ per_account AS (
 )
 SELECT
     account_id,
-    least(1.0, 0.5 + 0.5 * (benchmark / requests - $min_share) / (1 - $min_share)) AS score,
+    fired_score(share_term(benchmark / requests, $min_share, 0.5), 0) AS score,
     round(benchmark / requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) use a public benchmark test-set format, sent to '
            || '{:d} model(s); {:d} requests ({:.1f} %) carry harvest signals',

@@ -90,8 +90,7 @@ senders AS (
 )
 SELECT
     m.account_id,
-    least(1.0, 0.5 + 0.5 * (any_value(c.exclusivity) - $min_exclusivity)
-                        / (1 - $min_exclusivity)) AS score,
+    fired_score(share_term(any_value(c.exclusivity), $min_exclusivity, 0.5), 0) AS score,
     round(any_value(c.share), 4) AS metric,
     format('template {} carries {:d} first-turn requests ({:.0f} % of theirs) from {:d} '
            'coordinated accounts linked with this one, and {:.0f} % of all its first-turn '

@@ -93,7 +93,7 @@ evidence AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.5 * (1 - $min_owners / p.owners)) AS score,
+    fired_score(ratio_term(p.owners, $min_owners, 0.5), 0) AS score,
     p.owners AS metric,
     format('{:d} of {:d} requests ({:.0f} %) belong to near-duplicate prompt families shared '
            || 'in earnest by other owners; the widest ({}: {:d} distinct skeletons) is used '

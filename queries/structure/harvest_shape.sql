@@ -131,8 +131,8 @@ evidence AS (
 )
 SELECT
     account_id,
-    least(1.0, 0.5 + 0.3 * (shaped / requests - $min_share) / (1 - $min_share)
-                   + 0.2 * least(1.0, max_stops / requests / $strong_max_stop_share)) AS score,
+    fired_score(share_term(shaped / requests, $min_share, 0.3),
+                0.2 * least(1.0, max_stops / requests / $strong_max_stop_share)) AS score,
     round(shaped / requests, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) are harvest-shaped: {:.0f} % single-turn, '
            || 'temperature {} in {:.0f} %, max_tokens {} in {:.0f} %, median output/input '

@@ -91,7 +91,7 @@ evidence AS (
 )
 SELECT
     o.account_id,
-    least(1.0, 0.5 + 0.1 * (f.templates - 1) + 0.05 * f.others) AS score,
+    fired_score(0.1 * (f.templates - 1), 0.05 * f.others) AS score,
     f.templates AS metric,
     format('sends {:d} first-turn template(s) carrying {} that up to {:d} unrelated '
            || 'owner(s) also send with the same phrase',

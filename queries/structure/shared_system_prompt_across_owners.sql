@@ -98,9 +98,8 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, 0.5 + 0.3 * (1 - $min_owners / f.owners)
-                   + 0.2 * (f.harvest / f.requests - $min_harvest_share)
-                         / (1 - $min_harvest_share)) AS score,
+    fired_score(ratio_term(f.owners, $min_owners, 0.3),
+                share_term(f.harvest / f.requests, $min_harvest_share, 0.2)) AS score,
     f.owners AS metric,
     format('{:d} requests use system prompt {}, which {:d} different owners ({:d} accounts) use; '
            || 'of its {:d} requests {:.0f} % are one-shot without tools and {:.0f} % carry '

@@ -89,8 +89,8 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, 0.5 + 0.25 * (f.share - $min_share) / (1 - $min_share)
-                   + 0.25 * (1 - $min_owners / f.owners)) AS score,
+    fired_score(share_term(f.share, $min_share, 0.25), ratio_term(f.owners, $min_owners, 0.25))
+        AS score,
     round(f.share, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) follow one prompt template ({}), which {:d} '
            || 'different owners ({:d} accounts) use in earnest',

@@ -70,7 +70,7 @@ best AS (
 )
 SELECT
     w.account_id,
-    least(1.0, 0.5 + (any_value(p.share) - $min_share) / (1 - $min_share) * 0.5) AS score,
+    fired_score(share_term(any_value(p.share), $min_share, 0.5), 0) AS score,
     round(any_value(p.share), 4) AS metric,
     format('the coordinated accounts linked with it sent {:d} of {:d} requests ({:.0f} %) to '
            '{} in the {:d} h after its release, across {:d} accounts; this account sent {:d} '

@@ -37,6 +37,7 @@ params:
   min_co_minutes: {type: INTEGER, default: 3, description: Fewest minutes with a session start of both accounts for a pair to be judged}
   max_fdr: {type: DOUBLE, default: 0.001, description: Benjamini-Hochberg false discovery rate at which a pair is significant}
 weight: 0.7
+provides: [co_launches]
 ---*/
 -- A session start is a first turn (turn_index 0); an account counts once per minute.
 WITH starts AS MATERIALIZED (
@@ -130,7 +131,7 @@ evidence AS (
 )
 SELECT
     o.account_id,
-    least(1.0, 0.5 + 0.05 * least(10.0, -log10(greatest(a.best_p, 1e-300)) / 3)) AS score,
+    fired_score(0.05 * least(10.0, -log10(greatest(a.best_p, 1e-300)) / 3), 0) AS score,
     round(-log10(greatest(a.best_p, 1e-300)), 2) AS metric,
     format('started sessions in the same minute as {:d} unrelated owner(s) {:d} times where '
            || 'their own hourly activity predicts {:.2f}; chance of the strongest pair p = '

@@ -120,9 +120,9 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, 0.5 + 0.25 * (1 - f.cv / $max_gap_cv)
-                   + 0.25 * least(1.0, (f.flatness - $min_flatness) / (1 - $min_flatness)))
-        AS score,
+    -- the share of the allowed gap variation left unused, and the flatness past its threshold
+    fired_score(ratio_term($max_gap_cv, f.cv, 0.25),
+                0.25 * least(1.0, share_term(f.flatness, $min_flatness, 1))) AS score,
     round(f.cv, 4) AS metric,
     format('{:d} requests over {:d} days arrive every {:.0f} s on average with a gap '
            || 'coefficient of variation of {:.2f}; even the quietest {:d} hours of the day carry '

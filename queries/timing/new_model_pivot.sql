@@ -81,7 +81,7 @@ evidence AS (
 )
 SELECT
     p.account_id,
-    least(1.0, 0.5 + 0.5 * (p.shift - $min_share_shift) / (1 - $min_share_shift)) AS score,
+    fired_score(share_term(p.shift, $min_share_shift, 0.5), 0) AS score,
     round(p.shift, 4) AS metric,
     format('{:d} of {:d} requests ({:.0f} %) went to {} {:d}–{:d} h after its release on {}, '
            || 'against {:.0f} % of {:d} requests before; {:d} requests used it in the first 24 h',

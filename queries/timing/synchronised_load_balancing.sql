@@ -45,6 +45,7 @@ params:
   min_shared_share: {type: DOUBLE, default: 0.5, description: Share of the account's active minutes that must be shared}
   min_lift: {type: DOUBLE, default: 5.0, description: Observed linked co-activity over the co-activity expected from the overall minute activity}
 weight: 0.6
+provides: [sync_minutes, network_timing]
 ---*/
 -- Costs kept down (this reads every request; the result is the same as the plain form):
 -- (1) accounts, owners and link keys are grouped and joined on dense integers, not strings:
@@ -196,8 +197,8 @@ evidence AS (
 )
 SELECT
     f.account_id,
-    least(1.0, 0.5 + 0.25 * (f.shared / f.minutes - $min_shared_share) / (1 - $min_shared_share)
-                   + 0.25 * least(1.0, ln(f.lift / $min_lift) / ln(10))) AS score,
+    fired_score(share_term(f.shared / f.minutes, $min_shared_share, 0.25),
+                0.25 * least(1.0, ln(f.lift / $min_lift) / ln(10))) AS score,
     round(f.lift, 4) AS metric,
     format('{:d} of {:d} active minutes ({:.0f} %) coincide with at least {:d} other owners '
            || 'linked by template or IP prefix ({:.1f} on average in those minutes); linked '
