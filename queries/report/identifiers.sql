@@ -13,8 +13,8 @@ SELECT DISTINCT kind, value FROM (
     UNION ALL SELECT 'ip', ip FROM request_features
     UNION ALL SELECT 'user_agent', user_agent FROM request_features
     UNION ALL SELECT 'ip_prefix', ip_prefix FROM request_features
-    UNION ALL SELECT 'ip_prefix', signup_prefix FROM account_signups  -- IPv4 sign-ups
-        WHERE signup_prefix LIKE '%/24'
+    -- Every sign-up network, IPv6 /48 included: heuristics name them in detail lines.
+    UNION ALL SELECT 'ip_prefix', signup_prefix FROM account_signups
     UNION ALL SELECT 'ip', value FROM indicators WHERE lower(indicator_type) IN ('ip', 'cidr')
     UNION ALL SELECT 'email_domain', value FROM indicators
         WHERE lower(indicator_type) = 'email_domain'
