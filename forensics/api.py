@@ -32,6 +32,7 @@ from forensics.outputs import (
     check_target,
     dump_json,
     output_lock,
+    pause_for_tests,
     sweep_stale_outputs,
 )
 from forensics.report import render_dossier
@@ -55,11 +56,15 @@ class StageClock:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time one stage of a run. The interrupt and lock tests can hold a run here once a
+        stage is done (outputs.pause_for_tests, FORENSICS_TEST_PAUSE_STAGE=ingest), so that
+        the stages' own code holds no test hook."""
         self.progress(f"{name}…")
         start = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - start, 3)
         self.progress(f"{name} done in {self.seconds[name]:.1f} s")
+        pause_for_tests(name)
 
 
 @dataclass(frozen=True)

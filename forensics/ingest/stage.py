@@ -20,7 +20,6 @@ from forensics.ingest.loader import TableLoader
 from forensics.ingest.results import DataIssue, IngestResult, InputFile, TableSummary
 from forensics.ingest.rules import check_orphans, finish_table, indicator_problems
 from forensics.ingest.tables import create_canonical_view, create_empty_table, record_issues
-from forensics.outputs import pause_for_tests
 
 
 class _Loaded(NamedTuple):
@@ -59,7 +58,6 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
     key = validation_key(given, found, files, columns, window)
     earlier = remembered(con, key, window)
     if earlier is not None:
-        pause_for_tests("ingest")
         return earlier
     # From here the views are replaced: the remembered validation no longer describes them.
     forget(con)
@@ -79,7 +77,6 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
     record_issues(con, issues)
     result = IngestResult(str(given), window, summaries, tuple(issues))
     remember(con, key, result)
-    pause_for_tests("ingest")
     return result
 
 
