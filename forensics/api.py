@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forensics import engine, manifest, schema
+from forensics import engine, manifest
 from forensics.config import NOT_PUBLIC_WORDS, EngineSection, RunConfig
 from forensics.errors import ConfigError, HeuristicError
 from forensics.features import build_features, features_fingerprint, reusable
@@ -25,7 +25,7 @@ from forensics.heuristics import (
     problem_block,
     run_library,
 )
-from forensics.ingest import IngestResult, create_empty_table, ingest
+from forensics.ingest import IngestResult, create_empty_inputs, ingest
 from forensics.linking import LinkingParams, build_clusters, score_clusters
 from forensics.outputs import (
     atomic_dir,
@@ -99,8 +99,7 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
     library = load_library(queries)
     con = engine.connect(EngineSection(memory_limit="1GB"))
     try:
-        for table in schema.TABLES:
-            create_empty_table(con, table)
+        create_empty_inputs(con)
         build_features(con, queries)
         create_signals_table(con)
         build_clusters(con, LinkingParams(), queries)
@@ -126,8 +125,7 @@ def readable_tables(queries: Path | None = None
                 "WHERE table_schema = 'main'").fetchall()}
 
         stages: list[tuple[str, set[str]]] = []
-        for contract_table in schema.TABLES:
-            create_empty_table(con, contract_table)
+        create_empty_inputs(con)
         stages.append(("input", names()))
         build_features(con, queries)
         create_signals_table(con)

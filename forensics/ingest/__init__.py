@@ -2,7 +2,8 @@
 
 Every problem is collected before anything fails, so an analyst fixes an export in one go.
 Heuristics only ever see the canonical names (`requests`, `accounts`, `model_releases`,
-`indicators`), never file paths (tables.py lists what ingest hands on).
+`indicators`) and `request_locations`, never file paths as DuckDB read them (tables.py lists
+what ingest hands on).
 
 Documented rules (README, "Input contract"):
 - a `request_id` repeated with the same account and time is a re-export: the first copy (by
@@ -26,15 +27,23 @@ from forensics.ingest.cache import VALIDATION_TABLE
 from forensics.ingest.discovery import SourceFile, discover, find_files
 from forensics.ingest.results import DataIssue, IngestResult, InputFile, TableSummary
 from forensics.ingest.stage import ingest
-from forensics.ingest.tables import create_empty_table
+from forensics.ingest.tables import (
+    REQUEST_LOCATIONS,
+    REQUESTS_AT,
+    create_empty_inputs,
+    create_empty_table,
+)
 
 __all__ = [
+    "REQUESTS_AT",
+    "REQUEST_LOCATIONS",
     "VALIDATION_TABLE",
     "DataIssue",
     "IngestResult",
     "InputFile",
     "SourceFile",
     "TableSummary",
+    "create_empty_inputs",
     "create_empty_table",
     "discover",
     "find_files",

@@ -3,7 +3,8 @@ of canonical names and types, and one scan that checks every value.
 
 Problems are collected, not raised, so that every table's are reported at once. The views
 carry ingest's own columns `__file` (the path DuckDB read, absolute) and `__row` (Parquet:
-the row in its file from 0; CSV: the line, header = 1).
+the row in its file from 0; CSV: the line, header = 1); they stay inside ingest, and the
+next stages see locations only through `request_locations` (tables.py).
 """
 
 from __future__ import annotations

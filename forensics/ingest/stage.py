@@ -19,7 +19,12 @@ from forensics.ingest.inventory import Fields, take_inventory
 from forensics.ingest.loader import TableLoader
 from forensics.ingest.results import DataIssue, IngestResult, InputFile, TableSummary
 from forensics.ingest.rules import check_orphans, finish_table, indicator_problems
-from forensics.ingest.tables import create_canonical_view, create_empty_table, record_issues
+from forensics.ingest.tables import (
+    create_canonical_view,
+    create_empty_table,
+    create_request_locations,
+    record_issues,
+)
 
 
 class _Loaded(NamedTuple):
@@ -71,6 +76,8 @@ def ingest(con: duckdb.DuckDBPyConnection, data_dir: Path,
         summaries[name], kept = finish_table(con, loader, typed, total, window, issues,
                                              problems, files[name])
         create_canonical_view(con, loader.table, kept)
+        if name == "requests":
+            create_request_locations(con, typed, kept, data_dir)
     if problems:
         raise InputProblems(problems)
     check_orphans(con, issues)
