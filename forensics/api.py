@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from forensics import engine, manifest, schema
+from forensics import engine, manifest
 from forensics.config import NOT_PUBLIC_WORDS, EngineSection, RunConfig
 from forensics.errors import ConfigError, HeuristicError, InputError
 from forensics.features import build_features, features_fingerprint, reusable
@@ -25,13 +25,14 @@ from forensics.heuristics import (
     problem_block,
     run_library,
 )
-from forensics.ingest import IngestResult, create_empty_table, ingest
+from forensics.ingest import IngestResult, create_empty_inputs, ingest
 from forensics.linking import LinkingParams, build_clusters, role_problems, score_clusters
 from forensics.outputs import (
     atomic_dir,
     check_target,
     dump_json,
     output_lock,
+    pause_for_tests,
     sweep_stale_outputs,
 )
 from forensics.report import render_dossier
@@ -55,11 +56,15 @@ class StageClock:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        """Time one stage of a run. The interrupt and lock tests can hold a run here once a
+        stage is done (outputs.pause_for_tests, FORENSICS_TEST_PAUSE_STAGE=ingest), so that
+        the stages' own code holds no test hook."""
         self.progress(f"{name}…")
         start = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - start, 3)
         self.progress(f"{name} done in {self.seconds[name]:.1f} s")
+        pause_for_tests(name)
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,7 @@ def check_heuristics(queries: Path | None = None) -> list[Heuristic]:
     library = load_library(queries)
     con = engine.connect(EngineSection(memory_limit="1GB"))
     try:
-        for table in schema.TABLES:
-            create_empty_table(con, table)
+        create_empty_inputs(con)
         build_features(con, queries)
         create_signals_table(con)
         build_clusters(con, LinkingParams(), queries)
@@ -122,8 +126,7 @@ def readable_tables(queries: Path | None = None
                 "WHERE table_schema = 'main'").fetchall()}
 
         stages: list[tuple[str, set[str]]] = []
-        for contract_table in schema.TABLES:
-            create_empty_table(con, contract_table)
+        create_empty_inputs(con)
         stages.append(("input", names()))
         build_features(con, queries)
         create_signals_table(con)

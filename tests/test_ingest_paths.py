@@ -419,8 +419,10 @@ def _parquet_under(folder: Path) -> list[Path]:
 
 def test_ingest_module_names_no_hive_option_on() -> None:
     """DuckDB's own hive partitioning reads every key=value folder of the path: it stays off."""
-    source = Path(ingest_module.__file__).read_text(encoding="utf-8")
-    assert "hive_partitioning = true" not in source
+    modules = sorted(Path(ingest_module.__file__).parent.glob("*.py"))
+    assert len(modules) > 1
+    for module in modules:
+        assert "hive_partitioning = true" not in module.read_text(encoding="utf-8"), module.name
 
 
 # --- many files -----------------------------------------------------------------------------
@@ -440,3 +442,73 @@ def test_more_files_than_the_limit_are_refused_with_advice(
                                       requests(2, "acct_a", start=10 * i) for i in range(5)})
     error = run_refused(over, tmp_path, "requests/", "more than 4 data files", "compact")
     assert "Traceback" not in error
+
+
+# --- where each request was read: request_locations and requests_at -------------------------
+
+def test_request_locations_name_the_file_and_row_of_each_analysed_request(
+        tmp_path: Path) -> None:
+    """request_locations names, for every request of `requests` and no other, the file as
+    the manifest lists it and the 0-based row in it: in the second file of a table, after the
+    window filter, and for a re-exported request the copy `requests` keeps (the first file's);
+    requests_at reads back exactly that request from that row."""
+    from datetime import timedelta
+
+    from forensics.config import Window
+
+    from .conftest import T0
+
+    first = requests(3, "acct_a")
+    early = {**requests(1, "acct_b", start=900)[0], "ts": T0 - timedelta(days=40)}
+    second = [early, first[1], *requests(2, "acct_b", start=100)]
+    # Quotes, a glob character and a combining accent in the folders: the file is cut from
+    # the path DuckDB read by characters, not bytes.
+    d = export(tmp_path / "da'ta [x] e\u0301", {"requests/part-0.parquet": first,
+                                                "requests/part-[1].parquet": second})
+    con = duckdb.connect()
+    result = ingest(con, d, window=Window(since=T0 - timedelta(days=1)))
+    manifest_paths = [f.path for f in result.tables["requests"].files]
+    assert manifest_paths == ["requests/part-0.parquet", "requests/part-[1].parquet"]
+    assert result.tables["requests"].rows_excluded == {"outside period": 1,
+                                                       "duplicate request_id": 1}
+
+    located = {r[0]: (r[1], r[2]) for r in con.execute(
+        'SELECT request_id, file, "row" FROM request_locations').fetchall()}
+    kept = {r[0] for r in con.execute("SELECT request_id FROM requests").fetchall()}
+    assert set(located) == kept and len(located) == 5
+    assert early["request_id"] not in located
+    assert located[first[1]["request_id"]] == ("requests/part-0.parquet", 1)
+    late = second[3]["request_id"]
+    assert located[late] == ("requests/part-[1].parquet", 3)
+    # The row is the file's own numbering, from 0.
+    table = pq.read_table(d / "requests" / "part-[1].parquet")
+    assert table.column("request_id")[3].as_py() == late
+
+    read_back = con.execute("SELECT request_id, account_id, ts, prompt FROM requests_at($f, $r)",
+                            {"f": "requests/part-[1].parquet", "r": [3, 2]}).fetchall()
+    expected = con.execute("SELECT request_id, account_id, ts, prompt FROM requests "
+                           "WHERE request_id IN ($a, $b)",
+                           {"a": second[2]["request_id"], "b": late}).fetchall()
+    assert sorted(read_back) == sorted(expected) and len(read_back) == 2
+    # A row of the other file with the same number is not read.
+    assert con.execute("SELECT count(*) FROM requests_at($f, [3])",
+                       {"f": "requests/part-0.parquet"}).fetchone() == (0,)
+
+
+def test_request_locations_stand_in_has_the_columns_of_the_real_one(tmp_path: Path) -> None:
+    """The empty stand-ins that `forensics tables` lists and `heuristics check` prepares
+    against have the columns of the view and macro ingest creates on real data."""
+    from forensics import api
+    from forensics.ingest import create_empty_inputs
+
+    _, con = load(export(tmp_path / "data", {"requests.parquet": requests(2, "acct_a")}))
+    empty = duckdb.connect()
+    create_empty_inputs(empty)
+    for sql in ('SELECT * FROM request_locations',
+                'SELECT * FROM requests_at(\'requests.parquet\', [0])',
+                'SELECT * FROM requests'):
+        real = con.execute(f"DESCRIBE {sql}").fetchall()
+        assert empty.execute(f"DESCRIBE {sql}").fetchall() == real, sql
+    listed = {(stage, table): columns for stage, table, columns in api.readable_tables()}
+    assert listed[("input", "request_locations")] == [
+        ("request_id", "VARCHAR"), ("file", "VARCHAR"), ("row", "BIGINT")]

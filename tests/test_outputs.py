@@ -266,6 +266,31 @@ def test_interrupt_of_first_run_leaves_nothing(tmp_path: Path) -> None:
 
 
 
+def test_the_stage_driver_holds_the_test_pause_not_ingest(
+        data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The pause the interrupt and lock tests use is taken by the stage driver after a stage
+    (api.StageClock), never inside ingest: ingest called on its own (validate, the heuristic
+    cases) does not stop for it."""
+    import duckdb
+
+    from forensics.api import StageClock
+    from forensics.ingest import ingest
+
+    monkeypatch.setenv("FORENSICS_TEST_PAUSE_STAGE", "ingest")
+    monkeypatch.setenv("FORENSICS_TEST_PAUSE_SECONDS", "0")
+    ingest(duckdb.connect(), data_dir)
+    assert "test pause" not in capsys.readouterr().err
+    clock = StageClock()
+    with clock.stage("features"):
+        pass
+    assert "test pause" not in capsys.readouterr().err
+    with clock.stage("ingest"):
+        pass
+    assert "test pause after ingest" in capsys.readouterr().err
+    assert set(clock.seconds) == {"features", "ingest"}
+
+
 # --- the output lock and the leftovers of killed runs ---------------------------------------
 
 def paused_run(data: Path, out: Path, stage: str, *extra: str | Path,

@@ -1,6 +1,7 @@
 -- The evidence requests of the reported clusters in one input file: the only read of raw log
 -- text in the report stage, for the rows evidence_locate.sql found, each text cut to
--- $max_chars. Reading by file and row number lets DuckDB skip the other files and row groups.
+-- $max_chars. requests_at (ingest) reads by file and row number, which lets DuckDB skip the
+-- other files and row groups.
 SELECT
     request_id, ts, account_id, api_key_id, model, ip, user_agent,
     left(system_prompt, $max_chars) AS system_prompt,
@@ -10,6 +11,5 @@ SELECT
     left(response, $max_chars) AS response,
     length(response) AS response_chars,
     input_tokens, output_tokens, temperature, max_tokens, stop_reason
-FROM typed_requests
-WHERE __file = $file AND list_contains(CAST($rows AS BIGINT[]), __row)
+FROM requests_at($file, CAST($rows AS BIGINT[]))
 ORDER BY request_id, ts;
