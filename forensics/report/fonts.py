@@ -4,8 +4,9 @@ the PDF renderer and, in the HTML dossier, as `data:` URLs of subsets cut to its
 The HTML dossier is opened in browsers that may have no CJK, Arabic, Hebrew or emoji font, and
 it must stand alone (nothing is loaded from anywhere), so it carries the glyphs it uses: for
 each `@font-face` rule of fonts.css whose font has any character of the document, a WOFF2
-subset of that font with exactly those characters. fontTools subsetting is deterministic (no
-timestamps are written), so the same dossier gives the same bytes.
+subset of that font with exactly those characters (spaces excepted). fontTools subsetting is
+deterministic (no timestamps are written), so the same dossier gives the same bytes; the WOFF2
+bytes depend on the installed brotli, as the PDF's do on WeasyPrint and its libraries.
 """
 
 from __future__ import annotations
@@ -136,9 +137,12 @@ def embedded_font_css(assets: Path, text: str) -> str:
         try:
             # A fresh TTFont per face: subsetting changes the font it is given.
             font = TTFont(str(face.path), recalcTimestamp=False)
-            codes = used & set(font.getBestCmap())
-            if not codes - SPACES:
-                continue  # every bundled font has the spaces: alone they need no font
+            # Without the spaces: every bundled font has them for Pango, which draws a space in
+            # the font of the text before it, but a browser takes each space from the first
+            # font of the list that has one, and the Arabic font comes before DejaVu.
+            codes = (used & set(font.getBestCmap())) - SPACES
+            if not codes:
+                continue
             data = subset_woff2(font, codes)
         except OutputError:
             raise
