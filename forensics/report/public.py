@@ -158,10 +158,11 @@ def check_leaks(index: IdentifierIndex, texts: Iterable[tuple[str, str]]) -> Non
 def pdf_text(path: Path) -> str:
     """All text of a PDF's pages (pypdf), for the leak check and the tests.
 
-    When a font lacks glyphs (CJK text in DejaVu), WeasyPrint writes a custom two-byte
-    encoding that pypdf reads one byte at a time, giving a NUL before each character; the
-    NULs are removed. Characters beyond the first 256 glyphs of such a font may still come
-    out wrong, which is why the leak check also reads the HTML the PDF was rendered from.
+    When no font has a glyph for a character (a script the bundled fonts do not cover),
+    WeasyPrint writes a custom two-byte encoding for the font it fell back to, which pypdf
+    reads one byte at a time, giving a NUL before each character; the NULs are removed.
+    Characters beyond the first 256 glyphs of such a font may still come out wrong, which is
+    why the leak check also reads the HTML the PDF was rendered from.
     """
     from pypdf import PdfReader
 
