@@ -125,6 +125,21 @@ def test_embedded_fonts_are_deterministic() -> None:
     assert embedded_font_css(ASSETS, "plain ASCII only") == ""
 
 
+def test_leak_check_reads_no_embedded_font_data() -> None:
+    """The public profile's leak check reads the HTML's text, not its style sheet: an
+    identifier that the base64 of an embedded font happens to spell is no leak, the same
+    identifier in the text is."""
+    from forensics.errors import LeakError
+    from forensics.report.public import IdentifierIndex, check_leaks, html_text
+
+    index = IdentifierIndex()
+    index.add("account", "Qk9m2x")
+    style = '<style>@font-face { src: url(data:font/woff2;base64,AAQk9m2xAA==); }</style>'
+    check_leaks(index, [("dossier.html", html_text(f"<head>{style}</head><p>ok</p>"))])
+    with pytest.raises(LeakError):
+        check_leaks(index, [("dossier.html", html_text(f"{style}<p>Qk9m2x</p>"))])
+
+
 def test_font_checker_catches_a_missing_glyph(tmp_path: Path) -> None:
     """Without the bundled CJK font, the checker reports the CJK characters as missing glyphs
     (the system has no CJK font here; skipped where it has one)."""

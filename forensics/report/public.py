@@ -170,9 +170,14 @@ def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() or "" for page in reader.pages).replace("\x00", "")
 
 
+_STYLE = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.DOTALL | re.IGNORECASE)
+
+
 def html_text(html: str) -> str:
-    """The text of an HTML document: tags dropped, entities decoded (for the leak check)."""
+    """The text of an HTML document: style sheets and tags dropped, entities decoded (for the
+    leak check). A style sheet is the bundled CSS and fonts (log text is escaped, so no
+    `<style>` comes from it), and the fonts' base64 would match short identifiers by chance."""
     import html as html_lib
 
-    without_tags = re.sub(r"<[^>]*>", " ", html)
+    without_tags = re.sub(r"<[^>]*>", " ", _STYLE.sub(" ", html))
     return html_lib.unescape(without_tags)
