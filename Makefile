@@ -28,7 +28,7 @@ dossier: install
 	@echo "dossier: $(OUT)/dossier.pdf"
 
 lint: install-dev
-	$(BIN)/ruff check forensics tests bench
+	$(BIN)/ruff check forensics tests bench tools
 
 typecheck: install-dev
 	$(BIN)/mypy

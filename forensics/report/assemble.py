@@ -161,9 +161,14 @@ LIMITATIONS = (
     "never name an actor.",
     f"Prompts are matched in their first {SCAN_CHARS:,} characters (and last "
     f"{SCAN_TAIL_CHARS:,}); text hidden deeper in a very long prompt is not scanned.",
-    "The dossier's fonts (DejaVu) have no CJK glyphs: Chinese, Japanese and Korean text is "
-    "drawn with fallback glyphs (boxes) in the PDF. The text itself is intact in the HTML, "
-    "in the PDF's text layer and in the exhibits.",
+    "The dossier's fonts cover Latin, Greek and Cyrillic (DejaVu), Arabic and Hebrew (Noto "
+    "Sans), the common characters of Chinese, Japanese and Korean (Noto Sans CJK: the hanzi of "
+    "GB 2312 and Big5 level 1, the kanji of JIS X 0208, kana and every Hangul syllable) and "
+    "single emoji (Noto Color Emoji). Rarer CJK ideographs, scripts DejaVu lacks (Thai, "
+    "Devanagari and other Indic scripts, among others) and such characters in chart labels are "
+    "drawn with whatever font the system has, else as boxes; an emoji sequence (skin tone, "
+    "family, flag) is drawn as its parts, and bold CJK text in the regular weight. The text "
+    "itself is intact in the HTML, in the PDF's text layer and in the exhibits.",
 )
 
 ALTERNATIVES = (

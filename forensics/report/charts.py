@@ -62,7 +62,8 @@ def _style() -> Iterator[None]:
     # No matplotlib.use(): figures get an Agg canvas of their own (_figure), so the global
     # backend, and any pyplot state of the caller, is left alone.
     with matplotlib.rc_context(cast(Any, _RC)), warnings.catch_warnings():
-        # A label with a glyph DejaVu lacks (CJK) renders as a box; that is not an error.
+        # A label with a glyph DejaVu lacks (CJK) renders as a box; that is not an error
+        # (charts use DejaVu only; the bundled fonts serve the text of the page).
         warnings.simplefilter("ignore", UserWarning)
         yield
 

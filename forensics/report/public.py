@@ -233,10 +233,11 @@ def parquet_text(path: Path) -> str:
 def pdf_text(path: Path) -> str:
     """All text of a PDF's pages (pypdf), for the leak check and the tests.
 
-    When a font lacks glyphs (CJK text in DejaVu), WeasyPrint writes a custom two-byte
-    encoding that pypdf reads one byte at a time, giving a NUL before each character; the
-    NULs are removed. Characters beyond the first 256 glyphs of such a font may still come
-    out wrong, which is why the leak check also reads the HTML the PDF was rendered from.
+    When no font has a glyph for a character (a script the bundled fonts do not cover),
+    WeasyPrint writes a custom two-byte encoding for the font it fell back to, which pypdf
+    reads one byte at a time, giving a NUL before each character; the NULs are removed.
+    Characters beyond the first 256 glyphs of such a font may still come out wrong, which is
+    why the leak check also reads the HTML the PDF was rendered from.
     """
     from pypdf import PdfReader
 
@@ -244,9 +245,14 @@ def pdf_text(path: Path) -> str:
     return "\n".join(page.extract_text() or "" for page in reader.pages).replace("\x00", "")
 
 
+_STYLE = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.DOTALL | re.IGNORECASE)
+
+
 def html_text(html: str) -> str:
-    """The text of an HTML document: tags dropped, entities decoded (for the leak check)."""
+    """The text of an HTML document: style sheets and tags dropped, entities decoded (for the
+    leak check). A style sheet is the bundled CSS and fonts (log text is escaped, so no
+    `<style>` comes from it), and the fonts' base64 would match short identifiers by chance."""
     import html as html_lib
 
-    without_tags = re.sub(r"<[^>]*>", " ", html)
+    without_tags = re.sub(r"<[^>]*>", " ", _STYLE.sub(" ", html))
     return html_lib.unescape(without_tags)

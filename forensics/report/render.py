@@ -1,8 +1,9 @@
 """Render the dossier: jinja2 (StrictUndefined, autoescape) to HTML, WeasyPrint to PDF/A-3b.
 
 The renderer reads nothing but the bundled templates and `templates/assets/`: WeasyPrint gets
-a URL fetcher that serves files under the assets folder and stops the render
-(FatalURLFetchingError) on any other URL, http, https, data or file alike.
+a URL fetcher that serves files under the assets folder (the stylesheets and the bundled fonts
+in assets/fonts/) and stops the render (FatalURLFetchingError) on any other URL, http, https,
+data or file alike.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import jinja2
 
 from forensics.errors import OutputError
 from forensics.report.context import Dossier, Exhibit
+from forensics.report.fonts import FONTS_CSS, embedded_font_css
 from forensics.report.text import neutralise
 
 TEMPLATE = "dossier.html.j2"
@@ -58,14 +60,26 @@ def render_html(templates: Path, dossier: Dossier, media: str, epoch: int) -> st
         raise OutputError(f"dossier stylesheet cannot be read ({exc.strerror})",
                           file=str(templates / ASSETS / SCREEN_CSS)) from None
     stamp = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    try:
-        html = env.get_template(TEMPLATE).render(d=dossier, media=media, inline_css=css,
-                                                 stamp=stamp)
-    except jinja2.TemplateError as exc:
-        raise OutputError(f"dossier template error: {exc}", file=str(templates)) from None
-    # A last net under the context's own neutralising: no control, bidi or zero-width
-    # character may reach the page from anywhere (the templates included).
-    return neutralise(html)
+
+    def render(inline_css: str) -> str:
+        try:
+            html = env.get_template(TEMPLATE).render(d=dossier, media=media,
+                                                     inline_css=inline_css, stamp=stamp)
+        except jinja2.TemplateError as exc:
+            raise OutputError(f"dossier template error: {exc}", file=str(templates)) from None
+        # A last net under the context's own neutralising: no control, bidi or zero-width
+        # character may reach the page from anywhere (the templates included).
+        return neutralise(html)
+
+    html = render(css)
+    if media == "screen":
+        # The file stands alone in a browser that may lack CJK, Arabic, Hebrew or emoji
+        # fonts: it carries the bundled fonts cut to the characters it holds. The fonts'
+        # CSS is ASCII, so the second rendering holds the same characters as the first.
+        font_css = embedded_font_css(templates / ASSETS, html)
+        if font_css:
+            html = render(font_css + css)
+    return html
 
 
 @dataclass
@@ -130,6 +144,7 @@ def render_pdf(templates: Path, html: str, target: Path, out_dir: Path,
     """Write the PDF/A-3b with the exhibits small enough to embed attached, and the `sources`
     (file name beside the dossier, description: the heuristics' SQL); return its page count."""
     from weasyprint import CSS, HTML, Attachment
+    from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import FatalURLFetchingError
 
     assets = templates / ASSETS
@@ -151,9 +166,19 @@ def render_pdf(templates: Path, html: str, target: Path, out_dir: Path,
             except OSError as exc:
                 raise OutputError(f"dossier stylesheet cannot be read ({exc.strerror})",
                                   file=str(assets / PRINT_CSS)) from None
-            css = CSS(string=print_css, base_url=base, url_fetcher=fetcher)
+            # The bundled fonts' @font-face rules come first, read through the same fetcher
+            # (files under the assets folder only); a FontConfiguration is what makes
+            # WeasyPrint load them.
+            font_config = FontConfiguration()
+            stylesheets = []
+            fonts_css = assets / FONTS_CSS
+            if fonts_css.is_file():
+                stylesheets.append(CSS(url=fonts_css.resolve().as_uri(), url_fetcher=fetcher,
+                                       font_config=font_config))
+            stylesheets.append(CSS(string=print_css, base_url=base, url_fetcher=fetcher,
+                                   font_config=font_config))
             document = HTML(string=html, base_url=base, url_fetcher=fetcher).render(
-                stylesheets=[css])
+                stylesheets=stylesheets, font_config=font_config)
             document.metadata.created = document.metadata.modified = \
                 datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             document.write_pdf(target, pdf_variant="pdf/a-3b", attachments=attachments,
