@@ -10,10 +10,8 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from dataclasses import asdict, dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,6 @@ from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
 from forensics.outputs import dump_json
-from forensics.report import charts
 from forensics.report import fmt as f
 from forensics.report.context import (
     Check,
@@ -33,7 +30,6 @@ from forensics.report.context import (
     Dossier,
     Exhibit,
     FamilyBlock,
-    Figure,
     HeuristicEntry,
     InputFileRow,
     InterestRow,
@@ -51,6 +47,7 @@ from forensics.report.context import (
     Trend,
 )
 from forensics.report.exhibits import ATTACH_MAX_BYTES, ExhibitWriter
+from forensics.report.figures import FigureQueue, graph_figure, overview_figures, timeline_figure
 from forensics.report.public import Pseudonymiser
 from forensics.report.queries import ReportQueries
 from forensics.report.text import Clipped, clip, neutralise, short
@@ -62,8 +59,6 @@ INTEREST_ROWS = 10
 SAMPLES_PER_CLUSTER = 3
 EXHIBIT_REQUESTS = 100  # request samples per cluster written to its exhibit
 EXHIBIT_TEXT_CHARS = 2000  # log text per field in the request exhibit
-GRAPH_NODES = 40
-GRAPH_EDGES = 300  # the strongest pairs drawn; more is a blot that costs seconds to render
 RELEASE_LOOKBACK_DAYS = 7
 
 # What each link kind's key is, for pseudonymising link examples and link exhibits
@@ -190,18 +185,6 @@ class Options:
     chart_progress: Callable[[str], None] = field(default=lambda _m: None)
 
 
-def _bucket_hours(first: datetime | None, last: datetime | None) -> int:
-    """Chart resolution: hours for a short span, days for a long one."""
-    if first is None or last is None:
-        return 24
-    span = last - first
-    if span <= timedelta(days=3):
-        return 1
-    if span <= timedelta(days=10):
-        return 6
-    return 24
-
-
 class Assembler:
     """Builds the Dossier context, writing the exhibits on the way."""
 
@@ -221,11 +204,6 @@ class Assembler:
         # The benchmark's figures, which the sections' likelihood statements are held to (a
         # malformed validation file fails here, before any query runs).
         self.validation = validation_section(linked.params)
-        # Charts are drawn on one background thread while this one waits on DuckDB (which
-        # releases the GIL): drawing and querying overlap. Only that thread touches
-        # matplotlib. Figures are numbered at the end, in the order the document shows them.
-        self._drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
-        self._drawings: dict[str, Future[str]] = {}  # by figure anchor
         flagged = linked.flagged_clusters()
         self.flagged_total = len(flagged)
         self.reported: tuple[ClusterFinding, ...] = flagged[: options.max_clusters]
@@ -240,7 +218,6 @@ class Assembler:
         q.create("member_accounts", clusters=[c.cluster_id for c in self.reported])
         q.create("member_links", clusters=[c.cluster_id for c in self.reported])
         self.totals = q.rows("totals")[0]
-        self.bucket = _bucket_hours(self.totals["first_ts"], self.totals["last_ts"])
         self.releases = [(r["model"], r["released_at"]) for r in q.rows(
             "model_releases", lookback_days=RELEASE_LOOKBACK_DAYS)]
         self.cluster_exhibits: dict[str, list[str]] = {}
@@ -295,15 +272,13 @@ class Assembler:
         """Exhibits first (their hashes are cited), then sections; the overview charts'
         queries run first so that their drawing overlaps the sections' queries."""
         validation = self.validation
-        try:
-            overview = self._overview_figures()
+        with FigureQueue() as figures:
+            overview = overview_figures(self, figures)
             evidence = self._evidence_rows()
-            sections = tuple(self._cluster_section(c, evidence) for c in self.reported)
+            sections = tuple(self._cluster_section(c, evidence, figures) for c in self.reported)
             self._interest_exhibit()
             self._flagged_exhibit()
-            sections, overview = self._number_figures(sections, overview)
-        finally:
-            self._drawer.shutdown(wait=True, cancel_futures=True)
+            sections, overview = figures.numbered(sections, overview)
         return Dossier(
             cover=self._cover(),
             judgments=(*self._judgments(),
@@ -574,8 +549,8 @@ class Assembler:
 
     # -- one cluster ---------------------------------------------------------------------------
 
-    def _cluster_section(self, c: ClusterFinding,
-                         evidence: dict[str, dict[str, Any]]) -> ClusterSection:
+    def _cluster_section(self, c: ClusterFinding, evidence: dict[str, dict[str, Any]],
+                         figures: FigureQueue) -> ClusterSection:
         cid = c.cluster_id
         self.o.chart_progress(f"cluster {cid}")
         # The member table shows the first rows; the public exhibit is built from all of them.
@@ -640,7 +615,7 @@ class Assembler:
             likelihood_text = (f"{_it_is(term)} (cluster score {c.score:.2f}) that {actors} to "
                                f"harvest model outputs for training.")
         # A one-account cluster has no links: a graph of one dot would only fill a page.
-        graph = self._graph_figure(c) if c.accounts > 1 else None
+        graph = graph_figure(self, figures, c) if c.accounts > 1 else None
         return ClusterSection(
             anchor=f"cluster-{self.cid(cid)}", cluster_id=self.cid(cid),
             heading=f"Cluster {self.cid(cid)}: {f.plural(c.accounts, 'account')}, "
@@ -653,7 +628,7 @@ class Assembler:
             confidence_text=confidence_text, likelihood_text=likelihood_text,
             members=members, members_total=len(accounts),
             exhibits=tuple(self.cluster_exhibits[cid]), graph=graph,
-            activity=self._timeline_figure(c))
+            activity=timeline_figure(self, figures, c))
 
     @staticmethod
     def _confidence_reason(c: ClusterFinding) -> str:
@@ -766,163 +741,6 @@ class Assembler:
         if self.ids.public:
             return Clipped("", int(original or len(text)), 0, masked=True)
         return clip(text, limit, original_chars=original)
-
-    # -- figures ----------------------------------------------------------------------------
-
-    def _prefix(self, letter: str) -> str:
-        """A unique SVG id prefix for the next drawing."""
-        return f"{letter}{len(self._drawings) + 1}"
-
-    def _figure(self, anchor: str, title: str, caption: str,
-                draw: Callable[[], str]) -> Figure:
-        """A figure whose SVG is being drawn in the background; _number_figures fills in
-        its number and SVG."""
-        self._drawings[anchor] = self._drawer.submit(draw)
-        return Figure(0, anchor, title, caption, "")
-
-    def _number_figures(self, sections: tuple[ClusterSection, ...],
-                        overview: tuple[Figure, ...]
-                        ) -> tuple[tuple[ClusterSection, ...], tuple[Figure, ...]]:
-        """Number the figures in document order (sections, then the overview) and put in
-        their drawn SVG; waits for the drawing thread."""
-        count = 0
-
-        def done(fig: Figure) -> Figure:
-            nonlocal count
-            count += 1
-            return replace(fig, number=count, svg=self._drawings[fig.anchor].result())
-
-        sections = tuple(replace(s, graph=done(s.graph) if s.graph else None,
-                                 activity=done(s.activity)) for s in sections)
-        return sections, tuple(done(fig) for fig in overview)
-
-    def _graph_figure(self, c: ClusterFinding) -> Figure:
-        rows = self.q.rows("cluster_graph", cluster=c.cluster_id, max_nodes=GRAPH_NODES)
-        node_rows = sorted((r for r in rows if r["element"] == "node"),
-                           key=lambda r: (r["b"] or "", r["a"]))
-        order = {r["a"]: i for i, r in enumerate(node_rows)}
-        nodes = [(self.ids("account", r["a"]) or "", r["b"] or "", float(r["weight"] or 0))
-                 for r in node_rows]
-        edges = [(order[r["a"]], order[r["b"]], float(r["weight"]), str(r["kind"]))
-                 for r in rows if r["element"] == "edge" and r["a"] in order and r["b"] in order]
-        pairs = len(edges)
-        edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))[:GRAPH_EDGES]
-        kinds = sorted({e[3] for e in edges})
-        svg = partial(charts.graph, nodes, edges, c.accounts, self._prefix("g"))
-        drawn = f"all {c.accounts}" if len(nodes) >= c.accounts else \
-            f"the {len(nodes)} most strongly linked of {c.accounts}"
-        caption = (f"Links between the accounts of {self.cid(c.cluster_id)}: {drawn} accounts "
-                   f"as numbered rows and columns in one order (by owner, then id), "
-                   f"{f.plural(pairs, 'linked pair')}"
-                   f"{f' (the {len(edges)} strongest drawn)' if len(edges) < pairs else ''}. "
-                   f"A coloured cell is a linked pair: its colour the strongest kind of link "
-                   f"({f.listing([KIND_LABELS.get(k, k) for k in kinds]) or 'none'}), its "
-                   f"depth the pair's weight. Boxes on the diagonal hold the accounts of one "
-                   f"owner; cells outside them join different owners.")
-        return self._figure(f"fig-graph-{self.cid(c.cluster_id)}",
-                            f"How the accounts of {self.cid(c.cluster_id)} are linked", caption,
-                            svg)
-
-    def _timeline_figure(self, c: ClusterFinding) -> Figure:
-        rows = self.q.rows("cluster_daily", clusters=[c.cluster_id], bucket_hours=self.bucket)
-        created = [r["created_at"] for r in self.creation_rows
-                   if r["series"] == c.cluster_id]
-        svg = partial(charts.cluster_timeline, rows, created, self.releases, self.bucket,
-                      self._prefix("t"))
-        models = sorted({r["model"] for r in rows})
-        caption = (f"Requests of {self.cid(c.cluster_id)} per "
-                   f"{charts.bucket_name(self.bucket)}, stacked by model "
-                   f"({f.listing([short(m, 30) for m in models])}); ticks under the axis "
-                   f"mark the hours in which its accounts signed up, dashed lines model "
-                   f"releases. Look for sign-ups just before traffic starts and for traffic "
-                   f"moving to a new model after its release.")
-        return self._figure(f"fig-timeline-{self.cid(c.cluster_id)}",
-                            f"Activity of {self.cid(c.cluster_id)} over time", caption, svg)
-
-    def _overview_figures(self) -> tuple[Figure, ...]:
-        self.o.chart_progress("overview charts")
-        series = [c.cluster_id for c in self.charted]
-        labels = [self.cid(c.cluster_id) for c in self.charted]
-        what = ("flagged clusters" if self.reported else "clusters of interest (none flagged)"
-                if self.charted else "")
-        figs: list[Figure] = []
-        rows = self.q.rows("traffic_over_time", clusters=series, bucket_hours=self.bucket)
-        caption = (f"Requests per {charts.bucket_name(self.bucket)} of the {what} (lines, "
-                   f"left axis) against all other traffic (grey, right axis). Look for "
-                   f"clusters that start and stop together, run at a flat rate, or jump when a "
-                   f"model is released.") if series else (
-                   f"Requests per {charts.bucket_name(self.bucket)} of all analysed traffic; "
-                   f"no cluster was flagged or of interest.")
-        figs.append(self._figure("fig-traffic", "Traffic over time", caption, partial(
-            charts.traffic, rows, series, labels, self.releases, self.bucket, "ov1")))
-        rows = self.q.rows("hour_of_week", clusters=series)
-        night = {r["series"]: 0.0 for r in rows}
-        for r in rows:
-            if r["hour_of_week"] % 24 < 6:
-                night[r["series"]] += float(r["share"])
-        parts = [f"{label} {f.pct(night.get(s, 0))}" for s, label in zip(series, labels,
-                                                                           strict=True)]
-        caption = ("Share of requests per UTC hour of the week, each row scaled to its busiest "
-                   "hour. Ordinary traffic follows working hours and weekdays; machine "
-                   "harvesting is flat around the clock. Share of requests between 00:00 and "
-                   f"06:00 UTC: all other traffic {f.pct(night.get('', 0))}"
-                   + (f", {', '.join(parts)}." if parts else "."))
-        figs.append(self._figure("fig-hours", "Hour-of-week activity against ordinary traffic",
-                                 caption,
-                                 partial(charts.hour_of_week, rows, series, labels, "ov2")))
-        rows = self.q.rows("capability_mix", clusters=series)
-        categories = _ordered_categories(rows, "capability")
-        bars = [(label, [(r["capability"], float(r["share"])) for r in rows
-                         if r["series"] == key]) for key, label in
-                zip([*series, ""], [*labels, "all other traffic"], strict=True)]
-        figs.append(self._figure(
-            "fig-capabilities", "Capability mix", "Share of each row's requests by capability "
-            "class (from the capabilities lexicon). Distillation concentrates on what is most "
-            "valuable to train on — reasoning, coding, agentic tool use — while ordinary "
-            "traffic is spread out; 'other' is text no lexicon class matched.",
-            partial(charts.stacked_shares, bars, categories, "ov3", "share of requests")))
-        rows = self.q.rows("template_share", clusters=series)
-        bars = []
-        for key, label in zip([*series, ""], [*labels, "all other traffic"], strict=True):
-            mine = [r for r in rows if r["series"] == key]
-            shares = [(f"template #{int(r['rank'])}", float(r["share"])) for r in mine]
-            bars.append((label, [*shares, ("rest", max(0.0, 1 - sum(s for _, s in shares)))]))
-        figs.append(self._figure(
-            "fig-templates", "Template concentration", "Share of each row's requests carried by "
-            "its three most common prompt templates (near-duplicate prompt patterns). A few "
-            "templates carrying most of a cluster's traffic is the 'highly repetitive "
-            "structure' of harvesting; ordinary traffic is spread over many templates.",
-            partial(charts.stacked_shares, bars,
-                    ["template #1", "template #2", "template #3", "rest"], "ov4",
-                    "share of requests")))
-        first, last = self.totals["first_ts"], self.totals["last_ts"]
-        window = (first - timedelta(days=14), last) if first and last else None
-        shown = [r for r in self.creation_rows
-                 if window and window[0] <= r["created_at"] <= window[1]]
-        if window and shown:  # an empty strip chart says nothing
-            older = sum(r["accounts"] for r in self.creation_rows
-                        if r["created_at"] < window[0])
-            figs.append(self._figure(
-                "fig-creation", "Account creation", "Accounts created per hour, one row per "
-                "cluster and one for all other accounts, each row scaled to its own busiest "
-                "hour, from two weeks before the first request "
-                f"({f.plural(older, 'account')} created earlier not shown). A tall spike "
-                "is a creation burst: accounts made together, typically just before a "
-                "campaign starts.",
-                partial(charts.creation, self.creation_rows, series, labels, window, "ov5")))
-        if self.releases:
-            models = [m for m, _ in self.releases]
-            rows = self.q.rows("model_pivot", clusters=series, models=models,
-                               bucket_hours=self.bucket)
-            figs.append(self._figure(
-                "fig-pivot", "New-model pivot", f"Share of each row's requests sent to the "
-                f"newly released model(s) {f.listing([short(m, 30) for m in models])}, per "
-                f"{charts.bucket_name(self.bucket)}. A campaign that follows releases "
-                f"redirects its traffic within a day (a step right after the dashed line); "
-                f"ordinary customers migrate gradually.",
-                partial(charts.pivot, rows, series, labels, self.releases, self.bucket,
-                        "ov6")))
-        return tuple(figs)
 
     # -- key judgments -------------------------------------------------------------------------
 
@@ -1242,15 +1060,6 @@ def _fired(families: str | None, heuristics: str | None) -> str:
     count = len([h for h in (heuristics or "").split(";") if h])
     fams = ", ".join(x for x in (families or "").split(";") if x) or "no family"
     return f"{fams} · {f.plural(count, 'heuristic')}" if count else "—"
-
-
-def _ordered_categories(rows: Sequence[dict[str, Any]], column: str) -> list[str]:
-    """Categories by total share (largest first), with 'other' last."""
-    totals: dict[str, float] = {}
-    for r in rows:
-        totals[r[column]] = totals.get(r[column], 0.0) + float(r["share"])
-    ordered = sorted(totals, key=lambda k: (-totals[k], k))
-    return [k for k in ordered if k != "other"] + (["other"] if "other" in totals else [])
 
 
 def data_epoch(ingested: IngestResult) -> int:
