@@ -23,12 +23,13 @@ from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
 from forensics.outputs import dump_json
 from forensics.report import fmt as f
+from forensics.report.cluster_exhibits import ExhibitIds, write_exhibits
 from forensics.report.context import (
     Check,
+    ClusterExhibits,
     ClusterSection,
     Cover,
     Dossier,
-    Exhibit,
     FamilyBlock,
     HeuristicEntry,
     InputFileRow,
@@ -46,6 +47,12 @@ from forensics.report.context import (
     TemplateLine,
     Trend,
 )
+from forensics.report.evidence_requests import (
+    FAMILY_ORDER,
+    EvidenceRequests,
+    read_evidence_requests,
+    sample_ids,
+)
 from forensics.report.exhibits import ATTACH_MAX_BYTES, ExhibitWriter
 from forensics.report.figures import FigureQueue, graph_figure, overview_figures, timeline_figure
 from forensics.report.public import Pseudonymiser
@@ -53,15 +60,11 @@ from forensics.report.queries import ReportQueries
 from forensics.report.text import Clipped, clip, neutralise, short
 from forensics.report.validation import validation_section
 
-FAMILY_ORDER = ("content", "structure", "timing", "infrastructure")
 CHART_CLUSTERS = 6  # more lines than this make the overview charts unreadable
 INTEREST_ROWS = 10
-SAMPLES_PER_CLUSTER = 3
-EXHIBIT_REQUESTS = 100  # request samples per cluster written to its exhibit
-EXHIBIT_TEXT_CHARS = 2000  # log text per field in the request exhibit
 RELEASE_LOOKBACK_DAYS = 7
 
-# What each link kind's key is, for pseudonymising link examples and link exhibits
+# What each link kind's key is, for pseudonymising the link examples shown
 # (link_kinds.csv: key_id).
 KEY_KINDS = {k.kind: k.key_id for k in LINK_KINDS.values() if k.key_id}
 
@@ -220,14 +223,11 @@ class Assembler:
         self.totals = q.rows("totals")[0]
         self.releases = [(r["model"], r["released_at"]) for r in q.rows(
             "model_releases", lookback_days=RELEASE_LOOKBACK_DAYS)]
-        self.cluster_exhibits: dict[str, list[str]] = {}
-        self.evidence_ids: dict[str, list[str]] = {}  # per cluster, for its request exhibit
-        self.interest_exhibit = ""
+        self.interest_exhibit = ""  # the all-clusters exhibit, once written
         # How findings.parquet's flagged accounts fall against the flagged and the described
         # clusters: the dossier states their count, and lists those no cluster exhibit does.
         self.flagged_accounts = q.rows("flagged_summary",
                                        clusters=[c.cluster_id for c in self.reported])[0]
-        self.flagged_exhibit = ""
         # The small per-cluster queries, run once for every reported cluster.
         reported = [c.cluster_id for c in self.reported]
         self.timeline_rows = {r["cluster_id"]: r for r in q.rows("cluster_timeline",
@@ -274,14 +274,15 @@ class Assembler:
         validation = self.validation
         with FigureQueue() as figures:
             overview = overview_figures(self, figures)
-            evidence = self._evidence_rows()
-            sections = tuple(self._cluster_section(c, evidence, figures) for c in self.reported)
-            self._interest_exhibit()
-            self._flagged_exhibit()
+            evidence = read_evidence_requests(self)
+            exhibits = write_exhibits(self, self.exhibits, evidence)
+            self.interest_exhibit = exhibits.clusters
+            sections = tuple(self._cluster_section(c, evidence, exhibits.by_cluster[c.cluster_id],
+                                                   figures) for c in self.reported)
             sections, overview = figures.numbered(sections, overview)
         return Dossier(
             cover=self._cover(),
-            judgments=(*self._judgments(),
+            judgments=(*self._judgments(exhibits),
                        *validation.judgments([c.confidence for c in self.reported])),
             scope=self._scope(),
             clusters=sections,
@@ -366,198 +367,16 @@ class Assembler:
                      skipped=skipped, totals=totals,
                      input_manifest_sha256=self.input_manifest_sha256())
 
-    # -- evidence -----------------------------------------------------------------------------
-
-    def _sample_ids(self, c: ClusterFinding) -> list[tuple[str, str]]:
-        """Up to SAMPLES_PER_CLUSTER (request id, heuristic) pairs, content evidence first."""
-        chosen: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        ordered = sorted(c.signals, key=lambda s: (
-            FAMILY_ORDER.index(s.family) if s.family in FAMILY_ORDER else 9, -s.accounts,
-            s.heuristic_id))
-        for s in ordered:
-            for rid in s.evidence:
-                if rid not in seen:
-                    chosen.append((rid, s.heuristic_id))
-                    seen.add(rid)
-                    break
-            if len(chosen) >= SAMPLES_PER_CLUSTER:
-                break
-        return chosen
-
-    def _evidence_rows(self) -> dict[str, dict[str, Any]]:
-        """The evidence requests of every reported cluster, read by file and row."""
-        wanted: set[str] = set()
-        self.evidence_ids = {c.cluster_id: [] for c in self.reported}
-        for r in self.q.rows("exhibit_evidence", clusters=list(self.evidence_ids),
-                             limit=EXHIBIT_REQUESTS):
-            self.evidence_ids[r["cluster_id"]].append(r["request_id"])
-            wanted.add(r["request_id"])
-        for c in self.reported:
-            wanted.update(rid for rid, _ in self._sample_ids(c))
-        if not wanted:
-            return {}
-        # Two steps, because a join on request_id would read every request's text: locate
-        # the rows by id, then read just those rows of each file.
-        rows_by_file: dict[str, list[int]] = {}
-        for r in self.q.rows("evidence_locate", request_ids=sorted(wanted)):
-            rows_by_file.setdefault(r["file"], []).append(r["row"])
-        found: dict[str, dict[str, Any]] = {}
-        for file, numbers in sorted(rows_by_file.items()):
-            for r in self.q.rows("evidence_requests", file=file, rows=numbers,
-                                 max_chars=max(EXHIBIT_TEXT_CHARS, self.o.max_prompt_chars)):
-                found[r["request_id"]] = r
-        return {rid: found[rid] for rid in sorted(found)}
-
-    def _public_text(self, value: str | None) -> str | None:
-        """Log text in an exhibit: verbatim (cut) internally, masked in the public profile."""
-        if value is None:
-            return None
-        return "" if self.ids.public else _cut(value)
-
-    def _write_cluster_exhibits(self, c: ClusterFinding, accounts: list[dict[str, Any]],
-                                evidence: dict[str, dict[str, Any]]) -> list[Exhibit]:
-        ids = self.ids
-        cid = c.cluster_id
-        shown = self.cid(cid)
-        w = self.exhibits
-
-        def table(query: str, slug: str, title: str, description: str,
-                  pseudonymised: Callable[[], tuple[list[str], list[dict[str, Any]]]]
-                  ) -> Exhibit:
-            """Internal profile: straight from the report query (the exhibits of a large
-            campaign never pass through Python); public: its rows with pseudonyms."""
-            if not ids.public:
-                sql, params = self.q.bound(query, cluster=cid, limit=None)
-                with self.q.running(query):
-                    return w.add_query(f"{shown}-{slug}", title, description, sql, params,
-                                       shown)
-            columns, rows = pseudonymised()
-            return w.add(f"{shown}-{slug}", title, description, columns, rows, shown)
-
-        def account_rows() -> tuple[list[str], list[dict[str, Any]]]:
-            return list(accounts[0].keys()) if accounts else ["account_id"], [{
-                **r, "cluster_id": shown, "account_id": ids("account", r["account_id"]),
-                "org_id": ids("org", r["org_id"]),
-                "email_domain": ids("email_domain", r["email_domain"]),
-                "payment_fingerprint": ids("payment", r["payment_fingerprint"]),
-                "signup_ip": ids("ip", r["signup_ip"])} for r in accounts]
-
-        def signal_rows() -> tuple[list[str], list[dict[str, Any]]]:
-            return ["heuristic_id", "family", "level", "weight", "benign", "account_id",
-                    "score", "metric", "detail", "evidence"], [{
-                **r, "account_id": ids("account", r["account_id"]),
-                "detail": ids.scrub(r["detail"]),
-                "evidence": ";".join(ids("request", x) or ""
-                                     for x in (r["evidence"] or "").split(";") if x)}
-                for r in self.q.rows("exhibit_signals", cluster=cid)]
-
-        def link_rows() -> tuple[list[str], list[dict[str, Any]]]:
-            return ["kind", "key", "weight", "account_id", "accounts_sharing", "p_value",
-                    "q_value"], [{
-                **r, "account_id": ids("account", r["account_id"]),
-                "key": (ids(KEY_KINDS[r["kind"]], r["key"]) if r["kind"] in KEY_KINDS
-                        else ids.scrub(r["key"]))}
-                for r in self.q.rows("exhibit_links", cluster=cid)]
-
-        wanted = self.evidence_ids[cid]
-        request_rows = []
-        for rid in wanted:
-            r = evidence.get(rid)
-            if r is None:
-                continue
-            request_rows.append({
-                **r, "request_id": ids("request", r["request_id"]),
-                "account_id": ids("account", r["account_id"]),
-                "api_key_id": ids("api_key", r["api_key_id"]), "ip": ids("ip", r["ip"]),
-                "user_agent": (ids("user_agent", r["user_agent"]) if ids.public
-                               else _cut(r["user_agent"])),
-                "user_agent_chars": len(r["user_agent"]) if r["user_agent"] else None,
-                "system_prompt": self._public_text(r["system_prompt"]),
-                "prompt": self._public_text(r["prompt"]),
-                "response": self._public_text(r["response"])})
-        masked = " Log text is masked in the public profile." if ids.public else ""
-        made = [
-            table("exhibit_accounts", "accounts", f"Accounts of cluster {shown}",
-                  "Every account of the cluster: sign-up attributes, traffic, score, decision "
-                  "and the heuristics that fired.", account_rows),
-            table("exhibit_signals", "signals", f"Fired heuristics in cluster {shown}",
-                  "Every (heuristic, account) row that fired, with its score, measured value, "
-                  "detail and up to 10 evidence request ids.", signal_rows),
-            table("exhibit_links", "links", f"Links between accounts of cluster {shown}",
-                  "Every shared key that links accounts of the cluster, one row per key and "
-                  "account (kind, shared key, link weight, account, accounts sharing the key, "
-                  "and the smallest p-value and Benjamini–Hochberg q-value among the account's "
-                  "pairs linked by the key, under the kind's null model; empty for an "
-                  "analyst's indicator); all accounts of different owners that share a key "
-                  "are linked pairwise.",
-                  link_rows),
-            w.add(f"{shown}-requests", f"Evidence requests of cluster {shown}",
-                  f"The first {EXHIBIT_REQUESTS} evidence requests (by id) named by the fired "
-                  f"heuristics, each text field cut at {EXHIBIT_TEXT_CHARS:,} characters with "
-                  f"its original length.{masked}",
-                  ["request_id", "ts", "account_id", "api_key_id", "model", "ip",
-                   "user_agent_chars", "user_agent", "input_tokens", "output_tokens",
-                   "temperature", "max_tokens", "stop_reason",
-                   "system_prompt_chars", "system_prompt", "prompt_chars", "prompt",
-                   "response_chars", "response"], request_rows, shown),
-        ]
-        self.cluster_exhibits[cid] = [e.id for e in made]
-        return made
-
-    def _interest_exhibit(self) -> None:
-        rows = [{"cluster_id": self.cid(c.cluster_id), "flagged": c.flagged,
-                 "confidence": c.confidence, "score": c.score, "likelihood": c.likelihood,
-                 "accounts": c.accounts, "owners": c.owners, "requests": c.requests,
-                 "tokens": c.tokens,
-                 "families": list(c.families), "first_seen": c.first_seen,
-                 "last_seen": c.last_seen, "coordinated": c.coordinated,
-                 "attributed": c.attributed,
-                 "members": [self.ids("account", m) or "" for m in c.member_ids]}
-                for c in self.linked.clusters]
-        exhibit = self.exhibits.add(
-            "clusters", "All clusters flagged or of interest",
-            "Every cluster the linking stage reported (flagged first, then of interest), with "
-            "its score, decision and member accounts.", list(rows[0].keys()) if rows else
-            ["cluster_id"], rows)
-        self.interest_exhibit = exhibit.id
-
-    def _flagged_exhibit(self) -> None:
-        """The flagged accounts that no described cluster's account exhibit lists, if any:
-        with those exhibits, the dossier names every account findings.parquet flags."""
-        if not self.flagged_accounts["outside_described"]:
-            return
-        query, slug = "exhibit_flagged_accounts", "flagged-accounts"
-        title = "Flagged accounts outside the clusters described"
-        description = (
-            "Every flagged account that no described cluster's account exhibit lists: members "
-            "of flagged clusters beyond the dossier's cap, and accounts flagged on their own "
-            "evidence in clusters that were not flagged. With its cluster, whether that "
-            "cluster was flagged, the account's confidence, score, families and the "
-            "heuristics that fired.")
-        reported = [c.cluster_id for c in self.reported]
-        if not self.ids.public:
-            sql, params = self.q.bound(query, clusters=reported)
-            with self.q.running(query):
-                exhibit = self.exhibits.add_query(slug, title, description, sql, params)
-        else:
-            rows = [{**r, "account_id": self.ids("account", r["account_id"]),
-                     "cluster_id": self.cid(r["cluster_id"])}
-                    for r in self.q.rows(query, clusters=reported)]
-            exhibit = self.exhibits.add(slug, title, description, list(rows[0].keys()), rows)
-        self.flagged_exhibit = exhibit.id
-
     # -- one cluster ---------------------------------------------------------------------------
 
-    def _cluster_section(self, c: ClusterFinding, evidence: dict[str, dict[str, Any]],
-                         figures: FigureQueue) -> ClusterSection:
+    def _cluster_section(self, c: ClusterFinding, evidence: EvidenceRequests,
+                         exhibits: ClusterExhibits, figures: FigureQueue) -> ClusterSection:
         cid = c.cluster_id
         self.o.chart_progress(f"cluster {cid}")
-        # The member table shows the first rows; the public exhibit is built from all of them.
+        # The member table shows the first rows. The public profile reads them all, and
+        # states their count under the table; the internal one reads only the rows shown.
         accounts = self.q.rows("exhibit_accounts", cluster=cid,
                                limit=None if self.ids.public else self.o.max_table_rows)
-        made = self._write_cluster_exhibits(c, accounts, evidence)
-        ex = {e.title.split(" ")[0].lower(): e.id for e in made}
         share = c.requests / self.totals["requests"] if self.totals["requests"] else 0
         caps = [(name, s) for name, s in c.capabilities if name != "other"][:3]
         cap_text = f.listing([f"{_capability(name)} ({f.pct(s)})"
@@ -576,7 +395,7 @@ class Assembler:
             f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts "
             f"({f.pct(a.share)}) to {short(a.actor, 60)}: "
             f"{f.listing([short(self.ids.scrub(i), 80) for i in a.indicators[:4]])}"
-            f"{' and more' if len(a.indicators) > 4 else ''} [{ex['accounts']}]."
+            f"{' and more' if len(a.indicators) > 4 else ''} [{exhibits.accounts}]."
             for a in c.attribution)
         checks = tuple(Check(b.lookalike, "rejected" if b.rejected else "cannot be excluded",
                              b.reason) for b in c.benign_checks)
@@ -627,7 +446,7 @@ class Assembler:
             samples=self._samples(c, evidence), checks=checks, confidence=c.confidence,
             confidence_text=confidence_text, likelihood_text=likelihood_text,
             members=members, members_total=len(accounts),
-            exhibits=tuple(self.cluster_exhibits[cid]), graph=graph,
+            exhibits=exhibits, graph=graph,
             activity=timeline_figure(self, figures, c))
 
     @staticmethod
@@ -710,12 +529,11 @@ class Assembler:
                                     owners_overall=int(r["owners_overall"]), exemplar=exemplar))
         return tuple(out)
 
-    def _samples(self, c: ClusterFinding,
-                 evidence: dict[str, dict[str, Any]]) -> tuple[Sample, ...]:
+    def _samples(self, c: ClusterFinding, evidence: EvidenceRequests) -> tuple[Sample, ...]:
         out = []
         limit = self.o.max_prompt_chars
-        for rid, heuristic in self._sample_ids(c):
-            r = evidence.get(rid)
+        for rid, heuristic in sample_ids(c):
+            r = evidence.rows.get(rid)
             if r is None:
                 continue
             settings = ", ".join(x for x in (
@@ -744,7 +562,7 @@ class Assembler:
 
     # -- key judgments -------------------------------------------------------------------------
 
-    def _judgments(self) -> tuple[Judgment, ...]:
+    def _judgments(self, exhibits: ExhibitIds) -> tuple[Judgment, ...]:
         t = self.totals
         out: list[Judgment] = []
         period = neutralise(self.config.window.describe())
@@ -755,8 +573,8 @@ class Assembler:
                 f"No cluster of linked accounts met the criteria for a finding in {period}: "
                 f"none combined two independent families of evidence with coordination across "
                 f"owners, across {f.n(t['requests'])} requests from "
-                f"{f.plural(t['accounts'], 'account')}.", (self.interest_exhibit,)))
-            out += self._flagged_judgment(())
+                f"{f.plural(t['accounts'], 'account')}.", (exhibits.clusters,)))
+            out += self._flagged_judgment((), exhibits)
             level = "low" if skipped else "moderate"
             reason = (f"{f.plural(skipped, 'heuristic')} could not run for missing columns"
                       if skipped else "the heuristics cover only the behaviours they were "
@@ -768,13 +586,14 @@ class Assembler:
                 out.append(Judgment(
                     f"{f.plural(len(self.interest), 'cluster')} of interest scored above the "
                     f"interest threshold without meeting the criteria; the Findings section "
-                    f"lists them for review.", (self.interest_exhibit,)))
+                    f"lists them for review.", (exhibits.clusters,)))
             return tuple(out)
         accounts = sum(c.accounts for c in self.reported)
         requests = sum(c.requests for c in self.reported)
         tokens = sum(c.tokens for c in self.reported)
         share = requests / t["requests"] if t["requests"] else 0.0
-        all_ex = tuple(x for c in self.reported for x in self.cluster_exhibits[c.cluster_id][:1])
+        cited = {c.cluster_id: exhibits.by_cluster[c.cluster_id] for c in self.reported}
+        all_ex = tuple(cited[c.cluster_id].accounts for c in self.reported)
         out.append(Judgment(
             f"{f.plural(self.flagged_total, 'cluster')} of linked accounts "
             f"({f.plural(sum(c.accounts for c in self.linked.flagged_clusters()), 'account')}) "
@@ -784,9 +603,9 @@ class Assembler:
             f" sent {f.n(requests)} requests ({f.pct(share, 1)} of analysed traffic) and "
             f"{f.n(tokens)} tokens from {f.plural(accounts, 'account')}.",
             all_ex))
-        out += self._flagged_judgment(all_ex)
+        out += self._flagged_judgment(all_ex, exhibits)
         for c in self.reported[:3]:
-            ex = self.cluster_exhibits[c.cluster_id]
+            ex = cited[c.cluster_id]
             kinds = f.listing([KIND_LABELS.get(link.kind, link.kind)
                                for link in c.links[:3]]) or "common ownership"
             term, lowered = self.validation.likelihood(c.likelihood, c.confidence)
@@ -805,13 +624,13 @@ class Assembler:
                 text = (f"{_it_is(term)} that cluster {self.cid(c.cluster_id)} "
                         f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) "
                         f"harvested model outputs for training: {evidence}.")
-            out.append(Judgment(text, tuple(ex[:3])))
+            out.append(Judgment(text, (ex.accounts, ex.signals, ex.links)))
             out.append(Judgment(
                 (f"By the method's rule the flag on {self.cid(c.cluster_id)} is of "
                  f"{c.confidence} confidence: " if lowered else
                  f"We have {c.confidence} confidence in the judgment on "
                  f"{self.cid(c.cluster_id)}: ")
-                + f"{self._confidence_reason(c)}", tuple(ex[1:2])))
+                + f"{self._confidence_reason(c)}", (ex.signals,)))
         caps: dict[str, float] = {}
         for c in self.reported:
             for name, share in c.capabilities:
@@ -823,13 +642,13 @@ class Assembler:
                 f"The flagged traffic targeted chiefly "
                 f"{f.listing([f'{_capability(k)} ({f.pct(v)})' for v, k in top])}"
                 f" — the capabilities most valuable for training a competing model.",
-                tuple(self.cluster_exhibits[c.cluster_id][1] for c in self.reported[:3])))
+                tuple(cited[c.cluster_id].signals for c in self.reported[:3])))
         for c in self.reported:
             for a in c.attribution[:1]:
                 out.append(Judgment(
                     f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts of "
                     f"{self.cid(c.cluster_id)} to {short(a.actor, 60)}; the attribution rests on "
-                    f"those indicators alone.", (self.cluster_exhibits[c.cluster_id][0],)))
+                    f"those indicators alone.", (cited[c.cluster_id].accounts,)))
         for c in self.reported:
             for p in self.pivots.get(c.cluster_id, []):
                 if p["after_requests"] and p["after_on_model"] / p["after_requests"] >= 0.3:
@@ -837,15 +656,16 @@ class Assembler:
                         f"Cluster {self.cid(c.cluster_id)} sent "
                         f"{f.pct(p['after_on_model'] / p['after_requests'])} of its traffic to "
                         f"{short(p['model'], 40)} within 24 hours of its release.",
-                        (self.cluster_exhibits[c.cluster_id][3],)))
+                        (cited[c.cluster_id].requests,)))
         if self.flagged_total > len(self.reported):
             out.append(Judgment(
                 f"{f.plural(self.flagged_total - len(self.reported), 'further flagged cluster')}"
                 f" exceeded the dossier's cap of {self.o.max_clusters} and appear only in "
-                f"the cluster exhibit.", (self.interest_exhibit,)))
+                f"the cluster exhibit.", (exhibits.clusters,)))
         return tuple(out)
 
-    def _flagged_judgment(self, cluster_exhibits: tuple[str, ...]) -> list[Judgment]:
+    def _flagged_judgment(self, cluster_exhibits: tuple[str, ...],
+                          exhibits: ExhibitIds) -> list[Judgment]:
         """The number of flagged accounts, when the flagged clusters' sizes do not give it:
         some accounts were flagged on their own evidence outside a flagged cluster, some
         members of flagged clusters were not flagged, or some flagged accounts are in no
@@ -879,7 +699,8 @@ class Assembler:
             text += (f" The {f.plural(outside, 'flagged account')} that no cluster described "
                      f"here includes {'is' if outside == 1 else 'are'} listed in the "
                      f"flagged-accounts exhibit.")
-        return [Judgment(text, (self.flagged_exhibit,) if outside else cluster_exhibits)]
+        listed = exhibits.flagged_accounts
+        return [Judgment(text, (listed,) if outside and listed else cluster_exhibits)]
 
     # -- of interest, methodology, appendix -----------------------------------------------------
 
@@ -1046,12 +867,6 @@ def _it_is(term: str) -> str:
 def _capability(name: str) -> str:
     """A capability class as words ('reasoning_math' → 'reasoning math')."""
     return neutralise(name).replace("_", " ")
-
-
-def _cut(value: str | None) -> str | None:
-    """Log text for an exhibit cell: at most EXHIBIT_TEXT_CHARS characters (the exhibit has a
-    column with the original length)."""
-    return value[:EXHIBIT_TEXT_CHARS] if value is not None else None
 
 
 def _fired(families: str | None, heuristics: str | None) -> str:
