@@ -25,39 +25,30 @@ from forensics.outputs import dump_json
 from forensics.report import fmt as f
 from forensics.report.cluster_exhibits import ExhibitIds, write_exhibits
 from forensics.report.context import (
-    Check,
-    ClusterExhibits,
-    ClusterSection,
     Cover,
     Dossier,
-    FamilyBlock,
     HeuristicEntry,
     InputFileRow,
     InterestRow,
     Judgment,
-    MemberRow,
     Methodology,
     Note,
     Reproducibility,
-    Sample,
     ScaleRow,
     Scope,
-    SignalLine,
     TableCount,
-    TemplateLine,
     Trend,
 )
 from forensics.report.evidence_requests import (
-    FAMILY_ORDER,
-    EvidenceRequests,
     read_evidence_requests,
-    sample_ids,
 )
 from forensics.report.exhibits import ATTACH_MAX_BYTES, ExhibitWriter
-from forensics.report.figures import FigureQueue, graph_figure, overview_figures, timeline_figure
+from forensics.report.figures import FigureQueue, overview_figures
 from forensics.report.public import Pseudonymiser
 from forensics.report.queries import ReportQueries
-from forensics.report.text import Clipped, clip, neutralise, short
+from forensics.report.sections.clusters import cluster_section
+from forensics.report.sections.wording import capability, confidence_reason, it_is
+from forensics.report.text import neutralise, short
 from forensics.report.validation import validation_section
 
 CHART_CLUSTERS = 6  # more lines than this make the overview charts unreadable
@@ -277,8 +268,9 @@ class Assembler:
             evidence = read_evidence_requests(self)
             exhibits = write_exhibits(self, self.exhibits, evidence)
             self.interest_exhibit = exhibits.clusters
-            sections = tuple(self._cluster_section(c, evidence, exhibits.by_cluster[c.cluster_id],
-                                                   figures) for c in self.reported)
+            sections = tuple(cluster_section(self, figures, c, evidence,
+                                             exhibits.by_cluster[c.cluster_id])
+                             for c in self.reported)
             sections, overview = figures.numbered(sections, overview)
         return Dossier(
             cover=self._cover(),
@@ -367,199 +359,6 @@ class Assembler:
                      skipped=skipped, totals=totals,
                      input_manifest_sha256=self.input_manifest_sha256())
 
-    # -- one cluster ---------------------------------------------------------------------------
-
-    def _cluster_section(self, c: ClusterFinding, evidence: EvidenceRequests,
-                         exhibits: ClusterExhibits, figures: FigureQueue) -> ClusterSection:
-        cid = c.cluster_id
-        self.o.chart_progress(f"cluster {cid}")
-        # The member table shows the first rows. The public profile reads them all, and
-        # states their count under the table; the internal one reads only the rows shown.
-        accounts = self.q.rows("exhibit_accounts", cluster=cid,
-                               limit=None if self.ids.public else self.o.max_table_rows)
-        share = c.requests / self.totals["requests"] if self.totals["requests"] else 0
-        caps = [(name, s) for name, s in c.capabilities if name != "other"][:3]
-        cap_text = f.listing([f"{_capability(name)} ({f.pct(s)})"
-                              for name, s in caps]) or "no recognised capability class"
-        what = (f"Between {f.ts(c.first_seen)} and {f.ts(c.last_seen)}, "
-                f"{f.plural(c.accounts, 'account')} belonging to "
-                f"{f.plural(c.owners, 'owner')} sent {f.n(c.requests)} requests "
-                f"({f.n(c.tokens)} tokens, {f.pct(share, 1)} of all analysed requests). "
-                f"The traffic concentrated on {cap_text}. Heuristics fired in "
-                f"{f.plural(len(c.families), 'family', 'families')} of evidence "
-                f"({f.listing(list(c.families))}).")
-        linked_by = tuple(link.sentence(self.key) for link in c.links) + tuple(
-            x for x in (c.structure_sentence(),) if x)
-        families = self._families(c)
-        attribution = tuple(
-            f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts "
-            f"({f.pct(a.share)}) to {short(a.actor, 60)}: "
-            f"{f.listing([short(self.ids.scrub(i), 80) for i in a.indicators[:4]])}"
-            f"{' and more' if len(a.indicators) > 4 else ''} [{exhibits.accounts}]."
-            for a in c.attribution)
-        checks = tuple(Check(b.lookalike, "rejected" if b.rejected else "cannot be excluded",
-                             b.reason) for b in c.benign_checks)
-        members = tuple(MemberRow(
-            account=self.account(r["account_id"]), org=short(self.ids("org", r["org_id"]), 40),
-            created=f.ts_short(r["created_at"]), requests=f.n(r["requests"]),
-            tokens=f.n(r["tokens"]),
-            score=f"{r['score']:.2f}",
-            heuristics=_fired(r["families"], r["heuristics"]),
-            core="core" if not r["core_hops"] else f.plural(int(r["core_hops"]), "link"))
-            for r in accounts[: self.o.max_table_rows])
-        kept = [b.lookalike for b in c.benign_checks if not b.rejected]
-        # Where the benchmark holds the likelihood down, the level is the method's rule for
-        # the flag, not confidence in the lowered judgment.
-        term, held = self.validation.likelihood(c.likelihood, c.confidence)
-        confidence_text = (
-            (f"By the method's rule this flag is of {c.confidence} confidence: " if held else
-             f"We have {c.confidence} confidence in this judgment: ")
-            + f"{self._confidence_reason(c)}"
-            + (f" Not excluded: {f.listing(kept)}." if kept else
-               " Every benign look-alike considered was rejected."))
-        actors = ("these accounts acted together" if c.accounts > 1
-                  else "this account was used")
-        # No confidence word in a likelihood sentence (ICD-203): the level is named elsewhere.
-        if held:
-            # The score is not a calibrated probability; the benchmark's precision for findings
-            # like this one is what a reader may rely on, account by account.
-            one = "this account was" if c.accounts == 1 else "any one of these accounts was"
-            likelihood_text = (
-                f"{_it_is(term)} that {one} used to harvest model outputs for training: on the "
-                f"method's validation benchmark, {self.validation.precision_of(c.confidence)} of "
-                f"the accounts flagged as these were campaign accounts (Method validation). "
-                f"The cluster score, {c.score:.2f}, would alone read as {c.likelihood}; it is "
-                f"not a calibrated probability.")
-        else:
-            likelihood_text = (f"{_it_is(term)} (cluster score {c.score:.2f}) that {actors} to "
-                               f"harvest model outputs for training.")
-        # A one-account cluster has no links: a graph of one dot would only fill a page.
-        graph = graph_figure(self, figures, c) if c.accounts > 1 else None
-        return ClusterSection(
-            anchor=f"cluster-{self.cid(cid)}", cluster_id=self.cid(cid),
-            heading=f"Cluster {self.cid(cid)}: {f.plural(c.accounts, 'account')}, "
-                    f"{f.plural(c.owners, 'owner')}, {c.confidence} confidence",
-            what_happened=what, linked_by=linked_by, timeline=self._timeline(c),
-            families=families, capabilities=", ".join(
-                f"{_capability(name)} {f.pct(s)}" for name, s in c.capabilities),
-            attribution=attribution, templates=self._templates(c),
-            samples=self._samples(c, evidence), checks=checks, confidence=c.confidence,
-            confidence_text=confidence_text, likelihood_text=likelihood_text,
-            members=members, members_total=len(accounts),
-            exhibits=exhibits, graph=graph,
-            activity=timeline_figure(self, figures, c))
-
-    @staticmethod
-    def _confidence_reason(c: ClusterFinding) -> str:
-        families = f.plural(len(c.families), "independent family", "independent families")
-        if c.confidence == "high" and c.owners == 1:
-            return f"{families} of evidence agree in the accounts of one owner."
-        if c.confidence == "high":
-            return (f"{families} of evidence agree, and the accounts are coordinated across "
-                    f"{f.plural(c.owners, 'owner')}.")
-        if c.coordinated:
-            return (f"{families} of evidence and coordination across owners, but the cluster "
-                    f"score is below the high-confidence threshold.")
-        if c.attributed:
-            return (f"{families} of evidence; its flagged accounts of "
-                    f"{f.plural(c.owners, 'owner')} open their conversations with the same "
-                    f"harvest template, but share no coordination link (card, indicator, "
-                    f"creation burst or synchronised sessions).")
-        return (f"{families} of evidence, but no coordination across owners "
-                f"({f.plural(c.owners, 'owner')}).")
-
-    def _families(self, c: ClusterFinding) -> tuple[FamilyBlock, ...]:
-        blocks = []
-        present = sorted({s.family for s in c.signals},
-                         key=lambda x: FAMILY_ORDER.index(x) if x in FAMILY_ORDER else 9)
-        for family in present:
-            lines = tuple(SignalLine(
-                heuristic_id=s.heuristic_id,
-                title=self.library[s.heuristic_id].meta.title if s.heuristic_id in self.library
-                else s.heuristic_id,
-                level=self.library[s.heuristic_id].meta.level if s.heuristic_id in self.library
-                else "—",
-                accounts=s.accounts, mean_score=f"{s.mean_score:.2f}",
-                detail=short(self.ids.scrub(s.example_detail), 240))
-                for s in c.signals if s.family == family)
-            blocks.append(FamilyBlock(family, lines))
-        return tuple(blocks)
-
-    def _timeline(self, c: ClusterFinding) -> tuple[Note, ...]:
-        r = self.timeline_rows.get(c.cluster_id)
-        notes: list[Note] = []
-        if r:
-            if r["first_created"] is not None:
-                span = r["last_created"] - r["first_created"]
-                notes.append(Note("Accounts created",
-                                  f"{f.ts(r['first_created'])} – {f.ts(r['last_created'])} "
-                                  f"({f.plural(r['with_creation'], 'account')} within "
-                                  f"{f.duration(span)})"))
-            notes.append(Note("First request", f.ts(r["first_request"])))
-            notes.append(Note("Busiest day", f"{f.day(r['peak_day'])}: "
-                                             f"{f.n(r['peak_requests'])} requests "
-                                             f"({f.pct(r['peak_requests'] / r['requests'])} of "
-                                             f"the cluster's)"))
-            notes.append(Note("Active days", f.n(r["active_days"])))
-        for p in self.pivots.get(c.cluster_id, []):
-            if not p["after_requests"]:
-                continue
-            share = p["after_on_model"] / p["after_requests"]
-            first = p["first_on_model"]
-            lag = f"; first request to it {f.duration(first - p['released_at'])} after release" \
-                if first is not None and first >= p["released_at"] else ""
-            notes.append(Note(f"{short(p['model'], 40)} released {f.ts(p['released_at'])}",
-                              f"{f.pct(share)} of the cluster's requests in the next 24 hours "
-                              f"went to it{lag}"))
-        if r:
-            notes.append(Note("Last request", f.ts(r["last_request"])))
-        return tuple(notes)
-
-    def _templates(self, c: ClusterFinding) -> tuple[TemplateLine, ...]:
-        limit = self.o.public_exemplar_chars if self.ids.public else 160
-        out = []
-        for r in self.template_rows:
-            if r["cluster_id"] != c.cluster_id:
-                continue
-            exemplar = (clip(r["head"], limit) if limit > 0 else
-                        Clipped("", len(r["head"] or ""), 0, masked=True))
-            out.append(TemplateLine(rank=int(r["rank"]), share=f.pct(float(r["share"])),
-                                    requests=int(r["requests"]), accounts=int(r["accounts"]),
-                                    accounts_overall=int(r["accounts_overall"]),
-                                    owners_overall=int(r["owners_overall"]), exemplar=exemplar))
-        return tuple(out)
-
-    def _samples(self, c: ClusterFinding, evidence: EvidenceRequests) -> tuple[Sample, ...]:
-        out = []
-        limit = self.o.max_prompt_chars
-        for rid, heuristic in sample_ids(c):
-            r = evidence.rows.get(rid)
-            if r is None:
-                continue
-            settings = ", ".join(x for x in (
-                f"temperature {r['temperature']}" if r["temperature"] is not None else "",
-                f"max_tokens {r['max_tokens']}" if r["max_tokens"] is not None else "",
-                f"stop {short(r['stop_reason'], 20)}" if r["stop_reason"] else "",
-                f"{f.n(r['input_tokens'])} → {f.n(r['output_tokens'])} tokens") if x)
-            out.append(Sample(
-                request_id=short(self.ids("request", r["request_id"]), 64), ts=f.ts(r["ts"]),
-                account=self.account(r["account_id"]), model=short(r["model"], 40),
-                user_agent=short(self.ids("user_agent", r["user_agent"]), 100),
-                settings=settings, heuristic=heuristic,
-                system_prompt=self._display(r["system_prompt"], r["system_prompt_chars"],
-                                            limit // 2),
-                prompt=self._display(r["prompt"], r["prompt_chars"], limit) or clip("", 1),
-                response=self._display(r["response"], r["response_chars"], limit // 2)))
-        return tuple(out)
-
-    def _display(self, text: str | None, original: int | None, limit: int) -> Clipped | None:
-        """Log text for the page: clipped and neutralised, or masked in the public profile."""
-        if text is None:
-            return None
-        if self.ids.public:
-            return Clipped("", int(original or len(text)), 0, masked=True)
-        return clip(text, limit, original_chars=original)
-
     # -- key judgments -------------------------------------------------------------------------
 
     def _judgments(self, exhibits: ExhibitIds) -> tuple[Judgment, ...]:
@@ -617,11 +416,11 @@ class Assembler:
                         f"{f.plural(c.owners, 'owner')}) was flagged: {evidence}. On the "
                         f"method's validation benchmark "
                         f"{self.validation.precision_of(c.confidence)} of the accounts flagged as "
-                        f"these were campaign accounts, so {_it_is(term).lower()} that {one} "
+                        f"these were campaign accounts, so {it_is(term).lower()} that {one} "
                         f"harvested model outputs for training; each account's own evidence "
                         f"has to be read.")
             else:
-                text = (f"{_it_is(term)} that cluster {self.cid(c.cluster_id)} "
+                text = (f"{it_is(term)} that cluster {self.cid(c.cluster_id)} "
                         f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) "
                         f"harvested model outputs for training: {evidence}.")
             out.append(Judgment(text, (ex.accounts, ex.signals, ex.links)))
@@ -630,7 +429,7 @@ class Assembler:
                  f"{c.confidence} confidence: " if lowered else
                  f"We have {c.confidence} confidence in the judgment on "
                  f"{self.cid(c.cluster_id)}: ")
-                + f"{self._confidence_reason(c)}", (ex.signals,)))
+                + f"{confidence_reason(c)}", (ex.signals,)))
         caps: dict[str, float] = {}
         for c in self.reported:
             for name, share in c.capabilities:
@@ -640,7 +439,7 @@ class Assembler:
         if top:
             out.append(Judgment(
                 f"The flagged traffic targeted chiefly "
-                f"{f.listing([f'{_capability(k)} ({f.pct(v)})' for v, k in top])}"
+                f"{f.listing([f'{capability(k)} ({f.pct(v)})' for v, k in top])}"
                 f" — the capabilities most valuable for training a competing model.",
                 tuple(cited[c.cluster_id].signals for c in self.reported[:3])))
         for c in self.reported:
@@ -854,27 +653,6 @@ class Assembler:
 
 def _were(count: int) -> str:
     return "was" if count == 1 else "were"
-
-
-def _it_is(term: str) -> str:
-    """The ICD-203 term as the start of a sentence: 'It is likely', 'There is a roughly even
-    chance'."""
-    if term.endswith("chance"):
-        return f"There is {'a ' if term.startswith('roughly') else ''}{term}"
-    return f"It is {term}"
-
-
-def _capability(name: str) -> str:
-    """A capability class as words ('reasoning_math' → 'reasoning math')."""
-    return neutralise(name).replace("_", " ")
-
-
-def _fired(families: str | None, heuristics: str | None) -> str:
-    """'content, structure · 6 heuristics' for the capped accounts table (the exhibit lists
-    the heuristics by name)."""
-    count = len([h for h in (heuristics or "").split(";") if h])
-    fams = ", ".join(x for x in (families or "").split(";") if x) or "no family"
-    return f"{fams} · {f.plural(count, 'heuristic')}" if count else "—"
 
 
 def data_epoch(ingested: IngestResult) -> int:
