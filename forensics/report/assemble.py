@@ -17,20 +17,18 @@ from typing import Any
 
 from forensics import __version__, manifest
 from forensics.config import RunConfig
-from forensics.evidence import FDR, KIND_LABELS, LIKELIHOOD, LINK_KINDS, ClusterFinding
+from forensics.evidence import FDR, LIKELIHOOD, LINK_KINDS, ClusterFinding
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
 from forensics.outputs import dump_json
 from forensics.report import fmt as f
-from forensics.report.cluster_exhibits import ExhibitIds, write_exhibits
+from forensics.report.cluster_exhibits import write_exhibits
 from forensics.report.context import (
     Cover,
     Dossier,
     HeuristicEntry,
     InputFileRow,
-    InterestRow,
-    Judgment,
     Methodology,
     Note,
     Reproducibility,
@@ -47,7 +45,7 @@ from forensics.report.figures import FigureQueue, overview_figures
 from forensics.report.public import Pseudonymiser
 from forensics.report.queries import ReportQueries
 from forensics.report.sections.clusters import cluster_section
-from forensics.report.sections.wording import capability, confidence_reason, it_is
+from forensics.report.sections.judgments import interest_row, key_judgments
 from forensics.report.text import neutralise, short
 from forensics.report.validation import validation_section
 
@@ -274,13 +272,13 @@ class Assembler:
             sections, overview = figures.numbered(sections, overview)
         return Dossier(
             cover=self._cover(),
-            judgments=(*self._judgments(exhibits),
+            judgments=(*key_judgments(self, exhibits),
                        *validation.judgments([c.confidence for c in self.reported])),
             scope=self._scope(),
             clusters=sections,
             clusters_flagged_total=self.flagged_total,
             clusters_omitted=self.flagged_total - len(self.reported),
-            interest=tuple(self._interest_row(c) for c in self.interest),
+            interest=tuple(interest_row(self, c) for c in self.interest),
             overview_figures=overview,
             methodology=self._methodology(),
             limitations=self._limitations(),
@@ -359,164 +357,7 @@ class Assembler:
                      skipped=skipped, totals=totals,
                      input_manifest_sha256=self.input_manifest_sha256())
 
-    # -- key judgments -------------------------------------------------------------------------
-
-    def _judgments(self, exhibits: ExhibitIds) -> tuple[Judgment, ...]:
-        t = self.totals
-        out: list[Judgment] = []
-        period = neutralise(self.config.window.describe())
-        if not self.reported:
-            ran = sum(r.skipped is None for r in self.runs)
-            skipped = sum(r.skipped is not None for r in self.runs)
-            out.append(Judgment(
-                f"No cluster of linked accounts met the criteria for a finding in {period}: "
-                f"none combined two independent families of evidence with coordination across "
-                f"owners, across {f.n(t['requests'])} requests from "
-                f"{f.plural(t['accounts'], 'account')}.", (exhibits.clusters,)))
-            out += self._flagged_judgment((), exhibits)
-            level = "low" if skipped else "moderate"
-            reason = (f"{f.plural(skipped, 'heuristic')} could not run for missing columns"
-                      if skipped else "the heuristics cover only the behaviours they were "
-                                      "written for")
-            out.append(Judgment(
-                f"We have {level} confidence in this negative result: {ran} heuristics ran, "
-                f"and {reason}.", ()))
-            if self.interest:
-                out.append(Judgment(
-                    f"{f.plural(len(self.interest), 'cluster')} of interest scored above the "
-                    f"interest threshold without meeting the criteria; the Findings section "
-                    f"lists them for review.", (exhibits.clusters,)))
-            return tuple(out)
-        accounts = sum(c.accounts for c in self.reported)
-        requests = sum(c.requests for c in self.reported)
-        tokens = sum(c.tokens for c in self.reported)
-        share = requests / t["requests"] if t["requests"] else 0.0
-        cited = {c.cluster_id: exhibits.by_cluster[c.cluster_id] for c in self.reported}
-        all_ex = tuple(cited[c.cluster_id].accounts for c in self.reported)
-        out.append(Judgment(
-            f"{f.plural(self.flagged_total, 'cluster')} of linked accounts "
-            f"({f.plural(sum(c.accounts for c in self.linked.flagged_clusters()), 'account')}) "
-            f"{'was' if self.flagged_total == 1 else 'were'} flagged as distillation campaigns "
-            f"in {period}. The "
-            f"{'cluster described here' if len(self.reported) == 1 else 'clusters described here'}"
-            f" sent {f.n(requests)} requests ({f.pct(share, 1)} of analysed traffic) and "
-            f"{f.n(tokens)} tokens from {f.plural(accounts, 'account')}.",
-            all_ex))
-        out += self._flagged_judgment(all_ex, exhibits)
-        for c in self.reported[:3]:
-            ex = cited[c.cluster_id]
-            kinds = f.listing([KIND_LABELS.get(link.kind, link.kind)
-                               for link in c.links[:3]]) or "common ownership"
-            term, lowered = self.validation.likelihood(c.likelihood, c.confidence)
-            evidence = (f"{f.listing(list(c.families))} heuristics fired, and its accounts "
-                        f"share {kinds}")
-            if lowered:
-                one = "its account" if c.accounts == 1 else "any one of its accounts"
-                text = (f"Cluster {self.cid(c.cluster_id)} ({f.plural(c.accounts, 'account')}, "
-                        f"{f.plural(c.owners, 'owner')}) was flagged: {evidence}. On the "
-                        f"method's validation benchmark "
-                        f"{self.validation.precision_of(c.confidence)} of the accounts flagged as "
-                        f"these were campaign accounts, so {it_is(term).lower()} that {one} "
-                        f"harvested model outputs for training; each account's own evidence "
-                        f"has to be read.")
-            else:
-                text = (f"{it_is(term)} that cluster {self.cid(c.cluster_id)} "
-                        f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) "
-                        f"harvested model outputs for training: {evidence}.")
-            out.append(Judgment(text, (ex.accounts, ex.signals, ex.links)))
-            out.append(Judgment(
-                (f"By the method's rule the flag on {self.cid(c.cluster_id)} is of "
-                 f"{c.confidence} confidence: " if lowered else
-                 f"We have {c.confidence} confidence in the judgment on "
-                 f"{self.cid(c.cluster_id)}: ")
-                + f"{confidence_reason(c)}", (ex.signals,)))
-        caps: dict[str, float] = {}
-        for c in self.reported:
-            for name, share in c.capabilities:
-                caps[name] = caps.get(name, 0.0) + share * c.requests
-        top = sorted(((v / requests, k) for k, v in caps.items() if k != "other"),
-                     reverse=True)[:3] if requests else []
-        if top:
-            out.append(Judgment(
-                f"The flagged traffic targeted chiefly "
-                f"{f.listing([f'{capability(k)} ({f.pct(v)})' for v, k in top])}"
-                f" — the capabilities most valuable for training a competing model.",
-                tuple(cited[c.cluster_id].signals for c in self.reported[:3])))
-        for c in self.reported:
-            for a in c.attribution[:1]:
-                out.append(Judgment(
-                    f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts of "
-                    f"{self.cid(c.cluster_id)} to {short(a.actor, 60)}; the attribution rests on "
-                    f"those indicators alone.", (cited[c.cluster_id].accounts,)))
-        for c in self.reported:
-            for p in self.pivots.get(c.cluster_id, []):
-                if p["after_requests"] and p["after_on_model"] / p["after_requests"] >= 0.3:
-                    out.append(Judgment(
-                        f"Cluster {self.cid(c.cluster_id)} sent "
-                        f"{f.pct(p['after_on_model'] / p['after_requests'])} of its traffic to "
-                        f"{short(p['model'], 40)} within 24 hours of its release.",
-                        (cited[c.cluster_id].requests,)))
-        if self.flagged_total > len(self.reported):
-            out.append(Judgment(
-                f"{f.plural(self.flagged_total - len(self.reported), 'further flagged cluster')}"
-                f" exceeded the dossier's cap of {self.o.max_clusters} and appear only in "
-                f"the cluster exhibit.", (exhibits.clusters,)))
-        return tuple(out)
-
-    def _flagged_judgment(self, cluster_exhibits: tuple[str, ...],
-                          exhibits: ExhibitIds) -> list[Judgment]:
-        """The number of flagged accounts, when the flagged clusters' sizes do not give it:
-        some accounts were flagged on their own evidence outside a flagged cluster, some
-        members of flagged clusters were not flagged, or some flagged accounts are in no
-        described cluster (then listed in the flagged-accounts exhibit)."""
-        s = self.flagged_accounts
-        total, own, outside = s["flagged"], s["on_own_evidence"], s["outside_described"]
-        unflagged = s["members_not_flagged"]
-        if not (own or unflagged or outside):
-            return []
-        evidence = (f"on its own evidence (a score of at least {self.linked.params.flag_threshold}"
-                    f" from two or more families)")
-        if own and s["in_flagged_clusters"]:
-            text = (f"In all, {f.plural(total, 'account')} {_were(total)} flagged: "
-                    f"{f.n(s['in_flagged_clusters'])} in flagged clusters, and {f.n(own)} in "
-                    f"{'a cluster' if own == 1 else 'clusters'} that {_were(own)} not flagged, "
-                    f"each {evidence}.")
-        elif own:
-            text = (f"{f.plural(own, 'account')} {_were(own)} nevertheless flagged, each "
-                    f"{evidence}, in {'a cluster' if own == 1 else 'clusters'} that "
-                    f"{_were(own)} not flagged.")
-        else:
-            text = (f"In all, {f.plural(total, 'account')} {_were(total)} flagged, all of "
-                    f"them in flagged clusters.")
-        if unflagged:
-            text += (f" {f.plural(unflagged, 'member')} of flagged clusters {_were(unflagged)}"
-                     f" not flagged: no heuristic fired for "
-                     f"{'it' if unflagged == 1 else 'them'}, and no link of "
-                     f"{'its' if unflagged == 1 else 'their'} own joins "
-                     f"{'it' if unflagged == 1 else 'them'} to another owner's account.")
-        if outside:
-            text += (f" The {f.plural(outside, 'flagged account')} that no cluster described "
-                     f"here includes {'is' if outside == 1 else 'are'} listed in the "
-                     f"flagged-accounts exhibit.")
-        listed = exhibits.flagged_accounts
-        return [Judgment(text, (listed,) if outside and listed else cluster_exhibits)]
-
-    # -- of interest, methodology, appendix -----------------------------------------------------
-
-    def _interest_row(self, c: ClusterFinding) -> InterestRow:
-        p = self.linked.params
-        reasons = []
-        if c.score < p.flag_threshold:
-            reasons.append(f"score {c.score:.2f} below {p.flag_threshold}")
-        if len(c.families) < 2:
-            reasons.append(f"{f.plural(len(c.families), 'family', 'families')} of evidence")
-        if not c.coordinated and not c.attributed and c.owners > 1:
-            reasons.append("no coordination across owners")
-        return InterestRow(cluster_id=self.cid(c.cluster_id), accounts=c.accounts, owners=c.owners,
-                           requests=f.n(c.requests), score=f"{c.score:.2f}",
-                           likelihood=c.likelihood,
-                           families=", ".join(c.families) or "—",
-                           why_not="; ".join(reasons) or "criteria not met")
+    # -- methodology, appendix ----------------------------------------------------------------
 
     def _methodology(self) -> Methodology:
         entries = []
@@ -649,10 +490,6 @@ class Assembler:
         if self.config.baseline_dir is None:
             return None
         return compare(self.config.baseline_dir, self.linked, self.ids)
-
-
-def _were(count: int) -> str:
-    return "was" if count == 1 else "were"
 
 
 def data_epoch(ingested: IngestResult) -> int:

@@ -23,17 +23,21 @@ def capability(name: str) -> str:
 
 
 def confidence_reason(c: ClusterFinding) -> str:
-    """Why a flagged cluster has its confidence level, in one sentence."""
+    """Why a flagged cluster has its confidence level, in one sentence, from what decided it
+    (80_decisions.sql): its level is its best member's, and `decision.joined_by` says what
+    joins its owners."""
     families = f.plural(len(c.families), "independent family", "independent families")
-    if c.confidence == "high" and c.owners == 1:
+    joined_by = c.decision.joined_by
+    if c.confidence == "high" and joined_by == "one_owner":
         return f"{families} of evidence agree in the accounts of one owner."
     if c.confidence == "high":
         return (f"{families} of evidence agree, and the accounts are coordinated across "
                 f"{f.plural(c.owners, 'owner')}.")
-    if c.coordinated:
-        return (f"{families} of evidence and coordination across owners, but the cluster "
-                f"score is below the high-confidence threshold.")
-    if c.attributed:
+    if joined_by == "coordination":
+        return (f"{families} of evidence and coordination across owners, but none of its "
+                f"accounts meets the account rule for high confidence (Methodology, "
+                f"Thresholds: Account high confidence).")
+    if joined_by == "harvest_template":
         return (f"{families} of evidence; its flagged accounts of "
                 f"{f.plural(c.owners, 'owner')} open their conversations with the same "
                 f"harvest template, but share no coordination link (card, indicator, "
