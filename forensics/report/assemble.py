@@ -1,4 +1,5 @@
-"""Build the dossier's context from the run: findings, evidence rows, charts and provenance.
+"""Build the dossier's context from the run: the exhibits, then each section in document
+order (report/sections/, report/figures.py), and the cover, scope, methodology and appendix.
 
 Every number shown comes from the linking result or from a `queries/report/*.sql` query;
 every piece of log text passes through `text.clip`/`text.short` (neutralised, clipped) and,
@@ -9,18 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC
 from pathlib import Path
-from typing import Any
 
 from forensics import __version__, manifest
-from forensics.config import RunConfig
-from forensics.evidence import FDR, LIKELIHOOD, LINK_KINDS, ClusterFinding
-from forensics.heuristics import Heuristic, HeuristicRun
+from forensics.evidence import FDR, LIKELIHOOD, LINK_KINDS
 from forensics.ingest import IngestResult
-from forensics.linking import LinkingResult
 from forensics.outputs import dump_json
 from forensics.report import fmt as f
 from forensics.report.cluster_exhibits import write_exhibits
@@ -37,25 +33,13 @@ from forensics.report.context import (
     TableCount,
     Trend,
 )
-from forensics.report.evidence_requests import (
-    read_evidence_requests,
-)
+from forensics.report.evidence_requests import read_evidence_requests
 from forensics.report.exhibits import ATTACH_MAX_BYTES, ExhibitWriter
 from forensics.report.figures import FigureQueue, overview_figures
-from forensics.report.public import Pseudonymiser
-from forensics.report.queries import ReportQueries
+from forensics.report.inputs import ReportInputs
 from forensics.report.sections.clusters import cluster_section
 from forensics.report.sections.judgments import interest_row, key_judgments
 from forensics.report.text import neutralise, short
-from forensics.report.validation import validation_section
-
-CHART_CLUSTERS = 6  # more lines than this make the overview charts unreadable
-INTEREST_ROWS = 10
-RELEASE_LOOKBACK_DAYS = 7
-
-# What each link kind's key is, for pseudonymising the link examples shown
-# (link_kinds.csv: key_id).
-KEY_KINDS = {k.kind: k.key_id for k in LINK_KINDS.values() if k.key_id}
 
 PARAM_MEANINGS = {
     "flag_threshold": "cluster score at or above which a cluster with two families and "
@@ -165,120 +149,52 @@ ALTERNATIVES = (
 )
 
 
-@dataclass
-class Options:
-    """What the assembler needs besides the run's results."""
-
-    max_clusters: int
-    max_table_rows: int
-    max_prompt_chars: int
-    public_exemplar_chars: int
-    source_date_epoch: int
-    chart_progress: Callable[[str], None] = field(default=lambda _m: None)
-
-
 class Assembler:
-    """Builds the Dossier context, writing the exhibits on the way."""
+    """Builds the Dossier from the report inputs: the exhibits first (the sections cite
+    them), then the sections."""
 
-    def __init__(self, q: ReportQueries, config: RunConfig, ingested: IngestResult,
-                 runs: Sequence[HeuristicRun], linked: LinkingResult,
-                 library: Sequence[Heuristic], ids: Pseudonymiser, exhibits: ExhibitWriter,
-                 options: Options) -> None:
-        self.q = q
-        self.config = config
-        self.ingested = ingested
-        self.runs = list(runs)
-        self.linked = linked
-        self.library = {h.id: h for h in library}
-        self.ids = ids
+    def __init__(self, inputs: ReportInputs, exhibits: ExhibitWriter) -> None:
+        self.inputs = inputs
         self.exhibits = exhibits
-        self.o = options
-        # The benchmark's figures, which the sections' likelihood statements are held to (a
-        # malformed validation file fails here, before any query runs).
-        self.validation = validation_section(linked.params)
-        flagged = linked.flagged_clusters()
-        self.flagged_total = len(flagged)
-        self.reported: tuple[ClusterFinding, ...] = flagged[: options.max_clusters]
-        self.interest = tuple(c for c in linked.clusters if not c.flagged)[:INTEREST_ROWS]
-        self.charted = (self.reported[:CHART_CLUSTERS] if self.reported
-                        else self.interest[:3])
-        # The one table the charts and totals read (see activity.sql), and the reported
-        # members' accounts rows and links the cluster exhibits read (member_accounts.sql,
-        # member_links.sql).
-        q.create("activity", clusters=sorted({*(c.cluster_id for c in self.reported),
-                                              *(c.cluster_id for c in self.charted)}))
-        q.create("member_accounts", clusters=[c.cluster_id for c in self.reported])
-        q.create("member_links", clusters=[c.cluster_id for c in self.reported])
-        self.totals = q.rows("totals")[0]
-        self.releases = [(r["model"], r["released_at"]) for r in q.rows(
-            "model_releases", lookback_days=RELEASE_LOOKBACK_DAYS)]
+        # The cover, scope, methodology and appendix parts below read the run by these names.
+        self.config, self.ingested, self.runs = inputs.config, inputs.ingested, inputs.runs
+        self.linked, self.library, self.ids = inputs.linked, inputs.library, inputs.ids
+        self.o, self.totals = inputs.options, inputs.totals
+        self.flagged_total, self.reported = inputs.flagged_total, inputs.reported
         self.interest_exhibit = ""  # the all-clusters exhibit, once written
-        # How findings.parquet's flagged accounts fall against the flagged and the described
-        # clusters: the dossier states their count, and lists those no cluster exhibit does.
-        self.flagged_accounts = q.rows("flagged_summary",
-                                       clusters=[c.cluster_id for c in self.reported])[0]
-        # The small per-cluster queries, run once for every reported cluster.
-        reported = [c.cluster_id for c in self.reported]
-        self.timeline_rows = {r["cluster_id"]: r for r in q.rows("cluster_timeline",
-                                                                 clusters=reported)}
-        self.template_rows = q.rows("cluster_templates", clusters=reported, top=3)
-        self.creation_rows = q.rows(
-            "account_creation", clusters=sorted({*reported, *(c.cluster_id for c in self.charted)}))
-        self.pivots: dict[str, list[dict[str, Any]]] = {}
-        if self.releases and reported:
-            for r in q.rows("pivot_after_release", clusters=reported,
-                            models=[m for m, _ in self.releases]):
-                self.pivots.setdefault(r["cluster_id"], []).append(r)
 
     # -- identifiers -------------------------------------------------------------------
-
-    def cid(self, cluster_id: str) -> str:
-        """A cluster id as shown: ids derive from an md5 of a member's account id, so the
-        public profile shows a keyed pseudonym instead."""
-        return self.ids("cluster", cluster_id) or cluster_id
-
-    def account(self, value: str | None) -> str:
-        return short(self.ids("account", value), 64)
 
     def local_path(self, path: Path, placeholder: str) -> str:
         """A folder on the analyst's machine as shown: as given, or (public profile) a
         placeholder, since where a case's files lie is no part of a published finding."""
         return placeholder if self.ids.public else short(str(path), 120)
 
-    def key(self, kind: str, value: str | None) -> str:
-        """A link key as shown: pseudonymised by its kind, scrubbed if composite."""
-        if value is None:
-            return "—"
-        if kind in KEY_KINDS:
-            return short(self.ids(KEY_KINDS[kind], value), 64)
-        if kind in ("creation_burst", "indicator_network"):  # keys that quote identifiers
-            return short(self.ids.scrub(value), 80)
-        return short(value, 64)
-
     # -- the whole dossier ---------------------------------------------------------------
 
     def build(self) -> Dossier:
-        """Exhibits first (their hashes are cited), then sections; the overview charts'
-        queries run first so that their drawing overlaps the sections' queries."""
-        validation = self.validation
+        """The overview charts' queries run first, so that their drawing overlaps the rest;
+        then the exhibits (their ids and hashes are cited), then the sections."""
+        inputs = self.inputs
+        validation = inputs.validation
         with FigureQueue() as figures:
-            overview = overview_figures(self, figures)
-            evidence = read_evidence_requests(self)
-            exhibits = write_exhibits(self, self.exhibits, evidence)
+            overview = overview_figures(inputs, figures)
+            evidence = read_evidence_requests(inputs)
+            exhibits = write_exhibits(inputs, self.exhibits, evidence)
             self.interest_exhibit = exhibits.clusters
-            sections = tuple(cluster_section(self, figures, c, evidence,
+            sections = tuple(cluster_section(inputs, figures, c, evidence,
                                              exhibits.by_cluster[c.cluster_id])
                              for c in self.reported)
             sections, overview = figures.numbered(sections, overview)
         return Dossier(
             cover=self._cover(),
-            judgments=(*key_judgments(self, exhibits),
+            judgments=(*key_judgments(inputs, exhibits),
                        *validation.judgments([c.confidence for c in self.reported])),
             scope=self._scope(),
             clusters=sections,
             clusters_flagged_total=self.flagged_total,
             clusters_omitted=self.flagged_total - len(self.reported),
-            interest=tuple(interest_row(self, c) for c in self.interest),
+            interest=tuple(interest_row(inputs, c) for c in inputs.interest),
             overview_figures=overview,
             methodology=self._methodology(),
             limitations=self._limitations(),

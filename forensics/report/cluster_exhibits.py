@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from forensics.evidence import ClusterFinding
 from forensics.report.context import ClusterExhibits, Exhibit
@@ -17,9 +17,7 @@ from forensics.report.evidence_requests import (
     EvidenceRequests,
 )
 from forensics.report.exhibits import ExhibitWriter
-
-if TYPE_CHECKING:
-    from forensics.report.assemble import Assembler as ReportInputs
+from forensics.report.inputs import ReportInputs
 
 REQUEST_COLUMNS = [
     "request_id", "ts", "account_id", "api_key_id", "model", "ip", "user_agent_chars",

@@ -4,12 +4,10 @@ cluster sections quote a few of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from forensics.evidence import ClusterFinding
-
-if TYPE_CHECKING:
-    from forensics.report.assemble import Assembler as ReportInputs
+from forensics.report.inputs import ReportInputs
 
 FAMILY_ORDER = ("content", "structure", "timing", "infrastructure")
 SAMPLES_PER_CLUSTER = 3
@@ -64,6 +62,6 @@ def read_evidence_requests(inputs: ReportInputs) -> EvidenceRequests:
     found: dict[str, dict[str, Any]] = {}
     for file, numbers in sorted(rows_by_file.items()):
         for r in inputs.q.rows("evidence_requests", file=file, rows=numbers,
-                               max_chars=max(EXHIBIT_TEXT_CHARS, inputs.o.max_prompt_chars)):
+                               max_chars=max(EXHIBIT_TEXT_CHARS, inputs.options.max_prompt_chars)):
             found[r["request_id"]] = r
     return EvidenceRequests(exhibited, {rid: found[rid] for rid in sorted(found)})

@@ -9,16 +9,14 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from forensics.evidence import KIND_LABELS, ClusterFinding
 from forensics.report import charts
 from forensics.report import fmt as f
 from forensics.report.context import ClusterSection, Figure
+from forensics.report.inputs import ReportInputs
 from forensics.report.text import short
-
-if TYPE_CHECKING:
-    from forensics.report.assemble import Assembler as ReportInputs
 
 GRAPH_NODES = 40
 GRAPH_EDGES = 300  # the strongest pairs drawn; more is a blot that costs seconds to render
@@ -134,7 +132,7 @@ def overview_figures(inputs: ReportInputs, figures: FigureQueue) -> tuple[Figure
     """The charts comparing the charted clusters with all other traffic, in document order;
     the creation strip only when accounts were created in its window, the pivot only when
     models were released."""
-    inputs.o.chart_progress("overview charts")
+    inputs.options.chart_progress("overview charts")
     series = [c.cluster_id for c in inputs.charted]
     labels = [inputs.cid(c.cluster_id) for c in inputs.charted]
     made = (_traffic(inputs, figures, series, labels),

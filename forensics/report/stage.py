@@ -17,8 +17,9 @@ from forensics.config import RunConfig
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
-from forensics.report.assemble import Assembler, Options, data_epoch
+from forensics.report.assemble import Assembler, data_epoch
 from forensics.report.exhibits import ExhibitWriter
+from forensics.report.inputs import Options, ReportInputs
 from forensics.report.public import (
     IdentifierIndex,
     Pseudonymiser,
@@ -133,8 +134,8 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         seconds[name] = round(now - clock, 3)
         clock = now
 
-    dossier = Assembler(queries, config, ingested, runs, linked, library, ids, exhibits,
-                        options).build()
+    inputs = ReportInputs.read(queries, config, ingested, runs, linked, library, ids, options)
+    dossier = Assembler(inputs, exhibits).build()
     lap("assemble")
 
     templates = resources.templates_dir(config.templates_dir)

@@ -4,7 +4,7 @@ requests, the benign explanations weighed, its confidence and its accounts."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from forensics.evidence import ClusterFinding
 from forensics.report import fmt as f
@@ -21,11 +21,9 @@ from forensics.report.context import (
 )
 from forensics.report.evidence_requests import FAMILY_ORDER, EvidenceRequests, sample_ids
 from forensics.report.figures import FigureQueue, graph_figure, timeline_figure
+from forensics.report.inputs import ReportInputs
 from forensics.report.sections.wording import capability, confidence_reason, it_is
 from forensics.report.text import Clipped, clip, short
-
-if TYPE_CHECKING:
-    from forensics.report.assemble import Assembler as ReportInputs
 
 TEMPLATE_EXEMPLAR_CHARS = 160  # a template's opening as shown in the internal profile
 
@@ -33,12 +31,12 @@ TEMPLATE_EXEMPLAR_CHARS = 160  # a template's opening as shown in the internal p
 def cluster_section(inputs: ReportInputs, figures: FigureQueue, c: ClusterFinding,
                     evidence: EvidenceRequests, exhibits: ClusterExhibits) -> ClusterSection:
     """One described cluster, citing its exhibits."""
-    inputs.o.chart_progress(f"cluster {c.cluster_id}")
+    inputs.options.chart_progress(f"cluster {c.cluster_id}")
     shown = inputs.cid(c.cluster_id)
     # The member table shows the first rows. The public profile reads them all, and
     # states their count under the table; the internal one reads only the rows shown.
     accounts = inputs.q.rows("exhibit_accounts", cluster=c.cluster_id,
-                             limit=None if inputs.ids.public else inputs.o.max_table_rows)
+                             limit=None if inputs.ids.public else inputs.options.max_table_rows)
     linked_by = tuple(link.sentence(inputs.key) for link in c.links) + tuple(
         x for x in (c.structure_sentence(),) if x)
     # A one-account cluster has no links: a graph of one dot would only fill a page.
@@ -123,7 +121,7 @@ def _members(inputs: ReportInputs, accounts: list[dict[str, Any]]) -> tuple[Memb
         tokens=f.n(r["tokens"]), score=f"{r['score']:.2f}",
         heuristics=_fired(r["families"], r["heuristics"]),
         core="core" if not r["core_hops"] else f.plural(int(r["core_hops"]), "link"))
-        for r in accounts[: inputs.o.max_table_rows])
+        for r in accounts[: inputs.options.max_table_rows])
 
 
 def _fired(families: str | None, heuristics: str | None) -> str:
@@ -184,7 +182,7 @@ def _timeline(inputs: ReportInputs, c: ClusterFinding) -> tuple[Note, ...]:
 
 
 def _templates(inputs: ReportInputs, c: ClusterFinding) -> tuple[TemplateLine, ...]:
-    limit = inputs.o.public_exemplar_chars if inputs.ids.public else TEMPLATE_EXEMPLAR_CHARS
+    limit = inputs.options.public_exemplar_chars if inputs.ids.public else TEMPLATE_EXEMPLAR_CHARS
     out = []
     for r in inputs.template_rows:
         if r["cluster_id"] != c.cluster_id:
@@ -201,7 +199,7 @@ def _templates(inputs: ReportInputs, c: ClusterFinding) -> tuple[TemplateLine, .
 def _samples(inputs: ReportInputs, c: ClusterFinding,
              evidence: EvidenceRequests) -> tuple[Sample, ...]:
     out = []
-    limit = inputs.o.max_prompt_chars
+    limit = inputs.options.max_prompt_chars
     for rid, heuristic in sample_ids(c):
         r = evidence.rows.get(rid)
         if r is None:

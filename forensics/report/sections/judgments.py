@@ -8,18 +8,14 @@ flagged_summary.sql) and never test a threshold themselves.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from forensics.evidence import KIND_LABELS, ClusterFinding
 from forensics.linking import LinkingParams
 from forensics.report import fmt as f
 from forensics.report.cluster_exhibits import ExhibitIds
 from forensics.report.context import ClusterExhibits, InterestRow, Judgment
+from forensics.report.inputs import ReportInputs
 from forensics.report.sections.wording import capability, confidence_reason, it_is
 from forensics.report.text import neutralise, short
-
-if TYPE_CHECKING:
-    from forensics.report.assemble import Assembler as ReportInputs
 
 JUDGED_CLUSTERS = 3  # clusters with a likelihood and a confidence judgment of their own
 PIVOT_SHARE = 0.3  # share of a cluster's traffic on a new model, in 24 h, worth a judgment
@@ -52,7 +48,7 @@ def key_judgments(inputs: ReportInputs, exhibits: ExhibitIds) -> tuple[Judgment,
     if inputs.flagged_total > len(inputs.reported):
         out.append(Judgment(
             f"{f.plural(inputs.flagged_total - len(inputs.reported), 'further flagged cluster')}"
-            f" exceeded the dossier's cap of {inputs.o.max_clusters} and appear only in "
+            f" exceeded the dossier's cap of {inputs.options.max_clusters} and appear only in "
             f"the cluster exhibit.", (exhibits.clusters,)))
     return tuple(out)
 
