@@ -9,6 +9,8 @@ from typing import Any
 from forensics.evidence import ClusterFinding
 from forensics.report.inputs import ReportInputs
 
+# The order the families of evidence are shown in, and samples are chosen in: what a request
+# asks first, who sends it last.
 FAMILY_ORDER = ("content", "structure", "timing", "infrastructure")
 SAMPLES_PER_CLUSTER = 3
 EXHIBIT_REQUESTS = 100  # request samples per cluster written to its exhibit
