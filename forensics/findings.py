@@ -38,6 +38,9 @@ def cluster_record(c: ClusterFinding, ids: Pseudonymiser | None = None) -> dict[
     record["first_seen"] = c.first_seen.isoformat()
     record["last_seen"] = c.last_seen.isoformat()
     record["members"] = list(record.pop("member_ids"))
+    # The flag's four conditions are what the dossier explains a decision with; findings.json
+    # keeps the format its readers know (flagged, confidence and the facts behind them).
+    del record["decision"]
     record["top_capabilities"] = [name for name, _ in c.capabilities if name != "other"][:3]
     if ids is not None and ids.public:
         # A link's examples are pseudonymised by the kind of key they are, as in the dossier.

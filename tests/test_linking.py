@@ -13,7 +13,7 @@ import pytest
 from forensics import resources
 from forensics.cases import write_case
 from forensics.evaluate import adjusted_rand_index
-from forensics.evidence import create_link_kinds, likelihood
+from forensics.evidence import ClusterDecision, create_link_kinds, likelihood
 from forensics.features import build_features
 from forensics.heuristics import load_library, run_library
 from forensics.ingest import ingest
@@ -99,6 +99,22 @@ def test_one_organisation_is_one_customer_not_coordination(
     assert cluster.owners == 1 and not cluster.coordinated
     assert cluster.confidence != "high"
     assert "infrastructure" not in cluster.families
+
+
+def test_cluster_decisions_keep_the_conditions_that_decided_them(
+        tmp_path: Path, two_heuristic_library: Path) -> None:
+    """cluster_decisions carries the four conditions of the cluster flag as SQL found them,
+    and a cluster is flagged exactly when all four hold; the findings read them: the card farm
+    is joined by coordination, the ordinary customers by nothing."""
+    con, result = analyse(farm_case(), tmp_path, two_heuristic_library)
+    rows = con.execute(
+        "SELECT cluster_id, flagged, strong_score AND two_families AND joined_by IS NOT NULL "
+        "AND member_on_own_evidence, joined_by FROM cluster_decisions").fetchall()
+    assert len(rows) == 13
+    assert all(flagged == conditions for _, flagged, conditions, _ in rows)
+    assert sorted(joined_by or "" for *_, joined_by in rows) == [""] * 12 + ["coordination"]
+    farm = next(c for c in result.clusters if "farm0" in c.member_ids)
+    assert farm.decision == ClusterDecision(True, True, "coordination", True)
 
 
 def test_popular_user_agent_links_nobody(tmp_path: Path, two_heuristic_library: Path) -> None:

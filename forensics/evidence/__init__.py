@@ -8,6 +8,7 @@
 from forensics.evidence.clusters import (
     Attribution,
     BenignCheck,
+    ClusterDecision,
     ClusterFinding,
     LinkSummary,
     SignalSummary,
@@ -27,6 +28,6 @@ from forensics.evidence.vocabulary import (
 
 __all__ = [
     "FDR", "KIND_LABELS", "LIKELIHOOD", "LINK_KINDS", "Attribution", "BenignCheck",
-    "ClusterFinding", "LinkKind", "LinkSummary", "SignalSummary", "chance_text",
+    "ClusterDecision", "ClusterFinding", "LinkKind", "LinkSummary", "SignalSummary", "chance_text",
     "create_link_kinds", "likelihood", "read_clusters", "read_link_kinds",
 ]

@@ -91,6 +91,20 @@ class BenignCheck:
 
 
 @dataclass(frozen=True)
+class ClusterDecision:
+    """The conditions of the cluster flag as queries/linking/80_decisions.sql found them: the
+    cluster is flagged when all four hold. The dossier says why a cluster was or was not
+    flagged from these, never from a second statement of the rule."""
+
+    strong_score: bool  # cluster score at or above the flag threshold
+    two_families: bool  # two or more families of evidence
+    # What joins its owners: 'coordination', 'harvest_template' (flagged members opening with
+    # one harvest template) or 'one_owner' (a single owner's own evidence); None when nothing.
+    joined_by: str | None
+    member_on_own_evidence: bool  # a member flagged on its own evidence
+
+
+@dataclass(frozen=True)
 class ClusterFinding:
     """A cluster of linked accounts with everything the dossier says about it."""
 
@@ -115,6 +129,7 @@ class ClusterFinding:
     capabilities: tuple[tuple[str, float], ...]
     attribution: tuple[Attribution, ...]
     benign_checks: tuple[BenignCheck, ...]
+    decision: ClusterDecision
     member_ids: tuple[str, ...] = field(default=(), repr=False)
     # How firmly the cluster holds (forensics/communities.py): mean share of its owners kept
     # together when its links are resampled, bridges inside it, members outside its core and
@@ -158,7 +173,8 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int,
         "SELECT c.cluster_id, c.accounts, c.owners, c.requests, c.tokens, c.first_seen, "
         "c.last_seen, c.score, d.confidence, d.flagged, c.coordinated, c.families, "
         "coalesce(st.stability, 1.0), coalesce(st.bridges, 0), "
-        "coalesce(st.outside_core, 0), coalesce(st.max_core_hops, 0), c.attributed "
+        "coalesce(st.outside_core, 0), coalesce(st.max_core_hops, 0), c.attributed, "
+        "d.strong_score, d.two_families, d.joined_by, d.member_on_own_evidence "
         "FROM clusters c JOIN cluster_decisions d USING (cluster_id) "
         "LEFT JOIN cluster_structure st USING (cluster_id) "
         "WHERE d.flagged OR d.confidence <> 'none' "
@@ -179,6 +195,7 @@ def read_clusters(con: duckdb.DuckDBPyConnection, limit: int,
             attribution=tuple(facts.attribution.get(cid, ())),
             benign_checks=_benign_checks(facts.benign.get(cid, (None,) * 4), int(r[2]),
                                          bool(r[10]), limits),
+            decision=ClusterDecision(bool(r[17]), bool(r[18]), r[19], bool(r[20])),
             member_ids=facts.members.get(cid, ()),
             stability=float(r[12]), bridges=int(r[13]), outside_core=int(r[14]),
             max_core_hops=int(r[15])))

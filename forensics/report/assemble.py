@@ -1,4 +1,5 @@
-"""Build the dossier's context from the run: findings, evidence rows, charts and provenance.
+"""Build the dossier's context from the run: the exhibits, then each section in document
+order (report/sections/, report/figures.py), and the cover, scope, methodology and appendix.
 
 Every number shown comes from the linking result or from a `queries/report/*.sql` query;
 every piece of log text passes through `text.clip`/`text.short` (neutralised, clipped) and,
@@ -9,71 +10,41 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from dataclasses import asdict
+from datetime import UTC
 from pathlib import Path
-from typing import Any
 
 from forensics import __version__, manifest, resources
 from forensics.bibliography import Citation, Source
-from forensics.config import RunConfig
-from forensics.evidence import FDR, KIND_LABELS, LIKELIHOOD, LINK_KINDS, ClusterFinding
+from forensics.evidence import FDR, LIKELIHOOD, LINK_KINDS
 from forensics.features import FUNCTIONS_FILE, SCAN_CHARS, SCAN_TAIL_CHARS
-from forensics.heuristics import EVIDENCE_LIMIT, Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
-from forensics.linking import LINKING_ROLES, LinkingResult
+from forensics.linking import LINKING_ROLES
 from forensics.outputs import dump_json
-from forensics.report import charts
 from forensics.report import fmt as f
+from forensics.report.cluster_exhibits import write_exhibits
 from forensics.report.context import (
-    Check,
-    ClusterSection,
     Cover,
     Dossier,
-    Exhibit,
-    FamilyBlock,
-    Figure,
     HeuristicEntry,
     InputFileRow,
-    InterestRow,
-    Judgment,
-    MemberRow,
     Methodology,
     Note,
     Reference,
     Reproducibility,
-    Sample,
     ScaleRow,
     Scope,
-    SignalLine,
     SourceEntry,
     TableCount,
-    TemplateLine,
     Trend,
 )
+from forensics.report.evidence_requests import EXHIBIT_TEXT_CHARS, read_evidence_requests
 from forensics.report.exhibits import ATTACH_MAX_BYTES, ExhibitWriter
-from forensics.report.public import Pseudonymiser
-from forensics.report.queries import ReportQueries
-from forensics.report.text import Clipped, clip, neutralise, short
-from forensics.report.validation import validation_section
-
-FAMILY_ORDER = ("content", "structure", "timing", "infrastructure")
-CHART_CLUSTERS = 6  # more lines than this make the overview charts unreadable
-INTEREST_ROWS = 10
-SAMPLES_PER_CLUSTER = 3
-EXHIBIT_REQUESTS = 100  # request samples per cluster written to its exhibit
-EXHIBIT_TEXT_CHARS = 2000  # log text per field in the request exhibit
-GRAPH_NODES = 40
-GRAPH_EDGES = 300  # the strongest pairs drawn; more is a blot that costs seconds to render
-RELEASE_LOOKBACK_DAYS = 7
-NIGHT_END_HOUR = 6  # the hour-of-week chart's caption: the share of requests from 00:00 to this
-
-# What each link kind's key is, for pseudonymising link examples and link exhibits
-# (link_kinds.csv: key_id).
-KEY_KINDS = {k.kind: k.key_id for k in LINK_KINDS.values() if k.key_id}
+from forensics.report.figures import FigureQueue, overview_figures
+from forensics.report.inputs import ReportInputs
+from forensics.report.sections.clusters import cluster_section
+from forensics.report.sections.judgments import interest_row, key_judgments
+from forensics.report.text import neutralise, short
 
 PARAM_MEANINGS = {
     "flag_threshold": "cluster score at or above which a cluster with two families and "
@@ -188,142 +159,54 @@ ALTERNATIVES = (
 )
 
 
-@dataclass
-class Options:
-    """What the assembler needs besides the run's results."""
-
-    max_clusters: int
-    max_table_rows: int
-    max_prompt_chars: int
-    public_exemplar_chars: int
-    source_date_epoch: int
-    chart_progress: Callable[[str], None] = field(default=lambda _m: None)
-
-
-def _bucket_hours(first: datetime | None, last: datetime | None) -> int:
-    """Chart resolution: hours for a short span, days for a long one."""
-    if first is None or last is None:
-        return 24
-    span = last - first
-    if span <= timedelta(days=3):
-        return 1
-    if span <= timedelta(days=10):
-        return 6
-    return 24
-
-
 class Assembler:
-    """Builds the Dossier context, writing the exhibits on the way."""
+    """Builds the Dossier from the report inputs: the exhibits first (the sections cite
+    them), then the sections."""
 
-    def __init__(self, q: ReportQueries, config: RunConfig, ingested: IngestResult,
-                 runs: Sequence[HeuristicRun], linked: LinkingResult,
-                 library: Sequence[Heuristic], ids: Pseudonymiser, exhibits: ExhibitWriter,
-                 options: Options, trend: Trend | None = None) -> None:
-        self.q = q
-        self.trend = trend  # the comparison with --baseline (forensics/report/trend.py)
-        self.config = config
-        self.ingested = ingested
-        self.runs = list(runs)
-        self.linked = linked
-        self.library = {h.id: h for h in library}
-        self.ids = ids
+    def __init__(self, inputs: ReportInputs, exhibits: ExhibitWriter,
+                 trend: Trend | None = None) -> None:
+        self.inputs = inputs
         self.exhibits = exhibits
-        self.o = options
-        # The benchmark's figures, which the sections' likelihood statements are held to (a
-        # malformed validation file fails here, before any query runs).
-        self.validation = validation_section(linked.params)
-        # Charts are drawn on one background thread while this one waits on DuckDB (which
-        # releases the GIL): drawing and querying overlap. Only that thread touches
-        # matplotlib. Figures are numbered at the end, in the order the document shows them.
-        self._drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
-        self._drawings: dict[str, Future[str]] = {}  # by figure anchor
-        flagged = linked.flagged_clusters()
-        self.flagged_total = len(flagged)
-        self.reported: tuple[ClusterFinding, ...] = flagged[: options.max_clusters]
-        self.interest = tuple(c for c in linked.clusters if not c.flagged)[:INTEREST_ROWS]
-        self.charted = (self.reported[:CHART_CLUSTERS] if self.reported
-                        else self.interest[:3])
-        # The one table the charts and totals read (see activity.sql), and the reported
-        # members' accounts rows and links the cluster exhibits read (member_accounts.sql,
-        # member_links.sql).
-        q.create("activity", clusters=sorted({*(c.cluster_id for c in self.reported),
-                                              *(c.cluster_id for c in self.charted)}))
-        q.create("member_accounts", clusters=[c.cluster_id for c in self.reported])
-        q.create("member_links", clusters=[c.cluster_id for c in self.reported])
-        self.totals = q.rows("totals")[0]
-        self.bucket = _bucket_hours(self.totals["first_ts"], self.totals["last_ts"])
-        self.releases = [(r["model"], r["released_at"]) for r in q.rows(
-            "model_releases", lookback_days=RELEASE_LOOKBACK_DAYS)]
-        self.cluster_exhibits: dict[str, list[str]] = {}
-        self.evidence_ids: dict[str, list[str]] = {}  # per cluster, for its request exhibit
-        self.interest_exhibit = ""
-        # How findings.parquet's flagged accounts fall against the flagged and the described
-        # clusters: the dossier states their count, and lists those no cluster exhibit does.
-        self.flagged_accounts = q.rows("flagged_summary",
-                                       clusters=[c.cluster_id for c in self.reported])[0]
-        self.flagged_exhibit = ""
-        # The small per-cluster queries, run once for every reported cluster.
-        reported = [c.cluster_id for c in self.reported]
-        self.timeline_rows = {r["cluster_id"]: r for r in q.rows("cluster_timeline",
-                                                                 clusters=reported)}
-        self.template_rows = q.rows("cluster_templates", clusters=reported, top=3)
-        self.creation_rows = q.rows(
-            "account_creation", clusters=sorted({*reported, *(c.cluster_id for c in self.charted)}))
-        self.pivots: dict[str, list[dict[str, Any]]] = {}
-        if self.releases and reported:
-            for r in q.rows("pivot_after_release", clusters=reported,
-                            models=[m for m, _ in self.releases]):
-                self.pivots.setdefault(r["cluster_id"], []).append(r)
+        self.trend = trend  # the comparison with --baseline (forensics/report/trend.py)
+        # The cover, scope, methodology and appendix parts below read the run by these names.
+        self.config, self.ingested, self.runs = inputs.config, inputs.ingested, inputs.runs
+        self.linked, self.library, self.ids = inputs.linked, inputs.library, inputs.ids
+        self.o, self.totals = inputs.options, inputs.totals
+        self.flagged_total, self.reported = inputs.flagged_total, inputs.reported
+        self.interest_exhibit = ""  # the all-clusters exhibit, once written
 
     # -- identifiers -------------------------------------------------------------------
-
-    def cid(self, cluster_id: str) -> str:
-        """A cluster id as shown: ids derive from an md5 of a member's account id, so the
-        public profile shows a keyed pseudonym instead."""
-        return self.ids("cluster", cluster_id) or cluster_id
-
-    def account(self, value: str | None) -> str:
-        return short(self.ids("account", value), 64)
 
     def local_path(self, path: Path, placeholder: str) -> str:
         """A folder on the analyst's machine as shown: as given, or (public profile) a
         placeholder, since where a case's files lie is no part of a published finding."""
         return placeholder if self.ids.public else short(str(path), 120)
 
-    def key(self, kind: str, value: str | None) -> str:
-        """A link key as shown: pseudonymised by its kind, scrubbed if composite."""
-        if value is None:
-            return "—"
-        if kind in KEY_KINDS:
-            return short(self.ids(KEY_KINDS[kind], value), 64)
-        if kind in ("creation_burst", "indicator_network"):  # keys that quote identifiers
-            return short(self.ids.scrub(value), 80)
-        return short(value, 64)
-
     # -- the whole dossier ---------------------------------------------------------------
 
     def build(self) -> Dossier:
-        """Exhibits first (their hashes are cited), then sections; the overview charts'
-        queries run first so that their drawing overlaps the sections' queries."""
-        validation = self.validation
-        try:
-            overview = self._overview_figures()
-            evidence = self._evidence_rows()
-            sections = tuple(self._cluster_section(c, evidence) for c in self.reported)
-            self._interest_exhibit()
-            self._flagged_exhibit()
-            sections, overview = self._number_figures(sections, overview)
-        finally:
-            self._drawer.shutdown(wait=True, cancel_futures=True)
+        """The overview charts' queries run first, so that their drawing overlaps the rest;
+        then the exhibits (their ids and hashes are cited), then the sections."""
+        inputs = self.inputs
+        validation = inputs.validation
+        with FigureQueue() as figures:
+            overview = overview_figures(inputs, figures)
+            evidence = read_evidence_requests(inputs)
+            exhibits = write_exhibits(inputs, self.exhibits, evidence)
+            self.interest_exhibit = exhibits.clusters
+            sections = tuple(cluster_section(inputs, figures, c, evidence,
+                                             exhibits.by_cluster[c.cluster_id])
+                             for c in self.reported)
+            sections, overview = figures.numbered(sections, overview)
         return Dossier(
             cover=self._cover(),
-            judgments=(*self._judgments(),
+            judgments=(*key_judgments(inputs, exhibits),
                        *validation.judgments([c.confidence for c in self.reported])),
             scope=self._scope(),
             clusters=sections,
             clusters_flagged_total=self.flagged_total,
             clusters_omitted=self.flagged_total - len(self.reported),
-            interest=tuple(self._interest_row(c) for c in self.interest),
+            interest=tuple(interest_row(inputs, c) for c in inputs.interest),
             overview_figures=overview,
             methodology=self._methodology(),
             limitations=self._limitations(),
@@ -403,694 +286,7 @@ class Assembler:
                      skipped=skipped, totals=totals,
                      input_manifest_sha256=self.input_manifest_sha256())
 
-    # -- evidence -----------------------------------------------------------------------------
-
-    def _sample_ids(self, c: ClusterFinding) -> list[tuple[str, str]]:
-        """Up to SAMPLES_PER_CLUSTER (request id, heuristic) pairs, content evidence first."""
-        chosen: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        ordered = sorted(c.signals, key=lambda s: (
-            FAMILY_ORDER.index(s.family) if s.family in FAMILY_ORDER else 9, -s.accounts,
-            s.heuristic_id))
-        for s in ordered:
-            for rid in s.evidence:
-                if rid not in seen:
-                    chosen.append((rid, s.heuristic_id))
-                    seen.add(rid)
-                    break
-            if len(chosen) >= SAMPLES_PER_CLUSTER:
-                break
-        return chosen
-
-    def _evidence_rows(self) -> dict[str, dict[str, Any]]:
-        """The evidence requests of every reported cluster, read by file and row."""
-        wanted: set[str] = set()
-        self.evidence_ids = {c.cluster_id: [] for c in self.reported}
-        for r in self.q.rows("exhibit_evidence", clusters=list(self.evidence_ids),
-                             limit=EXHIBIT_REQUESTS):
-            self.evidence_ids[r["cluster_id"]].append(r["request_id"])
-            wanted.add(r["request_id"])
-        for c in self.reported:
-            wanted.update(rid for rid, _ in self._sample_ids(c))
-        if not wanted:
-            return {}
-        # Two steps, because a join on request_id would read every request's text: locate
-        # the rows by id, then read just those rows of each file.
-        rows_by_file: dict[str, list[int]] = {}
-        for r in self.q.rows("evidence_locate", request_ids=sorted(wanted)):
-            rows_by_file.setdefault(r["file"], []).append(r["row"])
-        found: dict[str, dict[str, Any]] = {}
-        for file, numbers in sorted(rows_by_file.items()):
-            for r in self.q.rows("evidence_requests", file=file, rows=numbers,
-                                 max_chars=max(EXHIBIT_TEXT_CHARS, self.o.max_prompt_chars)):
-                found[r["request_id"]] = r
-        return {rid: found[rid] for rid in sorted(found)}
-
-    def _public_text(self, value: str | None) -> str | None:
-        """Log text in an exhibit: verbatim (cut) internally, masked in the public profile."""
-        if value is None:
-            return None
-        return "" if self.ids.public else _cut(value)
-
-    def _write_cluster_exhibits(self, c: ClusterFinding, accounts: list[dict[str, Any]],
-                                evidence: dict[str, dict[str, Any]]) -> list[Exhibit]:
-        ids = self.ids
-        cid = c.cluster_id
-        shown = self.cid(cid)
-        w = self.exhibits
-
-        def table(query: str, slug: str, title: str, description: str,
-                  pseudonymised: Callable[[], tuple[list[str], list[dict[str, Any]]]]
-                  ) -> Exhibit:
-            """Internal profile: straight from the report query (the exhibits of a large
-            campaign never pass through Python); public: its rows with pseudonyms."""
-            if not ids.public:
-                sql, params = self.q.bound(query, cluster=cid, limit=None)
-                with self.q.running(query):
-                    return w.add_query(f"{shown}-{slug}", title, description, sql, params,
-                                       shown)
-            columns, rows = pseudonymised()
-            return w.add(f"{shown}-{slug}", title, description, columns, rows, shown)
-
-        def account_rows() -> tuple[list[str], list[dict[str, Any]]]:
-            return list(accounts[0].keys()) if accounts else ["account_id"], [{
-                **r, "cluster_id": shown, "account_id": ids("account", r["account_id"]),
-                "org_id": ids("org", r["org_id"]),
-                "email_domain": ids("email_domain", r["email_domain"]),
-                "payment_fingerprint": ids("payment", r["payment_fingerprint"]),
-                "signup_ip": ids("ip", r["signup_ip"])} for r in accounts]
-
-        def signal_rows() -> tuple[list[str], list[dict[str, Any]]]:
-            return ["heuristic_id", "family", "level", "weight", "benign", "account_id",
-                    "score", "metric", "detail", "evidence"], [{
-                **r, "account_id": ids("account", r["account_id"]),
-                "detail": ids.scrub(r["detail"]),
-                "evidence": ";".join(ids("request", x) or ""
-                                     for x in (r["evidence"] or "").split(";") if x)}
-                for r in self.q.rows("exhibit_signals", cluster=cid)]
-
-        def link_rows() -> tuple[list[str], list[dict[str, Any]]]:
-            return ["kind", "key", "weight", "account_id", "accounts_sharing", "p_value",
-                    "q_value"], [{
-                **r, "account_id": ids("account", r["account_id"]),
-                "key": (ids(KEY_KINDS[r["kind"]], r["key"]) if r["kind"] in KEY_KINDS
-                        else ids.scrub(r["key"]))}
-                for r in self.q.rows("exhibit_links", cluster=cid)]
-
-        wanted = self.evidence_ids[cid]
-        request_rows = []
-        for rid in wanted:
-            r = evidence.get(rid)
-            if r is None:
-                continue
-            request_rows.append({
-                **r, "request_id": ids("request", r["request_id"]),
-                "account_id": ids("account", r["account_id"]),
-                "api_key_id": ids("api_key", r["api_key_id"]), "ip": ids("ip", r["ip"]),
-                "user_agent": (ids("user_agent", r["user_agent"]) if ids.public
-                               else _cut(r["user_agent"])),
-                "user_agent_chars": len(r["user_agent"]) if r["user_agent"] else None,
-                "system_prompt": self._public_text(r["system_prompt"]),
-                "prompt": self._public_text(r["prompt"]),
-                "response": self._public_text(r["response"])})
-        masked = " Log text is masked in the public profile." if ids.public else ""
-        made = [
-            table("exhibit_accounts", "accounts", f"Accounts of cluster {shown}",
-                  "Every account of the cluster: sign-up attributes, traffic, score, decision "
-                  "and the heuristics that fired.", account_rows),
-            table("exhibit_signals", "signals", f"Fired heuristics in cluster {shown}",
-                  "Every (heuristic, account) row that fired, with its score, measured value, "
-                  f"detail and up to {EVIDENCE_LIMIT} evidence request ids.", signal_rows),
-            table("exhibit_links", "links", f"Links between accounts of cluster {shown}",
-                  "Every shared key that links accounts of the cluster, one row per key and "
-                  "account (kind, shared key, link weight, account, accounts sharing the key, "
-                  "and the smallest p-value and Benjamini–Hochberg q-value among the account's "
-                  "pairs linked by the key, under the kind's null model; empty for an "
-                  "analyst's indicator); all accounts of different owners that share a key "
-                  "are linked pairwise.",
-                  link_rows),
-            w.add(f"{shown}-requests", f"Evidence requests of cluster {shown}",
-                  f"The first {EXHIBIT_REQUESTS} evidence requests (by id) named by the fired "
-                  f"heuristics, each text field cut at {EXHIBIT_TEXT_CHARS:,} characters with "
-                  f"its original length.{masked}",
-                  ["request_id", "ts", "account_id", "api_key_id", "model", "ip",
-                   "user_agent_chars", "user_agent", "input_tokens", "output_tokens",
-                   "temperature", "max_tokens", "stop_reason",
-                   "system_prompt_chars", "system_prompt", "prompt_chars", "prompt",
-                   "response_chars", "response"], request_rows, shown),
-        ]
-        self.cluster_exhibits[cid] = [e.id for e in made]
-        return made
-
-    def _interest_exhibit(self) -> None:
-        rows = [{"cluster_id": self.cid(c.cluster_id), "flagged": c.flagged,
-                 "confidence": c.confidence, "score": c.score, "likelihood": c.likelihood,
-                 "accounts": c.accounts, "owners": c.owners, "requests": c.requests,
-                 "tokens": c.tokens,
-                 "families": list(c.families), "first_seen": c.first_seen,
-                 "last_seen": c.last_seen, "coordinated": c.coordinated,
-                 "attributed": c.attributed,
-                 "members": [self.ids("account", m) or "" for m in c.member_ids]}
-                for c in self.linked.clusters]
-        exhibit = self.exhibits.add(
-            "clusters", "All clusters flagged or of interest",
-            "Every cluster the linking stage reported (flagged first, then of interest), with "
-            "its score, decision and member accounts.", list(rows[0].keys()) if rows else
-            ["cluster_id"], rows)
-        self.interest_exhibit = exhibit.id
-
-    def _flagged_exhibit(self) -> None:
-        """The flagged accounts that no described cluster's account exhibit lists, if any:
-        with those exhibits, the dossier names every account findings.parquet flags."""
-        if not self.flagged_accounts["outside_described"]:
-            return
-        query, slug = "exhibit_flagged_accounts", "flagged-accounts"
-        title = "Flagged accounts outside the clusters described"
-        description = (
-            "Every flagged account that no described cluster's account exhibit lists: members "
-            "of flagged clusters beyond the dossier's cap, and accounts flagged on their own "
-            "evidence in clusters that were not flagged. With its cluster, whether that "
-            "cluster was flagged, the account's confidence, score, families and the "
-            "heuristics that fired.")
-        reported = [c.cluster_id for c in self.reported]
-        if not self.ids.public:
-            sql, params = self.q.bound(query, clusters=reported)
-            with self.q.running(query):
-                exhibit = self.exhibits.add_query(slug, title, description, sql, params)
-        else:
-            rows = [{**r, "account_id": self.ids("account", r["account_id"]),
-                     "cluster_id": self.cid(r["cluster_id"])}
-                    for r in self.q.rows(query, clusters=reported)]
-            exhibit = self.exhibits.add(slug, title, description, list(rows[0].keys()), rows)
-        self.flagged_exhibit = exhibit.id
-
-    # -- one cluster ---------------------------------------------------------------------------
-
-    def _cluster_section(self, c: ClusterFinding,
-                         evidence: dict[str, dict[str, Any]]) -> ClusterSection:
-        cid = c.cluster_id
-        self.o.chart_progress(f"cluster {cid}")
-        # The member table shows the first rows; the public exhibit is built from all of them.
-        accounts = self.q.rows("exhibit_accounts", cluster=cid,
-                               limit=None if self.ids.public else self.o.max_table_rows)
-        made = self._write_cluster_exhibits(c, accounts, evidence)
-        ex = {e.title.split(" ")[0].lower(): e.id for e in made}
-        share = c.requests / self.totals["requests"] if self.totals["requests"] else 0
-        caps = [(name, s) for name, s in c.capabilities if name != "other"][:3]
-        cap_text = f.listing([f"{_capability(name)} ({f.pct(s)})"
-                              for name, s in caps]) or "no recognised capability class"
-        what = (f"Between {f.ts(c.first_seen)} and {f.ts(c.last_seen)}, "
-                f"{f.plural(c.accounts, 'account')} belonging to "
-                f"{f.plural(c.owners, 'owner')} sent {f.n(c.requests)} requests "
-                f"({f.n(c.tokens)} tokens, {f.pct(share, 1)} of all analysed requests). "
-                f"The traffic concentrated on {cap_text}. Heuristics fired in "
-                f"{f.plural(len(c.families), 'family', 'families')} of evidence "
-                f"({f.listing(list(c.families))}).")
-        linked_by = tuple(link.sentence(self.key) for link in c.links) + tuple(
-            x for x in (c.structure_sentence(),) if x)
-        families = self._families(c)
-        attribution = tuple(
-            f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts "
-            f"({f.pct(a.share)}) to {short(a.actor, 60)}: "
-            f"{f.listing([short(self.ids.scrub(i), 80) for i in a.indicators[:4]])}"
-            f"{' and more' if len(a.indicators) > 4 else ''} [{ex['accounts']}]."
-            for a in c.attribution)
-        checks = tuple(Check(b.lookalike, "rejected" if b.rejected else "cannot be excluded",
-                             b.reason) for b in c.benign_checks)
-        members = tuple(MemberRow(
-            account=self.account(r["account_id"]), org=short(self.ids("org", r["org_id"]), 40),
-            created=f.ts_short(r["created_at"]), requests=f.n(r["requests"]),
-            tokens=f.n(r["tokens"]),
-            score=f"{r['score']:.2f}",
-            heuristics=_fired(r["families"], r["heuristics"]),
-            core="core" if not r["core_hops"] else f.plural(int(r["core_hops"]), "link"))
-            for r in accounts[: self.o.max_table_rows])
-        kept = [b.lookalike for b in c.benign_checks if not b.rejected]
-        # Where the benchmark holds the likelihood down, the level is the method's rule for
-        # the flag, not confidence in the lowered judgment.
-        term, held = self.validation.likelihood(c.likelihood, c.confidence)
-        confidence_text = (
-            (f"By the method's rule this flag is of {c.confidence} confidence: " if held else
-             f"We have {c.confidence} confidence in this judgment: ")
-            + f"{self._confidence_reason(c)}"
-            + (f" Not excluded: {f.listing(kept)}." if kept else
-               " Every benign look-alike considered was rejected."))
-        actors = ("these accounts acted together" if c.accounts > 1
-                  else "this account was used")
-        # No confidence word in a likelihood sentence (ICD-203): the level is named elsewhere.
-        if held:
-            # The score is not a calibrated probability; the benchmark's precision for findings
-            # like this one is what a reader may rely on, account by account.
-            one = "this account was" if c.accounts == 1 else "any one of these accounts was"
-            likelihood_text = (
-                f"{_it_is(term)} that {one} used to harvest model outputs for training: on the "
-                f"method's validation benchmark, {self.validation.precision_of(c.confidence)} of "
-                f"the accounts flagged as these were campaign accounts (Method validation). "
-                f"The cluster score, {c.score:.2f}, would alone read as {c.likelihood}; it is "
-                f"not a calibrated probability.")
-        else:
-            likelihood_text = (f"{_it_is(term)} (cluster score {c.score:.2f}) that {actors} to "
-                               f"harvest model outputs for training.")
-        # A one-account cluster has no links: a graph of one dot would only fill a page.
-        graph = self._graph_figure(c) if c.accounts > 1 else None
-        return ClusterSection(
-            anchor=f"cluster-{self.cid(cid)}", cluster_id=self.cid(cid),
-            heading=f"Cluster {self.cid(cid)}: {f.plural(c.accounts, 'account')}, "
-                    f"{f.plural(c.owners, 'owner')}, {c.confidence} confidence",
-            what_happened=what, linked_by=linked_by, timeline=self._timeline(c),
-            families=families, capabilities=", ".join(
-                f"{_capability(name)} {f.pct(s)}" for name, s in c.capabilities),
-            attribution=attribution, templates=self._templates(c),
-            samples=self._samples(c, evidence), checks=checks, confidence=c.confidence,
-            confidence_text=confidence_text, likelihood_text=likelihood_text,
-            members=members, members_total=len(accounts),
-            exhibits=tuple(self.cluster_exhibits[cid]), graph=graph,
-            activity=self._timeline_figure(c))
-
-    @staticmethod
-    def _confidence_reason(c: ClusterFinding) -> str:
-        families = f.plural(len(c.families), "independent family", "independent families")
-        if c.confidence == "high" and c.owners == 1:
-            return f"{families} of evidence agree in the accounts of one owner."
-        if c.confidence == "high":
-            return (f"{families} of evidence agree, and the accounts are coordinated across "
-                    f"{f.plural(c.owners, 'owner')}.")
-        if c.coordinated:
-            return (f"{families} of evidence and coordination across owners, but the cluster "
-                    f"score is below the high-confidence threshold.")
-        if c.attributed:
-            return (f"{families} of evidence; its flagged accounts of "
-                    f"{f.plural(c.owners, 'owner')} open their conversations with the same "
-                    f"harvest template, but share no coordination link (card, indicator, "
-                    f"creation burst or synchronised sessions).")
-        return (f"{families} of evidence, but no coordination across owners "
-                f"({f.plural(c.owners, 'owner')}).")
-
-    def _families(self, c: ClusterFinding) -> tuple[FamilyBlock, ...]:
-        blocks = []
-        present = sorted({s.family for s in c.signals},
-                         key=lambda x: FAMILY_ORDER.index(x) if x in FAMILY_ORDER else 9)
-        for family in present:
-            lines = tuple(SignalLine(
-                heuristic_id=s.heuristic_id,
-                title=self.library[s.heuristic_id].meta.title if s.heuristic_id in self.library
-                else s.heuristic_id,
-                level=self.library[s.heuristic_id].meta.level if s.heuristic_id in self.library
-                else "—",
-                accounts=s.accounts, mean_score=f"{s.mean_score:.2f}",
-                detail=short(self.ids.scrub(s.example_detail), 240))
-                for s in c.signals if s.family == family)
-            blocks.append(FamilyBlock(family, lines))
-        return tuple(blocks)
-
-    def _timeline(self, c: ClusterFinding) -> tuple[Note, ...]:
-        r = self.timeline_rows.get(c.cluster_id)
-        notes: list[Note] = []
-        if r:
-            if r["first_created"] is not None:
-                span = r["last_created"] - r["first_created"]
-                notes.append(Note("Accounts created",
-                                  f"{f.ts(r['first_created'])} – {f.ts(r['last_created'])} "
-                                  f"({f.plural(r['with_creation'], 'account')} within "
-                                  f"{f.duration(span)})"))
-            notes.append(Note("First request", f.ts(r["first_request"])))
-            notes.append(Note("Busiest day", f"{f.day(r['peak_day'])}: "
-                                             f"{f.n(r['peak_requests'])} requests "
-                                             f"({f.pct(r['peak_requests'] / r['requests'])} of "
-                                             f"the cluster's)"))
-            notes.append(Note("Active days", f.n(r["active_days"])))
-        for p in self.pivots.get(c.cluster_id, []):
-            if not p["after_requests"]:
-                continue
-            share = p["after_on_model"] / p["after_requests"]
-            first = p["first_on_model"]
-            lag = f"; first request to it {f.duration(first - p['released_at'])} after release" \
-                if first is not None and first >= p["released_at"] else ""
-            notes.append(Note(f"{short(p['model'], 40)} released {f.ts(p['released_at'])}",
-                              f"{f.pct(share)} of the cluster's requests in the next 24 hours "
-                              f"went to it{lag}"))
-        if r:
-            notes.append(Note("Last request", f.ts(r["last_request"])))
-        return tuple(notes)
-
-    def _templates(self, c: ClusterFinding) -> tuple[TemplateLine, ...]:
-        limit = self.o.public_exemplar_chars if self.ids.public else 160
-        out = []
-        for r in self.template_rows:
-            if r["cluster_id"] != c.cluster_id:
-                continue
-            exemplar = (clip(r["head"], limit) if limit > 0 else
-                        Clipped("", len(r["head"] or ""), 0, masked=True))
-            out.append(TemplateLine(rank=int(r["rank"]), share=f.pct(float(r["share"])),
-                                    requests=int(r["requests"]), accounts=int(r["accounts"]),
-                                    accounts_overall=int(r["accounts_overall"]),
-                                    owners_overall=int(r["owners_overall"]), exemplar=exemplar))
-        return tuple(out)
-
-    def _samples(self, c: ClusterFinding,
-                 evidence: dict[str, dict[str, Any]]) -> tuple[Sample, ...]:
-        out = []
-        limit = self.o.max_prompt_chars
-        for rid, heuristic in self._sample_ids(c):
-            r = evidence.get(rid)
-            if r is None:
-                continue
-            settings = ", ".join(x for x in (
-                f"temperature {r['temperature']}" if r["temperature"] is not None else "",
-                f"max_tokens {r['max_tokens']}" if r["max_tokens"] is not None else "",
-                f"stop {short(r['stop_reason'], 20)}" if r["stop_reason"] else "",
-                f"{f.n(r['input_tokens'])} → {f.n(r['output_tokens'])} tokens") if x)
-            out.append(Sample(
-                request_id=short(self.ids("request", r["request_id"]), 64), ts=f.ts(r["ts"]),
-                account=self.account(r["account_id"]), model=short(r["model"], 40),
-                user_agent=short(self.ids("user_agent", r["user_agent"]), 100),
-                settings=settings, heuristic=heuristic,
-                system_prompt=self._display(r["system_prompt"], r["system_prompt_chars"],
-                                            limit // 2),
-                prompt=self._display(r["prompt"], r["prompt_chars"], limit) or clip("", 1),
-                response=self._display(r["response"], r["response_chars"], limit // 2)))
-        return tuple(out)
-
-    def _display(self, text: str | None, original: int | None, limit: int) -> Clipped | None:
-        """Log text for the page: clipped and neutralised, or masked in the public profile."""
-        if text is None:
-            return None
-        if self.ids.public:
-            return Clipped("", int(original or len(text)), 0, masked=True)
-        return clip(text, limit, original_chars=original)
-
-    # -- figures ----------------------------------------------------------------------------
-
-    def _prefix(self, letter: str) -> str:
-        """A unique SVG id prefix for the next drawing."""
-        return f"{letter}{len(self._drawings) + 1}"
-
-    def _figure(self, anchor: str, title: str, caption: str,
-                draw: Callable[[], str]) -> Figure:
-        """A figure whose SVG is being drawn in the background; _number_figures fills in
-        its number and SVG."""
-        self._drawings[anchor] = self._drawer.submit(draw)
-        return Figure(0, anchor, title, caption, "")
-
-    def _number_figures(self, sections: tuple[ClusterSection, ...],
-                        overview: tuple[Figure, ...]
-                        ) -> tuple[tuple[ClusterSection, ...], tuple[Figure, ...]]:
-        """Number the figures in document order (sections, then the overview) and put in
-        their drawn SVG; waits for the drawing thread."""
-        count = 0
-
-        def done(fig: Figure) -> Figure:
-            nonlocal count
-            count += 1
-            return replace(fig, number=count, svg=self._drawings[fig.anchor].result())
-
-        sections = tuple(replace(s, graph=done(s.graph) if s.graph else None,
-                                 activity=done(s.activity)) for s in sections)
-        return sections, tuple(done(fig) for fig in overview)
-
-    def _graph_figure(self, c: ClusterFinding) -> Figure:
-        rows = self.q.rows("cluster_graph", cluster=c.cluster_id, max_nodes=GRAPH_NODES)
-        node_rows = sorted((r for r in rows if r["element"] == "node"),
-                           key=lambda r: (r["b"] or "", r["a"]))
-        order = {r["a"]: i for i, r in enumerate(node_rows)}
-        nodes = [(self.ids("account", r["a"]) or "", r["b"] or "", float(r["weight"] or 0))
-                 for r in node_rows]
-        edges = [(order[r["a"]], order[r["b"]], float(r["weight"]), str(r["kind"]))
-                 for r in rows if r["element"] == "edge" and r["a"] in order and r["b"] in order]
-        pairs = len(edges)
-        edges = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))[:GRAPH_EDGES]
-        kinds = sorted({e[3] for e in edges})
-        svg = partial(charts.graph, nodes, edges, c.accounts, self._prefix("g"))
-        drawn = f"all {c.accounts}" if len(nodes) >= c.accounts else \
-            f"the {len(nodes)} most strongly linked of {c.accounts}"
-        caption = (f"Links between the accounts of {self.cid(c.cluster_id)}: {drawn} accounts "
-                   f"as numbered rows and columns in one order (by owner, then id), "
-                   f"{f.plural(pairs, 'linked pair')}"
-                   f"{f' (the {len(edges)} strongest drawn)' if len(edges) < pairs else ''}. "
-                   f"A coloured cell is a linked pair: its colour the strongest kind of link "
-                   f"({f.listing([KIND_LABELS.get(k, k) for k in kinds]) or 'none'}), its "
-                   f"depth the pair's weight. Boxes on the diagonal hold the accounts of one "
-                   f"owner; cells outside them join different owners.")
-        return self._figure(f"fig-graph-{self.cid(c.cluster_id)}",
-                            f"How the accounts of {self.cid(c.cluster_id)} are linked", caption,
-                            svg)
-
-    def _timeline_figure(self, c: ClusterFinding) -> Figure:
-        rows = self.q.rows("cluster_daily", clusters=[c.cluster_id], bucket_hours=self.bucket)
-        created = [r["created_at"] for r in self.creation_rows
-                   if r["series"] == c.cluster_id]
-        svg = partial(charts.cluster_timeline, rows, created, self.releases, self.bucket,
-                      self._prefix("t"))
-        models = sorted({r["model"] for r in rows})
-        caption = (f"Requests of {self.cid(c.cluster_id)} per "
-                   f"{charts.bucket_name(self.bucket)}, stacked by model "
-                   f"({f.listing([short(m, 30) for m in models])}); ticks under the axis "
-                   f"mark the hours in which its accounts signed up, dashed lines model "
-                   f"releases. Look for sign-ups just before traffic starts and for traffic "
-                   f"moving to a new model after its release.")
-        return self._figure(f"fig-timeline-{self.cid(c.cluster_id)}",
-                            f"Activity of {self.cid(c.cluster_id)} over time", caption, svg)
-
-    def _overview_figures(self) -> tuple[Figure, ...]:
-        self.o.chart_progress("overview charts")
-        series = [c.cluster_id for c in self.charted]
-        labels = [self.cid(c.cluster_id) for c in self.charted]
-        what = ("flagged clusters" if self.reported else "clusters of interest (none flagged)"
-                if self.charted else "")
-        figs: list[Figure] = []
-        rows = self.q.rows("traffic_over_time", clusters=series, bucket_hours=self.bucket)
-        caption = (f"Requests per {charts.bucket_name(self.bucket)} of the {what} (lines, "
-                   f"left axis) against all other traffic (grey, right axis). Look for "
-                   f"clusters that start and stop together, run at a flat rate, or jump when a "
-                   f"model is released.") if series else (
-                   f"Requests per {charts.bucket_name(self.bucket)} of all analysed traffic; "
-                   f"no cluster was flagged or of interest.")
-        figs.append(self._figure("fig-traffic", "Traffic over time", caption, partial(
-            charts.traffic, rows, series, labels, self.releases, self.bucket, "ov1")))
-        rows = self.q.rows("hour_of_week", clusters=series)
-        night = {r["series"]: 0.0 for r in rows}
-        for r in rows:
-            if r["hour_of_week"] % 24 < NIGHT_END_HOUR:
-                night[r["series"]] += float(r["share"])
-        parts = [f"{label} {f.pct(night.get(s, 0))}" for s, label in zip(series, labels,
-                                                                           strict=True)]
-        caption = ("Share of requests per UTC hour of the week, each row scaled to its busiest "
-                   "hour. Ordinary traffic follows working hours and weekdays; machine "
-                   "harvesting is flat around the clock. Share of requests between 00:00 and "
-                   f"{NIGHT_END_HOUR:02d}:00 UTC: all other traffic {f.pct(night.get('', 0))}"
-                   + (f", {', '.join(parts)}." if parts else "."))
-        figs.append(self._figure("fig-hours", "Hour-of-week activity against ordinary traffic",
-                                 caption,
-                                 partial(charts.hour_of_week, rows, series, labels, "ov2")))
-        rows = self.q.rows("capability_mix", clusters=series)
-        categories = _ordered_categories(rows, "capability")
-        bars = [(label, [(r["capability"], float(r["share"])) for r in rows
-                         if r["series"] == key]) for key, label in
-                zip([*series, ""], [*labels, "all other traffic"], strict=True)]
-        figs.append(self._figure(
-            "fig-capabilities", "Capability mix", "Share of each row's requests by capability "
-            "class (from the capabilities lexicon). Distillation concentrates on what is most "
-            "valuable to train on — reasoning, coding, agentic tool use — while ordinary "
-            "traffic is spread out; 'other' is text no lexicon class matched.",
-            partial(charts.stacked_shares, bars, categories, "ov3", "share of requests")))
-        rows = self.q.rows("template_share", clusters=series)
-        bars = []
-        for key, label in zip([*series, ""], [*labels, "all other traffic"], strict=True):
-            mine = [r for r in rows if r["series"] == key]
-            shares = [(f"template #{int(r['rank'])}", float(r["share"])) for r in mine]
-            bars.append((label, [*shares, ("rest", max(0.0, 1 - sum(s for _, s in shares)))]))
-        figs.append(self._figure(
-            "fig-templates", "Template concentration", "Share of each row's requests carried by "
-            "its three most common prompt templates (near-duplicate prompt patterns). A few "
-            "templates carrying most of a cluster's traffic is the 'highly repetitive "
-            "structure' of harvesting; ordinary traffic is spread over many templates.",
-            partial(charts.stacked_shares, bars,
-                    ["template #1", "template #2", "template #3", "rest"], "ov4",
-                    "share of requests")))
-        first, last = self.totals["first_ts"], self.totals["last_ts"]
-        window = (first - timedelta(days=14), last) if first and last else None
-        shown = [r for r in self.creation_rows
-                 if window and window[0] <= r["created_at"] <= window[1]]
-        if window and shown:  # an empty strip chart says nothing
-            older = sum(r["accounts"] for r in self.creation_rows
-                        if r["created_at"] < window[0])
-            figs.append(self._figure(
-                "fig-creation", "Account creation", "Accounts created per hour, one row per "
-                "cluster and one for all other accounts, each row scaled to its own busiest "
-                "hour, from two weeks before the first request "
-                f"({f.plural(older, 'account')} created earlier not shown). A tall spike "
-                "is a creation burst: accounts made together, typically just before a "
-                "campaign starts.",
-                partial(charts.creation, self.creation_rows, series, labels, window, "ov5")))
-        if self.releases:
-            models = [m for m, _ in self.releases]
-            rows = self.q.rows("model_pivot", clusters=series, models=models,
-                               bucket_hours=self.bucket)
-            figs.append(self._figure(
-                "fig-pivot", "New-model pivot", f"Share of each row's requests sent to the "
-                f"newly released model(s) {f.listing([short(m, 30) for m in models])}, per "
-                f"{charts.bucket_name(self.bucket)}. A campaign that follows releases "
-                f"redirects its traffic within a day (a step right after the dashed line); "
-                f"ordinary customers migrate gradually.",
-                partial(charts.pivot, rows, series, labels, self.releases, self.bucket,
-                        "ov6")))
-        return tuple(figs)
-
-    # -- key judgments -------------------------------------------------------------------------
-
-    def _judgments(self) -> tuple[Judgment, ...]:
-        t = self.totals
-        out: list[Judgment] = []
-        period = neutralise(self.config.window.describe())
-        if not self.reported:
-            ran = sum(r.skipped is None for r in self.runs)
-            skipped = sum(r.skipped is not None for r in self.runs)
-            out.append(Judgment(
-                f"No cluster of linked accounts met the criteria for a finding in {period}: "
-                f"none combined two independent families of evidence with coordination across "
-                f"owners, across {f.n(t['requests'])} requests from "
-                f"{f.plural(t['accounts'], 'account')}.", (self.interest_exhibit,)))
-            out += self._flagged_judgment(())
-            level = "low" if skipped else "moderate"
-            reason = (f"{f.plural(skipped, 'heuristic')} could not run for missing columns"
-                      if skipped else "the heuristics cover only the behaviours they were "
-                                      "written for")
-            out.append(Judgment(
-                f"We have {level} confidence in this negative result: {ran} heuristics ran, "
-                f"and {reason}.", ()))
-            if self.interest:
-                out.append(Judgment(
-                    f"{f.plural(len(self.interest), 'cluster')} of interest scored above the "
-                    f"interest threshold without meeting the criteria; the Findings section "
-                    f"lists them for review.", (self.interest_exhibit,)))
-            return tuple(out)
-        accounts = sum(c.accounts for c in self.reported)
-        requests = sum(c.requests for c in self.reported)
-        tokens = sum(c.tokens for c in self.reported)
-        share = requests / t["requests"] if t["requests"] else 0.0
-        all_ex = tuple(x for c in self.reported for x in self.cluster_exhibits[c.cluster_id][:1])
-        out.append(Judgment(
-            f"{f.plural(self.flagged_total, 'cluster')} of linked accounts "
-            f"({f.plural(sum(c.accounts for c in self.linked.flagged_clusters()), 'account')}) "
-            f"{'was' if self.flagged_total == 1 else 'were'} flagged as distillation campaigns "
-            f"in {period}. The "
-            f"{'cluster described here' if len(self.reported) == 1 else 'clusters described here'}"
-            f" sent {f.n(requests)} requests ({f.pct(share, 1)} of analysed traffic) and "
-            f"{f.n(tokens)} tokens from {f.plural(accounts, 'account')}.",
-            all_ex))
-        out += self._flagged_judgment(all_ex)
-        for c in self.reported[:3]:
-            ex = self.cluster_exhibits[c.cluster_id]
-            kinds = f.listing([KIND_LABELS.get(link.kind, link.kind)
-                               for link in c.links[:3]]) or "common ownership"
-            term, lowered = self.validation.likelihood(c.likelihood, c.confidence)
-            evidence = (f"{f.listing(list(c.families))} heuristics fired, and its accounts "
-                        f"share {kinds}")
-            if lowered:
-                one = "its account" if c.accounts == 1 else "any one of its accounts"
-                text = (f"Cluster {self.cid(c.cluster_id)} ({f.plural(c.accounts, 'account')}, "
-                        f"{f.plural(c.owners, 'owner')}) was flagged: {evidence}. On the "
-                        f"method's validation benchmark "
-                        f"{self.validation.precision_of(c.confidence)} of the accounts flagged as "
-                        f"these were campaign accounts, so {_it_is(term).lower()} that {one} "
-                        f"harvested model outputs for training; each account's own evidence "
-                        f"has to be read.")
-            else:
-                text = (f"{_it_is(term)} that cluster {self.cid(c.cluster_id)} "
-                        f"({f.plural(c.accounts, 'account')}, {f.plural(c.owners, 'owner')}) "
-                        f"harvested model outputs for training: {evidence}.")
-            out.append(Judgment(text, tuple(ex[:3])))
-            out.append(Judgment(
-                (f"By the method's rule the flag on {self.cid(c.cluster_id)} is of "
-                 f"{c.confidence} confidence: " if lowered else
-                 f"We have {c.confidence} confidence in the judgment on "
-                 f"{self.cid(c.cluster_id)}: ")
-                + f"{self._confidence_reason(c)}", tuple(ex[1:2])))
-        caps: dict[str, float] = {}
-        for c in self.reported:
-            for name, share in c.capabilities:
-                caps[name] = caps.get(name, 0.0) + share * c.requests
-        top = sorted(((v / requests, k) for k, v in caps.items() if k != "other"),
-                     reverse=True)[:3] if requests else []
-        if top:
-            out.append(Judgment(
-                f"The flagged traffic targeted chiefly "
-                f"{f.listing([f'{_capability(k)} ({f.pct(v)})' for v, k in top])}"
-                f" — the capabilities most valuable for training a competing model.",
-                tuple(self.cluster_exhibits[c.cluster_id][1] for c in self.reported[:3])))
-        for c in self.reported:
-            for a in c.attribution[:1]:
-                out.append(Judgment(
-                    f"Analyst-supplied indicators tie {a.accounts} of {c.accounts} accounts of "
-                    f"{self.cid(c.cluster_id)} to {short(a.actor, 60)}; the attribution rests on "
-                    f"those indicators alone.", (self.cluster_exhibits[c.cluster_id][0],)))
-        for c in self.reported:
-            for p in self.pivots.get(c.cluster_id, []):
-                if p["after_requests"] and p["after_on_model"] / p["after_requests"] >= 0.3:
-                    out.append(Judgment(
-                        f"Cluster {self.cid(c.cluster_id)} sent "
-                        f"{f.pct(p['after_on_model'] / p['after_requests'])} of its traffic to "
-                        f"{short(p['model'], 40)} within 24 hours of its release.",
-                        (self.cluster_exhibits[c.cluster_id][3],)))
-        if self.flagged_total > len(self.reported):
-            out.append(Judgment(
-                f"{f.plural(self.flagged_total - len(self.reported), 'further flagged cluster')}"
-                f" exceeded the dossier's cap of {self.o.max_clusters} and appear only in "
-                f"the cluster exhibit.", (self.interest_exhibit,)))
-        return tuple(out)
-
-    def _flagged_judgment(self, cluster_exhibits: tuple[str, ...]) -> list[Judgment]:
-        """The number of flagged accounts, when the flagged clusters' sizes do not give it:
-        some accounts were flagged on their own evidence outside a flagged cluster, some
-        members of flagged clusters were not flagged, or some flagged accounts are in no
-        described cluster (then listed in the flagged-accounts exhibit)."""
-        s = self.flagged_accounts
-        total, own, outside = s["flagged"], s["on_own_evidence"], s["outside_described"]
-        unflagged = s["members_not_flagged"]
-        if not (own or unflagged or outside):
-            return []
-        evidence = (f"on its own evidence (a score of at least {self.linked.params.flag_threshold}"
-                    f" from two or more families)")
-        if own and s["in_flagged_clusters"]:
-            text = (f"In all, {f.plural(total, 'account')} {_were(total)} flagged: "
-                    f"{f.n(s['in_flagged_clusters'])} in flagged clusters, and {f.n(own)} in "
-                    f"{'a cluster' if own == 1 else 'clusters'} that {_were(own)} not flagged, "
-                    f"each {evidence}.")
-        elif own:
-            text = (f"{f.plural(own, 'account')} {_were(own)} nevertheless flagged, each "
-                    f"{evidence}, in {'a cluster' if own == 1 else 'clusters'} that "
-                    f"{_were(own)} not flagged.")
-        else:
-            text = (f"In all, {f.plural(total, 'account')} {_were(total)} flagged, all of "
-                    f"them in flagged clusters.")
-        if unflagged:
-            text += (f" {f.plural(unflagged, 'member')} of flagged clusters {_were(unflagged)}"
-                     f" not flagged: no heuristic fired for "
-                     f"{'it' if unflagged == 1 else 'them'}, and no link of "
-                     f"{'its' if unflagged == 1 else 'their'} own joins "
-                     f"{'it' if unflagged == 1 else 'them'} to another owner's account.")
-        if outside:
-            text += (f" The {f.plural(outside, 'flagged account')} that no cluster described "
-                     f"here includes {'is' if outside == 1 else 'are'} listed in the "
-                     f"flagged-accounts exhibit.")
-        return [Judgment(text, (self.flagged_exhibit,) if outside else cluster_exhibits)]
-
-    # -- of interest, methodology, appendix -----------------------------------------------------
-
-    def _interest_row(self, c: ClusterFinding) -> InterestRow:
-        p = self.linked.params
-        reasons = []
-        if c.score < p.flag_threshold:
-            reasons.append(f"score {c.score:.2f} below {p.flag_threshold}")
-        if len(c.families) < 2:
-            reasons.append(f"{f.plural(len(c.families), 'family', 'families')} of evidence")
-        if not c.coordinated and not c.attributed and c.owners > 1:
-            reasons.append("no coordination across owners")
-        return InterestRow(cluster_id=self.cid(c.cluster_id), accounts=c.accounts, owners=c.owners,
-                           requests=f.n(c.requests), score=f"{c.score:.2f}",
-                           likelihood=c.likelihood,
-                           families=", ".join(c.families) or "—",
-                           why_not="; ".join(reasons) or "criteria not met")
+    # -- methodology, appendix ----------------------------------------------------------------
 
     def _methodology(self) -> Methodology:
         entries = []
@@ -1252,54 +448,6 @@ class Assembler:
                 f"{baseline}"))
 
 
-def _were(count: int) -> str:
-    return "was" if count == 1 else "were"
-
-
-def _it_is(term: str) -> str:
-    """The ICD-203 term as the start of a sentence: 'It is likely', 'There is a roughly even
-    chance'."""
-    if term.endswith("chance"):
-        return f"There is {'a ' if term.startswith('roughly') else ''}{term}"
-    return f"It is {term}"
-
-
-def _capability(name: str) -> str:
-    """A capability class as words ('reasoning_math' → 'reasoning math')."""
-    return neutralise(name).replace("_", " ")
-
-
-def _cut(value: str | None) -> str | None:
-    """Log text for an exhibit cell: at most EXHIBIT_TEXT_CHARS characters (the exhibit has a
-    column with the original length)."""
-    return value[:EXHIBIT_TEXT_CHARS] if value is not None else None
-
-
-def _reference(c: Citation) -> Reference:
-    """A citation of a heuristic's header as its catalogue entry prints it: the source's key
-    and author (date), or the library file's path."""
-    if c.source is None:
-        return Reference(key="", label=c.target, note=c.note or "")
-    return Reference(key=c.source.key, label=c.source.label(), note=c.note or "")
-
-
-def _fired(families: str | None, heuristics: str | None) -> str:
-    """'content, structure · 6 heuristics' for the capped accounts table (the exhibit lists
-    the heuristics by name)."""
-    count = len([h for h in (heuristics or "").split(";") if h])
-    fams = ", ".join(x for x in (families or "").split(";") if x) or "no family"
-    return f"{fams} · {f.plural(count, 'heuristic')}" if count else "—"
-
-
-def _ordered_categories(rows: Sequence[dict[str, Any]], column: str) -> list[str]:
-    """Categories by total share (largest first), with 'other' last."""
-    totals: dict[str, float] = {}
-    for r in rows:
-        totals[r[column]] = totals.get(r[column], 0.0) + float(r["share"])
-    ordered = sorted(totals, key=lambda k: (-totals[k], k))
-    return [k for k in ordered if k != "other"] + (["other"] if "other" in totals else [])
-
-
 def data_epoch(ingested: IngestResult) -> int:
     """SOURCE_DATE_EPOCH for the run: the last analysed request's time (0 without one)."""
     t = ingested.tables.get("requests")
@@ -1309,3 +457,11 @@ def data_epoch(ingested: IngestResult) -> int:
     if last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     return int(last.timestamp())
+
+
+def _reference(c: Citation) -> Reference:
+    """A citation of a heuristic's header as its catalogue entry prints it: the source's key
+    and author (date), or the library file's path."""
+    if c.source is None:
+        return Reference(key="", label=c.target, note=c.note or "")
+    return Reference(key=c.source.key, label=c.source.label(), note=c.note or "")

@@ -128,6 +128,20 @@ class Exhibit:
 
 
 @dataclass(frozen=True)
+class ClusterExhibits:
+    """The exhibits of one described cluster (their ids), by what they hold."""
+
+    accounts: str
+    signals: str  # every fired (heuristic, account) row
+    links: str
+    requests: str  # the evidence requests
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return (self.accounts, self.signals, self.links, self.requests)
+
+
+@dataclass(frozen=True)
 class SignalLine:
     """One heuristic that fired in a cluster."""
 
@@ -220,7 +234,7 @@ class ClusterSection:
     likelihood_text: str
     members: tuple[MemberRow, ...]
     members_total: int
-    exhibits: tuple[str, ...]
+    exhibits: ClusterExhibits
     graph: Figure | None  # None for a single account: there is nothing to link
     activity: Figure
 

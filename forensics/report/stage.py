@@ -17,8 +17,9 @@ from forensics.config import RunConfig
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
-from forensics.report.assemble import Assembler, Options, data_epoch
+from forensics.report.assemble import Assembler, data_epoch
 from forensics.report.exhibits import ExhibitWriter
+from forensics.report.inputs import Options, ReportInputs
 from forensics.report.public import (
     IdentifierIndex,
     Pseudonymiser,
@@ -151,8 +152,8 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         period = analysed_period(config.window, requests.first_ts, requests.last_ts)
         assert period is not None  # the run checked it against the baseline's
         trend = compare(baseline, read_findings(out_dir), period, ids)
-    dossier = Assembler(queries, config, ingested, runs, linked, library, ids, exhibits,
-                        options, trend).build()
+    inputs = ReportInputs.read(queries, config, ingested, runs, linked, library, ids, options)
+    dossier = Assembler(inputs, exhibits, trend).build()
     lap("assemble")
 
     templates = resources.templates_dir(config.templates_dir)
