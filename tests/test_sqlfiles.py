@@ -166,3 +166,28 @@ def test_timed_sums_successful_uses_only() -> None:
     with pytest.raises(RuntimeError), sqlfiles.timed(seconds, "r"):
         raise RuntimeError("boom")
     assert "r" not in seconds
+
+
+def test_report_queries_bind_time_and_name_their_files(tmp_path: Path) -> None:
+    """ReportQueries reads a report file once, binds only what it uses, sums its seconds per
+    name, and names the file when a parameter is missing or the query fails."""
+    from forensics.report.queries import ReportQueries
+
+    (tmp_path / "pick.sql").write_text("-- rows up to $n; a comment\nSELECT range AS i "
+                                       "FROM range($n) ORDER BY i;\n", encoding="utf-8")
+    (tmp_path / "broken.sql").write_text("SELECT * FROM no_such_table", encoding="utf-8")
+    q = ReportQueries(duckdb.connect(), tmp_path)
+    assert q.sql("pick") == "-- rows up to $n; a comment\nSELECT range AS i FROM range($n) " \
+                            "ORDER BY i"
+    assert q.bound("pick", n=2, unused="x")[1] == {"n": 2}
+    assert q.rows("pick", n=2, unused="x") == [{"i": 0}, {"i": 1}]
+    q.rows("pick", n=1)
+    assert set(q.seconds) == {"pick"}
+    with pytest.raises(HeuristicError, match=r"uses parameter \$n, which the caller does not "
+                                             r"supply \(it supplies: none\)") as caught:
+        q.rows("pick")
+    assert caught.value.file == str(tmp_path / "pick.sql")
+    with pytest.raises(HeuristicError, match="report query failed") as failed:
+        q.rows("broken")
+    assert failed.value.file == str(tmp_path / "broken.sql")
+    assert "broken" not in q.seconds
