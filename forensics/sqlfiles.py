@@ -260,11 +260,6 @@ def run_file(db: Engine, file: SqlFile, params: Mapping[str, Any] | None = None)
         db.execute(text, statement_params)
 
 
-def query_file(db: Engine, file: SqlFile, params: Mapping[str, Any] | None = None) -> Rows:
-    """The rows of a one-query file, with the parameters it uses from `params`."""
-    return db.query(file.query, file.bind(file.statements[0], params or {}))
-
-
 def fixpoint(db: Engine, step: SqlFile, table: str, changed: str, max_rounds: int,
              params: Mapping[str, Any] | None = None) -> int:
     """Repeat `step`, which builds `<table>_next` from `<table>`, until query `changed`
