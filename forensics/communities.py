@@ -27,6 +27,8 @@ import igraph as ig
 import numpy as np
 import pyarrow as pa
 
+from forensics import sqlfiles
+
 RESAMPLES = 10
 KEEP = 0.8
 
@@ -35,11 +37,12 @@ def build_communities(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     """`cluster_labels` (account → label: the smallest account id of its component, and its
     `core_hops`) and `community_structure` (per label: stability, bridges, members outside the
     core and the most hops to it), from `account_owners` and `cluster_edges`."""
-    con.execute("CREATE OR REPLACE TEMP TABLE owner_numbers AS "
-                "SELECT owner, CAST(dense_rank() OVER (ORDER BY owner) - 1 AS BIGINT) AS v "
-                "FROM (SELECT DISTINCT owner FROM account_owners)")
-    row = con.execute("SELECT count(*) FROM owner_numbers").fetchone()
-    n = int(row[0]) if row else 0
+    db = sqlfiles.engine_for(con)
+    db.create_table_as("owner_numbers", "SELECT owner, CAST(dense_rank() OVER (ORDER BY owner) "
+                       "- 1 AS BIGINT) AS v FROM (SELECT DISTINCT owner FROM account_owners)",
+                       temporary=True)
+    n = int(db.query("SELECT count(*) FROM owner_numbers").scalar() or 0)
+    # DuckDB's own: the edge columns straight into numpy, and the results back as Arrow views.
     edges = con.execute(
         "SELECT DISTINCT least(na.v, nb.v) AS a, greatest(na.v, nb.v) AS b "
         "FROM cluster_edges AS p "
@@ -59,14 +62,14 @@ def build_communities(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     con.register("community_stats", pa.table({
         "community": np.arange(len(stability), dtype=np.int64), "stability": stability,
         "bridges": bridges}))
-    con.execute(
-        "CREATE OR REPLACE TABLE cluster_labels AS "
+    db.create_table_as(
+        "cluster_labels",
         "SELECT o.account_id, min(o.account_id) OVER (PARTITION BY c.community) AS label, "
         "       c.community, c.core_hops "
         "FROM account_owners AS o JOIN owner_numbers AS n USING (owner) "
         "JOIN community_rows AS c USING (v)")
-    con.execute(
-        "CREATE OR REPLACE TABLE community_structure AS "
+    db.create_table_as(
+        "community_structure",
         "SELECT l.label, any_value(s.stability) AS stability, any_value(s.bridges) AS bridges, "
         "       count(*) FILTER (WHERE l.core_hops > 0) AS outside_core, "
         "       max(l.core_hops) AS max_core_hops "

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from duckdb.func import PythonUDFType
 
-from forensics import __version__, engine, resources, sqltext
+from forensics import __version__, engine, resources, sqlfiles, sqltext
 from forensics.errors import HeuristicError
 from forensics.progress import Progress
 
@@ -169,15 +169,11 @@ def non_capturing(pattern: str) -> str:
     return "".join(out)
 
 
-def _run_file(con: duckdb.DuckDBPyConnection, path: Path,
-              params: dict[str, object] | None = None) -> None:
-    con.execute(path.read_text(encoding="utf-8"), params or {})
-
-
 def features_fingerprint(inputs: dict[str, Any], queries: Path | None = None) -> str:
     """SHA-256 of what the feature tables are a function of: the inputs as ingest describes
     them (files and their hashes, window, column mapping, rows), the features SQL and the
-    lexicons, this module (the labeller and the constants) and the tool and DuckDB versions.
+    lexicons, this module (the labeller and the constants) and the SQL runner
+    (forensics/sqlfiles.py), and the tool and DuckDB versions.
     Engine settings are left out: they change speed, not rows."""
     digest = hashlib.sha256()
     digest.update(json.dumps(inputs, sort_keys=True, default=str).encode())
@@ -187,6 +183,7 @@ def features_fingerprint(inputs: dict[str, Any], queries: Path | None = None) ->
                 digest.update(f"\0{folder.name}/{path.name}\0".encode())
                 digest.update(path.read_bytes())
     digest.update(Path(__file__).read_bytes())
+    digest.update(Path(sqlfiles.__file__).read_bytes())  # how the files are split and bound
     digest.update(f"\0{__version__}\0{duckdb.__version__}".encode())
     return digest.hexdigest()
 
@@ -195,8 +192,8 @@ def reusable(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
     """Whether the database already holds complete feature tables with this fingerprint."""
     if not engine.has_table(con, FINGERPRINT_TABLE):
         return False
-    row = con.execute(f"SELECT fingerprint FROM {FINGERPRINT_TABLE}").fetchone()
-    return row is not None and row[0] == fingerprint
+    found = sqlfiles.engine_for(con).query(f"SELECT fingerprint FROM {FINGERPRINT_TABLE}")
+    return bool(found.rows) and found.scalar() == fingerprint
 
 
 def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
@@ -212,57 +209,57 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
     def step(i: int) -> None:
         say(f"features {i}/{len(steps)}: {steps[i - 1]}")
 
+    db = sqlfiles.engine_for(con)
     # First of all: tables being rebuilt (or left half-built by an interrupted run) must
     # never look reusable under an older fingerprint.
-    con.execute(f"DROP TABLE IF EXISTS {FINGERPRINT_TABLE}")
+    db.execute(f"DROP TABLE IF EXISTS {FINGERPRINT_TABLE}")
     lexicons = resources.lexicons_dir(queries)
-    folder = resources.queries_part("features", queries)
-    sql = {p.stem: p for p in sorted(folder.glob("*.sql"))}
-    missing = [f"{name}.sql" for name in FEATURE_FILES if name not in sql]
+    sql = sqlfiles.SqlFolder(resources.queries_part("features", queries), "features query")
+    missing = sql.missing(FEATURE_FILES)
     if missing:
         raise HeuristicError(f"features folder lacks {', '.join(missing)} (expected every "
-                             f"file of the bundled queries/features/)", file=str(folder))
+                             f"file of the bundled queries/features/)", file=str(sql.folder))
     entries = read_lexicons(lexicons)
     # Bound parameters, as patterns that name exactly the one file (a --queries folder may
     # have any name); tables, not views, so nothing keeps a path.
     for table, name in (("lexicon_signals", "signals.csv"),
                         ("lexicon_capabilities", "capabilities.csv")):
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv($path, "
-                    f"header = true, all_varchar = true, hive_partitioning = false)",
-                    {"path": _lexicon_pattern(lexicons / name)})
+        db.create_table_as(table, "SELECT * FROM read_csv($path, header = true, "
+                           "all_varchar = true, hive_partitioning = false)",
+                           {"path": _lexicon_pattern(lexicons / name)})
 
     # The functions the heuristics call (fired_score …), kept in the database with its tables.
-    _run_file(con, sql[FUNCTIONS_FILE])
+    sqlfiles.run_file(db, sql.file(FUNCTIONS_FILE))
     step(1)
-    _run_file(con, sql["10_prompt_heads"])
+    sqlfiles.run_file(db, sql.file("10_prompt_heads"))
     step(2)
-    _run_file(con, sql["20_skeletons"])
+    sqlfiles.run_file(db, sql.file("20_skeletons"))
     step(3)
-    _run_file(con, sql["30_minhash_bands"],
-              {"permutations": MINHASH_PERMUTATIONS, "rows_per_band": MINHASH_ROWS_PER_BAND,
-               "min_chars": MINHASH_MIN_CHARS})
+    sqlfiles.run_file(db, sql.file("30_minhash_bands"),
+                      {"permutations": MINHASH_PERMUTATIONS,
+                       "rows_per_band": MINHASH_ROWS_PER_BAND, "min_chars": MINHASH_MIN_CHARS})
     step(4)
-    rounds = _propagate_templates(con, sql["40_template_groups"])
+    rounds = _propagate_templates(db, sql.file("40_template_groups"))
     labeller = LexiconLabeller(entries)
     step(5)
     watch = progress.query(con, "features: lexicon scan") if isinstance(progress, Progress) \
         else contextlib.nullcontext()
     with labeller.registered(con), watch:
-        _run_file(con, sql["50_request_features"],
-                  {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS,
-                   "scan_tail_chars": SCAN_TAIL_CHARS, "frequent_heads": FREQUENT_HEADS})
+        sqlfiles.run_file(db, sql.file("50_request_features"),
+                          {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS,
+                           "scan_tail_chars": SCAN_TAIL_CHARS,
+                           "frequent_heads": FREQUENT_HEADS})
     step(6)
-    _run_file(con, sql["55_account_aggregates"])
+    sqlfiles.run_file(db, sql.file("55_account_aggregates"))
     step(7)
-    _run_file(con, sql["60_indicator_hits"])
+    sqlfiles.run_file(db, sql.file("60_indicator_hits"))
     for intermediate in ("prompt_heads", "skeleton_bands", "template_groups"):
-        con.execute(f"DROP TABLE {intermediate}")
-    counts = con.execute("SELECT (SELECT count(*) FROM request_features), count(*), "
-                         "count(DISTINCT template_id) FROM skeletons").fetchone()
-    assert counts is not None
+        db.execute(f"DROP TABLE {intermediate}")
+    counts = db.query("SELECT (SELECT count(*) FROM request_features), count(*), "
+                      "count(DISTINCT template_id) FROM skeletons").rows[0]
     if fingerprint is not None:
-        con.execute(f"CREATE TABLE {FINGERPRINT_TABLE} AS SELECT $f AS fingerprint",
-                    {"f": fingerprint})
+        db.execute(f"CREATE TABLE {FINGERPRINT_TABLE} AS SELECT $f AS fingerprint",
+                   {"f": fingerprint})
     return FeatureResult(int(counts[0]), int(counts[1]), int(counts[2]), len(entries), rounds)
 
 
@@ -344,15 +341,12 @@ class LexiconLabeller:
             con.remove_function(self.NAME)
 
 
-def _propagate_templates(con: duckdb.DuckDBPyConnection, step: Path) -> int:
-    con.execute("CREATE OR REPLACE TABLE template_groups AS "
-                "SELECT skeleton_id, skeleton_id AS template_id FROM skeletons")
-    for round_no in range(1, TEMPLATE_ROUNDS + 1):
-        _run_file(con, step)
-        row = con.execute("SELECT count(*) FROM template_groups_next n JOIN template_groups g "
-                          "USING (skeleton_id) WHERE n.template_id <> g.template_id").fetchone()
-        con.execute("DROP TABLE template_groups")
-        con.execute("ALTER TABLE template_groups_next RENAME TO template_groups")
-        if not row or row[0] == 0:
-            return round_no
-    return TEMPLATE_ROUNDS
+def _propagate_templates(db: sqlfiles.Engine, step: sqlfiles.SqlFile) -> int:
+    """`template_groups`: each skeleton its own group, then TEMPLATE_ROUNDS rounds at most of
+    `step` (40_template_groups.sql); the number of rounds run."""
+    db.create_table_as("template_groups",
+                       "SELECT skeleton_id, skeleton_id AS template_id FROM skeletons")
+    return sqlfiles.fixpoint(
+        db, step, "template_groups",
+        "SELECT count(*) FROM template_groups_next n JOIN template_groups g "
+        "USING (skeleton_id) WHERE n.template_id <> g.template_id", TEMPLATE_ROUNDS)

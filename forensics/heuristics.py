@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from forensics import resources, schema
+from forensics import resources, schema, sqlfiles
 from forensics.bibliography import Citation, bibliography_files, cite, load_bibliography
 from forensics.errors import ConfigError, HeuristicError
 
@@ -30,10 +29,6 @@ EVIDENCE_LIMIT = 10
 
 
 _FRONT_MATTER = re.compile(r"\A\s*/\*---\s*\n(.*?)\n---\*/\s*\n", re.DOTALL)
-PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-# One pass over comments and string literals, so an apostrophe in a comment or "--" in a
-# string does not swallow the code around it.
-_NON_CODE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", re.DOTALL)
 _TYPES: dict[str, type | tuple[type, ...]] = {
     "INTEGER": int, "DOUBLE": (int, float), "VARCHAR": str, "BOOLEAN": bool}
 
@@ -90,6 +85,8 @@ class Heuristic:
     sql: str
     path: Path
     sha256: str
+    # The query after the front matter, split and with the parameters it uses.
+    source: sqlfiles.SqlFile
     # The references of the header, resolved against the library's bibliography.
     citations: tuple[Citation, ...] = ()
 
@@ -103,15 +100,15 @@ class Heuristic:
         values.update(overrides or {})
         return values
 
+    def bound(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters the query uses, from `values` (a missing one is a HeuristicError
+        naming the file)."""
+        return self.source.bind(self.source.statements[0], values)
+
     def missing_columns(self, present: Callable[[str, str], bool]) -> list[str]:
         """Required columns absent from this export (`table.column`)."""
         return [f"{t}.{c}" for t, cols in self.meta.requires.items() for c in cols
                 if not present(t, c)]
-
-
-def sql_code(sql: str) -> str:
-    """SQL without comments and string literals, for finding `$param` uses."""
-    return _NON_CODE.sub(lambda m: "''" if m.group(0).startswith("'") else " ", sql)
 
 
 def parse_file(path: Path) -> tuple[Heuristic | None, list[str]]:
@@ -130,14 +127,17 @@ def parse_file(path: Path) -> tuple[Heuristic | None, list[str]]:
     except ValidationError as exc:
         return None, [f"{where}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
                       for e in exc.errors()]
-    sql = text[m.end():].strip().rstrip(";")
+    source = sqlfiles.parse_sql(text[m.end():], path)
+    # The one statement as it runs; several are refused below.
+    sql = (source.statements[0].text if len(source.statements) == 1
+           else text[m.end():].strip().rstrip(";"))
     problems: list[str] = []
     if meta.id != path.stem:
         problems.append(f"{where}: id {meta.id!r} differs from the file name {path.stem!r}")
     if path.parent.name != meta.family:
         problems.append(f"{where}: family {meta.family!r} but the file is in "
                         f"{path.parent.name}/")
-    used = set(PARAM_USE.findall(sql_code(sql)))
+    used = set(source.params)
     declared = set(meta.params)
     for name in sorted(declared - used):
         problems.append(f"{where}: parameter ${name} is declared but never used")
@@ -158,10 +158,13 @@ def parse_file(path: Path) -> tuple[Heuristic | None, list[str]]:
             if col not in table.names:
                 problems.append(f"{where}: requires {table_name}.{col}, which is not in the "
                                 f"log schema")
-    if not sql:
+    if not source.statements:
         problems.append(f"{where}: no query after the front matter")
+    elif len(source.statements) > 1:
+        problems.append(f"{where}: {len(source.statements)} statements after the front matter "
+                        f"(expected one query)")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Heuristic(meta, sql, path, digest), problems
+    return Heuristic(meta, sql, path, digest, source), problems
 
 
 def discover_files(queries: Path) -> list[Path]:
@@ -235,13 +238,14 @@ def check_params(library: list[Heuristic],
 
 def check_library(library: list[Heuristic], con: duckdb.DuckDBPyConnection) -> list[str]:
     """Prepare (EXPLAIN) every query against the ingested or empty tables; list problems."""
+    db = sqlfiles.engine_for(con)
     problems = []
     for h in library:
+        values = h.bound(h.resolved_params())
         try:
-            con.execute(f"EXPLAIN {h.sql}", h.resolved_params())
-            cols = [d[0] for d in con.execute(f"SELECT * FROM ({h.sql}) LIMIT 0",
-                                              h.resolved_params()).description]
-        except duckdb.Error as exc:
+            db.execute(f"EXPLAIN {h.sql}", values)
+            cols = list(db.columns(h.sql, values))
+        except db.errors as exc:
             problems.append(f"{h.path}: DuckDB cannot prepare the query: "
                             f"{str(exc).splitlines()[0]}")
             continue
@@ -273,7 +277,7 @@ CREATE OR REPLACE TABLE signals (
 
 def create_signals_table(con: duckdb.DuckDBPyConnection) -> None:
     """The empty `signals` table: one row per (heuristic, fired account)."""
-    con.execute(_SIGNALS_DDL)
+    sqlfiles.engine_for(con).execute(_SIGNALS_DDL)
 
 
 def run_library(con: duckdb.DuckDBPyConnection, library: list[Heuristic],
@@ -282,6 +286,7 @@ def run_library(con: duckdb.DuckDBPyConnection, library: list[Heuristic],
                 scope: str = "account") -> list[HeuristicRun]:
     """Run the heuristics of one scope into the `signals` table (created by the account
     scope, appended to by the cluster scope); skip those whose columns are absent."""
+    db = sqlfiles.engine_for(con)
     if scope == "account":
         create_signals_table(con)
     runs: list[HeuristicRun] = []
@@ -294,29 +299,33 @@ def run_library(con: duckdb.DuckDBPyConnection, library: list[Heuristic],
             continue
         if progress:
             progress(f"heuristic {h.id}")
-        start = time.perf_counter()
-        try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE fired AS {h.sql}", values)
-            cols = tuple(d[0] for d in con.execute("SELECT * FROM fired LIMIT 0").description)
-            if cols != RESULT_COLUMNS:
-                raise HeuristicError(f"result columns {list(cols)} (expected "
-                                     f"{list(RESULT_COLUMNS)})", heuristic=h.id,
-                                     file=str(h.path))
-            con.execute(
-                "INSERT INTO signals SELECT $id, $family, $level, $weight, $benign, "
-                "account_id, round(least(greatest(score, 0), 1), 4), round(metric, 4), detail, "
-                f"list_sort(evidence)[1:{EVIDENCE_LIMIT}] FROM fired WHERE account_id IS NOT NULL",
-                {"id": h.id, "family": h.meta.family, "level": h.meta.level,
-                 "weight": h.meta.weight, "benign": h.meta.benign})
-            row = con.execute("SELECT count(*) FROM fired").fetchone()
-        except duckdb.Error as exc:
-            raise HeuristicError(f"failed: {str(exc).splitlines()[0]}", heuristic=h.id,
-                                 file=str(h.path)) from None
-        runs.append(HeuristicRun(h.id, h.meta.family, h.sha256, values,
-                                 int(row[0]) if row else 0,
-                                 round(time.perf_counter() - start, 3)))
-    con.execute("DROP TABLE IF EXISTS fired")
+        seconds: dict[str, float] = {}
+        with sqlfiles.timed(seconds, h.id):
+            fired = _run_one(db, h, values)
+        runs.append(HeuristicRun(h.id, h.meta.family, h.sha256, values, fired, seconds[h.id]))
+    db.execute("DROP TABLE IF EXISTS fired")
     return runs
+
+
+def _run_one(db: sqlfiles.Engine, h: Heuristic, values: Mapping[str, Any]) -> int:
+    """Run one heuristic into `fired`, check its result contract and append its rows to
+    `signals`; the number of rows it fired."""
+    try:
+        db.create_table_as("fired", h.sql, h.bound(values), temporary=True)
+        cols = db.columns("SELECT * FROM fired")
+        if cols != RESULT_COLUMNS:
+            raise HeuristicError(f"result columns {list(cols)} (expected "
+                                 f"{list(RESULT_COLUMNS)})", heuristic=h.id, file=str(h.path))
+        db.execute(
+            "INSERT INTO signals SELECT $id, $family, $level, $weight, $benign, "
+            "account_id, round(least(greatest(score, 0), 1), 4), round(metric, 4), detail, "
+            f"list_sort(evidence)[1:{EVIDENCE_LIMIT}] FROM fired WHERE account_id IS NOT NULL",
+            {"id": h.id, "family": h.meta.family, "level": h.meta.level,
+             "weight": h.meta.weight, "benign": h.meta.benign})
+        return int(db.query("SELECT count(*) FROM fired").scalar() or 0)
+    except db.errors as exc:
+        raise HeuristicError(f"failed: {str(exc).splitlines()[0]}", heuristic=h.id,
+                             file=str(h.path)) from None
 
 
 def describe(h: Heuristic) -> str:

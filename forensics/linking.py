@@ -1,9 +1,10 @@
 """Linking and scoring: from fired heuristics to clusters of linked accounts with a decision
 and a confidence level for every account and cluster.
 
-The SQL lives in `queries/linking/` (run in file order); this module binds the parameters,
-draws the clusters (forensics/communities.py), and hands the results to the evidence stage
-(forensics/evidence/), which reads what the findings and the dossier say about them.
+The SQL lives in `queries/linking/` (run in file order by forensics/sqlfiles.py, each
+statement bound the LinkingParams values it uses); this module draws the clusters
+(forensics/communities.py), and hands the results to the evidence stage (forensics/evidence/),
+which reads what the findings and the dossier say about them.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 
 import duckdb
 
-from forensics import resources
+from forensics import resources, sqlfiles
 from forensics.communities import build_communities
 from forensics.config import BenignChecksSection, ScoringSection
 from forensics.evidence import FDR, ClusterFinding, create_link_kinds, read_clusters
-from forensics.heuristics import PARAM_USE, Heuristic, LinkingRole, discover_files, sql_code
+from forensics.heuristics import Heuristic, LinkingRole, discover_files
 
 
 @dataclass(frozen=True)
@@ -146,21 +147,21 @@ class LinkingResult:
         return tuple(c for c in self.clusters if c.flagged)
 
 
-def _params(p: LinkingParams, sql: str) -> dict[str, Any]:
-    values = {**asdict(p), "fdr": FDR}
-    used = set(PARAM_USE.findall(sql_code(sql)))
-    return {k: v for k, v in values.items() if k in used}
+def sql_values(p: LinkingParams) -> dict[str, Any]:
+    """Every value the linking SQL may use as a `$parameter` (each statement is bound the
+    ones it uses)."""
+    return {**asdict(p), "fdr": FDR}
 
 
-def _run(con: duckdb.DuckDBPyConnection, path: Path, p: LinkingParams) -> None:
-    sql = path.read_text(encoding="utf-8")
-    for statement in (s for s in sql.split(";\n") if s.strip()):
-        con.execute(statement, _params(p, statement))
+def linking_files(queries: Path | None = None) -> sqlfiles.SqlFolder:
+    """The files of `<queries>/linking` (the bundled ones when --queries brings none)."""
+    return sqlfiles.SqlFolder(resources.queries_part("linking", queries), "linking query")
 
 
-def _files(queries: Path | None) -> dict[str, Path]:
-    folder = resources.queries_part("linking", queries)
-    return {p.stem: p for p in sorted(folder.glob("*.sql"))}
+def _run_files(db: sqlfiles.Engine, files: sqlfiles.SqlFolder, stems: tuple[str, ...],
+         params: LinkingParams) -> None:
+    for stem in stems:
+        sqlfiles.run_file(db, files.file(stem), sql_values(params))
 
 
 def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
@@ -169,27 +170,27 @@ def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     (`cluster_members`, `cluster_structure`, `cluster_sizes`: the connected components of the
     owners' coordinated links, with their stability and bridges; forensics/communities.py),
     which the cluster-scope heuristics read."""
-    files = _files(queries)
+    db = sqlfiles.engine_for(con)
     create_link_kinds(con, queries)
-    for stem in ("05_functions", "10_owners", "20_link_keys", "25_sync_pairs", "30_links",
-                 "40_pair_weights", "45_link_tests", "47_coordinated_accounts",
-                 "48_cluster_edges"):
-        _run(con, files[stem], params)
+    _run_files(db, linking_files(queries), (
+        "05_functions", "10_owners", "20_link_keys", "25_sync_pairs", "30_links",
+        "40_pair_weights", "45_link_tests", "47_coordinated_accounts", "48_cluster_edges"),
+        params)
     _draw_clusters(con, params)
 
 
 def _draw_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams) -> None:
     """`cluster_members`, `cluster_structure` and `cluster_sizes` from `cluster_edges`."""
     build_communities(con, params.stability_seed)
-    con.execute("CREATE OR REPLACE TABLE cluster_members AS SELECT account_id, "
-                "'C-' || left(md5(label), 8) AS cluster_id, core_hops FROM cluster_labels")
-    con.execute("CREATE OR REPLACE TABLE cluster_structure AS SELECT "
-                "'C-' || left(md5(label), 8) AS cluster_id, stability, bridges, outside_core, "
-                "max_core_hops FROM community_structure")
+    db = sqlfiles.engine_for(con)
+    db.create_table_as("cluster_members", "SELECT account_id, 'C-' || left(md5(label), 8) "
+                       "AS cluster_id, core_hops FROM cluster_labels")
+    db.create_table_as("cluster_structure", "SELECT 'C-' || left(md5(label), 8) AS cluster_id, "
+                       "stability, bridges, outside_core, max_core_hops FROM community_structure")
     # Read by cluster-scope heuristics: which clusters span several owners.
-    con.execute("CREATE OR REPLACE TABLE cluster_sizes AS SELECT m.cluster_id, "
-                "count(*) AS accounts, count(DISTINCT o.owner) AS owners "
-                "FROM cluster_members m JOIN account_owners o USING (account_id) GROUP BY ALL")
+    db.create_table_as("cluster_sizes", "SELECT m.cluster_id, count(*) AS accounts, "
+                       "count(DISTINCT o.owner) AS owners FROM cluster_members m "
+                       "JOIN account_owners o USING (account_id) GROUP BY ALL")
 
 
 def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
@@ -199,15 +200,13 @@ def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     final clusters (coordination, and harvest templates among flagged accounts), their facts
     and decisions, with the benign look-alikes weighed against `benign` (the config's
     defaults when None)."""
-    files = _files(queries)
-    for stem in ("60_account_scores", "62_account_decisions", "65_attribution"):
-        _run(con, files[stem], params)
+    db = sqlfiles.engine_for(con)
+    files = linking_files(queries)
+    _run_files(db, files, ("60_account_scores", "62_account_decisions", "65_attribution"), params)
     _draw_clusters(con, params)
-    for stem in ("70_clusters", "80_decisions", "90_account_findings"):
-        _run(con, files[stem], params)
-    counts = con.execute("SELECT count(*), count(*) FILTER (WHERE flagged) "
-                         "FROM account_decisions").fetchone()
-    assert counts is not None
+    _run_files(db, files, ("70_clusters", "80_decisions", "90_account_findings"), params)
+    counts = db.query("SELECT count(*), count(*) FILTER (WHERE flagged) "
+                      "FROM account_decisions").rows[0]
     clusters = read_clusters(con, interesting, benign)
     return LinkingResult(tuple(clusters), int(counts[1]), int(counts[0]), params)
 

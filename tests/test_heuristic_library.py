@@ -69,6 +69,35 @@ def test_query_duckdb_cannot_prepare_is_reported(tmp_path: Path) -> None:
     assert_clean_failure(outcome, "broken_sql.sql: DuckDB cannot prepare the query")
 
 
+def test_heuristic_of_two_statements_is_refused(tmp_path: Path) -> None:
+    """A heuristic file is one query: a second statement after it is named at load time,
+    while a `;` inside its comments or strings ends nothing."""
+    head, _, _ = GOOD.read_text(encoding="utf-8").partition("---*/")
+    head = (head.replace("id: shared_payment_fingerprint", "id: two_statements")
+            .replace("family: infrastructure", "family: content"))
+    body = ("---*/\n-- a comment; not an end\n"
+            "SELECT 'x;' AS account_id WHERE 1 > $min_accounts;\nSELECT 2;\n")
+    queries = library_with(tmp_path, "two_statements.sql", head + body)
+    outcome = run_cli("heuristics", "check", "--queries", queries)
+    assert_clean_failure(outcome, "two_statements.sql: 2 statements after the front matter "
+                         "(expected one query)")
+
+
+def test_linking_file_using_a_parameter_nobody_supplies_is_named(tmp_path: Path) -> None:
+    """A linking statement using a `$parameter` that linking does not supply is refused with
+    the file and the parameter named, not with DuckDB's words."""
+    import shutil
+
+    queries = one_heuristic_library(tmp_path / "queries")
+    shutil.copytree(resources.queries_dir() / "linking", queries / "linking")
+    edges = queries / "linking" / "48_cluster_edges.sql"
+    edges.write_text(edges.read_text(encoding="utf-8").replace(
+        "$min_link_weight", "$min_link_wieght"), encoding="utf-8")
+    outcome = run_cli("heuristics", "check", "--queries", queries)
+    assert_clean_failure(outcome, "48_cluster_edges.sql: uses parameter $min_link_wieght, "
+                         "which the caller does not supply")
+
+
 def test_unknown_heuristic_or_parameter_in_config(tmp_path: Path) -> None:
     """[params.<id>] naming an unknown heuristic, an unknown parameter or a wrong type is
     refused with every problem named, and no output is written."""

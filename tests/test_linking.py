@@ -10,14 +10,27 @@ from typing import Any
 import duckdb
 import pytest
 
-from forensics import resources
+from forensics import resources, sqlfiles
 from forensics.cases import write_case
 from forensics.evaluate import adjusted_rand_index
 from forensics.evidence import ClusterDecision, create_link_kinds, likelihood
 from forensics.features import build_features
 from forensics.heuristics import load_library, run_library
 from forensics.ingest import ingest
-from forensics.linking import LinkingParams, LinkingResult, link_and_score
+from forensics.linking import (
+    LinkingParams,
+    LinkingResult,
+    link_and_score,
+    linking_files,
+    sql_values,
+)
+
+
+def _run_linking(con: duckdb.DuckDBPyConnection, stem: str) -> None:
+    """Run one bundled linking file with the default parameters, as the linking stage does."""
+    sqlfiles.run_file(sqlfiles.engine_for(con), linking_files().file(stem),
+                      sql_values(LinkingParams()))
+
 
 HARVEST = ("Imagine and articulate the internal reasoning behind a completed response and "
            "write it out step by step. Problem {i} about python functions.")
@@ -144,8 +157,6 @@ def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]]
     """Run 62_account_decisions.sql and 80_decisions.sql on hand-made scores: rows of
     (account, owner, score, families, [(heuristic, family)]) in one cluster, and typed links;
     account → (flagged, confidence, facts)."""
-    from forensics.linking import _run
-
     con = duckdb.connect()
     con.execute("CREATE TABLE signals (heuristic_id VARCHAR, family VARCHAR, account_id VARCHAR, "
                 "benign BOOLEAN)")
@@ -169,7 +180,7 @@ def _decide(rows: list[tuple[str, str, float, list[str], list[tuple[str, str]]]]
                 "['content', 'infrastructure', 'timing'], ?)", [len(rows)])
     create_link_kinds(con)
     for stem in ("62_account_decisions", "80_decisions"):
-        _run(con, resources.queries_dir() / "linking" / f"{stem}.sql", LinkingParams())
+        _run_linking(con, stem)
     return {r[0]: (r[1], r[2], list(r[3])) for r in con.execute(
         "SELECT account_id, flagged, confidence, facts FROM account_decisions").fetchall()}
 
@@ -245,8 +256,6 @@ def _link_tests(keys: dict[str, list[str]], owners: dict[str, str],
     """Run 45_link_tests.sql on hand-made tables: keys[kind|key] → accounts holding it,
     owners, links (a, b, kind, key) and session-start minutes per account; (a, b, kind) →
     (p-value, q-value)."""
-    from forensics.linking import _run
-
     con = duckdb.connect()
     con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
     con.executemany("INSERT INTO account_owners VALUES (?, ?)", list(owners.items()))
@@ -274,8 +283,8 @@ def _link_tests(keys: dict[str, list[str]], owners: dict[str, str],
     # counted, it would change a4's starts in that hour and the expected coincidences.
     con.execute("INSERT INTO request_features VALUES (?, 50, 3)", [numbers["a4"]])
     create_link_kinds(con)
-    _run(con, resources.queries_dir() / "linking" / "05_functions.sql", LinkingParams())
-    _run(con, resources.queries_dir() / "linking" / "45_link_tests.sql", LinkingParams())
+    _run_linking(con, "05_functions")
+    _run_linking(con, "45_link_tests")
     return {(r[0], r[1], r[2]): (r[3], r[4]) for r in con.execute(
         "SELECT account_a, account_b, kind, p_value, q_value FROM link_tests").fetchall()}
 
@@ -382,8 +391,6 @@ def _cluster_edges(links: list[tuple[str, str, str, float]], owners: dict[str, s
                    ) -> set[tuple[str, str]]:
     """Run 40_pair_weights.sql and 48_cluster_edges.sql on typed, weighted links; the pairs
     that may join clusters."""
-    from forensics.linking import _run
-
     con = duckdb.connect()
     con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
     con.executemany("INSERT INTO account_owners VALUES (?, ?)", list(owners.items()))
@@ -392,7 +399,7 @@ def _cluster_edges(links: list[tuple[str, str, str, float]], owners: dict[str, s
     con.executemany("INSERT INTO links VALUES (?, ?, ?, 'k', ?)", links)
     create_link_kinds(con)
     for stem in ("40_pair_weights", "48_cluster_edges"):
-        _run(con, resources.queries_dir() / "linking" / f"{stem}.sql", LinkingParams())
+        _run_linking(con, stem)
     return {(r[0], r[1]) for r in con.execute(
         "SELECT account_a, account_b FROM cluster_edges").fetchall()}
 
@@ -418,8 +425,6 @@ def _attribution(accounts: dict[str, tuple[str, bool, dict[str, int]]],
                  template_links: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
     """Run 65_attribution.sql: accounts are (owner, flagged, {template: first turns}); the
     template links are (account_a, account_b, template); the harvest-template edges."""
-    from forensics.linking import _run
-
     con = duckdb.connect()
     con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
     con.execute("CREATE TABLE account_flags (account_id VARCHAR, flagged BOOLEAN)")
@@ -437,7 +442,7 @@ def _attribution(accounts: dict[str, tuple[str, bool, dict[str, int]]],
                         [account, template, n])
     con.executemany("INSERT INTO links VALUES (?, ?, 'template', ?, 0.4)", template_links)
     create_link_kinds(con)
-    _run(con, resources.queries_dir() / "linking" / "65_attribution.sql", LinkingParams())
+    _run_linking(con, "65_attribution")
     return {(r[0], r[1]) for r in con.execute(
         "SELECT account_a, account_b FROM cluster_edges WHERE basis = 'harvest template'"
     ).fetchall()}
@@ -472,8 +477,6 @@ def test_same_minute_session_starts_beyond_chance_are_a_sync_link() -> None:
     # the same hours, but in the same minute only once (p ≈ 0.095): no link. a4 starts with a1
     # every time but is a1's own organisation: one owner, never paired with a1 (it pairs with
     # a2, as a1 does). a5 starts with a1 too but was not fired: not compared.
-    from forensics.linking import _run
-
     con = duckdb.connect()
     con.execute("CREATE TABLE account_activity (account_id VARCHAR, account_no BIGINT)")
     con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
@@ -495,7 +498,7 @@ def test_same_minute_session_starts_beyond_chance_are_a_sync_link() -> None:
         con.execute("INSERT INTO request_features VALUES (?, 5, 2)", [no])
     create_link_kinds(con)
     for stem in ("05_functions", "25_sync_pairs"):
-        _run(con, resources.queries_dir() / "linking" / f"{stem}.sql", LinkingParams())
+        _run_linking(con, stem)
     rows = con.execute("SELECT account_a, account_b, together, basis FROM sync_pairs "
                        "ORDER BY ALL").fetchall()
     assert rows == [("a1", "a2", 6, "same-minute session starts"),

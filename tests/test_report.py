@@ -614,8 +614,8 @@ def test_dossier_states_the_method_limits_from_the_constants_it_describes() -> N
     the findings comes from the report's constant, not the template."""
     from forensics import resources
     from forensics.features import SCAN_CHARS, SCAN_TAIL_CHARS
-    from forensics.heuristics import sql_code
     from forensics.report.assemble import LIMITATIONS
+    from forensics.sqlfiles import sql_code
 
     assert any(f"first {SCAN_CHARS:,} characters (and last {SCAN_TAIL_CHARS:,})" in line
                for line in LIMITATIONS)

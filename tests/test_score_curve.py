@@ -12,7 +12,8 @@ import duckdb
 import pytest
 
 from forensics import resources
-from forensics.heuristics import load_library, sql_code
+from forensics.heuristics import load_library
+from forensics.sqlfiles import sql_code
 
 # The heuristics whose score is not the fired curve: an analyst indicator starts at the
 # indicator's own strength, and an established organisation is a benign indicator that

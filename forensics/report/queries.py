@@ -1,12 +1,12 @@
 """The report's data queries: `queries/report/<name>.sql`, run with bound parameters.
 
 Data stays data: every chart and exhibit reads its rows through one of these files, and every
-file ends with a full ORDER BY so that the dossier is byte-stable.
+file ends with a full ORDER BY so that the dossier is byte-stable. Loading, binding and running
+are forensics/sqlfiles.py's; this class names the report's files and times their uses.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,9 +15,8 @@ from typing import Any
 
 import duckdb
 
-from forensics import resources
+from forensics import resources, sqlfiles
 from forensics.errors import HeuristicError
-from forensics.heuristics import PARAM_USE, sql_code
 
 
 def report_queries_dir(override: Path | None = None) -> Path:
@@ -32,18 +31,17 @@ class ReportQueries:
 
     con: duckdb.DuckDBPyConnection
     folder: Path
-    _sql: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)  # per query name, summed
+    _files: sqlfiles.SqlFolder = field(init=False, repr=False)
+    _db: sqlfiles.Engine = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._files = sqlfiles.SqlFolder(self.folder, "report query")
+        self._db = sqlfiles.engine_for(self.con)
 
     def sql(self, name: str) -> str:
-        """The text of `<name>.sql` (read once)."""
-        if name not in self._sql:
-            path = self.folder / f"{name}.sql"
-            try:
-                self._sql[name] = path.read_text(encoding="utf-8").strip().rstrip(";")
-            except FileNotFoundError:
-                raise HeuristicError("report query missing", file=str(path)) from None
-        return self._sql[name]
+        """The text of the one query of `<name>.sql` (read once)."""
+        return self._files.file(name).query
 
     def create(self, name: str, **params: Any) -> None:
         """Run statement `name` (a CREATE TEMP TABLE the other queries read)."""
@@ -51,30 +49,22 @@ class ReportQueries:
 
     def bound(self, name: str, **params: Any) -> tuple[str, dict[str, Any]]:
         """The text of `name` and the parameters it uses (a missing one is an error)."""
-        sql = self.sql(name)
-        used = set(PARAM_USE.findall(sql_code(sql)))
-        missing = used - set(params)
-        if missing:
-            raise HeuristicError(f"report query needs parameter(s) {sorted(missing)}",
-                                 file=str(self.folder / f"{name}.sql"))
-        return sql, {k: v for k, v in params.items() if k in used}
+        file = self._files.file(name)
+        return file.query, file.bind(file.statements[0], params)
 
     def rows(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """All rows of query `name` as dicts; only the parameters the query uses are bound."""
         sql, bound = self.bound(name, **params)
         with self.running(name):
-            cur = self.con.execute(sql, bound)
-            names = [d[0] for d in cur.description] if cur.description else []
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            return self._db.query(sql, bound).dicts()
 
     @contextmanager
     def running(self, name: str) -> Iterator[None]:
-        """Time a use of query `name` and turn a DuckDB error into one naming its file (also
-        for exhibits copied straight from the query)."""
-        start = time.perf_counter()
-        try:
-            yield
-        except duckdb.Error as exc:
-            raise HeuristicError(f"report query failed: {str(exc).splitlines()[0]}",
-                                 file=str(self.folder / f"{name}.sql")) from None
-        self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - start, 3)
+        """Time a use of query `name` and turn a database error into one naming its file
+        (also for exhibits copied straight from the query)."""
+        with sqlfiles.timed(self.seconds, name):
+            try:
+                yield
+            except self._db.errors as exc:
+                raise HeuristicError(f"report query failed: {str(exc).splitlines()[0]}",
+                                     file=str(self.folder / f"{name}.sql")) from None
