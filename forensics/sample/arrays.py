@@ -127,3 +127,10 @@ def outputs(
     return out.astype(np.int32), stop
 
 
+def replace_at(values: pa.Array, rows: np.ndarray, new: pa.Array) -> pa.Array:
+    """`values` with the entries at `rows` replaced by `new` (in that order)."""
+    if not len(rows):
+        return values
+    keep = np.ones(len(values), dtype=np.bool_)
+    keep[rows] = False
+    return merge(len(values), [(np.flatnonzero(keep), values.filter(pa.array(keep))), (rows, new)])

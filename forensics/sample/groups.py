@@ -6,7 +6,7 @@ behaves, not on what a heuristic looks for: a company team shares a card, an off
 and onboarding waves; a class signs up in one lecture from one campus network and pastes the
 same assignments; a hackathon signs up in one afternoon from one venue and works through the
 night; a household shares a card and a home line; one organisation's nightly jobs start in the
-same minute. Their people otherwise use the API like everybody else (`ordinary.everyday_rows`).
+same minute. Their people otherwise use the API like everybody else (`everyday.everyday_rows`).
 Every account here is labelled ordinary, with its group's name as the population.
 """
 
@@ -27,13 +27,8 @@ from forensics.sample.arrays import (
 )
 from forensics.sample.base import DAY_US, HOUR_US, US
 from forensics.sample.clock import Window
-from forensics.sample.ordinary import (
-    Everyday,
-    OrdinaryText,
-    everyday_behaviour,
-    everyday_rows,
-    home_addresses,
-)
+from forensics.sample.everyday import Everyday, everyday_behaviour, everyday_rows
+from forensics.sample.ordinary_text import OrdinaryText
 from forensics.sample.rows import Rows, make_rows
 from forensics.sample.text import Pool, get_path, strings
 from forensics.sample.world import (
@@ -41,6 +36,7 @@ from forensics.sample.world import (
     Population,
     World,
     company_domain,
+    home_addresses,
     pool_size,
     random_hosts,
     random_subnets,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -327,6 +327,50 @@ def days_before(
     """Creation times lo..hi days before the period start, whole seconds."""
     days = rng.uniform(lo, hi, n)
     return [int(world.period.start_us - d * DAY_US) // US * US for d in days]
+
+
+def home_addresses(
+    rng: np.random.Generator,
+    world: World,
+    n: int,
+    carrier: Sequence[str] = (),
+    relay: Sequence[str] = (),
+    proxy: Sequence[str] = (),
+) -> list[list[str]]:
+    """Each person's own addresses: a home line, often a second network (work, phone).
+
+    A tenth browse through a mobile carrier's shared NAT ranges, which unrelated customers
+    share; another tenth travel or use a VPN and show up from many networks; a few use a
+    privacy relay whose egress address changes with nearly every connection, from ranges that
+    the relay's other users share; a few have a home line that a residential-proxy network
+    also sells as an exit.
+    """
+    subnet = random_subnets(rng, world, "residential", n * 2)
+    n_ips = choice(rng, [60, 30, 10], n) + 1
+    host = rng.integers(2, 255, (n, 3))
+    kind = rng.random(n)
+    ips: list[list[str]] = []
+    for i in range(n):
+        own = [f"{subnet[2 * i]}.{host[i, 0]}"]
+        if n_ips[i] >= 2:
+            own.append(f"{subnet[2 * i + 1]}.{host[i, 1]}")
+        if n_ips[i] == 3 and host[i, 2] != host[i, 0]:
+            own.append(f"{subnet[2 * i]}.{host[i, 2]}")
+        if carrier and kind[i] < 0.10:
+            for c in rng.choice(len(carrier), size=int(rng.integers(1, 4)), replace=False):
+                own.append(f"{carrier[c]}.{rng.integers(2, 255)}")
+        elif relay and kind[i] >= 0.96:
+            for _ in range(int(rng.integers(40, 200))):
+                own.append(f"{relay[int(rng.integers(0, len(relay)))]}.{rng.integers(2, 255)}")
+        elif proxy and kind[i] >= 0.93:
+            # A home line that is also a residential-proxy exit (proxyware on a device).
+            own[0] = f"{proxy[int(rng.integers(0, len(proxy)))]}.{host[i, 0]}"
+        elif kind[i] < 0.22:
+            many = int(np.clip(12 * math.exp(0.9 * rng.standard_normal()), 3, 150))
+            for extra in random_subnets(rng, world, "residential", many):
+                own.append(f"{extra}.{rng.integers(2, 255)}")
+        ips.append(own)
+    return ips
 
 
 # --------------------------------------------------------------------------------------------
