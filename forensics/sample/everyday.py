@@ -6,20 +6,19 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from forensics.sample.arrays import (
+    Sessions,
     choice,
     lognormal_int,
     outputs,
-    positions_in_segment,
     rand_u64,
     replace_at,
-    segment_offsets,
 )
 from forensics.sample.base import (
     MAX_TOKENS,
     TOOL_USE,
-    US,
 )
 from forensics.sample.clock import Window
 from forensics.sample.ordinary_text import OrdinaryText
@@ -135,16 +134,9 @@ def everyday_rows(
         return None
     acct, start = drawn
     total = len(acct)
-    turns = np.minimum(rng.geometric(0.55, total), 12)
-    turns = np.where(e.tools[acct] > 0, np.minimum(turns + rng.integers(0, 5, total), 16), turns)
-    turns = np.where(e.agent[acct], np.minimum(2 + rng.geometric(0.08, total), 60), turns)
-    R = int(turns.sum())
-    row_sess = np.repeat(np.arange(total), turns)
-    turn = positions_in_segment(turns)
-    gaps = (rng.lognormal(math.log(70.0), 0.9, R) * US).astype(np.int64)
-    gaps[turn == 0] = 0
-    ts = start[row_sess] + segment_offsets(gaps, turns)
-    row_acct = acct[row_sess]
+    s = Sessions.of(_turns(e, rng, acct))
+    ts = s.times(start, rng.lognormal(math.log(70.0), 0.9, len(s)))
+    row_acct = acct[s.session]
 
     # Per conversation: language, topic and model stay the same across its turns.
     english = rng.random(total) < e.p_english[acct]
@@ -155,46 +147,22 @@ def everyday_rows(
     s_model = world.ordinary_models(rng, start)
     pinned = e.pinned_model[acct]
     s_model = np.where(pinned >= 0, pinned, s_model)
-    lang, topic = s_lang[row_sess], s_topic[row_sess]
-    first = turn == 0
+    lang, topic = s_lang[s.session], s_topic[s.session]
     tools = e.tools[row_acct]
     # In a tool loop, the message after a tool call is the tool's result.
     p_result = np.where(e.agent[row_acct], 0.9, 0.5)
-    tool_result = ~first & (tools > 0) & (rng.random(R) < p_result)
-    prompt = text.openings(rng, text.prompts(rng, lang, topic, first, tool_result), turn,
-                           row_sess, ~tool_result)
-    if e.shared is not None and e.shared_cat is not None and e.p_shared is not None:
-        s_shared = rng.random(total) < e.p_shared[acct]
-        rows_shared = np.flatnonzero(first & s_shared[row_sess])
-        drawn = e.shared.draw(rng, e.shared_cat[row_acct[rows_shared]])
-        prompt = replace_at(prompt, rows_shared, drawn)
+    tool_result = ~s.first & (tools > 0) & (rng.random(len(s)) < p_result)
+    prompt = _prompts(text, e, rng, s, acct, lang, topic, tool_result)
     response = text.responses_for(rng, lang, topic)
-
-    temperature = np.where(
-        rng.random(R) < 0.15, rng.choice([0.0, 0.5, 0.7, 1.0], R), e.temperature[row_acct]
-    )
-    max_tokens = e.max_tokens[row_acct]
-    out, stop = outputs(rng, text.out_median[topic] * e.verbosity[row_acct], 0.75, max_tokens,
-                        0.01)
-    tool_stop = (tools > 0) & (rng.random(R) < 0.4) & (turn < turns[row_sess] - 1)
-    stop[tool_stop] = TOOL_USE
-    out[tool_stop] = np.minimum(
-        lognormal_int(rng, 110, 0.6, int(tool_stop.sum())), max_tokens[tool_stop]
-    )
-    # Thinking tokens are billed, and logged, as output: with extended thinking on, an answer
-    # of a few hundred words can cost thousands of output tokens.
-    thinking = rng.random(R) < e.p_thinking[row_acct]
-    k = int(thinking.sum())
-    out[thinking] = np.minimum(out[thinking] + lognormal_int(rng, 1800.0, 0.9, k),
-                               max_tokens[thinking])
-    stop[thinking & (out >= max_tokens)] = MAX_TOKENS
+    temperature, max_tokens, out, stop, thinking = _generation(text, e, rng, s, row_acct,
+                                                               topic, tools)
     glob = e.base + row_acct
     return make_rows(
         acct=glob,
         ts=ts,
-        conv=rand_u64(rng, total)[row_sess],
-        turn=turn,
-        model=s_model[row_sess],
+        conv=rand_u64(rng, total)[s.session],
+        turn=s.turn,
+        model=s_model[s.session],
         system=e.system_idx[row_acct],
         prompt=prompt,
         response=response,
@@ -207,3 +175,66 @@ def everyday_rows(
         thinking=thinking,
         stop=stop,
     )
+
+
+def _turns(e: Everyday, rng: np.random.Generator, acct: np.ndarray) -> np.ndarray:
+    """Turns of each session: a few in a chat, more in a tool loop, dozens in an agent's run."""
+    total = len(acct)
+    turns = np.minimum(rng.geometric(0.55, total), 12)
+    turns = np.where(e.tools[acct] > 0, np.minimum(turns + rng.integers(0, 5, total), 16), turns)
+    return np.where(e.agent[acct], np.minimum(2 + rng.geometric(0.08, total), 60), turns)
+
+
+def _prompts(
+    text: OrdinaryText,
+    e: Everyday,
+    rng: np.random.Generator,
+    s: Sessions,
+    acct: np.ndarray,
+    lang: np.ndarray,
+    topic: np.ndarray,
+    tool_result: np.ndarray,
+) -> pa.Array:
+    """Each row's prompt: what everybody asks, and on first turns now and then one of the
+    group's shared texts (`acct`: each session's account)."""
+    prompt = text.openings(rng, text.prompts(rng, lang, topic, s.first, tool_result), s.turn,
+                           s.session, ~tool_result)
+    if e.shared is not None and e.shared_cat is not None and e.p_shared is not None:
+        s_shared = rng.random(len(acct)) < e.p_shared[acct]
+        rows_shared = np.flatnonzero(s.first & s_shared[s.session])
+        drawn = e.shared.draw(rng, e.shared_cat[acct[s.session][rows_shared]])
+        prompt = replace_at(prompt, rows_shared, drawn)
+    return prompt
+
+
+def _generation(
+    text: OrdinaryText,
+    e: Everyday,
+    rng: np.random.Generator,
+    s: Sessions,
+    row_acct: np.ndarray,
+    topic: np.ndarray,
+    tools: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How each request is answered: its temperature and max_tokens, then the answer's output
+    tokens, stop reason and extended thinking."""
+    R = len(s)
+    temperature = np.where(
+        rng.random(R) < 0.15, rng.choice([0.0, 0.5, 0.7, 1.0], R), e.temperature[row_acct]
+    )
+    max_tokens = e.max_tokens[row_acct]
+    out, stop = outputs(rng, text.out_median[topic] * e.verbosity[row_acct], 0.75, max_tokens,
+                        0.01)
+    tool_stop = (tools > 0) & (rng.random(R) < 0.4) & ~s.last
+    stop[tool_stop] = TOOL_USE
+    out[tool_stop] = np.minimum(
+        lognormal_int(rng, 110, 0.6, int(tool_stop.sum())), max_tokens[tool_stop]
+    )
+    # Thinking tokens are billed, and logged, as output: with extended thinking on, an answer
+    # of a few hundred words can cost thousands of output tokens.
+    thinking = rng.random(R) < e.p_thinking[row_acct]
+    k = int(thinking.sum())
+    out[thinking] = np.minimum(out[thinking] + lognormal_int(rng, 1800.0, 0.9, k),
+                               max_tokens[thinking])
+    stop[thinking & (out >= max_tokens)] = MAX_TOKENS
+    return temperature, max_tokens, out, stop, thinking

@@ -19,11 +19,10 @@ import numpy as np
 import pyarrow as pa
 
 from forensics.sample.arrays import (
+    Sessions,
     choice,
     outputs,
-    positions_in_segment,
     rand_u64,
-    segment_offsets,
 )
 from forensics.sample.base import DAY_US, HOUR_US, US
 from forensics.sample.clock import Window
@@ -201,9 +200,7 @@ class CompanyTeams(Population):
             # Onboarding waves: the team signs up together on a few mornings, some of them
             # during the quarter.
             waves = [rng.uniform(-700, p.n_days - 10) for _ in range(int(rng.integers(1, 4)))]
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             for k in range(size):
                 wave = waves[int(rng.integers(0, len(waves)))]
                 created = _local_time(world, math.floor(wave), rng.uniform(9.5, 12.5), offset)
@@ -293,9 +290,7 @@ class UniversityClasses(Population):
             domain = "student." + slugify(uni).replace("-", "")[:18] + ".edu"
             campus = random_hosts(rng, random_subnets(rng, world, "residential", 1)[0], 4)
             lecture = int(rng.integers(0, max(1, p.n_days - 30)))
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             for i in range(size):
                 created = _local_time(world, lecture, rng.uniform(10.0, 13.0), offset)
                 m.add(
@@ -356,9 +351,7 @@ class Hackathons(Population):
             venues += venue
             day = int(rng.integers(2, p.n_days - 4))
             days = int(rng.integers(1, 3))
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             for i in range(size):
                 created = _local_time(world, day, rng.uniform(13.0, 17.0), offset)
                 m.add(
@@ -439,9 +432,7 @@ class Households(Population):
             c, code, offset = _country(world, rng)
             lang = _language(world, text, c)
             card = world.ids("card", "pf_", 1)[0]
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             if kind == "household":
                 homes = [homes[0], [homes[0][0], *homes[1]]]
             for i in range(size):
@@ -535,11 +526,9 @@ class NightlyJobs(Population):
             return None
         acct = np.repeat(np.arange(self.n), counts)
         # Requests of a batch follow one another a few seconds apart.
-        lengths = counts[counts > 0]
-        gaps = (rng.lognormal(math.log(3.0), 0.5, total) * US).astype(np.int64)
-        gaps[positions_in_segment(lengths) == 0] = 0
+        gaps = rng.lognormal(math.log(3.0), 0.5, total)
         start = fire + rng.integers(0, 20, self.n) * US  # the same minute for every service
-        ts = start[acct] + segment_offsets(gaps, lengths)
+        ts = Sessions.of(counts[counts > 0]).times(start[counts > 0], gaps)
         max_tokens = np.full(total, 1024, dtype=np.int32)
         out, stop = outputs(rng, 60.0, 0.6, max_tokens)
         glob = self.base + acct

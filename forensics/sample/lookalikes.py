@@ -14,11 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from forensics.sample.arrays import (
+    Sessions,
     choice,
     outputs,
-    positions_in_segment,
     rand_u64,
-    segment_offsets,
 )
 from forensics.sample.base import (
     DAY_US,
@@ -392,12 +391,10 @@ class ResearchGroup(Population):
             return None
         acct, start = drawn
         total = len(acct)
-        size = rng.integers(15, 80, total)
-        R = int(size.sum())
-        row_b = np.repeat(np.arange(total), size)
-        gaps = (rng.exponential(6.0, R) * US).astype(np.int64)
-        gaps[positions_in_segment(size) == 0] = 0
-        ts = start[row_b] + segment_offsets(gaps, size)
+        batches = Sessions.of(rng.integers(15, 80, total))
+        R = len(batches)
+        row_b = batches.session
+        ts = batches.times(start, rng.exponential(6.0, R))
         kind = choice(rng, [35, 20, 25, 20], total)
         old = np.array([world.flagship, world.small, world.previous])
         model = old[rng.integers(0, 3, total)]

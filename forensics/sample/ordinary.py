@@ -95,9 +95,7 @@ class Ordinary(Population):
             user_agent=world.draw_user_agents(rng, n),
             channel=[CHANNELS[i] for i in ch_idx],
             logs_response=list(rng.random(n) < 0.38),
-            ips=home_addresses(
-                rng, world, n, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            ),
+            ips=home_addresses(rng, world, n),
             n_keys=list(1 + choice(rng, [70, 22, 6, 2], n)),
         )
         base = world.add(block)

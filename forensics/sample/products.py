@@ -9,17 +9,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from forensics.sample.arrays import (
+    Sessions,
     lognormal_int,
     outputs,
-    positions_in_segment,
     rand_u64,
-    segment_offsets,
 )
 from forensics.sample.base import (
     DAY_US,
     HOUR_US,
     TOOL_USE,
-    US,
 )
 from forensics.sample.clock import Window
 from forensics.sample.lookalikes import AGENT, TUTORING, org_block, org_name
@@ -102,21 +100,18 @@ class AgentProduct(Population):
             return None
         acct, start = drawn
         total = len(acct)
-        turns = np.minimum(2 + rng.geometric(0.22, total), 18)
-        R = int(turns.sum())
-        row_sess = np.repeat(np.arange(total), turns)
-        turn = positions_in_segment(turns)
+        s = Sessions.of(np.minimum(2 + rng.geometric(0.22, total), 18))
+        R, turn = len(s), s.turn
         # After turn 0 most messages are tool results; now and then the developer steps in.
         human = (turn > 0) & (rng.random(R) < 0.14)
         tool_turn = (turn > 0) & ~human
         gaps = np.where(
             human,
-            rng.lognormal(math.log(80.0), 0.8, R) * US,
-            rng.lognormal(math.log(7.0), 0.7, R) * US,
-        ).astype(np.int64)
-        gaps[turn == 0] = 0
-        ts = start[row_sess] + segment_offsets(gaps, turns)
-        last = turn == turns[row_sess] - 1
+            rng.lognormal(math.log(80.0), 0.8, R),
+            rng.lognormal(math.log(7.0), 0.7, R),
+        )
+        ts = s.times(start, gaps)
+        last = s.last
         next_human = np.zeros(R, dtype=np.bool_)
         next_human[:-1] = human[1:]
         tool_stop = ~last & ~next_human
@@ -135,17 +130,17 @@ class AgentProduct(Population):
         out, stop = outputs(rng, 520.0, 0.7, max_tokens)
         out[tool_stop] = lognormal_int(rng, 150.0, 0.6, int(tool_stop.sum()))
         stop[tool_stop] = TOOL_USE
-        local = acct[row_sess]
+        local = acct[s.session]
         glob = self.base + local
         model = np.where(
-            start[row_sess] >= self.switch_us[local],
+            start[s.session] >= self.switch_us[local],
             world.new_model_idx,
             world.flagship,
         )
         return make_rows(
             acct=glob,
             ts=ts,
-            conv=rand_u64(rng, total)[row_sess],
+            conv=rand_u64(rng, total)[s.session],
             turn=turn,
             model=model,
             system=self.system[local],
@@ -157,7 +152,7 @@ class AgentProduct(Population):
             max_tokens=max_tokens,
             tool_count=self._TOOL_COUNT,
             temperature=0.3,
-            thinking=(rng.random(total) < 0.4)[row_sess],
+            thinking=(rng.random(total) < 0.4)[s.session],
             stop=stop,
         )
 
@@ -228,26 +223,22 @@ class TutoringApp(Population):
             return None
         acct, start = drawn
         total = len(acct)
-        turns = rng.integers(1, 6, total)
-        R = int(turns.sum())
-        row_s = np.repeat(np.arange(total), turns)
-        turn = positions_in_segment(turns)
-        gaps = (rng.lognormal(math.log(100.0), 0.7, R) * US).astype(np.int64)
-        gaps[turn == 0] = 0
-        ts = start[row_s] + segment_offsets(gaps, turns)
-        lang = (rng.random(total) < self.p_spanish[acct]).astype(np.int64)[row_s]
+        s = Sessions.of(rng.integers(1, 6, total))
+        R = len(s)
+        ts = s.times(start, rng.lognormal(math.log(100.0), 0.7, R))
+        lang = (rng.random(total) < self.p_spanish[acct]).astype(np.int64)[s.session]
         prompt = pc.if_else(
-            pa.array(turn == 0), self.heads.draw(rng, lang), self.followups.draw(rng, lang)
+            pa.array(s.first), self.heads.draw(rng, lang), self.followups.draw(rng, lang)
         )
         max_tokens = np.full(R, 1500, dtype=np.int32)
         out, stop = outputs(rng, 330.0, 0.5, max_tokens)
-        local = acct[row_s]
+        local = acct[s.session]
         glob = self.base + local
         return make_rows(
             acct=glob,
             ts=ts,
-            conv=rand_u64(rng, total)[row_s],
-            turn=turn,
+            conv=rand_u64(rng, total)[s.session],
+            turn=s.turn,
             model=world.small,
             system=self.system[local],
             prompt=prompt,

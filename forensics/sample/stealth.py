@@ -8,12 +8,11 @@ import math
 import numpy as np
 
 from forensics.sample.arrays import (
+    Sessions,
     choice,
     merge,
     outputs,
-    positions_in_segment,
     rand_u64,
-    segment_offsets,
 )
 from forensics.sample.base import (
     DAY_US,
@@ -183,7 +182,7 @@ def _aged_strangers(
         user_agent=world.draw_user_agents(rng, n),
         channel=["api"] * n,
         logs_response=list(rng.random(n) < 0.38),
-        ips=home_addresses(rng, world, n),
+        ips=home_addresses(rng, world, n, shared_networks=False),
         n_keys=[1] * n,
     )
 
@@ -237,12 +236,10 @@ class DataPipeline(Population):
         if not len(due):
             return None
         rng = world.rng(self.name, win.start_us // HOUR_US)
-        lengths = self.run_len[due]
-        n = int(lengths.sum())
-        acct = np.repeat(self.run_acct[due], lengths)
-        gaps = (rng.lognormal(math.log(14.0), 0.6, n) * US).astype(np.int64)
-        gaps[positions_in_segment(lengths) == 0] = 0
-        ts = np.repeat(self.run_start[due], lengths) + segment_offsets(gaps, lengths)
+        runs = Sessions.of(self.run_len[due])
+        n = len(runs)
+        acct = self.run_acct[due][runs.session]
+        ts = runs.times(self.run_start[due], rng.lognormal(math.log(14.0), 0.6, n))
         fam = choice(rng, self.weights, n)
         system = np.full(n, -1, dtype=np.int64)
         for f, ids in enumerate(self.systems):
@@ -326,14 +323,10 @@ class AgenticSwarm(Population):
             return None
         # Every picked account opens its session within seconds of the launch.
         start = launches[launch_idx] + (rng.uniform(0, 40, total) * US).astype(np.int64)
-        turns = np.minimum(3 + rng.geometric(0.12, total), 40)
-        R = int(turns.sum())
-        row_sess = np.repeat(np.arange(total), turns)
-        turn = positions_in_segment(turns)
-        gaps = (rng.lognormal(math.log(9.0), 0.6, R) * US).astype(np.int64)
-        gaps[turn == 0] = 0
-        ts = start[row_sess] + segment_offsets(gaps, turns)
-        first = turn == 0
+        s = Sessions.of(np.minimum(3 + rng.geometric(0.12, total), 40))
+        R = len(s)
+        ts = s.times(start, rng.lognormal(math.log(9.0), 0.6, R))
+        first = s.first
         prompt = merge(
             R,
             [
@@ -346,14 +339,13 @@ class AgenticSwarm(Population):
         )
         max_tokens = np.full(R, 16384, dtype=np.int32)
         out, stop = outputs(rng, 420.0, 0.8, max_tokens)
-        last = turn == turns[row_sess] - 1
-        stop[~last] = TOOL_USE
-        glob = self.base + acct[row_sess]
+        stop[~s.last] = TOOL_USE
+        glob = self.base + acct[s.session]
         return make_rows(
             acct=glob,
             ts=ts,
-            conv=rand_u64(rng, total)[row_sess],
-            turn=turn,
+            conv=rand_u64(rng, total)[s.session],
+            turn=s.turn,
             model=world.flagship,
             system=self.system,
             prompt=prompt,

@@ -333,18 +333,20 @@ def home_addresses(
     rng: np.random.Generator,
     world: World,
     n: int,
-    carrier: Sequence[str] = (),
-    relay: Sequence[str] = (),
-    proxy: Sequence[str] = (),
+    *,
+    shared_networks: bool = True,
 ) -> list[list[str]]:
     """Each person's own addresses: a home line, often a second network (work, phone).
 
-    A tenth browse through a mobile carrier's shared NAT ranges, which unrelated customers
-    share; another tenth travel or use a VPN and show up from many networks; a few use a
-    privacy relay whose egress address changes with nearly every connection, from ranges that
-    the relay's other users share; a few have a home line that a residential-proxy network
-    also sells as an exit.
+    With `shared_networks`, a tenth browse through a mobile carrier's shared NAT ranges, which
+    unrelated customers share; a few use a privacy relay whose egress address changes with
+    nearly every connection, from ranges that the relay's other users share; a few have a home
+    line that a residential-proxy network also sells as an exit. Others (a tenth, or a fifth
+    without the shared networks) travel or use a VPN and show up from many networks.
     """
+    carrier: Sequence[str] = world.carrier_subnets if shared_networks else ()
+    relay: Sequence[str] = world.relay_subnets if shared_networks else ()
+    proxy: Sequence[str] = world.proxy_subnets if shared_networks else ()
     subnet = random_subnets(rng, world, "residential", n * 2)
     n_ips = choice(rng, [60, 30, 10], n) + 1
     host = rng.integers(2, 255, (n, 3))
