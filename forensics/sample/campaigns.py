@@ -43,11 +43,10 @@ def campaign_size(world: World, base: tuple[int, int]) -> tuple[int, float]:
 
 
 def campaign_block(
-    world: World,
     rng: np.random.Generator,
     *,
     group: str,
-    created: Sequence[int],
+    created: Sequence[float] | np.ndarray,
     org: Sequence[str | None],
     email_domain: Sequence[str],
     payment: Sequence[str],
@@ -59,6 +58,8 @@ def campaign_block(
     p_logs: float,
     n_keys: tuple[int, int] = (1, 1),
 ) -> AccountBlock:
+    """A campaign's accounts (`created`: sign-up times in microseconds) with the columns given;
+    country, tier, response logging and the number of API keys drawn per account."""
     n = len(created)
     return AccountBlock(
         label="campaign",

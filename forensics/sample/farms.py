@@ -38,7 +38,7 @@ from forensics.sample.campaigns import (
 from forensics.sample.clock import Window
 from forensics.sample.ordinary_text import OrdinaryText
 from forensics.sample.rows import Rows, make_rows
-from forensics.sample.text import HoledPool, Pool, get_path, strings
+from forensics.sample.text import HoledPool, Pool, strings
 from forensics.sample.world import (
     Population,
     World,
@@ -62,9 +62,8 @@ class ReasoningHarvester(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc = get_path(world.text.campaigns, self.name)
+        doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
         n, per_account = campaign_size(world, HARVESTER)
         self.n = n
         p = world.period
@@ -74,7 +73,6 @@ class ReasoningHarvester(Population):
         created = sorted(signup - rng.uniform(2, 12, n) * DAY_US)
         n_cards = 4 if n <= 40 else math.ceil(n / 10)
         cards = world.ids("card", "pf_", n_cards)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         domain = str(doc["email_domain"])
         orgs = world.ids("org", "org_", n)
         subnets = random_subnets(rng, world, "datacenter", 2 + n // 40)
@@ -83,13 +81,13 @@ class ReasoningHarvester(Population):
         )
         uas = strings(doc["user_agents"], "user_agents")
         block = campaign_block(
-            world,
             rng,
             group=self.name,
             created=created,
             org=[orgs[i] if rng.random() < 0.3 else None for i in range(n)],
             email_domain=[
-                domain if rng.random() < 0.65 else filler.pick(consumer) for _ in range(n)
+                domain if rng.random() < 0.65 else filler.pick(world.consumer_domains)
+                for _ in range(n)
             ],
             payment=[cards[i % n_cards] for i in rng.permutation(n)],
             user_agent=[uas[int(i)] for i in choice(rng, [70, 20, 10], n)],
@@ -277,9 +275,8 @@ class HydraProxy(Population):
 
     def __init__(self, world: World, ordinary: OrdinaryText) -> None:
         self.world, self.ordinary = world, ordinary
-        doc = get_path(world.text.campaigns, self.name)
+        doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
         n, per_account = campaign_size(world, HYDRA)
         self.n = n
         p = world.period
@@ -332,10 +329,9 @@ class HydraProxy(Population):
         disposable = strings(doc["disposable_domains"], "disposable_domains")
         uas = strings(doc["user_agents"], "user_agents")
         block = campaign_block(
-            world,
             rng,
             group=self.name,
-            created=list(created.astype(np.int64)),
+            created=created,
             org=[None] * n,
             email_domain=[filler.pick(disposable) for _ in range(n)],
             payment=[cards[k] for k in card_of],

@@ -181,7 +181,6 @@ class CompanyTeams(Population):
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name, slots=doc)
         tools = filler.variants(strings(doc["internal_tools"], "internal_tools"), 3)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         p = world.period
         m = _Members()
         system: list[int] = []
@@ -208,7 +207,7 @@ class CompanyTeams(Population):
                     created=created,
                     org=org if rng.random() < 0.8 else None,
                     payment=card if rng.random() < 0.75 else world.ids("card", "pf_", 1)[0],
-                    domain=domain if rng.random() < 0.85 else filler.pick(consumer),
+                    domain=domain if rng.random() < 0.85 else filler.pick(world.consumer_domains),
                     country=code,
                     tier=["build", "scale", "enterprise"][int(rng.integers(0, 3))],
                     ua=_either(rng, 0.6, standard_ua, world.draw_user_agents(rng, 1)[0]),
@@ -273,7 +272,6 @@ class UniversityClasses(Population):
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name)
         courses = list(doc["courses"])
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         unis = strings(doc["universities"], "universities")
         p = world.period
         m = _Members()
@@ -298,7 +296,7 @@ class UniversityClasses(Population):
                     org=None,
                     # Free tier or education credits for most; some pay with their own card.
                     payment=world.ids("card", "pf_", 1)[0] if rng.random() < 0.35 else None,
-                    domain=domain if rng.random() < 0.7 else filler.pick(consumer),
+                    domain=domain if rng.random() < 0.7 else filler.pick(world.consumer_domains),
                     country=code,
                     tier="education" if rng.random() < 0.6 else "free",
                     ua=world.draw_user_agents(rng, 1)[0],
@@ -336,7 +334,6 @@ class Hackathons(Population):
         self.world, self.text = world, text
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         p = world.period
         m = _Members()
         venue_of: list[int] = []
@@ -358,7 +355,7 @@ class Hackathons(Population):
                     created=created,
                     org=None,
                     payment=world.ids("card", "pf_", 1)[0] if rng.random() < 0.5 else None,
-                    domain=(filler.pick(consumer) if rng.random() < 0.75
+                    domain=(filler.pick(world.consumer_domains) if rng.random() < 0.75
                             else company_domain(filler, world)),
                     country=code,
                     tier="free" if rng.random() < 0.5 else "build",
@@ -421,7 +418,6 @@ class Households(Population):
         self.world, self.text = world, text
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         p = world.period
         m = _Members()
         kinds = ["household"] * _count(world, HOUSEHOLDS, 3) + ["friends"] * _count(
@@ -442,7 +438,7 @@ class Households(Population):
                     created=created,
                     org=None,
                     payment=card,
-                    domain=filler.pick(consumer),
+                    domain=filler.pick(world.consumer_domains),
                     country=code,
                     tier="build" if rng.random() < 0.6 else "free",
                     ua=world.draw_user_agents(rng, 1)[0],

@@ -32,8 +32,10 @@ from forensics.sample.text import Filler, HoledPool, Pool, get_path, strings
 from forensics.sample.world import (
     AccountBlock,
     Population,
+    RhythmicPopulation,
     World,
     days_before,
+    events_per_day,
     pool_size,
     random_hosts,
     random_subnets,
@@ -96,8 +98,7 @@ class EvalCompany(Population):
 
     def __init__(self, world: World, n_orgs: int) -> None:
         self.world = world
-        doc = get_path(world.text.lookalikes, self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
+        doc, filler = world.text_of(world.text.lookalikes, self.name)
         self.per_org = EVAL[0]
         volume = EVAL[1] * world.scale / n_orgs
         bench = max(40, int(volume / 5))
@@ -230,8 +231,7 @@ class EnterpriseBatch(Population):
 
     def __init__(self, world: World, n_orgs: int) -> None:
         self.world = world
-        doc = get_path(world.text.lookalikes, self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
+        doc, filler = world.text_of(world.text.lookalikes, self.name)
         lines = strings(doc["lines"], "lines")
         products = strings(get_path(doc, "slots.product"), "slots.product")
         instructions = strings(doc["instructions"], "instructions")
@@ -315,7 +315,7 @@ class EnterpriseBatch(Population):
         )
 
 
-class ResearchGroup(Population):
+class ResearchGroup(RhythmicPopulation):
     """University labs: judge and step-by-step harness batches in working hours."""
 
     name = "research_group"
@@ -379,17 +379,10 @@ class ResearchGroup(Population):
             group += [world.profiles.group("lab", int(uni["offset"]))] * len(block)
         self.n = world.n_accounts - self.base
         self.group = np.array(group, dtype=np.int64)
-        batch_rows = 45.0
-        volume = RESEARCH[1] * world.scale
-        self.batches_per_day = volume / batch_rows / world.period.n_days / self.n
+        self.events_per_day = events_per_day(world, RESEARCH[1], rows_per_event=45.0, n=self.n)
 
-    def rows(self, win: Window) -> Rows | None:
+    def event_rows(self, rng: np.random.Generator, acct: np.ndarray, start: np.ndarray) -> Rows:
         world = self.world
-        rng = world.rng(self.name, win.start_us // HOUR_US)
-        drawn = world.profiles.events(rng, self.group, self.batches_per_day, win)
-        if drawn is None:
-            return None
-        acct, start = drawn
         total = len(acct)
         batches = Sessions.of(rng.integers(15, 80, total))
         R = len(batches)

@@ -17,7 +17,7 @@ from forensics.sample.clock import Window
 from forensics.sample.everyday import everyday_behaviour, everyday_rows
 from forensics.sample.ordinary_text import OrdinaryText
 from forensics.sample.rows import Rows
-from forensics.sample.text import get_path, strings
+from forensics.sample.text import get_path
 from forensics.sample.world import (
     AccountBlock,
     Population,
@@ -71,13 +71,13 @@ class Ordinary(Population):
 
         # Organisations: most accounts have none or their own. (Teams that share one are
         # populations of their own, in groups.py.)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         org_ids = world.ids("org", "org_", n)
         own_org = rng.random(n) < 0.35
         own_domain = rng.random(n) < 0.5
         org: list[str | None] = [org_ids[i] if own_org[i] else None for i in range(n)]
         domains = [
-            company_domain(filler, world) if own_org[i] and own_domain[i] else filler.pick(consumer)
+            company_domain(filler, world) if own_org[i] and own_domain[i]
+            else filler.pick(world.consumer_domains)
             for i in range(n)
         ]
         tiers = ["free", "build", "scale", "startup", "enterprise", "education"]

@@ -16,16 +16,15 @@ from forensics.sample.arrays import (
 )
 from forensics.sample.base import (
     DAY_US,
-    HOUR_US,
     TOOL_USE,
 )
-from forensics.sample.clock import Window
 from forensics.sample.lookalikes import AGENT, TUTORING, org_block, org_name
 from forensics.sample.rows import Rows, make_rows
 from forensics.sample.text import Pool, get_path, strings
 from forensics.sample.world import (
-    Population,
+    RhythmicPopulation,
     World,
+    events_per_day,
     pool_size,
     random_hosts,
     random_subnets,
@@ -33,7 +32,7 @@ from forensics.sample.world import (
 )
 
 
-class AgentProduct(Population):
+class AgentProduct(RhythmicPopulation):
     """IDE agent products: one long shared system prompt each, real multi-turn tool loops."""
 
     name = "agent_product"
@@ -41,8 +40,7 @@ class AgentProduct(Population):
 
     def __init__(self, world: World, n_orgs: int) -> None:
         self.world = world
-        doc = get_path(world.text.lookalikes, self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
+        doc, filler = world.text_of(world.text.lookalikes, self.name)
         size = pool_size(world, 400)
         self.tasks = Pool.of([filler.fill_many(strings(doc["tasks"], "tasks"), size)])
         self.tool_results = Pool.of(
@@ -88,17 +86,10 @@ class AgentProduct(Population):
         self.group = np.array(group, dtype=np.int64)
         self.system = np.array(system, dtype=np.int64)
         self.switch_us = np.array(switch, dtype=np.int64)
-        rows_per_session = 6.5
-        volume = AGENT[1] * world.scale
-        self.sessions_per_day = volume / rows_per_session / world.period.n_days / self.n
+        self.events_per_day = events_per_day(world, AGENT[1], rows_per_event=6.5, n=self.n)
 
-    def rows(self, win: Window) -> Rows | None:
+    def event_rows(self, rng: np.random.Generator, acct: np.ndarray, start: np.ndarray) -> Rows:
         world = self.world
-        rng = world.rng(self.name, win.start_us // HOUR_US)
-        drawn = world.profiles.events(rng, self.group, self.sessions_per_day, win)
-        if drawn is None:
-            return None
-        acct, start = drawn
         total = len(acct)
         s = Sessions.of(np.minimum(2 + rng.geometric(0.22, total), 18))
         R, turn = len(s), s.turn
@@ -157,7 +148,7 @@ class AgentProduct(Population):
         )
 
 
-class TutoringApp(Population):
+class TutoringApp(RhythmicPopulation):
     """Tutoring apps: step-by-step worked solutions, students' after-school rhythm."""
 
     name = "tutoring_app"
@@ -212,16 +203,10 @@ class TutoringApp(Population):
         self.group = np.array(group, dtype=np.int64)
         self.system = np.array(system, dtype=np.int64)
         self.p_spanish = np.array(p_spanish)
-        volume = TUTORING[1] * world.scale
-        self.sessions_per_day = volume / 3.0 / world.period.n_days / self.n
+        self.events_per_day = events_per_day(world, TUTORING[1], rows_per_event=3.0, n=self.n)
 
-    def rows(self, win: Window) -> Rows | None:
+    def event_rows(self, rng: np.random.Generator, acct: np.ndarray, start: np.ndarray) -> Rows:
         world = self.world
-        rng = world.rng(self.name, win.start_us // HOUR_US)
-        drawn = world.profiles.events(rng, self.group, self.sessions_per_day, win)
-        if drawn is None:
-            return None
-        acct, start = drawn
         total = len(acct)
         s = Sessions.of(rng.integers(1, 6, total))
         R = len(s)

@@ -56,9 +56,8 @@ class TemplatedLowVolume(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc = get_path(world.text.campaigns, self.name)
+        doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
         n = max(MIN_CAMPAIGN_ACCOUNTS, round(LOWVOL[0] * world.scale))
         self.n = n
         p = world.period
@@ -67,16 +66,14 @@ class TemplatedLowVolume(Population):
         self.end_us = (self.start_us + rng.uniform(2, 7, n) * DAY_US).astype(np.int64)
         self.total = rng.integers(30, 61, n).astype(np.float64)
         created = self.start_us - rng.uniform(3, 40, n) * DAY_US
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         ua = str(doc["user_agent"])
         signup = world.residential_ips(rng, n).to_pylist()
         block = campaign_block(
-            world,
             rng,
             group=self.name,
-            created=list(created.astype(np.int64)),
+            created=created,
             org=[None] * n,
-            email_domain=[filler.pick(consumer) for _ in range(n)],
+            email_domain=[filler.pick(world.consumer_domains) for _ in range(n)],
             payment=world.ids("card", "pf_", n),
             user_agent=[ua] * n,
             channel=["api"] * n,
@@ -161,7 +158,6 @@ def _aged_strangers(
     """n accounts that share nothing: each its own card, address, home line and client,
     created months to years ago (bought or long-dormant accounts)."""
     filler = world.filler("accounts", group)
-    consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
     countries = get_path(world.text.common, "countries")
     c_idx = choice(rng, [float(c["weight"]) for c in countries], n)
     own_org = rng.random(n) < org_share
@@ -174,7 +170,8 @@ def _aged_strangers(
         ],
         org=[orgs[i] if own_org[i] else None for i in range(n)],
         email_domain=[
-            company_domain(filler, world) if own_org[i] else filler.pick(consumer) for i in range(n)
+            company_domain(filler, world) if own_org[i] else filler.pick(world.consumer_domains)
+            for i in range(n)
         ],
         payment=list(world.ids("card", "pf_", n)),
         country=[str(countries[i]["code"]) for i in c_idx],
@@ -195,9 +192,8 @@ class DataPipeline(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc = get_path(world.text.campaigns, self.name)
+        doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        filler = world.filler(self.name, slots=doc["slots"])
         n = max(MIN_CAMPAIGN_ACCOUNTS, round(PIPELINE[0] * world.scale))
         self.n = n
         families = doc["families"]
@@ -278,9 +274,8 @@ class AgenticSwarm(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc = get_path(world.text.campaigns, self.name)
+        doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        filler = world.filler(self.name, slots=doc["slots"])
         n = max(MIN_CAMPAIGN_ACCOUNTS, round(SWARM[0] * world.scale))
         self.n = n
         size = pool_size(world, 200)

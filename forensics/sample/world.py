@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from forensics.sample.arrays import OCTETS, choice, hex_ids, ipv4, mix64, stream
-from forensics.sample.base import DAY_US, US, SampleError
+from forensics.sample.base import DAY_US, HOUR_US, US, SampleError
 from forensics.sample.clock import Period, Profiles, Window
 from forensics.sample.rows import Rows
 from forensics.sample.text import Context, Filler, Text, get_path, slot_table, strings
@@ -142,6 +142,17 @@ class World:
     def filler(self, *keys: str | int, slots: Mapping[str, Any] | None = None) -> Filler:
         table = slot_table(slots or {}, self.text.common.get("slots", {}))
         return Filler(self.rng("text", *keys), table)
+
+    def text_of(self, section: Mapping[str, Any], name: str) -> tuple[Mapping[str, Any], Filler]:
+        """A population's part of a sample-text file (`section`, such as self.text.campaigns)
+        and a filler with its slots (under its `slots` key, if any) and the common ones."""
+        doc = get_path(section, name)
+        return doc, self.filler(name, slots=doc.get("slots", {}))
+
+    @cached_property
+    def consumer_domains(self) -> list[str]:
+        """Webmail domains people sign up with (common.yaml `email_domains.consumer`)."""
+        return strings(get_path(self.text.common, "email_domains.consumer"), "consumer")
 
     def system_id(self, text: str) -> int:
         """Register a system prompt; rows carry its number, the text is looked up at the end."""
@@ -387,4 +398,33 @@ class Population:
 
     def rows(self, win: Window) -> Rows | None:
         raise NotImplementedError
+
+
+class RhythmicPopulation(Population):
+    """A population whose accounts start events (sessions, batches) on their group's weekly
+    rhythm: `events_per_day` per account at an average hour of its `group`'s profile."""
+
+    world: World
+    base: int  # global index of the first account
+    group: np.ndarray  # Profiles group per account
+    events_per_day: float
+
+    def rows(self, win: Window) -> Rows | None:
+        rng = self.world.rng(self.name, win.start_us // HOUR_US)
+        drawn = self.world.profiles.events(rng, self.group, self.events_per_day, win)
+        if drawn is None:
+            return None
+        acct, start = drawn
+        return self.event_rows(rng, acct, start)
+
+    def event_rows(self, rng: np.random.Generator, acct: np.ndarray, start: np.ndarray) -> Rows:
+        """The rows of the window's events: `acct`, each one's account (from 0 for the first
+        of the population), and `start`, its start time."""
+        raise NotImplementedError
+
+
+def events_per_day(world: World, volume: float, rows_per_event: float, n: int) -> float:
+    """Events per account and day, at an average hour, that send `volume` requests at scale 1
+    (times the scale) over the period from n accounts, `rows_per_event` requests each."""
+    return volume * world.scale / rows_per_event / world.period.n_days / n
 
