@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from forensics.sample.base import (
-    US,
-)
+from forensics.sample.base import US
 from forensics.sample.text import Filler, HoledPool, strings
 from forensics.sample.world import (
     AccountBlock,
@@ -35,9 +33,14 @@ MIN_CAMPAIGN_ACCOUNTS = 8
 MIN_CAMPAIGN_ACCOUNT_REQUESTS = 60
 
 
+def campaign_accounts(world: World, accounts: int) -> int:
+    """A campaign's accounts at this scale, from its `accounts` at scale 1."""
+    return max(MIN_CAMPAIGN_ACCOUNTS, round(accounts * world.scale))
+
+
 def campaign_size(world: World, base: tuple[int, int]) -> tuple[int, float]:
     """Accounts and requests per account of a campaign at this scale."""
-    accounts = max(MIN_CAMPAIGN_ACCOUNTS, round(base[0] * world.scale))
+    accounts = campaign_accounts(world, base[0])
     per_account = max(MIN_CAMPAIGN_ACCOUNT_REQUESTS, base[1] * world.scale / accounts)
     return accounts, per_account
 

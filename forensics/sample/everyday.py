@@ -24,9 +24,7 @@ from forensics.sample.clock import Window
 from forensics.sample.ordinary_text import OrdinaryText
 from forensics.sample.rows import Rows, make_rows
 from forensics.sample.text import Pool
-from forensics.sample.world import (
-    World,
-)
+from forensics.sample.world import World
 
 
 @dataclass

@@ -4,6 +4,8 @@ the hydra proxy's waves of accounts."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -38,7 +40,7 @@ from forensics.sample.campaigns import (
 from forensics.sample.clock import Window
 from forensics.sample.ordinary_text import OrdinaryText
 from forensics.sample.rows import Rows, make_rows
-from forensics.sample.text import HoledPool, Pool, strings
+from forensics.sample.text import Filler, HoledPool, Pool, strings
 from forensics.sample.world import (
     Population,
     World,
@@ -69,6 +71,21 @@ class ReasoningHarvester(Population):
         p = world.period
         self.first_day = max(1, int(p.n_days * rng.uniform(0.08, 0.14)))
         self.last_day = min(p.n_days - 1, self.first_day + int(p.n_days * 0.62))
+        self._add_accounts(doc, rng, filler)
+        self.bursts = self._schedule(rng, per_account)
+        self.languages = ("en", "zh")
+        if set(doc["families"]) != set(self._OUT):
+            raise SampleError(f"sample text: {self.name} families must be {sorted(self._OUT)}")
+        self._prompt_texts(doc, filler)
+        self._response_texts(doc, filler)
+
+    def _add_accounts(
+        self, doc: Mapping[str, Any], rng: np.random.Generator, filler: Filler
+    ) -> None:
+        """The farm's accounts (self.base), signed up days before its first burst on a few
+        shared cards, from its datacenter addresses (self.ip_pool), and the partner's
+        indicators that name two of its cards and its e-mail domain."""
+        world, n, p = self.world, self.n, self.world.period
         signup = p.start_us + self.first_day * DAY_US
         created = sorted(signup - rng.uniform(2, 12, n) * DAY_US)
         n_cards = 4 if n <= 40 else math.ceil(n / 10)
@@ -104,9 +121,12 @@ class ReasoningHarvester(Population):
             ("email_domain", domain, "ACTOR-A", "industry partner share 2026-06"),
         ]
 
-        # Bursts of waves: one scheduler sends a wave every minute or two in which every account
-        # of the farm fires once, round-robin, so the accounts are busy in the same minutes and
-        # the whole farm starts and stops together.
+    def _schedule(self, rng: np.random.Generator, per_account: float) -> list[tuple[int, int, int]]:
+        """The bursts (start, waves, microseconds between waves) between the first and the
+        last day: one scheduler sends a wave every minute or two in which every account of
+        the farm fires once, round-robin, so the accounts are busy in the same minutes and the
+        whole farm starts and stops together."""
+        p = self.world.period
         waves_total = max(1, round(per_account))
         n_bursts = int(min(16, max(3, waves_total // 12), self.last_day - self.first_day))
         days = np.arange(self.first_day, self.last_day)
@@ -120,14 +140,15 @@ class ReasoningHarvester(Population):
             + rng.integers(1, 10, n_bursts) * HOUR_US
             + rng.integers(0, 2, n_bursts) * HOUR_US // 2
         )
-        self.bursts = [
+        return [
             (int(s), int(w), int(rng.uniform(60, 150) * US))
             for s, w in zip(starts, waves, strict=True)
         ]
 
-        self.languages = ("en", "zh")
-        if set(doc["families"]) != set(self._OUT):
-            raise SampleError(f"sample text: {self.name} families must be {sorted(self._OUT)}")
+    def _prompt_texts(self, doc: Mapping[str, Any], filler: Filler) -> None:
+        """The template families and what fills their holes: questions, completed answers,
+        grading instructions with candidate answers, sensitive questions, final answers."""
+        world = self.world
         size = pool_size(world, 60)
         self.families = families(filler, doc["families"], self.languages, size)
         big = pool_size(world, 400)
@@ -162,6 +183,10 @@ class ReasoningHarvester(Population):
         )
         self.sensitive = per_lang("sensitive_questions", 60)
         self.finals = Pool.of([filler.fill_many(strings(doc["finals"], "finals"), big // 2)])
+
+    def _response_texts(self, doc: Mapping[str, Any], filler: Filler) -> None:
+        """The answers: reasoning traces, censored rewrites, and grades in the format each
+        grading template asks for (self.grade_format, per template)."""
         resp = doc["responses"]
         self.cot = Pool.of(
             [filler.fill_many(strings(resp["cot"][lang], "cot"), 80) for lang in self.languages]
@@ -279,12 +304,34 @@ class HydraProxy(Population):
         rng = world.rng("accounts", self.name)
         n, per_account = campaign_size(world, HYDRA)
         self.n = n
-        p = world.period
-        release_day = (p.release_us - p.start_us) / DAY_US
+        wave, created = self._schedule(rng, per_account)
+        self._add_accounts(doc, rng, filler, wave, created)
+        harvest = doc["harvest"]
+        size = pool_size(world, 200)
+        self.harvest_weights = [float(h["weight"]) for h in harvest]
+        self.systems = np.array([world.system_id(str(h["system"])) for h in harvest])
+        self.tools = np.array([int(h["tool_count"]) for h in harvest], dtype=np.int32)
+        self.tasks = HoledPool.of(
+            ["id"],
+            [filler.fill_many(strings(h["tasks"], "tasks"), size) for h in harvest],
+            "hydra tasks",
+        )
+        self.responses = Pool.of(
+            [filler.fill_many(strings(h["responses"], "responses"), 40) for h in harvest]
+        )
+        self.pivot_us = world.period.release_us + int(rng.uniform(3, 8) * HOUR_US)
 
-        # Three account waves, each created in a burst of a few hours; banned accounts of the
-        # first wave are replaced by the next ("when one account is banned, a new one takes
-        # its place").
+    def _schedule(
+        self, rng: np.random.Generator, per_account: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """When each account is active and at what cadence; returns each account's wave and
+        creation time (microseconds).
+
+        Three account waves, each created in a burst of a few hours; banned accounts of the
+        first wave are replaced by the next ("when one account is banned, a new one takes its
+        place")."""
+        n, p = self.n, self.world.period
+        release_day = (p.release_us - p.start_us) / DAY_US
         wave = np.sort(choice(rng, [45, 30, 25], n))
         wave_created = [
             p.start_us - rng.uniform(8, 14) * DAY_US,
@@ -307,8 +354,20 @@ class HydraProxy(Population):
         self.phase = (rng.random(n) * self.period_us).astype(np.int64)
         # Most of what the proxy carries is its ordinary customers' traffic.
         self.relay_share = rng.uniform(0.5, 0.8, n)
+        return wave, created
 
-        # A few /24s, residential and datacenter proxies mixed; each wave favours its own.
+    def _add_accounts(
+        self,
+        doc: Mapping[str, Any],
+        rng: np.random.Generator,
+        filler: Filler,
+        wave: np.ndarray,
+        created: np.ndarray,
+    ) -> None:
+        """The farm's accounts (self.base) on a few /24s, residential and datacenter proxies
+        mixed, each wave favouring its own, paying with virtual cards that small groups of
+        accounts share; and the threat-intel indicator that names the first wave's range."""
+        world, n = self.world, self.n
         n_sub = max(3, round(n / 15))
         n_dc = max(1, n_sub * 2 // 5)
         pool = world.proxy_subnets
@@ -351,21 +410,6 @@ class HydraProxy(Population):
         # Threat intel knows the range the first accounts came from, not the later waves'.
         cidr = f"{subnets[sub_of[0]]}.0/24"
         world.indicators.append(("cidr", cidr, "ACTOR-B", "threat intel feed"))
-
-        harvest = doc["harvest"]
-        size = pool_size(world, 200)
-        self.harvest_weights = [float(h["weight"]) for h in harvest]
-        self.systems = np.array([world.system_id(str(h["system"])) for h in harvest])
-        self.tools = np.array([int(h["tool_count"]) for h in harvest], dtype=np.int32)
-        self.tasks = HoledPool.of(
-            ["id"],
-            [filler.fill_many(strings(h["tasks"], "tasks"), size) for h in harvest],
-            "hydra tasks",
-        )
-        self.responses = Pool.of(
-            [filler.fill_many(strings(h["responses"], "responses"), 40) for h in harvest]
-        )
-        self.pivot_us = p.release_us + int(rng.uniform(3, 8) * HOUR_US)
 
     def rows(self, win: Window) -> Rows | None:
         world = self.world

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from forensics.sample.arrays import (
-    choice,
-)
+from forensics.sample.arrays import choice
 from forensics.sample.base import (
     CHANNELS,
     DAY_US,

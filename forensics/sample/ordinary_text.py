@@ -15,9 +15,7 @@ from forensics.sample.arrays import (
     merge,
     replace_at,
 )
-from forensics.sample.base import (
-    SampleError,
-)
+from forensics.sample.base import SampleError
 from forensics.sample.text import Filler, Pool, get_path, strings
 from forensics.sample.world import (
     World,
@@ -28,6 +26,9 @@ from forensics.sample.world import (
 class OrdinaryText:
     """Everyday prompts, follow-ups, system prompts and responses in six languages."""
 
+    # The kinds of pasted body, in the order of the body pool's categories.
+    BODY_KINDS = ("prose", "email", "legal", "product", "code", "table", "translate")
+
     def __init__(self, world: World) -> None:
         doc = world.text.ordinary
         self.languages = strings(get_path(doc, "languages"), "languages")
@@ -35,18 +36,38 @@ class OrdinaryText:
         self.topics = list(topics)
         self.topic_weights = np.array([float(topics[t]["weight"]) for t in self.topics])
         self.out_median = np.array([float(topics[t]["out_median"]) for t in self.topics])
-        filler = world.filler("ordinary", slots=get_path(doc, "slots"))
-        n_head = pool_size(world, 80)
-        n_body = pool_size(world, 400)
-        # Heads: category (topic, with_body, language); missing languages fall back to English.
-        body_kinds = ["prose", "email", "legal", "product", "code", "table", "translate"]
         self.body_kind = np.array(
             [
-                body_kinds.index(topics[t]["body"]) if topics[t]["body"] != "none" else -1
+                self.BODY_KINDS.index(topics[t]["body"]) if topics[t]["body"] != "none" else -1
                 for t in self.topics
             ]
         )
-        context = get_path(doc, "context")
+        self.chat_topic = self.topics.index("chat") if "chat" in self.topics else -1
+        self.code_topic = self.topics.index("coding") if "coding" in self.topics else -1
+        self.has_alone = np.array([bool(topics[t].get("alone")) for t in self.topics])
+        self._translate = self.BODY_KINDS.index("translate")
+        filler = world.filler("ordinary", slots=get_path(doc, "slots"))
+        self.heads = self._heads(filler, topics, pool_size(world, 80))
+        self.context = self._context(filler, get_path(doc, "context"), pool_size(world, 120))
+        # Bodies: category (kind, language), index 0 of the pool is the empty body.
+        bodies = get_path(doc, "bodies")
+        n_body = pool_size(world, 400)
+        self.bodies = Pool.of(
+            [[""]]
+            + [
+                self._bodies(filler, bodies, kind, lang, n_body)
+                for kind in self.BODY_KINDS
+                for lang in self.languages
+            ]
+        )
+        self._follow_ups(doc, filler, bodies)
+        self._openings(world, doc, filler)
+        self._tools_and_systems(world, doc, filler)
+        self.responses = self._responses(world, doc, filler, bodies)
+
+    def _heads(self, filler: Filler, topics: Mapping[str, Any], n: int) -> Pool:
+        """First-turn requests: category (topic, with_body, language); missing languages fall
+        back to English."""
         head_groups: list[list[str]] = []
         for t in self.topics:
             for kind in ("alone", "with_body"):
@@ -56,10 +77,12 @@ class OrdinaryText:
                     if not templates:  # e.g. a topic without stand-alone heads: use the other kind
                         other = topics[t].get("with_body" if kind == "alone" else "alone") or {}
                         templates = other.get(lang) or other.get("en")
-                    heads = filler.fill_many(strings(templates, t), n_head)
+                    heads = filler.fill_many(strings(templates, t), n)
                     head_groups.append(heads)
-        self.heads = Pool.of(head_groups)
-        # Context people add to a stand-alone request (index 0: none), per language.
+        return Pool.of(head_groups)
+
+    def _context(self, filler: Filler, context: Mapping[str, Any], n: int) -> Pool:
+        """Context people add to a stand-alone request (index 0: none), per language."""
         ctx_groups: list[list[str]] = [[""]]
         for lang in self.languages:
             lines = strings(context.get(lang) or context["en"], "context")
@@ -69,21 +92,15 @@ class OrdinaryText:
                 [
                     sep
                     + sep.join(filler.pick(v) for v in filler.sample(extra, filler.between(1, 3)))
-                    for _ in range(pool_size(world, 120))
+                    for _ in range(n)
                 ]
             )
-        self.context = Pool.of(ctx_groups)
-        self.chat_topic = self.topics.index("chat") if "chat" in self.topics else -1
-        self.has_alone = np.array([bool(topics[t].get("alone")) for t in self.topics])
+        return Pool.of(ctx_groups)
 
-        # Bodies: category (kind, language), index 0 of the pool is the empty body.
-        bodies = get_path(doc, "bodies")
-        body_groups: list[list[str]] = [[""]]
-        for kind in body_kinds:
-            for lang in self.languages:
-                body_groups.append(self._bodies(filler, bodies, kind, lang, n_body))
-        self.bodies = Pool.of(body_groups)
-
+    def _follow_ups(
+        self, doc: Mapping[str, Any], filler: Filler, bodies: Mapping[str, Any]
+    ) -> None:
+        """Follow-up messages per language, and the error messages coders paste instead."""
         self.followups = Pool.of(
             [
                 filler.fill_many(
@@ -95,6 +112,10 @@ class OrdinaryText:
         errors = strings(get_path(bodies, "errors"), "errors")
         self.errors = Pool.of([filler.fill_many(errors, 60)])
         self.error_lead = str(get_path(doc, "error_followup"))
+
+    def _openings(self, world: World, doc: Mapping[str, Any], filler: Filler) -> None:
+        """The openings everybody shares: questions thousands of people ask in the same words
+        (with the follow-up most of them send), and the prompt library's entries."""
         pairs = get_path(doc, "popular_questions")
         if not isinstance(pairs, list) or not all(
             isinstance(x, list) and len(x) == 2 for x in pairs
@@ -108,6 +129,9 @@ class OrdinaryText:
         entries = list(dict.fromkeys(filler.fill_many(copied, pool_size(world, 160))))
         self.copied = pa.array(entries, pa.string())
         self.copied_weights = 1.0 / np.arange(1, len(entries) + 1) ** 1.1
+
+    def _tools_and_systems(self, world: World, doc: Mapping[str, Any], filler: Filler) -> None:
+        """Agent frameworks' system prompts, tool results, and system prompts per language."""
         frameworks = strings(get_path(world.text.common, "agent_frameworks"), "agent_frameworks")
         self.framework_ids = np.array([world.system_id(t) for t in frameworks], dtype=np.int64)
         tool_results = strings(get_path(doc, "tool_results"), "tool_results")
@@ -122,15 +146,18 @@ class OrdinaryText:
         self.system_ids = np.array(
             [world.system_id(t) for t in self.systems.values.to_pylist()], dtype=np.int64
         )
+
+    def _responses(
+        self, world: World, doc: Mapping[str, Any], filler: Filler, bodies: Mapping[str, Any]
+    ) -> Pool:
+        """Response excerpts: category (language, topic). Coding answers carry code; English
+        answers mix in sentences about the topic."""
         openers = get_path(doc, "responses.openers")
         code_openers = get_path(doc, "responses.code_openers")
         sentences = get_path(doc, "responses.sentences")
         per_topic = get_path(doc, "responses.topic_sentences")
         code = strings(get_path(bodies, "code"), "code")
         snippets = filler.variants(code, 4)
-        self.code_topic = self.topics.index("coding") if "coding" in self.topics else -1
-        # Response excerpts: category (language, topic). Coding answers carry code; English
-        # answers mix in sentences about the topic.
         resp_groups: list[list[str]] = []
         n_resp = pool_size(world, 40)
         for lang in self.languages:
@@ -156,8 +183,7 @@ class OrdinaryText:
                         for _ in range(n_resp)
                     ]
                 )
-        self.responses = Pool.of(resp_groups)
-        self._translate = body_kinds.index("translate")
+        return Pool.of(resp_groups)
 
     def _bodies(
         self, filler: Filler, bodies: Mapping[str, Any], kind: str, lang: str, n: int

@@ -23,9 +23,9 @@ from forensics.sample.base import (
 )
 from forensics.sample.campaigns import (
     LOWVOL,
-    MIN_CAMPAIGN_ACCOUNTS,
     PIPELINE,
     SWARM,
+    campaign_accounts,
     campaign_block,
     families,
 )
@@ -58,7 +58,7 @@ class TemplatedLowVolume(Population):
         self.world = world
         doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        n = max(MIN_CAMPAIGN_ACCOUNTS, round(LOWVOL[0] * world.scale))
+        n = campaign_accounts(world, LOWVOL[0])
         self.n = n
         p = world.period
         start_day = rng.uniform(1, p.n_days - 8, n)
@@ -194,7 +194,7 @@ class DataPipeline(Population):
         self.world = world
         doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        n = max(MIN_CAMPAIGN_ACCOUNTS, round(PIPELINE[0] * world.scale))
+        n = campaign_accounts(world, PIPELINE[0])
         self.n = n
         families = doc["families"]
         size = pool_size(world, 200)
@@ -276,7 +276,7 @@ class AgenticSwarm(Population):
         self.world = world
         doc, filler = world.text_of(world.text.campaigns, self.name)
         rng = world.rng("accounts", self.name)
-        n = max(MIN_CAMPAIGN_ACCOUNTS, round(SWARM[0] * world.scale))
+        n = campaign_accounts(world, SWARM[0])
         self.n = n
         size = pool_size(world, 200)
         self.tasks = Pool.of([filler.fill_many(strings(doc["tasks"], "tasks"), size)])
