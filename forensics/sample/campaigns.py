@@ -33,6 +33,15 @@ MIN_CAMPAIGN_ACCOUNTS = 8
 MIN_CAMPAIGN_ACCOUNT_REQUESTS = 60
 
 
+def campaign_start(
+    world: World, name: str
+) -> tuple[Mapping[str, Any], Filler, np.random.Generator]:
+    """What a campaign's constructor starts from: its part of campaigns.yaml, a filler with
+    its slots, and the random stream its accounts are drawn from."""
+    doc, filler = world.text_of(world.text.campaigns, name)
+    return doc, filler, world.rng("accounts", name)
+
+
 def campaign_accounts(world: World, accounts: int) -> int:
     """A campaign's accounts at this scale, from its `accounts` at scale 1."""
     return max(MIN_CAMPAIGN_ACCOUNTS, round(accounts * world.scale))

@@ -35,6 +35,7 @@ from forensics.sample.campaigns import (
     HYDRA,
     campaign_block,
     campaign_size,
+    campaign_start,
     families,
 )
 from forensics.sample.clock import Window
@@ -64,10 +65,8 @@ class ReasoningHarvester(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc, filler = world.text_of(world.text.campaigns, self.name)
-        rng = world.rng("accounts", self.name)
-        n, per_account = campaign_size(world, HARVESTER)
-        self.n = n
+        doc, filler, rng = campaign_start(world, self.name)
+        self.n, per_account = campaign_size(world, HARVESTER)
         p = world.period
         self.first_day = max(1, int(p.n_days * rng.uniform(0.08, 0.14)))
         self.last_day = min(p.n_days - 1, self.first_day + int(p.n_days * 0.62))
@@ -300,10 +299,8 @@ class HydraProxy(Population):
 
     def __init__(self, world: World, ordinary: OrdinaryText) -> None:
         self.world, self.ordinary = world, ordinary
-        doc, filler = world.text_of(world.text.campaigns, self.name)
-        rng = world.rng("accounts", self.name)
-        n, per_account = campaign_size(world, HYDRA)
-        self.n = n
+        doc, filler, rng = campaign_start(world, self.name)
+        self.n, per_account = campaign_size(world, HYDRA)
         wave, created = self._schedule(rng, per_account)
         self._add_accounts(doc, rng, filler, wave, created)
         harvest = doc["harvest"]

@@ -27,6 +27,7 @@ from forensics.sample.campaigns import (
     SWARM,
     campaign_accounts,
     campaign_block,
+    campaign_start,
     families,
 )
 from forensics.sample.clock import Window
@@ -56,10 +57,8 @@ class TemplatedLowVolume(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc, filler = world.text_of(world.text.campaigns, self.name)
-        rng = world.rng("accounts", self.name)
-        n = campaign_accounts(world, LOWVOL[0])
-        self.n = n
+        doc, filler, rng = campaign_start(world, self.name)
+        self.n = n = campaign_accounts(world, LOWVOL[0])
         p = world.period
         start_day = rng.uniform(1, p.n_days - 8, n)
         self.start_us = (p.start_us + start_day * DAY_US).astype(np.int64)
@@ -192,10 +191,8 @@ class DataPipeline(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc, filler = world.text_of(world.text.campaigns, self.name)
-        rng = world.rng("accounts", self.name)
-        n = campaign_accounts(world, PIPELINE[0])
-        self.n = n
+        doc, filler, rng = campaign_start(world, self.name)
+        self.n = n = campaign_accounts(world, PIPELINE[0])
         families = doc["families"]
         size = pool_size(world, 200)
         self.weights = [float(f["weight"]) for f in families.values()]
@@ -274,10 +271,8 @@ class AgenticSwarm(Population):
 
     def __init__(self, world: World) -> None:
         self.world = world
-        doc, filler = world.text_of(world.text.campaigns, self.name)
-        rng = world.rng("accounts", self.name)
-        n = campaign_accounts(world, SWARM[0])
-        self.n = n
+        doc, filler, rng = campaign_start(world, self.name)
+        self.n = n = campaign_accounts(world, SWARM[0])
         size = pool_size(world, 200)
         self.tasks = Pool.of([filler.fill_many(strings(doc["tasks"], "tasks"), size)])
         self.results = Pool.of(
