@@ -225,17 +225,24 @@ class _ClusterFacts:
         facts = cls()
         if not ids:
             return facts
-
         con.execute("CREATE OR REPLACE TEMP TABLE reported_members AS "
                     "SELECT account_id, cluster_id FROM cluster_members "
                     "WHERE list_contains(CAST($ids AS VARCHAR[]), cluster_id)", {"ids": ids})
+        facts._read_links(con)
+        facts._read_signals(con)
+        facts._read_capabilities(con)
+        facts._read_attribution(con)
+        facts._read_benign(con)
+        facts._read_members(con)
+        con.execute("DROP TABLE reported_members")
+        return facts
 
-        def query(sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-            return con.execute(_MEMBERS + sql, params).fetchall()
-
+    def _read_links(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The links inside each cluster, by kind, with the tests of chance of its pairs."""
         # Only links inside the cluster explain why it holds together (an account is in
         # one cluster, so both ends in the same cluster's members).
-        for r in query(
+        for r in _query(
+                con,
                 ", l AS (SELECT a.cluster_id, kind, key, account_a, account_b FROM links "
                 "       JOIN m AS a ON a.account_id = links.account_a "
                 "       JOIN m AS b ON b.account_id = links.account_b "
@@ -249,9 +256,10 @@ class _ClusterFacts:
                 "       list(k.key ORDER BY k.n DESC, k.key)[1:3] "
                 "FROM k JOIN e USING (cluster_id, kind) GROUP BY k.cluster_id, k.kind "
                 "ORDER BY k.cluster_id, 4 DESC, k.kind"):
-            facts.links.setdefault(r[0], []).append(
+            self.links.setdefault(r[0], []).append(
                 LinkSummary(r[1], int(r[2]), int(r[3]), tuple(r[4])))
-        tests = {(r[0], r[1]): r[2:] for r in query(
+        tests = {(r[0], r[1]): r[2:] for r in _query(
+                con,
                 "SELECT a.cluster_id, t.kind, count(*), "
                 "       count(*) FILTER (WHERE t.q_value <= $fdr), min(t.p_value), "
                 "       arg_min(t.observed, (t.p_value, t.account_a, t.account_b)), "
@@ -259,26 +267,37 @@ class _ClusterFacts:
                 "FROM link_tests t JOIN m AS a ON a.account_id = t.account_a "
                 "JOIN m AS b ON b.account_id = t.account_b AND b.cluster_id = a.cluster_id "
                 "WHERE t.p_value IS NOT NULL GROUP BY ALL ORDER BY ALL", {"fdr": FDR})}
-        facts.links = {cid: [_tested(link, tests.get((cid, link.kind))) for link in links]
-                       for cid, links in facts.links.items()}
-        for r in query(
+        self.links = {cid: [_tested(link, tests.get((cid, link.kind))) for link in links]
+                      for cid, links in self.links.items()}
+
+    def _read_signals(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Each heuristic that fired in a cluster, summarised over its members."""
+        for r in _query(
+                con,
                 "SELECT m.cluster_id, s.heuristic_id, any_value(s.family), count(*), "
                 "       round(avg(s.score), 3), arg_max(s.detail, (s.score, s.account_id)), "
                 "       arg_max(s.evidence, (s.score, s.account_id)) "
                 "FROM signals s JOIN m USING (account_id) GROUP BY m.cluster_id, s.heuristic_id "
                 "ORDER BY m.cluster_id, any_value(s.family), count(*) DESC, s.heuristic_id"):
-            facts.signals.setdefault(r[0], []).append(
+            self.signals.setdefault(r[0], []).append(
                 SignalSummary(r[1], r[2], int(r[3]), float(r[4]), r[5], tuple(r[6])))
-        # Request counts per capability from the features stage's per-account counts.
-        for r in query(
+
+    def _read_capabilities(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Request shares per capability, from the features stage's per-account counts."""
+        for r in _query(
+                con,
                 "SELECT m.cluster_id, c.capability, round(CAST(sum(c.requests) AS BIGINT) / "
                 "       sum(CAST(sum(c.requests) AS BIGINT)) OVER (PARTITION BY m.cluster_id), "
                 "       3) AS share "
                 "FROM account_capabilities c JOIN m USING (account_id) "
                 "GROUP BY m.cluster_id, c.capability "
                 "ORDER BY m.cluster_id, share DESC, c.capability"):
-            facts.capabilities.setdefault(r[0], []).append((r[1], float(r[2])))
-        for r in query(
+            self.capabilities.setdefault(r[0], []).append((r[1], float(r[2])))
+
+    def _read_attribution(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The named actors whose analyst indicators the members hit."""
+        for r in _query(
+                con,
                 ", size AS (SELECT cluster_id, count(*) AS n FROM m GROUP BY ALL) "
                 "SELECT m.cluster_id, h.actor, count(DISTINCT h.account_id), "
                 "       round(count(DISTINCT h.account_id) / any_value(size.n), 3), "
@@ -286,9 +305,13 @@ class _ClusterFacts:
                 "            h.indicator_type || ' ' || h.value) "
                 "FROM indicator_hits h JOIN m USING (account_id) JOIN size USING (cluster_id) "
                 "GROUP BY m.cluster_id, h.actor ORDER BY m.cluster_id, 3 DESC, 2"):
-            facts.attribution.setdefault(r[0], []).append(
+            self.attribution.setdefault(r[0], []).append(
                 Attribution(r[1], int(r[2]), float(r[3]), tuple(r[4])))
-        for r in query(
+
+    def _read_benign(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The numbers the benign look-alikes are weighed on (see _benign_checks)."""
+        for r in _query(
+                con,
                 "SELECT m.cluster_id, "
                 "       avg(CASE WHEN coalesce(turn_index, 0) > 0 THEN 1 ELSE 0 END), "
                 "       count(DISTINCT template_id) / count(*), "
@@ -296,12 +319,19 @@ class _ClusterFacts:
                 "           / count(*), "
                 "       count(DISTINCT hour(ts)) "
                 "FROM request_features f JOIN m USING (account_id) GROUP BY m.cluster_id"):
-            facts.benign[r[0]] = tuple(r[1:])
-        for r in query("SELECT cluster_id, list(account_id ORDER BY account_id) FROM m "
-                       "GROUP BY cluster_id"):
-            facts.members[r[0]] = tuple(r[1])
-        con.execute("DROP TABLE reported_members")
-        return facts
+            self.benign[r[0]] = tuple(r[1:])
+
+    def _read_members(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Each cluster's member ids, sorted."""
+        for r in _query(con, "SELECT cluster_id, list(account_id ORDER BY account_id) FROM m "
+                             "GROUP BY cluster_id"):
+            self.members[r[0]] = tuple(r[1])
+
+
+def _query(con: duckdb.DuckDBPyConnection, sql: str,
+           params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    """Rows of `sql` run after the _MEMBERS prefix (the reported clusters' members as m)."""
+    return con.execute(_MEMBERS + sql, params).fetchall()
 
 
 def _tested(link: LinkSummary, test: tuple[Any, ...] | None) -> LinkSummary:

@@ -13,8 +13,10 @@ All prompt text comes from the YAML files in `forensics/sample_text/`.
 The package's modules: `generator` (the entry point), `world` (accounts and shared state, the
 population interface), `text` (sample text and pools), `clock` (period, windows, activity
 profiles), `arrays` (randomness and vectorised helpers), `rows` (a window's rows), `writer`
-(Parquet and CSV files), and one module per population family (`ordinary`, `lookalikes`,
-`campaigns`).
+(Parquet and CSV files), and the populations: ordinary people (`ordinary`, with the everyday
+use every ordinary population shares in `everyday` and its text in `ordinary_text`; the
+groups that share infrastructure or timing in `groups`), the benign look-alikes
+(`lookalikes`, `products`) and the campaigns (`campaigns`, `farms`, `stealth`).
 """
 
 from forensics.sample.base import (

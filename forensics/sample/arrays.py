@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from forensics.sample.base import END_TURN, MAX_TOKENS, STOP_SEQUENCE
+from forensics.sample.base import END_TURN, MAX_TOKENS, STOP_SEQUENCE, US
 
 # --------------------------------------------------------------------------------------------
 # Randomness, ids and small vectorised helpers
@@ -108,6 +109,39 @@ def positions_in_segment(lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
 
 
+@dataclass(frozen=True)
+class Sessions:
+    """The rows of consecutive sessions (conversations, batches, runs), one session after
+    another: session i has lengths[i] rows."""
+
+    lengths: np.ndarray
+    session: np.ndarray  # each row's session
+    turn: np.ndarray  # each row's place in its session, 0 for the first
+
+    @staticmethod
+    def of(lengths: np.ndarray) -> Sessions:
+        return Sessions(lengths, np.repeat(np.arange(len(lengths)), lengths),
+                        positions_in_segment(lengths))
+
+    def __len__(self) -> int:
+        return len(self.session)
+
+    @property
+    def first(self) -> np.ndarray:
+        return self.turn == 0
+
+    @property
+    def last(self) -> np.ndarray:
+        return self.turn == self.lengths[self.session] - 1
+
+    def times(self, start: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+        """Each row's time in microseconds: its session's `start`, then each row `gaps`
+        seconds after the one before (the gap of a session's first row is not used)."""
+        gaps_us = (gaps * US).astype(np.int64)
+        gaps_us[self.turn == 0] = 0
+        return start[self.session] + segment_offsets(gaps_us, self.lengths)
+
+
 def outputs(
     rng: np.random.Generator,
     median: np.ndarray | float,
@@ -127,3 +161,10 @@ def outputs(
     return out.astype(np.int32), stop
 
 
+def replace_at(values: pa.Array, rows: np.ndarray, new: pa.Array) -> pa.Array:
+    """`values` with the entries at `rows` replaced by `new` (in that order)."""
+    if not len(rows):
+        return values
+    keep = np.ones(len(values), dtype=np.bool_)
+    keep[rows] = False
+    return merge(len(values), [(np.flatnonzero(keep), values.filter(pa.array(keep))), (rows, new)])

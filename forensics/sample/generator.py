@@ -11,23 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from forensics.sample.base import DEFAULT_CHUNK_ROWS, LABELS, US, SampleError, SampleSummary
-from forensics.sample.campaigns import (
-    AgenticSwarm,
-    DataPipeline,
-    HydraProxy,
-    ReasoningHarvester,
-    TemplatedLowVolume,
-)
 from forensics.sample.clock import Period
+from forensics.sample.farms import HydraProxy, ReasoningHarvester
 from forensics.sample.groups import build_groups
-from forensics.sample.lookalikes import (
-    AgentProduct,
-    EnterpriseBatch,
-    EvalCompany,
-    ResearchGroup,
-    TutoringApp,
-)
-from forensics.sample.ordinary import Ordinary, OrdinaryText
+from forensics.sample.lookalikes import EnterpriseBatch, EvalCompany, ResearchGroup
+from forensics.sample.ordinary import Ordinary
+from forensics.sample.ordinary_text import OrdinaryText
+from forensics.sample.products import AgentProduct, TutoringApp
+from forensics.sample.stealth import AgenticSwarm, DataPipeline, TemplatedLowVolume
 from forensics.sample.text import Context, Text
 from forensics.sample.world import Population, World
 from forensics.sample.writer import (

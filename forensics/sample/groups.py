@@ -6,7 +6,7 @@ behaves, not on what a heuristic looks for: a company team shares a card, an off
 and onboarding waves; a class signs up in one lecture from one campus network and pastes the
 same assignments; a hackathon signs up in one afternoon from one venue and works through the
 night; a household shares a card and a home line; one organisation's nightly jobs start in the
-same minute. Their people otherwise use the API like everybody else (`ordinary.everyday_rows`).
+same minute. Their people otherwise use the API like everybody else (`everyday.everyday_rows`).
 Every account here is labelled ordinary, with its group's name as the population.
 """
 
@@ -19,21 +19,15 @@ import numpy as np
 import pyarrow as pa
 
 from forensics.sample.arrays import (
+    Sessions,
     choice,
     outputs,
-    positions_in_segment,
     rand_u64,
-    segment_offsets,
 )
 from forensics.sample.base import DAY_US, HOUR_US, US
 from forensics.sample.clock import Window
-from forensics.sample.ordinary import (
-    Everyday,
-    OrdinaryText,
-    everyday_behaviour,
-    everyday_rows,
-    home_addresses,
-)
+from forensics.sample.everyday import Everyday, everyday_behaviour, everyday_rows
+from forensics.sample.ordinary_text import OrdinaryText
 from forensics.sample.rows import Rows, make_rows
 from forensics.sample.text import Pool, get_path, strings
 from forensics.sample.world import (
@@ -41,6 +35,7 @@ from forensics.sample.world import (
     Population,
     World,
     company_domain,
+    home_addresses,
     pool_size,
     random_hosts,
     random_subnets,
@@ -186,7 +181,6 @@ class CompanyTeams(Population):
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name, slots=doc)
         tools = filler.variants(strings(doc["internal_tools"], "internal_tools"), 3)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         p = world.period
         m = _Members()
         system: list[int] = []
@@ -205,9 +199,7 @@ class CompanyTeams(Population):
             # Onboarding waves: the team signs up together on a few mornings, some of them
             # during the quarter.
             waves = [rng.uniform(-700, p.n_days - 10) for _ in range(int(rng.integers(1, 4)))]
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             for k in range(size):
                 wave = waves[int(rng.integers(0, len(waves)))]
                 created = _local_time(world, math.floor(wave), rng.uniform(9.5, 12.5), offset)
@@ -215,7 +207,7 @@ class CompanyTeams(Population):
                     created=created,
                     org=org if rng.random() < 0.8 else None,
                     payment=card if rng.random() < 0.75 else world.ids("card", "pf_", 1)[0],
-                    domain=domain if rng.random() < 0.85 else filler.pick(consumer),
+                    domain=domain if rng.random() < 0.85 else filler.pick(world.consumer_domains),
                     country=code,
                     tier=["build", "scale", "enterprise"][int(rng.integers(0, 3))],
                     ua=_either(rng, 0.6, standard_ua, world.draw_user_agents(rng, 1)[0]),
@@ -280,7 +272,6 @@ class UniversityClasses(Population):
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name)
         courses = list(doc["courses"])
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         unis = strings(doc["universities"], "universities")
         p = world.period
         m = _Members()
@@ -297,9 +288,7 @@ class UniversityClasses(Population):
             domain = "student." + slugify(uni).replace("-", "")[:18] + ".edu"
             campus = random_hosts(rng, random_subnets(rng, world, "residential", 1)[0], 4)
             lecture = int(rng.integers(0, max(1, p.n_days - 30)))
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             for i in range(size):
                 created = _local_time(world, lecture, rng.uniform(10.0, 13.0), offset)
                 m.add(
@@ -307,7 +296,7 @@ class UniversityClasses(Population):
                     org=None,
                     # Free tier or education credits for most; some pay with their own card.
                     payment=world.ids("card", "pf_", 1)[0] if rng.random() < 0.35 else None,
-                    domain=domain if rng.random() < 0.7 else filler.pick(consumer),
+                    domain=domain if rng.random() < 0.7 else filler.pick(world.consumer_domains),
                     country=code,
                     tier="education" if rng.random() < 0.6 else "free",
                     ua=world.draw_user_agents(rng, 1)[0],
@@ -345,7 +334,6 @@ class Hackathons(Population):
         self.world, self.text = world, text
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         p = world.period
         m = _Members()
         venue_of: list[int] = []
@@ -360,16 +348,14 @@ class Hackathons(Population):
             venues += venue
             day = int(rng.integers(2, p.n_days - 4))
             days = int(rng.integers(1, 3))
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             for i in range(size):
                 created = _local_time(world, day, rng.uniform(13.0, 17.0), offset)
                 m.add(
                     created=created,
                     org=None,
                     payment=world.ids("card", "pf_", 1)[0] if rng.random() < 0.5 else None,
-                    domain=(filler.pick(consumer) if rng.random() < 0.75
+                    domain=(filler.pick(world.consumer_domains) if rng.random() < 0.75
                             else company_domain(filler, world)),
                     country=code,
                     tier="free" if rng.random() < 0.5 else "build",
@@ -432,7 +418,6 @@ class Households(Population):
         self.world, self.text = world, text
         rng = world.rng("accounts", self.name)
         filler = world.filler(self.name)
-        consumer = strings(get_path(world.text.common, "email_domains.consumer"), "consumer")
         p = world.period
         m = _Members()
         kinds = ["household"] * _count(world, HOUSEHOLDS, 3) + ["friends"] * _count(
@@ -443,9 +428,7 @@ class Households(Population):
             c, code, offset = _country(world, rng)
             lang = _language(world, text, c)
             card = world.ids("card", "pf_", 1)[0]
-            homes = home_addresses(
-                rng, world, size, world.carrier_subnets, world.relay_subnets, world.proxy_subnets
-            )
+            homes = home_addresses(rng, world, size)
             if kind == "household":
                 homes = [homes[0], [homes[0][0], *homes[1]]]
             for i in range(size):
@@ -455,7 +438,7 @@ class Households(Population):
                     created=created,
                     org=None,
                     payment=card,
-                    domain=filler.pick(consumer),
+                    domain=filler.pick(world.consumer_domains),
                     country=code,
                     tier="build" if rng.random() < 0.6 else "free",
                     ua=world.draw_user_agents(rng, 1)[0],
@@ -539,11 +522,9 @@ class NightlyJobs(Population):
             return None
         acct = np.repeat(np.arange(self.n), counts)
         # Requests of a batch follow one another a few seconds apart.
-        lengths = counts[counts > 0]
-        gaps = (rng.lognormal(math.log(3.0), 0.5, total) * US).astype(np.int64)
-        gaps[positions_in_segment(lengths) == 0] = 0
+        gaps = rng.lognormal(math.log(3.0), 0.5, total)
         start = fire + rng.integers(0, 20, self.n) * US  # the same minute for every service
-        ts = start[acct] + segment_offsets(gaps, lengths)
+        ts = Sessions.of(counts[counts > 0]).times(start[counts > 0], gaps)
         max_tokens = np.full(total, 1024, dtype=np.int32)
         out, stop = outputs(rng, 60.0, 0.6, max_tokens)
         glob = self.base + acct

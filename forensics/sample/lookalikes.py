@@ -1,8 +1,11 @@
-"""Benign look-alikes: eval companies, batch jobs, agent products, researchers, tutoring apps."""
+"""Benign look-alikes that run batches: eval companies, enterprise batch jobs, research labs.
+
+Their organisations' accounts are built here for every look-alike (`org_block`); the
+look-alike products with real users (agent products, tutoring apps) are in `products`.
+"""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,19 +14,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from forensics.sample.arrays import (
+    Sessions,
     choice,
-    lognormal_int,
     outputs,
-    positions_in_segment,
     rand_u64,
-    segment_offsets,
 )
 from forensics.sample.base import (
     DAY_US,
     END_TURN,
     HOUR_US,
     MAX_TOKENS,
-    TOOL_USE,
     US,
 )
 from forensics.sample.clock import Window
@@ -32,8 +32,10 @@ from forensics.sample.text import Filler, HoledPool, Pool, get_path, strings
 from forensics.sample.world import (
     AccountBlock,
     Population,
+    RhythmicPopulation,
     World,
     days_before,
+    events_per_day,
     pool_size,
     random_hosts,
     random_subnets,
@@ -48,10 +50,8 @@ AGENT = (10, 7_000)
 RESEARCH = (5, 2_000)
 TUTORING = (4, 3_000)
 
-# -- benign look-alikes ----------------------------------------------------------------------
 
-
-def _org_block(
+def org_block(
     world: World,
     rng: np.random.Generator,
     *,
@@ -86,7 +86,7 @@ def _org_block(
     )
 
 
-def _org_name(filler: Filler, names: Sequence[str], org: int) -> str:
+def org_name(filler: Filler, names: Sequence[str], org: int) -> str:
     base = names[org % len(names)]
     return base if org < len(names) else f"{base} {filler.between(2, 99)}"
 
@@ -98,8 +98,7 @@ class EvalCompany(Population):
 
     def __init__(self, world: World, n_orgs: int) -> None:
         self.world = world
-        doc = get_path(world.text.lookalikes, self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
+        doc, filler = world.text_of(world.text.lookalikes, self.name)
         self.per_org = EVAL[0]
         volume = EVAL[1] * world.scale / n_orgs
         bench = max(40, int(volume / 5))
@@ -111,10 +110,10 @@ class EvalCompany(Population):
         self.base = world.n_accounts
         for org in range(n_orgs):
             rng = world.rng("accounts", self.name, org)
-            name = _org_name(world.filler(self.name, org), strings(doc["org_names"], "names"), org)
+            name = org_name(world.filler(self.name, org), strings(doc["org_names"], "names"), org)
             dc = random_subnets(rng, world, "datacenter", 1)[0]
             base = world.add(
-                _org_block(
+                org_block(
                     world,
                     rng,
                     group=self.name,
@@ -232,8 +231,7 @@ class EnterpriseBatch(Population):
 
     def __init__(self, world: World, n_orgs: int) -> None:
         self.world = world
-        doc = get_path(world.text.lookalikes, self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
+        doc, filler = world.text_of(world.text.lookalikes, self.name)
         lines = strings(doc["lines"], "lines")
         products = strings(get_path(doc, "slots.product"), "slots.product")
         instructions = strings(doc["instructions"], "instructions")
@@ -256,9 +254,9 @@ class EnterpriseBatch(Population):
         for org in range(n_orgs):
             rng = world.rng("accounts", self.name, org)
             org_filler = world.filler(self.name, org, slots=doc.get("slots", {}))
-            company = _org_name(org_filler, strings(doc["company_names"], "names"), org)
+            company = org_name(org_filler, strings(doc["company_names"], "names"), org)
             dc = random_subnets(rng, world, "datacenter", 1)[0]
-            block = _org_block(
+            block = org_block(
                 world,
                 rng,
                 group=self.name,
@@ -317,134 +315,7 @@ class EnterpriseBatch(Population):
         )
 
 
-class AgentProduct(Population):
-    """IDE agent products: one long shared system prompt each, real multi-turn tool loops."""
-
-    name = "agent_product"
-    _TOOL_COUNT = 14  # the tools named in the product system prompt
-
-    def __init__(self, world: World, n_orgs: int) -> None:
-        self.world = world
-        doc = get_path(world.text.lookalikes, self.name)
-        filler = world.filler(self.name, slots=doc.get("slots", {}))
-        size = pool_size(world, 400)
-        self.tasks = Pool.of([filler.fill_many(strings(doc["tasks"], "tasks"), size)])
-        self.tool_results = Pool.of(
-            [filler.fill_many(strings(doc["tool_results"], "tool_results"), size * 2)]
-        )
-        self.followups = Pool.of([filler.fill_many(strings(doc["followups"], "followups"), 40)])
-        self.responses = Pool.of([filler.fill_many(strings(doc["responses"], "responses"), 60)])
-
-        self.base = world.n_accounts
-        group, system, switch = [], [], []
-        for org in range(n_orgs):
-            rng = world.rng("accounts", self.name, org)
-            org_filler = world.filler(self.name, org, slots=doc.get("slots", {}))
-            product = _org_name(org_filler, strings(doc["product_names"], "names"), org)
-            slug = slugify(product)
-            dcs = random_subnets(rng, world, "datacenter", 2)
-            block = _org_block(
-                world,
-                rng,
-                group=self.name,
-                n=AGENT[0],
-                country="US",
-                tier=["scale", "startup"],
-                domain=slug.replace("-", "") + ".dev",
-                user_agent=[str(doc["user_agent"]).replace("{{product}}", slug)],
-                ips=random_hosts(rng, dcs[0], 4) + random_hosts(rng, dcs[1], 2),
-                created_days=(150, 420),
-                logs_response=True,
-                n_keys=(2, 4),
-            )
-            world.add(block)
-            text = org_filler.fill(str(doc["system"]).replace("{{product}}", product))
-            system += [world.system_id(text)] * len(block)
-            # Each account is a regional deployment serving that region's developers.
-            group += [
-                world.profiles.group("office", (-8, -5, 0, 1, 5, 9)[i % 6])
-                for i in range(len(block))
-            ]
-            # The product upgrades every deployment at once, days after the release.
-            moved = world.period.release_us + int(rng.uniform(5.5, 7.5) * DAY_US)
-            switch += [moved] * len(block)
-        self.n = world.n_accounts - self.base
-        self.group = np.array(group, dtype=np.int64)
-        self.system = np.array(system, dtype=np.int64)
-        self.switch_us = np.array(switch, dtype=np.int64)
-        rows_per_session = 6.5
-        volume = AGENT[1] * world.scale
-        self.sessions_per_day = volume / rows_per_session / world.period.n_days / self.n
-
-    def rows(self, win: Window) -> Rows | None:
-        world = self.world
-        rng = world.rng(self.name, win.start_us // HOUR_US)
-        drawn = world.profiles.events(rng, self.group, self.sessions_per_day, win)
-        if drawn is None:
-            return None
-        acct, start = drawn
-        total = len(acct)
-        turns = np.minimum(2 + rng.geometric(0.22, total), 18)
-        R = int(turns.sum())
-        row_sess = np.repeat(np.arange(total), turns)
-        turn = positions_in_segment(turns)
-        # After turn 0 most messages are tool results; now and then the developer steps in.
-        human = (turn > 0) & (rng.random(R) < 0.14)
-        tool_turn = (turn > 0) & ~human
-        gaps = np.where(
-            human,
-            rng.lognormal(math.log(80.0), 0.8, R) * US,
-            rng.lognormal(math.log(7.0), 0.7, R) * US,
-        ).astype(np.int64)
-        gaps[turn == 0] = 0
-        ts = start[row_sess] + segment_offsets(gaps, turns)
-        last = turn == turns[row_sess] - 1
-        next_human = np.zeros(R, dtype=np.bool_)
-        next_human[:-1] = human[1:]
-        tool_stop = ~last & ~next_human
-
-        zero = np.zeros(R, dtype=np.int64)
-        prompt = pc.if_else(
-            pa.array(turn == 0),
-            self.tasks.draw(rng, zero),
-            pc.if_else(
-                pa.array(tool_turn),
-                self.tool_results.draw(rng, zero),
-                self.followups.draw(rng, zero),
-            ),
-        )
-        max_tokens = np.full(R, 8192, dtype=np.int32)
-        out, stop = outputs(rng, 520.0, 0.7, max_tokens)
-        out[tool_stop] = lognormal_int(rng, 150.0, 0.6, int(tool_stop.sum()))
-        stop[tool_stop] = TOOL_USE
-        local = acct[row_sess]
-        glob = self.base + local
-        model = np.where(
-            start[row_sess] >= self.switch_us[local],
-            world.new_model_idx,
-            world.flagship,
-        )
-        return make_rows(
-            acct=glob,
-            ts=ts,
-            conv=rand_u64(rng, total)[row_sess],
-            turn=turn,
-            model=model,
-            system=self.system[local],
-            prompt=prompt,
-            response=self.responses.draw(rng, zero),
-            ip=world.pick_ips(rng, glob),
-            key=world.pick_keys(rng, glob),
-            out_tokens=out,
-            max_tokens=max_tokens,
-            tool_count=self._TOOL_COUNT,
-            temperature=0.3,
-            thinking=(rng.random(total) < 0.4)[row_sess],
-            stop=stop,
-        )
-
-
-class ResearchGroup(Population):
+class ResearchGroup(RhythmicPopulation):
     """University labs: judge and step-by-step harness batches in working hours."""
 
     name = "research_group"
@@ -489,7 +360,7 @@ class ResearchGroup(Population):
                 domain = f"u{org}.{domain}"
             subnet = random_subnets(rng, world, "datacenter", 1)[0]
             hosts = random_hosts(rng, subnet, RESEARCH[0] + 2)
-            block = _org_block(
+            block = org_block(
                 world,
                 rng,
                 group=self.name,
@@ -508,24 +379,15 @@ class ResearchGroup(Population):
             group += [world.profiles.group("lab", int(uni["offset"]))] * len(block)
         self.n = world.n_accounts - self.base
         self.group = np.array(group, dtype=np.int64)
-        batch_rows = 45.0
-        volume = RESEARCH[1] * world.scale
-        self.batches_per_day = volume / batch_rows / world.period.n_days / self.n
+        self.events_per_day = events_per_day(world, RESEARCH[1], rows_per_event=45.0, n=self.n)
 
-    def rows(self, win: Window) -> Rows | None:
+    def event_rows(self, rng: np.random.Generator, acct: np.ndarray, start: np.ndarray) -> Rows:
         world = self.world
-        rng = world.rng(self.name, win.start_us // HOUR_US)
-        drawn = world.profiles.events(rng, self.group, self.batches_per_day, win)
-        if drawn is None:
-            return None
-        acct, start = drawn
         total = len(acct)
-        size = rng.integers(15, 80, total)
-        R = int(size.sum())
-        row_b = np.repeat(np.arange(total), size)
-        gaps = (rng.exponential(6.0, R) * US).astype(np.int64)
-        gaps[positions_in_segment(size) == 0] = 0
-        ts = start[row_b] + segment_offsets(gaps, size)
+        batches = Sessions.of(rng.integers(15, 80, total))
+        R = len(batches)
+        row_b = batches.session
+        ts = batches.times(start, rng.exponential(6.0, R))
         kind = choice(rng, [35, 20, 25, 20], total)
         old = np.array([world.flagship, world.small, world.previous])
         model = old[rng.integers(0, 3, total)]
@@ -556,106 +418,3 @@ class ResearchGroup(Population):
             thinking=False,
             stop=stop,
         )
-
-
-class TutoringApp(Population):
-    """Tutoring apps: step-by-step worked solutions, students' after-school rhythm."""
-
-    name = "tutoring_app"
-
-    def __init__(self, world: World, n_orgs: int) -> None:
-        self.world = world
-        doc = get_path(world.text.lookalikes, self.name)
-        slots = {"problem_en": doc["problems_en"], "problem_es": doc["problems_es"]}
-        filler = world.filler(self.name, slots=slots)
-        size = pool_size(world, 400)
-        langs = ("en", "es")
-        self.heads = Pool.of(
-            [filler.fill_many(strings(doc["heads"][k], "heads"), size) for k in langs]
-        )
-        self.followups = Pool.of(
-            [filler.fill_many(strings(doc["followups"][k], "followups"), 30) for k in langs]
-        )
-        self.responses = Pool.of(
-            [filler.fill_many(strings(doc["responses"][k], "responses"), 30) for k in langs]
-        )
-
-        self.base = world.n_accounts
-        group, system, p_spanish = [], [], []
-        for org in range(n_orgs):
-            rng = world.rng("accounts", self.name, org)
-            app = _org_name(world.filler(self.name, org), strings(doc["app_names"], "names"), org)
-            market = ("US", "ES", "MX", "US")[org % 4]
-            offsets = {"US": (-5, -6, -8, -5), "ES": (1,), "MX": (-6, -5)}[market]
-            dc = random_subnets(rng, world, "datacenter", 1)[0]
-            block = _org_block(
-                world,
-                rng,
-                group=self.name,
-                n=TUTORING[0],
-                country=market,
-                tier=["startup", "scale"],
-                domain=slugify(app).replace("-", "") + ".app",
-                user_agent=[str(doc["user_agent"])],
-                ips=random_hosts(rng, dc, 3),
-                created_days=(60, 400),
-                logs_response=False,
-            )
-            world.add(block)
-            text = str(doc["system"]).replace("{{app}}", app)
-            system += [world.system_id(text)] * len(block)
-            group += [
-                world.profiles.group("student", offsets[i % len(offsets)])
-                for i in range(len(block))
-            ]
-            p_spanish += [0.12 if market == "US" else 1.0] * len(block)
-        self.n = world.n_accounts - self.base
-        self.group = np.array(group, dtype=np.int64)
-        self.system = np.array(system, dtype=np.int64)
-        self.p_spanish = np.array(p_spanish)
-        volume = TUTORING[1] * world.scale
-        self.sessions_per_day = volume / 3.0 / world.period.n_days / self.n
-
-    def rows(self, win: Window) -> Rows | None:
-        world = self.world
-        rng = world.rng(self.name, win.start_us // HOUR_US)
-        drawn = world.profiles.events(rng, self.group, self.sessions_per_day, win)
-        if drawn is None:
-            return None
-        acct, start = drawn
-        total = len(acct)
-        turns = rng.integers(1, 6, total)
-        R = int(turns.sum())
-        row_s = np.repeat(np.arange(total), turns)
-        turn = positions_in_segment(turns)
-        gaps = (rng.lognormal(math.log(100.0), 0.7, R) * US).astype(np.int64)
-        gaps[turn == 0] = 0
-        ts = start[row_s] + segment_offsets(gaps, turns)
-        lang = (rng.random(total) < self.p_spanish[acct]).astype(np.int64)[row_s]
-        prompt = pc.if_else(
-            pa.array(turn == 0), self.heads.draw(rng, lang), self.followups.draw(rng, lang)
-        )
-        max_tokens = np.full(R, 1500, dtype=np.int32)
-        out, stop = outputs(rng, 330.0, 0.5, max_tokens)
-        local = acct[row_s]
-        glob = self.base + local
-        return make_rows(
-            acct=glob,
-            ts=ts,
-            conv=rand_u64(rng, total)[row_s],
-            turn=turn,
-            model=world.small,
-            system=self.system[local],
-            prompt=prompt,
-            response=self.responses.draw(rng, lang),
-            ip=world.pick_ips(rng, glob),
-            key=world.pick_keys(rng, glob),
-            out_tokens=out,
-            max_tokens=max_tokens,
-            tool_count=0,
-            temperature=0.5,
-            thinking=False,
-            stop=stop,
-        )
-
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from forensics.sample.arrays import OCTETS, choice, hex_ids, ipv4, mix64, stream
-from forensics.sample.base import DAY_US, US, SampleError
+from forensics.sample.base import DAY_US, HOUR_US, US, SampleError
 from forensics.sample.clock import Period, Profiles, Window
 from forensics.sample.rows import Rows
 from forensics.sample.text import Context, Filler, Text, get_path, slot_table, strings
@@ -142,6 +142,17 @@ class World:
     def filler(self, *keys: str | int, slots: Mapping[str, Any] | None = None) -> Filler:
         table = slot_table(slots or {}, self.text.common.get("slots", {}))
         return Filler(self.rng("text", *keys), table)
+
+    def text_of(self, section: Mapping[str, Any], name: str) -> tuple[Mapping[str, Any], Filler]:
+        """A population's part of a sample-text file (`section`, such as self.text.campaigns)
+        and a filler with its slots (under its `slots` key, if any) and the common ones."""
+        doc = get_path(section, name)
+        return doc, self.filler(name, slots=doc.get("slots", {}))
+
+    @cached_property
+    def consumer_domains(self) -> list[str]:
+        """Webmail domains people sign up with (common.yaml `email_domains.consumer`)."""
+        return strings(get_path(self.text.common, "email_domains.consumer"), "consumer")
 
     def system_id(self, text: str) -> int:
         """Register a system prompt; rows carry its number, the text is looked up at the end."""
@@ -329,6 +340,52 @@ def days_before(
     return [int(world.period.start_us - d * DAY_US) // US * US for d in days]
 
 
+def home_addresses(
+    rng: np.random.Generator,
+    world: World,
+    n: int,
+    *,
+    shared_networks: bool = True,
+) -> list[list[str]]:
+    """Each person's own addresses: a home line, often a second network (work, phone).
+
+    With `shared_networks`, a tenth browse through a mobile carrier's shared NAT ranges, which
+    unrelated customers share; a few use a privacy relay whose egress address changes with
+    nearly every connection, from ranges that the relay's other users share; a few have a home
+    line that a residential-proxy network also sells as an exit. Others (a tenth, or a fifth
+    without the shared networks) travel or use a VPN and show up from many networks.
+    """
+    carrier: Sequence[str] = world.carrier_subnets if shared_networks else ()
+    relay: Sequence[str] = world.relay_subnets if shared_networks else ()
+    proxy: Sequence[str] = world.proxy_subnets if shared_networks else ()
+    subnet = random_subnets(rng, world, "residential", n * 2)
+    n_ips = choice(rng, [60, 30, 10], n) + 1
+    host = rng.integers(2, 255, (n, 3))
+    kind = rng.random(n)
+    ips: list[list[str]] = []
+    for i in range(n):
+        own = [f"{subnet[2 * i]}.{host[i, 0]}"]
+        if n_ips[i] >= 2:
+            own.append(f"{subnet[2 * i + 1]}.{host[i, 1]}")
+        if n_ips[i] == 3 and host[i, 2] != host[i, 0]:
+            own.append(f"{subnet[2 * i]}.{host[i, 2]}")
+        if carrier and kind[i] < 0.10:
+            for c in rng.choice(len(carrier), size=int(rng.integers(1, 4)), replace=False):
+                own.append(f"{carrier[c]}.{rng.integers(2, 255)}")
+        elif relay and kind[i] >= 0.96:
+            for _ in range(int(rng.integers(40, 200))):
+                own.append(f"{relay[int(rng.integers(0, len(relay)))]}.{rng.integers(2, 255)}")
+        elif proxy and kind[i] >= 0.93:
+            # A home line that is also a residential-proxy exit (proxyware on a device).
+            own[0] = f"{proxy[int(rng.integers(0, len(proxy)))]}.{host[i, 0]}"
+        elif kind[i] < 0.22:
+            many = int(np.clip(12 * math.exp(0.9 * rng.standard_normal()), 3, 150))
+            for extra in random_subnets(rng, world, "residential", many):
+                own.append(f"{extra}.{rng.integers(2, 255)}")
+        ips.append(own)
+    return ips
+
+
 # --------------------------------------------------------------------------------------------
 # Populations
 # --------------------------------------------------------------------------------------------
@@ -341,4 +398,33 @@ class Population:
 
     def rows(self, win: Window) -> Rows | None:
         raise NotImplementedError
+
+
+class RhythmicPopulation(Population):
+    """A population whose accounts start events (sessions, batches) on their group's weekly
+    rhythm: `events_per_day` per account at an average hour of its `group`'s profile."""
+
+    world: World
+    base: int  # global index of the first account
+    group: np.ndarray  # Profiles group per account
+    events_per_day: float
+
+    def rows(self, win: Window) -> Rows | None:
+        rng = self.world.rng(self.name, win.start_us // HOUR_US)
+        drawn = self.world.profiles.events(rng, self.group, self.events_per_day, win)
+        if drawn is None:
+            return None
+        acct, start = drawn
+        return self.event_rows(rng, acct, start)
+
+    def event_rows(self, rng: np.random.Generator, acct: np.ndarray, start: np.ndarray) -> Rows:
+        """The rows of the window's events: `acct`, each one's account (from 0 for the first
+        of the population), and `start`, its start time."""
+        raise NotImplementedError
+
+
+def events_per_day(world: World, volume: float, rows_per_event: float, n: int) -> float:
+    """Events per account and day, at an average hour, that send `volume` requests at scale 1
+    (times the scale) over the period from n accounts, `rows_per_event` requests each."""
+    return volume * world.scale / rows_per_event / world.period.n_days / n
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,6 +154,24 @@ class _Checker:
         self.bad(full, "missing")
         return {}
 
+    def objects(self, d: Mapping[str, Any], name: str, key: str, *,
+                non_empty: bool = False) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        """The objects of the list under `name`, each with its key (`runs[0]`), one at a time
+        so that the caller's problems with one come before the next one's; entries that are
+        not objects, and a value that is not a list (or is empty, with `non_empty`), noted."""
+        full = f"{key}.{name}" if key else name
+        value = self.get(d, name, key)
+        if name not in d:
+            return
+        if not isinstance(value, list) or (non_empty and not value):
+            self.bad(full, f"expected a {'non-empty ' if non_empty else ''}list, "
+                           f"found {_kind(value)}")
+            return
+        for i, item in enumerate(value):
+            obj = self.obj(item, f"{full}[{i}]")
+            if obj:
+                yield f"{full}[{i}]", obj
+
     def rate_at(self, d: Mapping[str, Any], name: str, key: str) -> Rate:
         full = f"{key}.{name}" if key else name
         if name not in d:
@@ -245,6 +263,8 @@ def _generator(value: Any) -> str:
 
 
 def _parse_benchmark(raw: Any) -> tuple[Benchmark | None, list[str]]:
+    """The benchmark in `raw` (None when it has no usable top level or pooled figures) and
+    every problem found, in the order of the file's keys."""
     c = _Checker()
     top = c.obj(raw, "(top level)")
     if not top:
@@ -253,6 +273,27 @@ def _parse_benchmark(raw: Any) -> tuple[Benchmark | None, list[str]]:
     if schema != SCHEMA:
         c.bad("schema", f"expected {SCHEMA}, found {_kind(schema)}")
         return None, c.problems
+    head = _parse_head(c, top)
+    pooled = c.obj_at(top, "pooled", "")
+    if not pooled:
+        return None, c.problems
+    bench = _parse_pooled(c, pooled, head)
+    _check_agreement(c, bench)
+    return bench, c.problems
+
+
+@dataclass(frozen=True)
+class _Head:
+    """What the benchmark file says before its pooled figures: how it ran, and on what."""
+
+    command: str
+    tool_version: str
+    generator: str
+    settings: tuple[tuple[str, Any], ...]
+    runs: tuple[BenchmarkRun, ...]
+
+
+def _parse_head(c: _Checker, top: Mapping[str, Any]) -> _Head:
     command = c.text(top, "command", "")
     tool_version = c.text(top, "tool_version", "")
     generator = c.get(top, "generator", "")
@@ -262,48 +303,34 @@ def _parse_benchmark(raw: Any) -> tuple[Benchmark | None, list[str]]:
     for name, value in settings.items():
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             c.bad(f"settings.{name}", f"expected a number or string, found {_kind(value)}")
-    runs_raw = c.get(top, "runs", "")
-    runs: list[BenchmarkRun] = []
-    if "runs" in top and (not isinstance(runs_raw, list) or not runs_raw):
-        c.bad("runs", f"expected a non-empty list, found {_kind(runs_raw)}")
-    elif isinstance(runs_raw, list):
-        for i, item in enumerate(runs_raw):
-            key = f"runs[{i}]"
-            d = c.obj(item, key)
-            if d:
-                runs.append(BenchmarkRun(c.int_(d, "seed", key),
-                                         c.num(d, "scale", key) or 0.0,
-                                         c.int_(d, "requests", key), c.int_(d, "accounts", key)))
-    p = c.obj_at(top, "pooled", "")
-    if not p:
-        return None, c.problems
+    runs = tuple(BenchmarkRun(c.int_(d, "seed", key), c.num(d, "scale", key) or 0.0,
+                              c.int_(d, "requests", key), c.int_(d, "accounts", key))
+                 for key, d in c.objects(top, "runs", "", non_empty=True))
+    return _Head(command, tool_version, _generator(generator),
+                 tuple(sorted(settings.items())), runs)
+
+
+def _parse_pooled(c: _Checker, p: Mapping[str, Any], head: _Head) -> Benchmark:
+    """The pooled figures under `p`, with the file's `head`."""
     key = "pooled"
     pooled_runs = c.int_(p, "runs", key)
-    if runs and pooled_runs != len(runs):
-        c.bad("pooled.runs", f"{pooled_runs} but the file lists {len(runs)} runs")
+    if head.runs and pooled_runs != len(head.runs):
+        c.bad("pooled.runs", f"{pooled_runs} but the file lists {len(head.runs)} runs")
     by_conf = c.obj_at(p, "precision_by_confidence", key)
     for level in by_conf:
         if level not in CONFIDENCE_LEVELS:
             c.bad(f"pooled.precision_by_confidence.{level}",
                   f"unknown confidence level (expected {', '.join(CONFIDENCE_LEVELS)})")
     by_campaign = c.obj_at(p, "recall_by_campaign", key)
-    pops_raw = c.get(p, "populations", key)
-    populations: list[Population] = []
-    if "populations" in p and not isinstance(pops_raw, list):
-        c.bad("pooled.populations", f"expected a list, found {_kind(pops_raw)}")
-    elif isinstance(pops_raw, list):
-        for i, item in enumerate(pops_raw):
-            pk = f"pooled.populations[{i}]"
-            d = c.obj(item, pk)
-            if d:
-                populations.append(Population(
-                    c.text(d, "label", pk), c.text(d, "group", pk), c.int_(d, "accounts", pk),
-                    c.int_(d, "flagged", pk), c.rate_at(d, "rate", pk)))
+    populations = tuple(
+        Population(c.text(d, "label", pk), c.text(d, "group", pk), c.int_(d, "accounts", pk),
+                   c.int_(d, "flagged", pk), c.rate_at(d, "rate", pk))
+        for pk, d in c.objects(p, "populations", key))
     ari = c.obj_at(p, "adjusted_rand_index", key)
     ari_key = "pooled.adjusted_rand_index"
-    bench = Benchmark(
-        command=command, tool_version=tool_version, generator=_generator(generator),
-        settings=tuple(sorted(settings.items())), runs=tuple(runs),
+    return Benchmark(
+        command=head.command, tool_version=head.tool_version, generator=head.generator,
+        settings=head.settings, runs=head.runs,
         requests=c.int_(p, "requests", key), accounts=c.int_(p, "accounts", key),
         campaign_accounts=c.int_(p, "campaign_accounts", key),
         flagged=c.int_(p, "flagged", key),
@@ -316,19 +343,23 @@ def _parse_benchmark(raw: Any) -> tuple[Benchmark | None, list[str]]:
         recall_by_campaign=tuple(
             (str(g), c.rate(v, f"pooled.recall_by_campaign.{g}"))
             for g, v in sorted(by_campaign.items())),
-        populations=tuple(populations),
+        populations=populations,
         lookalikes_flagged=c.int_(p, "lookalikes_flagged", key),
         ordinary_flagged=c.int_(p, "ordinary_flagged", key),
         ari_min=c.num(ari, "min", ari_key) or 0.0,
         ari_mean=c.num(ari, "mean", ari_key) or 0.0)
-    # The pooled counts must agree with each other: a figure that contradicts another is a
-    # defect of the file, not something to print.
+
+
+def _check_agreement(c: _Checker, bench: Benchmark) -> None:
+    """The pooled counts must agree with each other: a figure that contradicts another is a
+    defect of the file, not something to print."""
     if bench.precision.n > bench.flagged:  # flagged may count unlabelled accounts too
         c.bad("pooled.precision.n", f"{bench.precision.n} but only {bench.flagged} accounts "
               f"flagged")
     if bench.recall.n != bench.campaign_accounts:
         c.bad("pooled.recall.n",
               f"{bench.recall.n} but {bench.campaign_accounts} campaign accounts")
+    populations = bench.populations
     if populations and sum(x.accounts for x in populations) != bench.accounts:
         c.bad("pooled.populations", f"the populations' accounts add up to "
               f"{sum(x.accounts for x in populations):,}, not pooled.accounts "
@@ -337,7 +368,6 @@ def _parse_benchmark(raw: Any) -> tuple[Benchmark | None, list[str]]:
         if (x.rate.k, x.rate.n) != (x.flagged, x.accounts):
             c.bad(f"pooled.populations ({x.group}).rate",
                   f"{x.rate.k}/{x.rate.n}, not flagged/accounts = {x.flagged}/{x.accounts}")
-    return bench, c.problems
 
 
 def load_benchmark(path: Path | None = None) -> Benchmark | None:

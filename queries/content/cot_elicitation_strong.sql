@@ -27,16 +27,8 @@ params:
   min_share: {type: DOUBLE, default: 0.3, description: Share of requests with a strong phrase that fires}
 weight: 0.8
 ---*/
--- Reads the shared aggregates of queries/features/55_account_aggregates.sql, not every request.
-WITH per_account AS (
-    SELECT
-        a.account_id,
-        a.requests,
-        coalesce(s.hits, 0) AS hits,
-        coalesce(s.evidence, CAST([] AS VARCHAR[])) AS evidence
-    FROM account_activity AS a
-    LEFT JOIN account_signals AS s ON s.account_id = a.account_id AND s.signal = 'cot_strong'
-)
+-- Reads the shared aggregates of queries/features/55_account_aggregates.sql, not every request,
+-- through signal_share() (queries/features/05_functions.sql).
 SELECT
     account_id,
     fired_score(share_term(hits / requests, $min_share, 0.5), 0) AS score,
@@ -44,6 +36,6 @@ SELECT
     format('{:d} of {:d} requests ({:.0f} %) ask the model to write out its internal reasoning',
            hits, requests, 100 * hits / requests) AS detail,
     evidence
-FROM per_account
+FROM signal_share('cot_strong')
 WHERE requests >= $min_requests AND hits / requests >= $min_share
 ORDER BY account_id

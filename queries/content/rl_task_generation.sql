@@ -33,18 +33,10 @@ params:
 weight: 0.6
 ---*/
 -- Reads the shared aggregates of queries/features/55_account_aggregates.sql: requests per
--- account, the accounts' rl_taskgen hits and, for the capability area, the flagged requests.
-WITH per_account AS (
-    SELECT
-        a.account_id,
-        a.requests,
-        coalesce(s.hits, 0) AS hits,
-        coalesce(s.evidence, CAST([] AS VARCHAR[])) AS evidence
-    FROM account_activity AS a
-    LEFT JOIN account_signals AS s ON s.account_id = a.account_id AND s.signal = 'rl_taskgen'
-),
+-- account and the accounts' rl_taskgen hits (through signal_share(), in
+-- queries/features/05_functions.sql) and, for the capability area, the flagged requests.
 -- Which capability area the generated tasks are in (deterministic tie-break by name).
-areas AS (
+WITH areas AS (
     SELECT account_id, arg_max(capability, (n, capability)) AS top_area,
            count(*) AS area_count
     FROM (
@@ -63,7 +55,7 @@ SELECT
            || 'or tests (most common capability area: {}; {:d} area(s))',
            p.hits, p.requests, 100 * p.hits / p.requests, a.top_area, a.area_count) AS detail,
     p.evidence
-FROM per_account AS p
+FROM signal_share('rl_taskgen') AS p
 JOIN areas AS a USING (account_id)
 WHERE p.requests >= $min_requests AND p.hits >= $min_hits AND p.hits / p.requests >= $min_share
 ORDER BY p.account_id

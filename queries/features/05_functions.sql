@@ -33,3 +33,32 @@ CREATE OR REPLACE MACRO network_prefix(ip) AS (
         WHEN ip LIKE '%:%' THEN array_to_string(string_split(ip, ':')[1:3], ':') || '::/48'
     END
 );
+
+-- Two table macros for the one join several queries would otherwise each write out. Their
+-- tables are named by parameters with defaults and read through query_table(): DuckDB binds a
+-- macro's body when the macro is created, and these are created before the feature and
+-- linking tables exist, so a table written into the body would not be found.
+--
+-- Every account with requests (account_activity), with its hits on one lexicon signal
+-- (account_signals: the requests carrying it and their evidence); 0 hits and no evidence for
+-- an account without one. What a heuristic that judges one signal's share of an account's
+-- requests reads.
+CREATE OR REPLACE MACRO signal_share(signal_name, activity := 'account_activity',
+                                     signals := 'account_signals') AS TABLE
+    SELECT
+        a.account_id,
+        a.requests,
+        coalesce(s.hits, 0) AS hits,
+        coalesce(s.evidence, CAST([] AS VARCHAR[])) AS evidence
+    FROM query_table(activity) AS a
+    LEFT JOIN query_table(signals) AS s
+        ON s.account_id = a.account_id AND s.signal = signal_name;
+
+-- The members of the listed clusters (a list of cluster ids) by their integer account_no,
+-- on which a query that reads every request of theirs joins them (cheaper than the id string).
+CREATE OR REPLACE MACRO cluster_member_numbers(clusters, members := 'cluster_members',
+                                               activity := 'account_activity') AS TABLE
+    SELECT a.account_no, m.cluster_id
+    FROM query_table(members) AS m
+    JOIN query_table(activity) AS a USING (account_id)
+    WHERE list_contains(CAST(clusters AS VARCHAR[]), m.cluster_id);

@@ -9,10 +9,7 @@
 -- see assemble._bucket_hours).
 CREATE OR REPLACE TEMP TABLE report_activity AS
 WITH members AS (
-    SELECT a.account_no, m.cluster_id
-    FROM cluster_members AS m
-    JOIN account_activity AS a USING (account_id)
-    WHERE list_contains(CAST($clusters AS VARCHAR[]), m.cluster_id)
+    SELECT * FROM cluster_member_numbers($clusters)  -- queries/features/05_functions.sql
 ),
 shown AS (
     SELECT

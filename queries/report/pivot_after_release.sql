@@ -2,12 +2,10 @@
 -- after the release, on any model and on that model, and its first request on that model.
 -- Only the requests of those 24 hours are counted here; the first request on each model comes
 -- from report_activity (activity.sql), which already grouped every request of the clusters.
--- Members are joined on the integer account_no, as in activity.sql.
+-- Members are joined on the integer account_no (cluster_member_numbers(), in
+-- queries/features/05_functions.sql), as in activity.sql.
 WITH members AS (
-    SELECT a.account_no, m.cluster_id
-    FROM cluster_members AS m
-    JOIN account_activity AS a USING (account_id)
-    WHERE list_contains(CAST($clusters AS VARCHAR[]), m.cluster_id)
+    SELECT * FROM cluster_member_numbers($clusters)  -- queries/features/05_functions.sql
 ),
 rel AS (
     SELECT model, released_at FROM model_releases
