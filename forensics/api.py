@@ -117,7 +117,8 @@ def readable_tables(queries: Path | None = None
                     ) -> list[tuple[str, str, list[tuple[str, str]]]]:
     """What a heuristic may read: (stage, table, [(column, type)]) for the input tables, the
     feature tables and, for cluster-scope heuristics, the linking tables, as built (empty)
-    from the bundled or given queries."""
+    from the bundled or given queries; then the macros it may call, as
+    ("functions", "name(params)", [("returns", "a table" | "a value")])."""
     con = engine.connect(EngineSection(memory_limit="1GB"))
     try:
         def names() -> set[str]:
@@ -141,6 +142,15 @@ def readable_tables(queries: Path | None = None
                     "WHERE table_schema = 'main' AND table_name = $t ORDER BY ordinal_position",
                     {"t": table}).fetchall()
                 out.append((stage, table, [(str(c), str(t)) for c, t in columns]))
+        # The macros heuristics call (queries/features/05_functions.sql): a table macro is
+        # read FROM like a table, a scalar one computes a value.
+        for name, kind, params in con.execute(
+                "SELECT function_name, function_type, parameters FROM duckdb_functions() "
+                "WHERE schema_name = 'main' AND NOT internal "
+                "AND function_type IN ('macro', 'table_macro') ORDER BY function_name"
+                ).fetchall():
+            out.append(("functions", f"{name}({', '.join(params)})",
+                        [("returns", "a table" if kind == "table_macro" else "a value")]))
         return out
     finally:
         con.close()

@@ -112,11 +112,15 @@ def test_tables_lists_what_heuristics_may_read() -> None:
     listed = {line.split(":", 1)[0] for line in text.splitlines() if ": " in line}
     assert {"requests", "request_features", "account_activity", "cluster_members"} <= listed
     assert "request_features: request_id VARCHAR" in text
-    # Every table named after FROM or JOIN in a bundled heuristic is listed; a table macro of
-    # 05_functions.sql is a function called there, as DuckDB's own table functions are.
+    # Every table named after FROM or JOIN in a bundled heuristic is listed, and so is every
+    # macro of 05_functions.sql, table macros (read FROM like a table) included.
     functions = (resources.queries_part("features") / "05_functions.sql").read_text("utf-8")
-    macros = set(regex.findall(r"CREATE OR REPLACE MACRO (\w+)\([^)]*\)\s+AS TABLE", functions))
-    assert "signal_share" in macros
+    macros = set(regex.findall(r"CREATE OR REPLACE MACRO (\w+)\(", functions))
+    assert {"signal_share", "fired_score"} <= macros
+    assert text.index("# linking") < text.index("# functions")
+    shown = {line.split("(", 1)[0] for line in text[text.index("# functions"):].splitlines()}
+    assert macros <= shown
+    assert "signal_share(signal_name, activity, signals): returns a table" in text
     for path in sorted(resources.queries_dir().glob("*/*.sql")):
         if path.parent.name in ("features", "linking", "report"):
             continue
