@@ -610,15 +610,23 @@ def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
 
 def test_dossier_states_the_method_limits_from_the_constants_it_describes() -> None:
     """The limitations name the lexicon scan's limits from the constants the features stage
-    binds into the scan (no number written twice), and the request exhibit's text limit in
-    the findings comes from the report's constant, not the template."""
+    binds into the scan (no number written twice: the text in templates/text/ refers to them
+    by name), and the request exhibit's text limit in the findings comes from the report's
+    constant, not the template."""
+    from types import SimpleNamespace
+
     from forensics import resources
     from forensics.features import SCAN_CHARS, SCAN_TAIL_CHARS
     from forensics.heuristics import sql_code
-    from forensics.report.assemble import LIMITATIONS
+    from forensics.report.assemble import Assembler
+    from forensics.report.prose import read_prose
 
+    fake = SimpleNamespace(runs=(), library={}, flagged_total=0, reported=(),
+                           prose=read_prose(resources.templates_dir()))
     assert any(f"first {SCAN_CHARS:,} characters (and last {SCAN_TAIL_CHARS:,})" in line
-               for line in LIMITATIONS)
+               for line in Assembler._limitations(fake))  # type: ignore[arg-type]
+    text = (resources.templates_dir() / "text" / "limitations.yaml").read_text(encoding="utf-8")
+    assert "scan_chars" in text and not re.search(rf"\b{SCAN_CHARS:,}\b|\b{SCAN_CHARS}\b", text)
     scan = sql_code((resources.queries_part("features") / "50_request_features.sql")
                     .read_text(encoding="utf-8"))
     assert "$scan_chars" in scan and "$scan_tail_chars" in scan

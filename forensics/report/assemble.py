@@ -46,118 +46,6 @@ from forensics.report.sections.clusters import cluster_section
 from forensics.report.sections.judgments import interest_row, key_judgments
 from forensics.report.text import neutralise, short
 
-PARAM_MEANINGS = {
-    "flag_threshold": "cluster score at or above which a cluster with two families and "
-                      "coordination is flagged",
-    "high_threshold": "score at or above which a coordinated, flagged cluster has high "
-                      "confidence",
-    "min_link_weight": "pair weight at or above which a coordinated pair joins one cluster",
-    "interest_threshold": "score at or above which an unflagged cluster is of interest "
-                          "(low confidence)",
-    "family_min_weight": "weight a heuristic needs for its family to count as independent "
-                         "evidence",
-    "family_member_share": "share of a cluster's accounts that must carry a family for the "
-                           "cluster to have it",
-    "top_members": "members whose mean score is the cluster's own evidence",
-    "min_key_requests": "requests an account needs on a request attribute (IP prefix, user "
-                        "agent, template) for it to link",
-    "min_key_share": "share of an account's requests an attribute needs to link",
-    "min_template_chars": "shortest template head that can link accounts",
-    "max_group": "a key shared by more accounts than this is too common to link anyone",
-    "burst_hours": "window of an account-creation burst",
-    "max_burst_domain_share": "e-mail domains more common than this among all accounts do not "
-                              "form creation bursts",
-    "sync_heuristic": "heuristic whose accounts are tested for co-active minutes",
-    "sync_min_minutes": "shared active minutes for a synchronised-timing link",
-    "sync_min_overlap": "share of the smaller account's active minutes that must coincide",
-    "harvest_min_flagged_share": "share of a template's first-turn requests that must come "
-                                 "from flagged accounts for it to put them in one cluster",
-    "co_launch_heuristic": "heuristic whose accounts are tested, pair by pair, for session "
-                           "starts in the same minute beyond chance",
-}
-
-GLOSSARY = (
-    ("Account", "One customer account of the API, identified by its account id."),
-    ("Owner", "Who is one customer: the accounts of one declared organisation are one owner; "
-              "an account without an organisation is its own owner."),
-    ("Cluster", "An attribution hypothesis: accounts of one owner, accounts of different "
-                "owners joined by coordination, and flagged accounts that open their "
-                "conversations with the same harvest template. Never evidence against a "
-                "member."),
-    ("Coordination", "A strong link between accounts of different owners of a kind ordinary "
-                     "customers do not share: a payment method, an analyst indicator, an "
-                     "account-creation burst off one sign-up network, or synchronised "
-                     "sessions."),
-    ("Distillation", "Training a model on another model's outputs; here, harvesting a "
-                     "provider's outputs at scale through accounts it did not authorise for "
-                     "that purpose."),
-    ("Exhibit", "A CSV file holding the full evidence for a statement (EX-001…), written beside "
-                "the PDF with a Parquet copy and embedded in it; their SHA-256 hashes are "
-                "listed in the appendix."),
-    ("Family", "One of four independent kinds of evidence: content (what is asked), structure "
-               "(templating, harvest shape), timing, and infrastructure (who sends it)."),
-    ("Heuristic", "One SQL query of the library that returns the accounts it fires for, with "
-                  "a score, a measured value and the request ids that fired it."),
-    ("Link", "Something two accounts of different owners share (a card, an IP prefix, a "
-             "template…), weighted by how rare it is among all owners."),
-    ("Score", "The strength of the evidence, 0–1, combined as a noisy-OR of heuristic weight × "
-              "score; read as a probability only through the ICD-203 terms."),
-    ("Template", "A group of near-identical prompts (MinHash over masked prompt openings): "
-                 "the same request pattern with different values filled in."),
-    ("Pseudonym", "In the public profile, an identifier replaced by a keyed HMAC-SHA256 "
-                  "(e.g. acct-3f9a…): stable within a case, not reversible without the key."),
-)
-
-CONFIDENCE_SCALE = (
-    ("High", "Flagged, coordinated across owners, two or more independent families of "
-             "evidence, and a cluster score at or above the high threshold. High confidence "
-             "is not certainty: the judgment could still be wrong."),
-    ("Moderate", "Flagged (score at or above the flag threshold, two or more families, "
-                 "coordinated, flagged accounts of several owners opening with the same "
-                 "harvest template, or one owner whose own accounts show two families) without "
-                 "meeting every condition for high confidence."),
-    ("Low", "Not flagged: some evidence (score at or above the interest threshold) that does "
-            "not support a finding; listed for review only."),
-)
-
-LIMITATIONS = (
-    "The heuristics detect the behaviours they were written for; a campaign that avoids all of "
-    "them (varied templates, human-like timing, separate payment methods) is not found.",
-    "Scores are heuristic combinations, not calibrated probabilities; the ICD-203 terms are a "
-    "reading aid. No provider has published precision or recall figures to calibrate against.",
-    "Links rest on identifiers in the export (payment fingerprints, IP prefixes, user agents). "
-    "Shared infrastructure such as carrier NAT, cloud egress or a popular SDK can link "
-    "unrelated customers; rare keys weigh more for that reason, but the risk remains.",
-    "Attribution to an actor rests only on indicators the analysts supplied; the heuristics "
-    "never name an actor.",
-    f"Prompts are matched in their first {SCAN_CHARS:,} characters (and last "
-    f"{SCAN_TAIL_CHARS:,}); text hidden deeper in a very long prompt is not scanned.",
-    "The dossier's fonts cover Latin, Greek and Cyrillic (DejaVu), Arabic and Hebrew (Noto "
-    "Sans), the common characters of Chinese, Japanese and Korean (Noto Sans CJK: the hanzi of "
-    "GB 2312 and Big5 level 1, the kanji of JIS X 0208, kana and every Hangul syllable) and "
-    "single emoji (Noto Color Emoji). Rarer CJK ideographs, scripts DejaVu lacks (Thai, "
-    "Devanagari and other Indic scripts, among others) and such characters in chart labels are "
-    "drawn with whatever font the system has, else as boxes; an emoji sequence (skin tone, "
-    "family, flag) is drawn as its parts, and bold CJK text in the regular weight. The text "
-    "itself is intact in the HTML, in the PDF's text layer and in the exhibits.",
-)
-
-ALTERNATIVES = (
-    ("Evaluation company or eval harness", "Templated prompts at temperature 0 and early use "
-     "of new models; separated by public test-set formats, one verified organisation and no "
-     "reasoning extraction."),
-    ("Enterprise batch job", "Huge templated volume around the clock; separated by a single "
-     "organisation, a stable payment method and no harvest content."),
-    ("Agent or IDE product", "One system prompt shared by thousands of users; separated by real "
-     "multi-turn tool traffic."),
-    ("Authorised reseller or gateway", "Many templates on one key; separated by a contract, "
-     "end-user ids and no concentrated harvest stream."),
-    ("Tutoring app", "'Step by step' requests; separated by human cadence, a local-time daily "
-     "rhythm and follow-up questions."),
-    ("Academic researchers", "Reasoning or judge prompts and published recipes; separated by "
-     "moderate volume, a declared affiliation and no account farm."),
-)
-
 
 class Assembler:
     """Builds the Dossier from the report inputs: the exhibits first (the sections cite
@@ -173,6 +61,7 @@ class Assembler:
         self.linked, self.library, self.ids = inputs.linked, inputs.library, inputs.ids
         self.o, self.totals = inputs.options, inputs.totals
         self.flagged_total, self.reported = inputs.flagged_total, inputs.reported
+        self.prose = inputs.prose
         self.interest_exhibit = ""  # the all-clusters exhibit, once written
 
     # -- identifiers -------------------------------------------------------------------
@@ -210,10 +99,13 @@ class Assembler:
             overview_figures=overview,
             methodology=self._methodology(),
             limitations=self._limitations(),
-            alternatives=tuple(Note(a, b) for a, b in ALTERNATIVES),
-            glossary=tuple(Note(a, b) for a, b in GLOSSARY),
+            alternatives=tuple(Note(a, b) for a, b in
+                               self.prose.fill_all(self.prose.limitations.alternatives).items()),
+            glossary=tuple(Note(a, b) for a, b in
+                           self.prose.fill_all(self.prose.glossary.terms).items()),
             likelihood_scale=self._likelihood_scale(),
-            confidence_scale=tuple(ScaleRow(a, b) for a, b in CONFIDENCE_SCALE),
+            confidence_scale=tuple(ScaleRow(a, b) for a, b in self.prose.fill_all(
+                self.prose.glossary.confidence_scale, **asdict(self.linked.params)).items()),
             exhibits=tuple(self.exhibits.written),
             reproducibility=self._reproducibility(),
             trend=self.trend,
@@ -318,34 +210,13 @@ class Assembler:
                 sql_parts.append(f"-- ==== {r.id} (file sha256 {r.sha256}) ====\n"
                                  f"{h.path.read_text(encoding='utf-8').rstrip()}\n")
         params = self.linked.params
+        text = self.prose.methodology
         scoring = tuple(
-            Note(name, f"{value!r} — {PARAM_MEANINGS.get(name, 'see queries/linking/')}")
+            Note(name, f"{value!r} — "
+                       f"{self.prose.fill(text.parameters.get(name, text.unknown_parameter))}")
             for name, value in asdict(params).items())
-        thresholds = (
-            Note("Account flagged",
-                 f"on its own evidence: score ≥ {params.flag_threshold} and at least two "
-                 f"independent facts (a network, the sign-ups from it and the synchrony measured "
-                 f"through it are one fact); or one fact of its own about what it sends "
-                 f"(content or structure) plus a direct hard link (card, indicator, creation "
-                 f"burst, synchronised activity) to another owner's account flagged on its own "
-                 f"evidence. Never for its cluster"),
-            Note("Account high confidence",
-                 f"flagged on its own evidence, score ≥ {params.high_threshold}, and hard-linked "
-                 f"to another owner's account flagged on its own evidence"),
-            Note("Cluster flagged",
-                 f"cluster score ≥ {params.flag_threshold}, at least two families, coordination "
-                 f"across owners or flagged members of several owners sharing a harvest "
-                 f"template (or one owner whose own accounts show two families), and a member "
-                 f"flagged on its own evidence; its confidence is its best member's"),
-            Note("Of interest", f"score ≥ {params.interest_threshold}, not flagged"),
-            Note("Linked", f"pair weight ≥ {params.min_link_weight}"),
-            Note("Same cluster",
-                 f"a linked pair of a coordination kind; or two flagged accounts whose shared "
-                 f"first-turn template draws ≥ {params.harvest_min_flagged_share:.0%} of its "
-                 f"first turns in the log from flagged accounts"),
-            Note("Significant link", f"Benjamini–Hochberg q ≤ {FDR:g} within the link kind's "
-                                     f"family of tests (see the null models below)"),
-        )
+        thresholds = tuple(Note(label, rule) for label, rule in self.prose.fill_all(
+            text.thresholds, **asdict(params), fdr=FDR).items())
         link_kinds = tuple(Note(k.label, k.null_model) for k in LINK_KINDS.values())
         versions = tuple(Note(k, v) for k, v in sorted(manifest.versions().items()))
         sql_text = "\n".join(sql_parts)
@@ -395,18 +266,13 @@ class Assembler:
             extra.append(f"Only the {len(self.reported)} most severe flagged clusters are "
                          f"described (config report.max_clusters); the others are in the "
                          f"cluster exhibit {self.interest_exhibit}.")
-        return (*LIMITATIONS, *extra)
+        fixed = tuple(self.prose.fill(t, scan_chars=SCAN_CHARS, scan_tail_chars=SCAN_TAIL_CHARS)
+                      for t in self.prose.limitations.limitations)
+        return (*fixed, *extra)
 
     def _profile_note(self) -> str:
-        if not self.ids.public:
-            return ("Internal profile: identifiers and log text are shown as recorded "
-                    "(neutralised and truncated for display).")
-        return ("Public profile: account ids, API keys, organisations, e-mail domains, IP "
-                "addresses, payment fingerprints, user agents and request ids are replaced by "
-                "keyed pseudonyms (HMAC-SHA256, stable within this case); prompt, system prompt "
-                "and response text is masked except short template exemplars (lower-cased, "
-                "digits masked). The rendered text was checked for every raw identifier of the "
-                "inputs before the dossier was written.")
+        notes = self.prose.cover
+        return self.prose.fill(notes.public_profile if self.ids.public else notes.internal_profile)
 
     def _reproducibility(self) -> Reproducibility:
         c = self.config
@@ -425,27 +291,21 @@ class Assembler:
         for flag, value in (("--queries", c.queries_dir), ("--templates", c.templates_dir)):
             if value:
                 parts += [flag, self.local_path(value, flag.strip("-").upper() + "_DIR")]
-        baseline = ""
+        text = self.prose.appendix
+        statement = self.prose.fill(text.reproducibility,
+                                    source_date_epoch=self.o.source_date_epoch)
         if self.trend is not None:
             # Named by its hash, never by its folder: the dossier does not print local paths
             # of the baseline, and reads the same wherever the baseline is kept.
             parts += ["--baseline", manifest.BASELINE_PLACEHOLDER]
-            manifest_sha = dict(self.trend.baseline_sha256)["manifest.json"]
-            baseline = (f" {manifest.BASELINE_PLACEHOLDER} is the output folder of the "
-                        f"baseline run, whose manifest.json has the SHA-256 {manifest_sha}.")
+            statement += " " + self.prose.fill(
+                text.baseline, baseline=manifest.BASELINE_PLACEHOLDER,
+                manifest_sha256=dict(self.trend.baseline_sha256)["manifest.json"])
         return Reproducibility(
             command=neutralise(shlex.join(parts)),
             input_manifest_sha256=self.input_manifest_sha256(),
             source_date_epoch=self.o.source_date_epoch,
-            statement=(
-                "Rerunning this command on the same inputs, with the same configuration, "
-                "heuristic library and tool versions, yields byte-identical outputs: "
-                "dossier.pdf, dossier.html, findings, every exhibit and manifest.json, whatever "
-                "the output folder (OUT) and whenever it is run. manifest.sha256 lists the "
-                "SHA-256 of each file and can be checked with `sha256sum -c manifest.sha256`. "
-                "The dates embedded in the PDF are derived from the last analysed request "
-                f"(SOURCE_DATE_EPOCH={self.o.source_date_epoch}), never from the clock."
-                f"{baseline}"))
+            statement=statement)
 
 
 def data_epoch(ingested: IngestResult) -> int:
