@@ -102,7 +102,7 @@ def test_the_scan_finds_user_texts_and_file_names() -> None:
             "queries/sources.yaml",
             "templates/partials/appendix.html.j2", "templates/text/glossary.yaml",
             "forensics/validation/sources_of_error.yaml",
-            "README.md", "forensics/report/assemble.py"} <= names
+            "README.md", "forensics/report/dossier.py"} <= names
     repo = _repo_files()
     assert missing_files("see domain.md §3 and queries/linking/45_link_tests.sql, "
                          "OUT/labels.csv, link_kinds.csv, sklearn.metrics", repo) == ["domain.md"]

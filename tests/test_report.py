@@ -618,13 +618,13 @@ def test_dossier_states_the_method_limits_from_the_constants_it_describes() -> N
     from forensics import resources
     from forensics.features import SCAN_CHARS, SCAN_TAIL_CHARS
     from forensics.heuristics import sql_code
-    from forensics.report.assemble import Assembler
     from forensics.report.prose import read_prose
+    from forensics.report.sections.limitations import limitations
 
     fake = SimpleNamespace(runs=(), library={}, flagged_total=0, reported=(),
                            prose=read_prose(resources.templates_dir()))
     assert any(f"first {SCAN_CHARS:,} characters (and last {SCAN_TAIL_CHARS:,})" in line
-               for line in Assembler._limitations(fake))  # type: ignore[arg-type]
+               for line in limitations(fake, "EX-001"))  # type: ignore[arg-type]
     text = (resources.templates_dir() / "text" / "limitations.yaml").read_text(encoding="utf-8")
     assert "scan_chars" in text and not re.search(rf"\b{SCAN_CHARS:,}\b|\b{SCAN_CHARS}\b", text)
     scan = sql_code((resources.queries_part("features") / "50_request_features.sql")

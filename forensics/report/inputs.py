@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from forensics import resources
@@ -122,6 +123,11 @@ class ReportInputs:
 
     def account(self, value: str | None) -> str:
         return short(self.ids("account", value), 64)
+
+    def local_path(self, path: Path, placeholder: str) -> str:
+        """A folder on the analyst's machine as shown: as given, or (public profile) a
+        placeholder, since where a case's files lie is no part of a published finding."""
+        return placeholder if self.ids.public else short(str(path), 120)
 
     def key(self, kind: str, value: str | None) -> str:
         """A link key as shown: pseudonymised by its kind, scrubbed if composite."""

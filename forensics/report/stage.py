@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,7 @@ from forensics.config import RunConfig
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
-from forensics.report.assemble import Assembler, data_epoch
+from forensics.report.dossier import build_dossier
 from forensics.report.exhibits import ExhibitWriter
 from forensics.report.inputs import Options, ReportInputs
 from forensics.report.public import (
@@ -153,7 +154,7 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         assert period is not None  # the run checked it against the baseline's
         trend = compare(baseline, read_findings(out_dir), period, ids)
     inputs = ReportInputs.read(queries, config, ingested, runs, linked, library, ids, options)
-    dossier = Assembler(inputs, exhibits, trend).build()
+    dossier = build_dossier(inputs, exhibits, trend)
     lap("assemble")
 
     templates = resources.templates_dir(config.templates_dir)
@@ -202,3 +203,14 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
     # The CSV stood for its Parquet copy in the check: they hold the same cells.
     return ReportOutput([*written, sql_file, *exhibit_files], seconds,
                         tuple([*written, *exhibit_files]) if public else ())
+
+
+def data_epoch(ingested: IngestResult) -> int:
+    """SOURCE_DATE_EPOCH for the run: the last analysed request's time (0 without one)."""
+    t = ingested.tables.get("requests")
+    last = t.last_ts if t else None
+    if last is None:
+        return 0
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return int(last.timestamp())
