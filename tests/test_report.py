@@ -370,7 +370,7 @@ def test_no_findings_dossier_is_complete(tmp_path: Path) -> None:
     data = build_case(tmp_path / "case", harvesters=0)
     out = tmp_path / "out"
     result = _run(data, out)
-    assert result.summary["clusters_flagged"] == 0
+    assert result.summary.clusters_flagged == 0
     text = pdf_text(out / "dossier.pdf")
     for heading in SECTIONS:
         assert heading in text, heading
@@ -383,7 +383,7 @@ def test_one_account_cluster_is_described_as_one_account(tmp_path: Path) -> None
     data = build_case(tmp_path / "case", harvesters=1)
     out = tmp_path / "out"
     result = _run(data, out)
-    assert result.summary["clusters_flagged"] == 1
+    assert result.summary.clusters_flagged == 1
     text = pdf_text(out / "dossier.pdf")
     assert "1 account, 1 owner" in text
     assert "this account was used to harvest model outputs" in " ".join(text.split())
