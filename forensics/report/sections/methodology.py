@@ -27,21 +27,29 @@ from forensics.report.text import short
 
 def methodology(inputs: ReportInputs) -> Methodology:
     """How the findings were produced, with this run's heuristics, parameters and versions."""
-    params = asdict(inputs.linked.params)
-    text = inputs.prose.methodology
-    scoring = tuple(
-        Note(name, f"{value!r} — "
-                   f"{inputs.prose.fill(text.parameters.get(name, text.unknown_parameter))}")
-        for name, value in params.items())
-    thresholds = tuple(Note(label, rule) for label, rule in inputs.prose.fill_all(
-        text.thresholds, **params, fdr=FDR).items())
     link_kinds = tuple(Note(k.label, k.null_model) for k in LINK_KINDS.values())
     versions = tuple(Note(k, v) for k, v in sorted(manifest.versions().items()))
     sql_text = heuristics_sql(inputs)
-    return Methodology(tuple(_entry(inputs, r) for r in inputs.runs), scoring, thresholds,
-                       versions, link_kinds, sql_text=sql_text,
+    return Methodology(tuple(_entry(inputs, r) for r in inputs.runs), parameters(inputs),
+                       thresholds(inputs), versions, link_kinds, sql_text=sql_text,
                        sql_sha256=hashlib.sha256(sql_text.encode("utf-8")).hexdigest(),
                        sources=_sources(inputs))
+
+
+def parameters(inputs: ReportInputs) -> tuple[Note, ...]:
+    """Each scoring and clustering parameter: its value — what it means."""
+    text = inputs.prose.methodology
+    return tuple(
+        Note(name, f"{value!r} — "
+                   f"{inputs.prose.fill(text.parameters.get(name, text.unknown_parameter))}")
+        for name, value in asdict(inputs.linked.params).items())
+
+
+def thresholds(inputs: ReportInputs) -> tuple[Note, ...]:
+    """Each decision and its rule, with the run's parameters filled in."""
+    rules = inputs.prose.fill_all(inputs.prose.methodology.thresholds,
+                                  **asdict(inputs.linked.params), fdr=FDR)
+    return tuple(Note(decision, rule) for decision, rule in rules.items())
 
 
 def heuristics_sql(inputs: ReportInputs) -> str:
