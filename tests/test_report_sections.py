@@ -106,3 +106,17 @@ def test_the_high_threshold_is_described_by_the_rules_that_read_it() -> None:
     assert meaning.startswith("0.75 — score at or above which an account flagged on its own "
                               "evidence and hard-linked to another owner's account")
     assert "a single owner's cluster, one of whose accounts shows two families" in meaning
+
+
+def test_the_moderate_level_and_the_flag_threshold_cover_accounts_as_sql_does() -> None:
+    """Moderate is every flag short of the high rule, for an account and for a cluster (its
+    best member's), and flag_threshold is an account's threshold as well as a cluster's."""
+    moderate = confidence_scale(_text_inputs(LinkingParams()))[1]  # type: ignore[arg-type]
+    assert moderate.term == "Moderate"
+    assert moderate.meaning.startswith("Flagged without meeting the rule for high confidence: "
+                                       "an account flagged on its own evidence")
+    assert "a flagged cluster (Methodology, Thresholds: Cluster flagged) whose best member " \
+           "has moderate confidence" in moderate.meaning
+    notes = parameters(_text_inputs(LinkingParams()))  # type: ignore[arg-type]
+    [meaning] = [n.text for n in notes if n.label == "flag_threshold"]
+    assert meaning.startswith("0.5 — score at or above which an account is flagged")
