@@ -376,6 +376,11 @@ def test_no_findings_dossier_is_complete(tmp_path: Path) -> None:
         assert heading in text, heading
     assert "No findings." in text
     assert "We have" in text and "confidence in this negative result" in text
+    # The paragraph points to the rule as the Methodology states it, not to a copy of it.
+    flat = " ".join(text.split())
+    assert "the rule “Cluster flagged” of the Thresholds table in the Methodology" in flat
+    assert "one owner, one of whose accounts shows two families, at a cluster score ≥ 0.75" \
+        in flat
 
 
 def test_one_account_cluster_is_described_as_one_account(tmp_path: Path) -> None:
