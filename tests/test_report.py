@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from forensics import api, manifest
 from forensics.cli import main
-from forensics.config import CaseConfig, CaseSection, RunConfig
+from forensics.config import CaseConfig, CaseSection, ReportSection, RunConfig
 from forensics.errors import ConfigError, LeakError
 from forensics.evidence import LIKELIHOOD
 from forensics.report.public import IdentifierIndex, check_leaks, folder_texts, pdf_text
@@ -363,6 +363,22 @@ def test_leak_check_catches_a_planted_identifier(tmp_path: Path) -> None:
     assert "account" in result.output
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+@pytest.mark.parametrize("profile", ["internal", "public"])
+def test_a_capped_member_table_says_how_many_accounts_it_shows(small: Path, tmp_path: Path,
+                                                                profile: str) -> None:
+    """With more members than report.max_table_rows, a cluster's table shows that many and
+    says so, against the cluster's own count of accounts, in both profiles."""
+    out = tmp_path / "out"
+    case = CaseConfig(case=CaseSection(hmac_key=KEY), report=ReportSection(max_table_rows=3))
+    _run(small, out, profile=profile, case=case, formats=frozenset({"html"}))
+    page = (out / "dossier.html").read_text(encoding="utf-8")
+    shown = re.findall(r"(\d+) of (\d+) accounts shown", page)
+    sizes = [int(n) for n in re.findall(r"<h2 data-cluster=[^>]*>Cluster [^<]*: (\d+) accounts,",
+                                         page)]
+    assert shown and {n for n, _ in shown} == {"3"}
+    assert sorted(int(total) for _, total in shown) == sorted(n for n in sizes if n > 3)
 
 
 def test_no_findings_dossier_is_complete(tmp_path: Path) -> None:
