@@ -170,10 +170,10 @@ def run_pipeline(args: argparse.Namespace) -> dict[str, Any]:
                 st["operators"] = trace.top_operators(Path(st["profile"]))
     return {
         "total_s": round(total, 3),
-        "stages": dict(result.seconds),
+        "stages": dict(result.timings.stages),
         "timings": timings,
-        "summary": result.summary,
-        "requests_analysed": result.summary.get("requests_analysed"),
+        "summary": result.summary.as_dict(),
+        "requests_analysed": result.summary.requests_analysed,
         "stage_peak_rss_mib": sampler.rss_peak,
         "stage_peak_spill_bytes": sampler.spill_peak,
         "slowest_statements": traced,

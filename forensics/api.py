@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import resource
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +12,6 @@ from forensics import engine, manifest
 from forensics.config import NOT_PUBLIC_WORDS, EngineSection, RunConfig
 from forensics.errors import ConfigError, HeuristicError, InputError
 from forensics.features import build_features, features_fingerprint, reusable
-from forensics.findings import write_findings, write_signals
 from forensics.heuristics import (
     Heuristic,
     check_library,
@@ -27,18 +23,11 @@ from forensics.heuristics import (
 )
 from forensics.ingest import IngestResult, create_empty_inputs, ingest
 from forensics.linking import LinkingParams, build_clusters, role_problems, score_clusters
-from forensics.outputs import (
-    atomic_dir,
-    check_target,
-    dump_json,
-    output_lock,
-    pause_for_tests,
-    sweep_stale_outputs,
-)
-from forensics.report import render_dossier
-from forensics.report.public import check_leaks, folder_texts
-from forensics.report.stage import identifiers, leak_index
+from forensics.outputs import check_target, output_lock, sweep_stale_outputs
+from forensics.publish import RunSummary, StageResults, publish
+from forensics.report.stage import identifiers
 from forensics.report.trend import Baseline, analysed_period, check_order, load_baseline
+from forensics.timings import StageClock, Timings
 
 Progress = Callable[[str], None]
 
@@ -47,40 +36,16 @@ def _silent(_: str) -> None:
     return None
 
 
-@dataclass
-class StageClock:
-    """Wall-clock seconds per stage, reported in timings.json (never in evidence files)."""
-
-    seconds: dict[str, float] = field(default_factory=dict)
-    progress: Progress = _silent
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time one stage of a run. The interrupt and lock tests can hold a run here once a
-        stage is done (outputs.pause_for_tests, FORENSICS_TEST_PAUSE_STAGE=ingest), so that
-        the stages' own code holds no test hook."""
-        self.progress(f"{name}…")
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = round(time.perf_counter() - start, 3)
-        self.progress(f"{name} done in {self.seconds[name]:.1f} s")
-        pause_for_tests(name)
-
-
 @dataclass(frozen=True)
 class RunResult:
-    """What a run produced: where, and the headline numbers for the CLI summary."""
+    """What a run produced: where, its inputs as ingested, the files written (as
+    manifest.sha256 lists them), the headline numbers and where the time went."""
 
     out_dir: Path
     ingest: IngestResult
     outputs: tuple[str, ...]
-    summary: dict[str, Any]
-    seconds: dict[str, float]
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far, in MiB."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    summary: RunSummary
+    timings: Timings
 
 
 def validate(config: RunConfig, progress: Progress = _silent) -> IngestResult:
@@ -218,7 +183,8 @@ def check_public_markings(config: RunConfig) -> None:
 def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
                 params: dict[str, dict[str, Any]], clock: StageClock,
                 progress: Progress, baseline: Baseline | None = None) -> RunResult:
-    """Ingest → features → heuristics → linking → outputs, on one open database."""
+    """Ingest → features → heuristics → linking on one open database, then publish: the
+    findings, the report stage's dossier and the manifest, written into --out atomically."""
     assert config.out_dir is not None
     with clock.stage("ingest"):
         ingested = ingest(con, config.data_dir, config.case.columns, config.window)
@@ -226,24 +192,9 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
             progress("input checks reused from the workdir (same files, byte for byte, "
                      "columns and window)")
     if baseline is not None:
-        assert config.baseline_dir is not None
-        requests = ingested.tables["requests"]
-        period = analysed_period(config.window, requests.first_ts, requests.last_ts)
-        if period is None:  # ingest refuses an export without a request to analyse
-            raise InputError("this run has no period to compare with the baseline's (no "
-                             "--period and no request times; expected --period)",
-                             file=str(config.data_dir))
-        check_order(baseline, period, config.baseline_dir)
+        _check_baseline_period(config, baseline, ingested)
     with clock.stage("features"):
-        fingerprint = features_fingerprint(manifest.inputs_section(ingested),
-                                           config.queries_dir)
-        # Only a kept database can hold features from an earlier run.
-        features_reused = config.workdir is not None and reusable(con, fingerprint)
-        if features_reused:
-            progress("features reused from the workdir (same inputs, window, columns, "
-                     "feature queries and lexicons)")
-        else:
-            build_features(con, config.queries_dir, fingerprint, progress)
+        features_reused = _features(con, config, ingested, progress)
     with clock.stage("heuristics"):
         runs = run_library(con, library, params, ingested.has_column, progress)
     with clock.stage("linking"):
@@ -253,60 +204,40 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
                             scope="cluster")
         linked = score_clusters(con, linking, config.queries_dir,
                                 benign=config.case.benign_checks)
-    ids = identifiers(con, config)
-    with atomic_dir(config.out_dir) as tmp:
-        outputs = [write_signals(con, tmp, ids)]
-        outputs += write_findings(con, linked, tmp, {"window": config.window.describe()}, ids)
-        report_seconds: dict[str, float] = {}
-        if config.dossier:
-            with clock.stage("report"):
-                report = render_dossier(con, config, ingested, runs, linked, library, tmp,
-                                        progress, baseline, ids)
-            outputs += report.paths
-            report_seconds = report.seconds
-        summary = {
-            "requests_analysed": ingested.tables["requests"].rows_analysed,
-            "accounts": ingested.tables["accounts"].rows_analysed,
-            "heuristics_run": sum(r.skipped is None for r in runs),
-            "heuristics_skipped": sum(r.skipped is not None for r in runs),
-            "signals": sum(r.fired for r in runs),
-            "accounts_flagged": linked.flagged_accounts,
-            "clusters_flagged": len(linked.flagged_clusters()),
-        }
-        doc: dict[str, Any] = {
-            "command_line": manifest.command_line(config),
-            "config": manifest.config_section(config),
-            "inputs": manifest.inputs_section(ingested, ids),
-            "heuristics": manifest.heuristics_section(runs),
-            "versions": manifest.versions(),
-            "summary": summary,
-        }
-        if baseline is not None:
-            # Named by its period, case and hashes: never by the folder it was read from.
-            doc["baseline"] = baseline.record()
-        if ids.public:
-            doc = manifest.public_view(doc, ids)
-        doc["outputs"] = manifest.outputs_section(tmp, outputs)
-        manifest.write_manifest(tmp, doc)
-        timings = {"stages": clock.seconds,
-                   "validation_reused": ingested.validation_reused,
-                   "features_reused": features_reused,
-                   "peak_rss_mib": peak_rss_mib(),
-                   "heuristics": {r.id: r.seconds for r in runs},
-                   "report": report_seconds,
-                   "spill_directory": (manifest.WITHHELD if ids.public
-                                       else engine.spill_directory(con))}
-        names = manifest.write_checksums(tmp)
-        (tmp / manifest.DIAGNOSTICS).mkdir()
-        (tmp / manifest.DIAGNOSTICS / "timings.json").write_bytes(dump_json(timings))
-        if ids.public:
-            # The whole folder, not only the dossier: it is what gets published. The dossier
-            # and its exhibits were checked from the text they were rendered from.
-            progress("leak check of the output folder…")
-            checked = report.checked if config.dossier else ()
-            check_leaks(leak_index(ids, config, library), folder_texts(tmp, skip=checked),
-                        ids.shown())
-    return RunResult(config.out_dir, ingested, tuple(names), summary, clock.seconds)
+    results = StageResults(config=config, ingested=ingested, runs=runs, linked=linked,
+                           library=library, ids=identifiers(con, config), baseline=baseline,
+                           features_reused=features_reused)
+    published = publish(con, results, clock, progress)
+    return RunResult(config.out_dir, ingested, published.outputs, published.summary,
+                     published.timings)
+
+
+def _check_baseline_period(config: RunConfig, baseline: Baseline,
+                          ingested: IngestResult) -> None:
+    """This run's period, closed by its requests' span where the window is open, is after
+    the baseline's (checked before the features are built)."""
+    assert config.baseline_dir is not None
+    requests = ingested.tables["requests"]
+    period = analysed_period(config.window, requests.first_ts, requests.last_ts)
+    if period is None:  # ingest refuses an export without a request to analyse
+        raise InputError("this run has no period to compare with the baseline's (no "
+                         "--period and no request times; expected --period)",
+                         file=str(config.data_dir))
+    check_order(baseline, period, config.baseline_dir)
+
+
+def _features(con: Any, config: RunConfig, ingested: IngestResult, progress: Progress) -> bool:
+    """Build the feature tables, or keep a kept database's when they were built from the same
+    inputs and queries; return whether they were kept."""
+    fingerprint = features_fingerprint(manifest.inputs_section(ingested), config.queries_dir)
+    # Only a kept database can hold features from an earlier run.
+    reused = config.workdir is not None and reusable(con, fingerprint)
+    if reused:
+        progress("features reused from the workdir (same inputs, window, columns, feature "
+                 "queries and lexicons)")
+    else:
+        build_features(con, config.queries_dir, fingerprint, progress)
+    return reused
 
 
 def stderr_progress(message: str) -> None:

@@ -175,7 +175,7 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
 
     result = _guarded(go, debug)
     click.echo(f"wrote {len(result.outputs)} files to {result.out_dir}")
-    for key, value in result.summary.items():
+    for key, value in result.summary.as_dict().items():
         click.echo(f"  {key.replace('_', ' ')}: {value}")
 
 

@@ -71,9 +71,10 @@ def user_texts() -> Iterator[tuple[str, str]]:
     for path in sorted((ROOT / "queries").rglob("*")):
         if path.suffix in (".sql", ".csv") or path.name == "sources.yaml":
             yield path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")
-    for path in sorted((ROOT / "templates").rglob("*.j2")):
-        text = JINJA_CODE.sub(" ", path.read_text(encoding="utf-8"))
-        yield path.relative_to(ROOT).as_posix(), text
+    for path in sorted((ROOT / "templates").rglob("*")):
+        if path.suffix in (".j2", ".yaml", ".md"):
+            text = JINJA_CODE.sub(" ", path.read_text(encoding="utf-8"))
+            yield path.relative_to(ROOT).as_posix(), text
     for path in sorted((ROOT / "forensics" / "validation").glob("*.yaml")):
         yield path.relative_to(ROOT).as_posix(), path.read_text(encoding="utf-8")
     yield "README.md", (ROOT / "README.md").read_text(encoding="utf-8")
@@ -99,8 +100,9 @@ def test_the_scan_finds_user_texts_and_file_names() -> None:
     names = {name for name, _ in user_texts()}
     assert {"queries/content/cot_elicitation_strong.sql", "queries/lexicons/signals.csv",
             "queries/sources.yaml",
-            "templates/partials/appendix.html.j2", "forensics/validation/sources_of_error.yaml",
-            "README.md", "forensics/report/assemble.py"} <= names
+            "templates/partials/appendix.html.j2", "templates/text/glossary.yaml",
+            "forensics/validation/sources_of_error.yaml",
+            "README.md", "forensics/report/dossier.py"} <= names
     repo = _repo_files()
     assert missing_files("see domain.md §3 and queries/linking/45_link_tests.sql, "
                          "OUT/labels.csv, link_kinds.csv, sklearn.metrics", repo) == ["domain.md"]

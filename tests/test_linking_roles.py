@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
+from forensics import resources
 from forensics.heuristics import HeuristicRun, load_library
 from forensics.linking import LINKING_ROLES, LinkingParams, role_problems
-from forensics.report.assemble import Assembler
+from forensics.report.prose import read_prose
+from forensics.report.sections.limitations import limitations
 
 from .conftest import assert_clean_failure, make_export, one_heuristic_library, run_cli
 
@@ -82,8 +84,9 @@ def test_a_skipped_heuristic_linking_reads_is_a_stated_limitation() -> None:
                          "missing column(s): requests.ts"),
             HeuristicRun("ip_subnet_colocation", "infrastructure", "", {}, 0, 0.0,
                          "missing column(s): requests.ip")]
-    fake = SimpleNamespace(runs=runs, library=library, flagged_total=0, reported=())
-    lines = Assembler._limitations(fake)  # type: ignore[arg-type]
+    fake = SimpleNamespace(runs=runs, library=library, flagged_total=0, reported=(),
+                           prose=read_prose(resources.templates_dir()))
+    lines = limitations(fake, "EX-001")  # type: ignore[arg-type]
     assert "2 heuristics could not run" in " ".join(lines)
     assert ("As synchronised_load_balancing could not run, linking drew no "
             "synchronised-timing links from it (linking tests the accounts the heuristic "

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from forensics import api, outputs
+from forensics import api, outputs, publish
 
 from .conftest import (
     CliOutcome,
@@ -48,14 +48,14 @@ def assert_scratch_empty(temp: Path) -> None:
 def test_disk_full_while_writing_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ENOSPC half-way through writing findings.json: the file is named as the output file it
     would have become, and no output, partial folder, lock or scratch folder remains."""
-    real = api.write_findings
+    real = publish.write_findings
 
     def full_disk(con: Any, linked: Any, tmp: Path, info: Any, ids: Any = None) -> list[str]:
         names = real(con, linked, tmp, info, ids)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp / "findings.json"))
         return names  # pragma: no cover
 
-    monkeypatch.setattr(api, "write_findings", full_disk)
+    monkeypatch.setattr(publish, "write_findings", full_disk)
     temp = tmp_path / "temp"
     out = tmp_path / "out"
     outcome = short_run(tmp_path, "--config", scratch_case(tmp_path, temp), out=out)
@@ -71,7 +71,7 @@ def test_disk_full_while_duckdb_writes(tmp_path: Path, monkeypatch: pytest.Monke
         raise duckdb.IOException(f'IO Error: Could not write file "{tmp / "signals.parquet"}": '
                                  f'No space left on device')
 
-    monkeypatch.setattr(api, "write_signals", full_disk)
+    monkeypatch.setattr(publish, "write_signals", full_disk)
     out = tmp_path / "new" / "out"
     outcome = short_run(tmp_path, out=out)
     assert_clean_failure(outcome, f"{out / 'signals.parquet'}: cannot write the output: No "

@@ -270,12 +270,12 @@ def test_the_stage_driver_holds_the_test_pause_not_ingest(
         data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The pause the interrupt and lock tests use is taken by the stage driver after a stage
-    (api.StageClock), never inside ingest: ingest called on its own (validate, the heuristic
+    (timings.StageClock), never inside ingest: ingest called on its own (validate, the heuristic
     cases) does not stop for it."""
     import duckdb
 
-    from forensics.api import StageClock
     from forensics.ingest import ingest
+    from forensics.timings import StageClock
 
     monkeypatch.setenv("FORENSICS_TEST_PAUSE_STAGE", "ingest")
     monkeypatch.setenv("FORENSICS_TEST_PAUSE_SECONDS", "0")
@@ -289,6 +289,25 @@ def test_the_stage_driver_holds_the_test_pause_not_ingest(
         pass
     assert "test pause after ingest" in capsys.readouterr().err
     assert set(clock.seconds) == {"features", "ingest"}
+
+
+def test_timings_json_has_its_keys_whatever_the_run_rendered() -> None:
+    """diagnostics/timings.json is the typed Timings as canonical JSON: the same keys for
+    every run, the report's parts only when they ran, `report` empty without a dossier."""
+    from forensics.timings import ReportTimings, Timings
+
+    report = ReportTimings(assemble=1.5, html=0.25, pdf=2.0, leak_check=None,
+                           queries={"totals": 0.5, "activity": 0.25})
+    timings = Timings(stages={"ingest": 1.0, "report": 4.0}, validation_reused=False,
+                      features_reused=True, peak_rss_mib=100.5, heuristics={"h": 0.1},
+                      report=report, spill_directory="/tmp/spill")
+    doc = json.loads(timings.to_json())
+    assert list(doc) == ["features_reused", "heuristics", "peak_rss_mib", "report",
+                         "spill_directory", "stages", "validation_reused"]
+    assert doc["report"] == {"assemble": 1.5, "html": 0.25, "pdf": 2.0, "queries": 0.75,
+                             "query:activity": 0.25, "query:totals": 0.5}
+    without = Timings(**{**timings.__dict__, "report": None})
+    assert json.loads(without.to_json())["report"] == {}
 
 
 # --- the output lock and the leftovers of killed runs ---------------------------------------

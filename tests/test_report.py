@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from forensics import api, manifest
 from forensics.cli import main
-from forensics.config import CaseConfig, CaseSection, RunConfig
+from forensics.config import CaseConfig, CaseSection, ReportSection, RunConfig
 from forensics.errors import ConfigError, LeakError
 from forensics.evidence import LIKELIHOOD
 from forensics.report.public import IdentifierIndex, check_leaks, folder_texts, pdf_text
@@ -365,17 +365,38 @@ def test_leak_check_catches_a_planted_identifier(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
+@pytest.mark.parametrize("profile", ["internal", "public"])
+def test_a_capped_member_table_says_how_many_accounts_it_shows(small: Path, tmp_path: Path,
+                                                                profile: str) -> None:
+    """With more members than report.max_table_rows, a cluster's table shows that many and
+    says so, against the cluster's own count of accounts, in both profiles."""
+    out = tmp_path / "out"
+    case = CaseConfig(case=CaseSection(hmac_key=KEY), report=ReportSection(max_table_rows=3))
+    _run(small, out, profile=profile, case=case, formats=frozenset({"html"}))
+    page = (out / "dossier.html").read_text(encoding="utf-8")
+    shown = re.findall(r"(\d+) of (\d+) accounts shown", page)
+    sizes = [int(n) for n in re.findall(r"<h2 data-cluster=[^>]*>Cluster [^<]*: (\d+) accounts,",
+                                         page)]
+    assert shown and {n for n, _ in shown} == {"3"}
+    assert sorted(int(total) for _, total in shown) == sorted(n for n in sizes if n > 3)
+
+
 def test_no_findings_dossier_is_complete(tmp_path: Path) -> None:
     """Without a flagged cluster the dossier still has every section and says so plainly."""
     data = build_case(tmp_path / "case", harvesters=0)
     out = tmp_path / "out"
     result = _run(data, out)
-    assert result.summary["clusters_flagged"] == 0
+    assert result.summary.clusters_flagged == 0
     text = pdf_text(out / "dossier.pdf")
     for heading in SECTIONS:
         assert heading in text, heading
     assert "No findings." in text
     assert "We have" in text and "confidence in this negative result" in text
+    # The paragraph points to the rule as the Methodology states it, not to a copy of it.
+    flat = " ".join(text.split())
+    assert "the rule “Cluster flagged” of the Thresholds table in the Methodology" in flat
+    assert "one owner, one of whose accounts shows two families, at a cluster score ≥ 0.75" \
+        in flat
 
 
 def test_one_account_cluster_is_described_as_one_account(tmp_path: Path) -> None:
@@ -383,7 +404,7 @@ def test_one_account_cluster_is_described_as_one_account(tmp_path: Path) -> None
     data = build_case(tmp_path / "case", harvesters=1)
     out = tmp_path / "out"
     result = _run(data, out)
-    assert result.summary["clusters_flagged"] == 1
+    assert result.summary.clusters_flagged == 1
     text = pdf_text(out / "dossier.pdf")
     assert "1 account, 1 owner" in text
     assert "this account was used to harvest model outputs" in " ".join(text.split())
@@ -610,15 +631,23 @@ def test_exhibit_queries_equal_their_plain_definitions(small: Path) -> None:
 
 def test_dossier_states_the_method_limits_from_the_constants_it_describes() -> None:
     """The limitations name the lexicon scan's limits from the constants the features stage
-    binds into the scan (no number written twice), and the request exhibit's text limit in
-    the findings comes from the report's constant, not the template."""
+    binds into the scan (no number written twice: the text in templates/text/ refers to them
+    by name), and the request exhibit's text limit in the findings comes from the report's
+    constant, not the template."""
+    from types import SimpleNamespace
+
     from forensics import resources
     from forensics.features import SCAN_CHARS, SCAN_TAIL_CHARS
-    from forensics.report.assemble import LIMITATIONS
+    from forensics.report.prose import read_prose
+    from forensics.report.sections.limitations import limitations
     from forensics.sqlfiles import sql_code
 
+    fake = SimpleNamespace(runs=(), library={}, flagged_total=0, reported=(),
+                           prose=read_prose(resources.templates_dir()))
     assert any(f"first {SCAN_CHARS:,} characters (and last {SCAN_TAIL_CHARS:,})" in line
-               for line in LIMITATIONS)
+               for line in limitations(fake, "EX-001"))  # type: ignore[arg-type]
+    text = (resources.templates_dir() / "text" / "limitations.yaml").read_text(encoding="utf-8")
+    assert "scan_chars" in text and not re.search(rf"\b{SCAN_CHARS:,}\b|\b{SCAN_CHARS}\b", text)
     scan = sql_code((resources.queries_part("features") / "50_request_features.sql")
                     .read_text(encoding="utf-8"))
     assert "$scan_chars" in scan and "$scan_tail_chars" in scan

@@ -184,6 +184,8 @@ def test_trend_names_the_baseline_by_period_and_hash_not_path(
     assert "This period: 2026Q3. Baseline: the run of 2026Q2" in section
     assert digests["findings.json"] in section and digests["manifest.json"] in section
     assert "--baseline BASELINE" in page
+    assert (f"BASELINE is the output folder of the baseline run, whose manifest.json has the "
+            f"SHA-256 {digests['manifest.json']}.") in page
     manifest = json.loads(manifest_text)
     assert manifest["baseline"] == {
         "case_id": None, "profile": "internal", "sha256": digests,

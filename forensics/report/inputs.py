@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from forensics import resources
 from forensics.config import RunConfig
 from forensics.evidence import LINK_KINDS, ClusterFinding
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
+from forensics.report.prose import Prose, read_prose
 from forensics.report.public import Pseudonymiser
 from forensics.report.queries import ReportQueries
 from forensics.report.text import short
@@ -51,6 +54,7 @@ class ReportInputs:
     library: dict[str, Heuristic]  # by heuristic id
     ids: Pseudonymiser
     options: Options
+    prose: Prose  # the fixed texts of the templates folder (templates/text/*.yaml)
     # The benchmark's figures, which the likelihood statements are held to.
     validation: Validation
     flagged_total: int
@@ -74,7 +78,8 @@ class ReportInputs:
              runs: Sequence[HeuristicRun], linked: LinkingResult,
              library: Sequence[Heuristic], ids: Pseudonymiser,
              options: Options) -> ReportInputs:
-        # A malformed validation file fails here, before any query runs.
+        # A malformed text or validation file fails here, before any query runs.
+        prose = read_prose(resources.templates_dir(config.templates_dir))
         validation = validation_section(linked.params)
         flagged = linked.flagged_clusters()
         reported = flagged[: options.max_clusters]
@@ -103,9 +108,10 @@ class ReportInputs:
                 pivots.setdefault(r["cluster_id"], []).append(r)
         return cls(q=q, config=config, ingested=ingested, runs=tuple(runs), linked=linked,
                    library={h.id: h for h in library}, ids=ids, options=options,
-                   validation=validation, flagged_total=len(flagged), reported=reported,
-                   interest=interest, charted=charted, totals=totals, releases=releases,
-                   flagged_accounts=flagged_accounts, timeline_rows=timeline_rows,
+                   prose=prose, validation=validation, flagged_total=len(flagged),
+                   reported=reported, interest=interest, charted=charted, totals=totals,
+                   releases=releases, flagged_accounts=flagged_accounts,
+                   timeline_rows=timeline_rows,
                    template_rows=template_rows, creation_rows=creation_rows, pivots=pivots)
 
     # -- identifiers as shown ---------------------------------------------------------------
@@ -117,6 +123,11 @@ class ReportInputs:
 
     def account(self, value: str | None) -> str:
         return short(self.ids("account", value), 64)
+
+    def local_path(self, path: Path, placeholder: str) -> str:
+        """A folder on the analyst's machine as shown: as given, or (public profile) a
+        placeholder, since where a case's files lie is no part of a published finding."""
+        return placeholder if self.ids.public else short(str(path), 120)
 
     def key(self, kind: str, value: str | None) -> str:
         """A link key as shown: pseudonymised by its kind, scrubbed if composite."""

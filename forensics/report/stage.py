@@ -1,5 +1,6 @@
 """The report stage: exhibits, charts, dossier.html and dossier.pdf, and (public profile) the
-leak check, all written into the run's temporary output folder."""
+leak check of what it rendered, all written into the temporary output folder that publishing
+(forensics/publish.py) fills and then puts in place."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -17,7 +19,8 @@ from forensics.config import RunConfig
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
-from forensics.report.assemble import Assembler, data_epoch
+from forensics.report.context import Dossier, Trend
+from forensics.report.dossier import build_dossier
 from forensics.report.exhibits import ExhibitWriter
 from forensics.report.inputs import Options, ReportInputs
 from forensics.report.public import (
@@ -32,6 +35,7 @@ from forensics.report.public import (
 from forensics.report.queries import ReportQueries, report_queries_dir
 from forensics.report.render import FetchLog, render_html, render_pdf
 from forensics.report.trend import Baseline, analysed_period, compare, read_findings
+from forensics.timings import ReportTimings
 
 PDF = "dossier.pdf"
 HTML = "dossier.html"
@@ -46,7 +50,7 @@ class ReportOutput:
     """The files the report stage wrote (relative paths) and where its time went."""
 
     paths: list[str]
-    seconds: dict[str, float]  # queries (each), assemble, html, pdf, leak_check
+    timings: ReportTimings
     # Files the leak check read from the text they were rendered from (public profile).
     checked: tuple[str, ...] = ()
 
@@ -125,42 +129,82 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
                     library: Sequence[Heuristic], out_dir: Path,
                     progress: Callable[[str], None],
                     baseline: Baseline | None, ids: Pseudonymiser) -> ReportOutput:
-    public = ids.public
     queries = ReportQueries(con, report_queries_dir(config.queries_dir))
     epoch = data_epoch(ingested)
-    report = config.case.report
-    options = Options(max_clusters=report.max_clusters, max_table_rows=report.max_table_rows,
-                      max_prompt_chars=report.max_prompt_chars,
-                      public_exemplar_chars=report.public_exemplar_chars,
-                      source_date_epoch=epoch, chart_progress=lambda m: progress(f"charts: {m}"))
     exhibits = ExhibitWriter(out_dir, con)
     progress("evidence and charts…")
-    clock = time.perf_counter()
-    seconds: dict[str, float] = {}
+    laps = _Laps()
+    trend = _trend(config, ingested, out_dir, baseline, ids)
+    inputs = ReportInputs.read(queries, config, ingested, runs, linked, library, ids,
+                               _options(config, epoch, progress))
+    dossier = build_dossier(inputs, exhibits, trend)
+    laps("assemble")
+    rendered = _write_dossier(dossier, config, out_dir, epoch, laps, progress)
+    if ids.public:
+        progress("leak check…")
+        _check_rendered(dossier, rendered, out_dir, config, library, ids)
+        laps("leak_check")
+    timings = ReportTimings(assemble=laps.seconds["assemble"], html=laps.seconds["html"],
+                            pdf=laps.seconds.get("pdf"),
+                            leak_check=laps.seconds.get("leak_check"),
+                            queries=dict(queries.seconds))
+    exhibit_files = [p for e in dossier.exhibits for p in (e.path, e.parquet_path)]
+    # The CSV stood for its Parquet copy in the check: they hold the same cells.
+    return ReportOutput([*rendered.written, dossier.methodology.sql_file, *exhibit_files],
+                        timings, tuple([*rendered.written, *exhibit_files]) if ids.public
+                        else ())
 
-    def lap(name: str) -> None:
-        nonlocal clock
+
+class _Laps:
+    """Seconds between successive marks, each under the name of the part that just ended."""
+
+    def __init__(self) -> None:
+        self.clock = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str) -> None:
         now = time.perf_counter()
-        seconds[name] = round(now - clock, 3)
-        clock = now
+        self.seconds[name] = round(now - self.clock, 3)
+        self.clock = now
 
-    trend = None
-    if baseline is not None:
-        # This run's figures from the findings files it has just written, read as the
-        # baseline's are, so that the section agrees with both runs' findings.
-        requests = ingested.tables["requests"]
-        period = analysed_period(config.window, requests.first_ts, requests.last_ts)
-        assert period is not None  # the run checked it against the baseline's
-        trend = compare(baseline, read_findings(out_dir), period, ids)
-    inputs = ReportInputs.read(queries, config, ingested, runs, linked, library, ids, options)
-    dossier = Assembler(inputs, exhibits, trend).build()
-    lap("assemble")
 
+def _options(config: RunConfig, epoch: int, progress: Callable[[str], None]) -> Options:
+    report = config.case.report
+    return Options(max_clusters=report.max_clusters, max_table_rows=report.max_table_rows,
+                   max_prompt_chars=report.max_prompt_chars,
+                   public_exemplar_chars=report.public_exemplar_chars,
+                   source_date_epoch=epoch, chart_progress=lambda m: progress(f"charts: {m}"))
+
+
+def _trend(config: RunConfig, ingested: IngestResult, out_dir: Path, baseline: Baseline | None,
+           ids: Pseudonymiser) -> Trend | None:
+    """The comparison with the baseline's findings (--baseline), or None without one."""
+    if baseline is None:
+        return None
+    # This run's figures from the findings files it has just written, read as the baseline's
+    # are, so that the section agrees with both runs' findings.
+    requests = ingested.tables["requests"]
+    period = analysed_period(config.window, requests.first_ts, requests.last_ts)
+    assert period is not None  # the run checked it against the baseline's
+    return compare(baseline, read_findings(out_dir), period, ids)
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """The dossier files written, and the HTML each was rendered from."""
+
+    written: list[str]  # dossier.pdf and/or dossier.html
+    html_screen: str | None  # dossier.html's text
+    html_print: str | None  # the PDF's HTML
+
+
+def _write_dossier(dossier: Dossier, config: RunConfig, out_dir: Path, epoch: int, laps: _Laps,
+                   progress: Callable[[str], None]) -> _Rendered:
+    """Write heuristics.sql and, as --format asks, dossier.html and dossier.pdf (the
+    exhibits and the heuristics' SQL go with either)."""
     templates = resources.templates_dir(config.templates_dir)
     progress("render…")
     start = time.perf_counter()
-    # --format: the HTML dossier, the PDF one, or both; the exhibits and the heuristics' SQL
-    # go with either.
     sql_file = dossier.methodology.sql_file
     (out_dir / sql_file).write_text(dossier.methodology.sql_text, encoding="utf-8")
     written: list[str] = []
@@ -171,34 +215,41 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
         written.append(HTML)
     if "pdf" in config.formats:
         html_print = render_html(templates, dossier, "print", epoch)
-        lap("html")
+        laps("html")
         log = FetchLog([], [])
         pages = render_pdf(templates, html_print, out_dir / PDF, out_dir, dossier.exhibits,
                            epoch, log, sources=[(sql_file, "The SQL of every heuristic, as "
                                                            "run (Appendix B)")])
-        lap("pdf")
+        laps("pdf")
         written.insert(0, PDF)
         progress(f"render done: {pages} pages in {time.perf_counter() - start:.1f} s")
     else:
-        lap("html")
+        laps("html")
+    return _Rendered(written, html_screen, html_print)
 
-    if public:
-        progress("leak check…")
-        index = leak_index(ids, config, library)
-        texts: list[tuple[str, str]] = []
-        if html_print is not None:
-            texts += [(PDF, pdf_text(out_dir / PDF)), (PDF, html_text(html_print))]
-        if html_screen is not None:
-            texts.append((HTML, html_text(html_screen)))
-        # The CSV stands for its Parquet copy too: they hold the same cells, the CSV's text
-        # ones at most with an apostrophe before them.
-        texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
-                  for e in dossier.exhibits]
-        check_leaks(index, texts, ids.shown())
-        lap("leak_check")
-    seconds["queries"] = round(sum(queries.seconds.values()), 3)
-    seconds.update({f"query:{k}": v for k, v in sorted(queries.seconds.items())})
-    exhibit_files = [p for e in dossier.exhibits for p in (e.path, e.parquet_path)]
-    # The CSV stood for its Parquet copy in the check: they hold the same cells.
-    return ReportOutput([*written, sql_file, *exhibit_files], seconds,
-                        tuple([*written, *exhibit_files]) if public else ())
+
+def _check_rendered(dossier: Dossier, rendered: _Rendered, out_dir: Path, config: RunConfig,
+                    library: Sequence[Heuristic], ids: Pseudonymiser) -> None:
+    """The leak check of the public profile's dossier and exhibits, read from the text they
+    were rendered from; raises LeakError naming the first raw identifier found."""
+    texts: list[tuple[str, str]] = []
+    if rendered.html_print is not None:
+        texts += [(PDF, pdf_text(out_dir / PDF)), (PDF, html_text(rendered.html_print))]
+    if rendered.html_screen is not None:
+        texts.append((HTML, html_text(rendered.html_screen)))
+    # The CSV stands for its Parquet copy too: they hold the same cells, the CSV's text ones
+    # at most with an apostrophe before them.
+    texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
+              for e in dossier.exhibits]
+    check_leaks(leak_index(ids, config, library), texts, ids.shown())
+
+
+def data_epoch(ingested: IngestResult) -> int:
+    """SOURCE_DATE_EPOCH for the run: the last analysed request's time (0 without one)."""
+    t = ingested.tables.get("requests")
+    last = t.last_ts if t else None
+    if last is None:
+        return 0
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    return int(last.timestamp())

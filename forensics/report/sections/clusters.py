@@ -33,10 +33,10 @@ def cluster_section(inputs: ReportInputs, figures: FigureQueue, c: ClusterFindin
     """One described cluster, citing its exhibits."""
     inputs.options.chart_progress(f"cluster {c.cluster_id}")
     shown = inputs.cid(c.cluster_id)
-    # The member table shows the first rows. The public profile reads them all, and
-    # states their count under the table; the internal one reads only the rows shown.
+    # The member table shows the first rows, in both profiles; the note under it counts the
+    # cluster's accounts, all of which are in the accounts exhibit.
     accounts = inputs.q.rows("exhibit_accounts", cluster=c.cluster_id,
-                             limit=None if inputs.ids.public else inputs.options.max_table_rows)
+                             limit=inputs.options.max_table_rows)
     linked_by = tuple(link.sentence(inputs.key) for link in c.links) + tuple(
         x for x in (c.structure_sentence(),) if x)
     # A one-account cluster has no links: a graph of one dot would only fill a page.
@@ -54,7 +54,7 @@ def cluster_section(inputs: ReportInputs, figures: FigureQueue, c: ClusterFindin
                            b.reason) for b in c.benign_checks),
         confidence=c.confidence, confidence_text=_confidence_text(inputs, c),
         likelihood_text=_likelihood_text(inputs, c),
-        members=_members(inputs, accounts), members_total=len(accounts),
+        members=_members(inputs, accounts), members_total=c.accounts,
         exhibits=exhibits, graph=graph, activity=timeline_figure(inputs, figures, c))
 
 
@@ -121,7 +121,7 @@ def _members(inputs: ReportInputs, accounts: list[dict[str, Any]]) -> tuple[Memb
         tokens=f.n(r["tokens"]), score=f"{r['score']:.2f}",
         heuristics=_fired(r["families"], r["heuristics"]),
         core="core" if not r["core_hops"] else f.plural(int(r["core_hops"]), "link"))
-        for r in accounts[: inputs.options.max_table_rows])
+        for r in accounts)
 
 
 def _fired(families: str | None, heuristics: str | None) -> str:
