@@ -44,6 +44,20 @@ def _p(sql: str) -> exp.Expression:
     return sqlglot.parse_one(sql, read="spark")
 
 
+def _bottom_up(tree: exp.Expression, fn: Rewrite) -> exp.Expression:
+    """`fn` applied to every node of `tree`, children before their parents, so a rewrite
+    reaches a construct nested in the arguments of one it rewrites (sqlglot's `transform`
+    does not descend into a replacement)."""
+    for node in reversed(list(tree.dfs())):
+        new = fn(node)
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
+
+
 # -- macros ------------------------------------------------------------------------------------
 
 _MACRO = re.compile(r"CREATE\s+OR\s+REPLACE\s+MACRO\s+(\w+)\s*\(([^)]*)\)\s+AS\s+(.*)",
@@ -102,7 +116,7 @@ def inline_macros(tree: exp.Expression, macros: dict[str, Macro] | None = None
         return exp.paren(macro.body.copy().transform(put), copy=False)
 
     for _ in range(4):  # a macro's body may call another macro
-        tree = tree.transform(expand)
+        tree = _bottom_up(tree, expand)
     return tree
 
 
@@ -126,40 +140,54 @@ def list_slices(tree: exp.Expression) -> exp.Expression:
                     expression=exp.paren(lo.copy())) if hi is not None
             else exp.func("size", node.this.copy()))
         return exp.func("slice", node.this, lo, length)
-    return tree.transform(rewrite)
+    return _bottom_up(tree, rewrite)
 
 
 def top_n_aggregates(tree: exp.Expression) -> exp.Expression:
     """Top-n aggregates (`min(x, n)`, `max(x, n)`, `arg_min`/`min_by(x, key, n)` and
     `arg_max`/`max_by(x, key, n)`), which Spark has only without n: the (key, value) pairs are
     collected as structs (rows whose key is NULL left out, as DuckDB does), sorted by key
-    (then value) and the first n values kept; the list keeps DuckDB's order (best first)."""
+    (then value) and the first n values kept; the list keeps DuckDB's order (best first). A
+    FILTER clause moves onto the collect_list (Spark refuses it on slice)."""
+    def is_top_n(node: exp.Expression) -> bool:
+        return (isinstance(node, exp.ArgMin | exp.ArgMax | exp.Min | exp.Max)
+                and node.args.get("count") is not None)
+
     def rewrite(node: exp.Expression) -> exp.Expression:
-        count = node.args.get("count")
-        if count is None or not isinstance(node, exp.ArgMin | exp.ArgMax | exp.Min | exp.Max):
+        where = None
+        if isinstance(node, exp.Filter) and is_top_n(node.this):
+            # agg(…) FILTER (WHERE …): the filter goes onto the collect_list inside
+            where, node = node.expression, node.this
+        elif not is_top_n(node) or isinstance(node.parent, exp.Filter):
             return node
+        count = node.args["count"]
+
+        def collect(value: exp.Expression) -> exp.Expression:
+            collected = exp.func("collect_list", value)
+            return exp.Filter(this=collected, expression=where.copy()) if where else collected
+
         descending = isinstance(node, exp.ArgMax | exp.Max)
         if isinstance(node, exp.Min | exp.Max):
-            collected = exp.func("collect_list", node.this)
+            collected = collect(node.this)
             ordered = exp.func("sort_array", collected, exp.Boolean(this=not descending))
             return exp.func("slice", ordered, exp.Literal.number(1), count)
         key = node.args["expression"]
         pair = exp.If(this=exp.Not(this=exp.Is(this=exp.paren(key.copy()), expression=exp.Null())),
                       true=exp.func("named_struct", exp.Literal.string("k"), key,
                                     exp.Literal.string("v"), node.this))
-        collected = exp.func("collect_list", exp.Case(ifs=[pair]))
+        collected = collect(exp.Case(ifs=[pair]))
         ordered = exp.func("sort_array", collected, exp.Boolean(this=not descending))
         values = _p("transform(x, p -> p.v)").transform(
             lambda n: ordered if isinstance(n, exp.Column) and n.name == "x" else n)
         return exp.func("slice", values, exp.Literal.number(1), count)
-    return tree.transform(rewrite)
+    return _bottom_up(tree, rewrite)
 
 
 def ordered_lists(tree: exp.Expression) -> exp.Expression:
     """Order of `list()`/`array_agg()`/`string_agg()` with ORDER BY: Spark's collect_list keeps
-    no order, so the values are collected with their sort keys as structs, sorted (a key
-    sorted DESC is negated when numeric, else the list of that single key is reversed) and
-    the values taken out; string_agg then joins them with array_join."""
+    no order, so the values are collected with their sort keys as structs, sorted (all keys
+    ascending, or all descending; mixed directions are left for portability_problems to
+    name) and the values taken out; string_agg then joins them with array_join."""
     def rewrite(node: exp.Expression) -> exp.Expression:
         if not (isinstance(node, exp.ArrayAgg | exp.GroupConcat)
                 and isinstance(node.this, exp.Order)):
@@ -182,7 +210,7 @@ def ordered_lists(tree: exp.Expression) -> exp.Expression:
             separator = node.args.get("separator") or exp.Literal.string(",")
             return exp.func("array_join", values, separator)
         return values
-    return tree.transform(rewrite)
+    return _bottom_up(tree, rewrite)
 
 
 def materialized_ctes(tree: exp.Expression) -> exp.Expression:
@@ -231,8 +259,10 @@ def format_strings(tree: exp.Expression) -> exp.Expression:
             text = _FMT.sub(spec, text)
         except ValueError:
             return node
-        return exp.func("format_string", exp.Literal.string(text), *node.expressions)
-    return tree.transform(rewrite)
+        # Anonymous: exp.func would make it a Format again, which a second pass would redo.
+        return exp.Anonymous(this="format_string",
+                             expressions=[exp.Literal.string(text), *node.expressions])
+    return _bottom_up(tree, rewrite)
 
 
 _INTERVALS = {"to_days": "DAY", "to_hours": "HOUR", "to_minutes": "MINUTE",
@@ -258,7 +288,7 @@ def interval_functions(tree: exp.Expression) -> exp.Expression:
         if name == "epoch_ms" and len(args) == 1:
             return exp.func("unix_millis", args[0])
         return node
-    return tree.transform(rewrite)
+    return _bottom_up(tree, rewrite)
 
 
 def list_functions(tree: exp.Expression) -> exp.Expression:
@@ -275,7 +305,7 @@ def list_functions(tree: exp.Expression) -> exp.Expression:
             if name in ("kahan_sum", "fsum", "sumkahan"):
                 return exp.Sum(this=node.expressions[0])
         return node
-    return tree.transform(rewrite)
+    return _bottom_up(tree, rewrite)
 
 
 # In the order they run. Each is named in the README's Spark section and tested one by one
