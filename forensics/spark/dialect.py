@@ -32,19 +32,19 @@ except ImportError as _exc:  # pragma: no cover - the message is the point
 
 from forensics import resources
 
-Rewrite = Callable[[exp.Expression], exp.Expression]
+Rewrite = Callable[[exp.Expr], exp.Expr]
 
 
-def _parse(sql: str) -> exp.Expression:
+def _parse(sql: str) -> exp.Expr:
     return sqlglot.parse_one(sql, read="duckdb")
 
 
-def _p(sql: str) -> exp.Expression:
+def _p(sql: str) -> exp.Expr:
     """An expression written in Spark SQL (for the rewrites' templates)."""
     return sqlglot.parse_one(sql, read="spark")
 
 
-def _bottom_up(tree: exp.Expression, fn: Rewrite) -> exp.Expression:
+def _bottom_up(tree: exp.Expr, fn: Rewrite) -> exp.Expr:
     """`fn` applied to every node of `tree`, children before their parents, so a rewrite
     reaches a construct nested in the arguments of one it rewrites (sqlglot's `transform`
     does not descend into a replacement)."""
@@ -68,7 +68,7 @@ _MACRO = re.compile(r"CREATE\s+OR\s+REPLACE\s+MACRO\s+(\w+)\s*\(([^)]*)\)\s+AS\s
 class Macro:
     name: str
     args: tuple[str, ...]
-    body: exp.Expression
+    body: exp.Expr
 
 
 def load_macros(path: Path | None = None) -> dict[str, Macro]:
@@ -92,14 +92,14 @@ def _bundled_macros() -> dict[str, Macro]:
     return load_macros()
 
 
-def inline_macros(tree: exp.Expression, macros: dict[str, Macro] | None = None
-                  ) -> exp.Expression:
+def inline_macros(tree: exp.Expr, macros: dict[str, Macro] | None = None
+                  ) -> exp.Expr:
     """Macros (DuckDB `CREATE MACRO`, which Spark lacks): each call of a macro of
     05_functions.sql is replaced by its body, parenthesised, with the call's arguments (each
     parenthesised) in place of the parameters; nested calls are expanded too."""
     macros = _bundled_macros() if macros is None else macros
 
-    def expand(node: exp.Expression) -> exp.Expression:
+    def expand(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Anonymous):
             return node
         macro = macros.get(node.name.lower())
@@ -108,7 +108,7 @@ def inline_macros(tree: exp.Expression, macros: dict[str, Macro] | None = None
         values = {a.lower(): inline_macros(v.copy(), macros)
                   for a, v in zip(macro.args, node.expressions, strict=True)}
 
-        def put(n: exp.Expression) -> exp.Expression:
+        def put(n: exp.Expr) -> exp.Expr:
             if isinstance(n, exp.Column) and not n.table and n.name.lower() in values:
                 return exp.paren(values[n.name.lower()].copy(), copy=False)
             return n
@@ -123,19 +123,19 @@ def inline_macros(tree: exp.Expression, macros: dict[str, Macro] | None = None
 # -- the rewrites --------------------------------------------------------------------------------
 
 
-def list_slices(tree: exp.Expression) -> exp.Expression:
+def list_slices(tree: exp.Expr) -> exp.Expr:
     """List indexing and slicing, 1-based vs 0-based: DuckDB's `l[a:b]` (1-based, both ends
     included; sqlglot would keep it as it is, which Spark cannot parse) becomes
     `slice(l, a, b - a + 1)`; a missing end takes the rest of the list. (A single index
     `l[i]` sqlglot already shifts to Spark's 0-based `l[i - 1]`.)"""
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if not (isinstance(node, exp.Bracket) and len(node.expressions) == 1
                 and isinstance(node.expressions[0], exp.Slice)):
             return node
         piece = node.expressions[0]
         lo = piece.this or exp.Literal.number(1)
         hi = piece.args.get("expression")
-        length: exp.Expression = (
+        length: exp.Expr = (
             exp.Sub(this=exp.Add(this=exp.paren(hi.copy()), expression=exp.Literal.number(1)),
                     expression=exp.paren(lo.copy())) if hi is not None
             else exp.func("size", node.this.copy()))
@@ -143,17 +143,17 @@ def list_slices(tree: exp.Expression) -> exp.Expression:
     return _bottom_up(tree, rewrite)
 
 
-def top_n_aggregates(tree: exp.Expression) -> exp.Expression:
+def top_n_aggregates(tree: exp.Expr) -> exp.Expr:
     """Top-n aggregates (`min(x, n)`, `max(x, n)`, `arg_min`/`min_by(x, key, n)` and
     `arg_max`/`max_by(x, key, n)`), which Spark has only without n: the (key, value) pairs are
     collected as structs (rows whose key is NULL left out, as DuckDB does), sorted by key
     (then value) and the first n values kept; the list keeps DuckDB's order (best first). A
     FILTER clause moves onto the collect_list (Spark refuses it on slice)."""
-    def is_top_n(node: exp.Expression) -> bool:
+    def is_top_n(node: exp.Expr) -> bool:
         return (isinstance(node, exp.ArgMin | exp.ArgMax | exp.Min | exp.Max)
                 and node.args.get("count") is not None)
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         where = None
         if isinstance(node, exp.Filter) and is_top_n(node.this):
             # agg(…) FILTER (WHERE …): the filter goes onto the collect_list inside
@@ -162,7 +162,7 @@ def top_n_aggregates(tree: exp.Expression) -> exp.Expression:
             return node
         count = node.args["count"]
 
-        def collect(value: exp.Expression) -> exp.Expression:
+        def collect(value: exp.Expr) -> exp.Expr:
             collected = exp.func("collect_list", value)
             return exp.Filter(this=collected, expression=where.copy()) if where else collected
 
@@ -183,19 +183,19 @@ def top_n_aggregates(tree: exp.Expression) -> exp.Expression:
     return _bottom_up(tree, rewrite)
 
 
-def ordered_lists(tree: exp.Expression) -> exp.Expression:
+def ordered_lists(tree: exp.Expr) -> exp.Expr:
     """Order of `list()`/`array_agg()`/`string_agg()` with ORDER BY: Spark's collect_list keeps
     no order, so the values are collected with their sort keys as structs, sorted (all keys
     ascending, or all descending; mixed directions are left for portability_problems to
     name) and the values taken out; string_agg then joins them with array_join."""
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if not (isinstance(node, exp.ArrayAgg | exp.GroupConcat)
                 and isinstance(node.this, exp.Order)):
             return node
         order = node.this
         value = order.this
         keys = order.expressions
-        fields: list[exp.Expression] = []
+        fields: list[exp.Expr] = []
         for i, key in enumerate(keys):
             fields += [exp.Literal.string(f"k{i}"), key.this]
         fields += [exp.Literal.string("v"), value]
@@ -213,7 +213,7 @@ def ordered_lists(tree: exp.Expression) -> exp.Expression:
     return _bottom_up(tree, rewrite)
 
 
-def materialized_ctes(tree: exp.Expression) -> exp.Expression:
+def materialized_ctes(tree: exp.Expr) -> exp.Expr:
     """`WITH x AS MATERIALIZED (…)`, a DuckDB planner hint Spark's grammar lacks: dropped (the
     rows are the same; materialising intermediate tables on Spark is the runner's business)."""
     for cte in tree.find_all(exp.CTE):
@@ -224,7 +224,7 @@ def materialized_ctes(tree: exp.Expression) -> exp.Expression:
 _FMT = re.compile(r"\{(?::([^}]*))?\}|%")
 
 
-def format_strings(tree: exp.Expression) -> exp.Expression:
+def format_strings(tree: exp.Expr) -> exp.Expr:
     """`format('… {} {:d} {:.1f} …', …)` (DuckDB's fmt syntax) to Spark's `format_string`
     (printf syntax): `{}` → `%s`, `{:d}` → `%d`, `{:.Nf}`/`{:.Ne}`/`{:.Ng}` → `%.Nf`/…, a
     literal `%` → `%%`; adjacent literals ('a' 'b') are joined first, and so are literals joined by
@@ -241,7 +241,7 @@ def format_strings(tree: exp.Expression) -> exp.Expression:
             return "%" + s
         raise ValueError(s)
 
-    def literal(node: exp.Expression) -> str | None:
+    def literal(node: exp.Expr) -> str | None:
         """The text of a string literal, or of adjacent ones ('a' 'b', a Concat)."""
         if isinstance(node, exp.Literal) and node.is_string:
             return str(node.this)
@@ -251,7 +251,7 @@ def format_strings(tree: exp.Expression) -> exp.Expression:
             return None if None in parts else "".join(p for p in parts if p is not None)
         return None
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         text = literal(node.this) if isinstance(node, exp.Format) else None
         if text is None:
             return node
@@ -269,11 +269,11 @@ _INTERVALS = {"to_days": "DAY", "to_hours": "HOUR", "to_minutes": "MINUTE",
               "to_seconds": "SECOND"}
 
 
-def interval_functions(tree: exp.Expression) -> exp.Expression:
+def interval_functions(tree: exp.Expr) -> exp.Expr:
     """Epoch/timestamp arithmetic: DuckDB's `to_days/to_hours/to_minutes/to_seconds(n)` (an
     interval of n units) become Spark's `make_dt_interval`; `epoch_us(ts)` (microseconds since
     the epoch) becomes `unix_micros(ts)`, `epoch_ms(ts)` `unix_millis(ts)`."""
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         name = (node.name.lower() if isinstance(node, exp.Anonymous)
                 else "to_days" if isinstance(node, exp.ToDays) else "")
         args = node.expressions if isinstance(node, exp.Anonymous) else [node.this]
@@ -291,11 +291,11 @@ def interval_functions(tree: exp.Expression) -> exp.Expression:
     return _bottom_up(tree, rewrite)
 
 
-def list_functions(tree: exp.Expression) -> exp.Expression:
+def list_functions(tree: exp.Expr) -> exp.Expr:
     """DuckDB list and aggregate functions Spark spells otherwise: `list_sum(l)` →
     `aggregate(l, 0D, (a, x) -> a + x)`; `kahan_sum(x)` → `sum(x)` (Spark has no compensated
     sum: the same value up to the last bits of a double)."""
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Anonymous) and len(node.expressions) == 1:
             name = node.name.lower()
             if name == "list_sum":
@@ -315,12 +315,13 @@ REWRITES: tuple[Rewrite, ...] = (
     format_strings, interval_functions, list_functions)
 
 
-def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES) -> str:
-    """`sql` (DuckDB, `$name` parameters) as Spark SQL (`:name` parameters)."""
+def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES, pretty: bool = True) -> str:
+    """`sql` (DuckDB, `$name` parameters) as Spark SQL (`:name` parameters), indented unless
+    not `pretty`."""
     tree = _parse(sql)
     for rewrite in rewrites:
         tree = rewrite(tree)
-    return tree.sql(dialect="spark", pretty=True,
+    return tree.sql(dialect="spark", pretty=pretty,
                     unsupported_level=sqlglot.ErrorLevel.RAISE)
 
 
@@ -342,7 +343,7 @@ class Problem:
 
 
 # Constructs with no Spark rewrite: (test on a node, name, why).
-_UNPORTABLE: tuple[tuple[Callable[[exp.Expression], bool], str, str], ...] = (
+_UNPORTABLE: tuple[tuple[Callable[[exp.Expr], bool], str, str], ...] = (
     (lambda n: isinstance(n, exp.Join) and str(n.args.get("method") or "").upper() == "ASOF",
      "ASOF JOIN", "Spark SQL has no as-of join (expected a window or a range join)"),
     (lambda n: isinstance(n, exp.Join)
