@@ -77,6 +77,26 @@ def test_list_functions() -> None:
         "SELECT AGGREGATE(l, CAST(0 AS DOUBLE), (a, e) -> a + e), SUM(x) FROM t"
 
 
+def test_ordered_distinct_list() -> None:
+    assert spark("SELECT string_agg(DISTINCT s, ',' ORDER BY s) FROM t", d.ordered_lists) == (
+        "SELECT ARRAY_JOIN(TRANSFORM(SORT_ARRAY(COLLECT_SET(NAMED_STRUCT('k0', s, 'v', s))), "
+        "p -> p.v), ',') FROM t")
+
+
+def test_table_functions() -> None:
+    out = spark("SELECT 1 FROM t AS f CROSS JOIN unnest(f.l) AS u(x) JOIN y ON y.a = u.x "
+                "CROSS JOIN range(0, 24) AS s(h) CROSS JOIN generate_series(1, 3) AS g(i)",
+                d.table_functions)
+    assert out == ("SELECT 1 FROM t AS f CROSS JOIN LATERAL EXPLODE(f.l) AS u(x) "
+                   "JOIN y ON y.a = u.x CROSS JOIN RANGE(0, 24) AS s(h) "
+                   "CROSS JOIN RANGE(1, (3) + 1) AS g(i)")
+
+
+def test_array_operators() -> None:
+    assert spark("SELECT a && b FROM t", d.array_operators) == \
+        "SELECT ARRAYS_OVERLAP(a, b) FROM t"
+
+
 def test_portability_names_construct_file_and_line() -> None:
     sql = "SELECT a.x\nFROM a\nASOF JOIN b ON a.k = b.k AND a.ts >= b.ts"
     problems = d.portability_problems(sql, "q.sql", line_offset=10)
@@ -111,11 +131,25 @@ def test_rewrites_give_duckdb_results_on_spark(session) -> None:  # type: ignore
     session.createDataFrame(rows, "g INT, s STRING, k DOUBLE").createOrReplaceTempView("t")
     sql = ("SELECT g, max_by(s, k, 2) AS top, string_agg(s, ',' ORDER BY s) AS joined, "
            "format('{:d} rows, {:.1f}', count(*), sum(k)) AS d, "
-           "network_prefix('10.1.2.3') AS p4, network_prefix('2001:db8:1:2::1') AS p6 "
-           "FROM t GROUP BY g ORDER BY g")
+           "network_prefix('10.1.2.3') AS p4, network_prefix('2001:db8:1:2::1') AS p6, "
+           "count(*) FILTER (WHERE r.h > 22) AS late "
+           "FROM t CROSS JOIN range(0, 24) AS r(h) GROUP BY g ORDER BY g")
     duck = [tuple(r) for r in con.execute(sql).fetchall()]
     on_spark = [(r[0], list(r[1]), *r[2:]) for r in session.sql(d.to_spark(sql)).collect()]
     assert on_spark == duck
+
+
+def test_missing_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from forensics.errors import ConfigError
+    from forensics.spark import check
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "pyspark" else real(name, *a))
+    with pytest.raises(ConfigError, match=r"install forensics\[spark\]"):
+        check.check_heuristics_spark()
 
 
 @needs_pyspark

@@ -187,19 +187,24 @@ def ordered_lists(tree: exp.Expr) -> exp.Expr:
     """Order of `list()`/`array_agg()`/`string_agg()` with ORDER BY: Spark's collect_list keeps
     no order, so the values are collected with their sort keys as structs, sorted (all keys
     ascending, or all descending; mixed directions are left for portability_problems to
-    name) and the values taken out; string_agg then joins them with array_join."""
+    name) and the values taken out; string_agg then joins them with array_join. With
+    DISTINCT the structs are collected with collect_set."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if not (isinstance(node, exp.ArrayAgg | exp.GroupConcat)
                 and isinstance(node.this, exp.Order)):
             return node
         order = node.this
         value = order.this
+        distinct = isinstance(value, exp.Distinct)
+        if distinct:  # DuckDB wants the ORDER BY keys among the arguments: a set is enough
+            value = value.expressions[0]
         keys = order.expressions
         fields: list[exp.Expr] = []
         for i, key in enumerate(keys):
             fields += [exp.Literal.string(f"k{i}"), key.this]
         fields += [exp.Literal.string("v"), value]
-        collected = exp.func("collect_list", exp.func("named_struct", *fields))
+        collected = exp.func("collect_set" if distinct else "collect_list",
+                             exp.func("named_struct", *fields))
         descending = [bool(k.args.get("desc")) for k in keys]
         if any(descending) and not all(descending):
             return node  # mixed directions: left for portability_problems to name
@@ -308,11 +313,48 @@ def list_functions(tree: exp.Expr) -> exp.Expr:
     return _bottom_up(tree, rewrite)
 
 
+def table_functions(tree: exp.Expr) -> exp.Expr:
+    """`range` as a table function, and `unnest` in a join: DuckDB's `JOIN range(a, b) AS
+    s(x)` stays Spark's table function `range(a, b)` (the same half-open range; sqlglot would
+    write an EXPLODE that Spark cannot place there), `generate_series(a, b)` (end included)
+    becomes `range(a, b + 1)`; `CROSS JOIN unnest(l) AS u(x)` becomes
+    `CROSS JOIN LATERAL explode(l) AS u(x)` (sqlglot's LATERAL VIEW would have to follow
+    every join)."""
+    for join in list(tree.find_all(exp.Join)):
+        target = join.this
+        if isinstance(target, exp.Unnest) and len(target.expressions) == 1 \
+                and not target.args.get("offset"):
+            join.set("this", exp.Lateral(
+                this=exp.Anonymous(this="explode", expressions=[target.expressions[0]]),
+                alias=target.args.get("alias")))
+        elif isinstance(target, exp.Table) and isinstance(target.this, exp.GenerateSeries):
+            series = target.this
+            end = series.args["end"]
+            if not series.args.get("is_end_exclusive"):
+                end = exp.Add(this=exp.paren(end.copy()), expression=exp.Literal.number(1))
+            args = [series.args["start"], end]
+            if series.args.get("step"):
+                args.append(series.args["step"])
+            target.set("this", exp.Anonymous(this="range", expressions=args))
+    return tree
+
+
+def array_operators(tree: exp.Expr) -> exp.Expr:
+    """List operators Spark lacks: `a && b` (the lists share an element) becomes
+    `arrays_overlap(a, b)`."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.ArrayOverlaps):
+            return exp.Anonymous(this="arrays_overlap",
+                                 expressions=[node.this, node.expression])
+        return node
+    return _bottom_up(tree, rewrite)
+
+
 # In the order they run. Each is named in the README's Spark section and tested one by one
 # (tests/test_spark_dialect.py).
 REWRITES: tuple[Rewrite, ...] = (
     inline_macros, list_slices, top_n_aggregates, ordered_lists, materialized_ctes,
-    format_strings, interval_functions, list_functions)
+    format_strings, interval_functions, list_functions, table_functions, array_operators)
 
 
 def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES, pretty: bool = True) -> str:
