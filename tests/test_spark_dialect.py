@@ -49,9 +49,11 @@ def test_top_n_aggregates() -> None:
 
 
 def test_ordered_lists() -> None:
-    out = spark("SELECT string_agg(a, ';' ORDER BY b) FROM t", d.ordered_lists)
-    assert out == ("SELECT ARRAY_JOIN(TRANSFORM(SORT_ARRAY(COLLECT_LIST(NAMED_STRUCT('k0', b, "
-                   "'v', a))), p -> p.v), ';') FROM t")
+    out = spark("SELECT string_agg(a, ';' ORDER BY b DESC) FROM t", d.ordered_lists)
+    assert out == ("SELECT ARRAY_JOIN(TRANSFORM(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT('k0', b, "
+                   "'v', a)), (l, r) -> CASE WHEN l.k0 IS NULL AND NOT r.k0 IS NULL THEN 1 "
+                   "WHEN NOT l.k0 IS NULL AND r.k0 IS NULL THEN -1 WHEN l.k0 < r.k0 THEN 1 "
+                   "WHEN l.k0 > r.k0 THEN -1 ELSE 0 END), p -> p.v), ';') FROM t")
 
 
 def test_materialized_ctes() -> None:
@@ -79,7 +81,9 @@ def test_list_functions() -> None:
 
 def test_ordered_distinct_list() -> None:
     assert spark("SELECT string_agg(DISTINCT s, ',' ORDER BY s) FROM t", d.ordered_lists) == (
-        "SELECT ARRAY_JOIN(TRANSFORM(SORT_ARRAY(COLLECT_SET(NAMED_STRUCT('k0', s, 'v', s))), "
+        "SELECT ARRAY_JOIN(TRANSFORM(ARRAY_SORT(COLLECT_SET(NAMED_STRUCT('k0', s, 'v', s)), "
+        "(l, r) -> CASE WHEN l.k0 IS NULL AND NOT r.k0 IS NULL THEN 1 WHEN NOT l.k0 IS NULL "
+        "AND r.k0 IS NULL THEN -1 WHEN l.k0 < r.k0 THEN -1 WHEN l.k0 > r.k0 THEN 1 ELSE 0 END), "
         "p -> p.v), ',') FROM t")
 
 
@@ -93,8 +97,9 @@ def test_table_functions() -> None:
 
 
 def test_array_operators() -> None:
-    assert spark("SELECT a && b FROM t", d.array_operators) == \
-        "SELECT ARRAYS_OVERLAP(a, b) FROM t"
+    assert spark("SELECT a && b, length(list_filter(l, x -> x > 1)), length(s) FROM t",
+                 d.array_operators) == \
+        "SELECT ARRAYS_OVERLAP(a, b), SIZE(FILTER(l, x -> x > 1)), LENGTH(s) FROM t"
 
 
 def test_portability_names_construct_file_and_line() -> None:
@@ -130,6 +135,7 @@ def test_rewrites_give_duckdb_results_on_spark(session) -> None:  # type: ignore
     con.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
     session.createDataFrame(rows, "g INT, s STRING, k DOUBLE").createOrReplaceTempView("t")
     sql = ("SELECT g, max_by(s, k, 2) AS top, string_agg(s, ',' ORDER BY s) AS joined, "
+           "string_agg(s, ',' ORDER BY k DESC, s) AS by_k, "
            "format('{:d} rows, {:.1f}', count(*), sum(k)) AS d, "
            "network_prefix('10.1.2.3') AS p4, network_prefix('2001:db8:1:2::1') AS p6, "
            "count(*) FILTER (WHERE r.h > 22) AS late "

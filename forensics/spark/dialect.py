@@ -185,10 +185,10 @@ def top_n_aggregates(tree: exp.Expr) -> exp.Expr:
 
 def ordered_lists(tree: exp.Expr) -> exp.Expr:
     """Order of `list()`/`array_agg()`/`string_agg()` with ORDER BY: Spark's collect_list keeps
-    no order, so the values are collected with their sort keys as structs, sorted (all keys
-    ascending, or all descending; mixed directions are left for portability_problems to
-    name) and the values taken out; string_agg then joins them with array_join. With
-    DISTINCT the structs are collected with collect_set."""
+    no order, so the values are collected with their sort keys as structs, sorted by
+    array_sort with a comparator that takes each key in its direction and puts NULLs where
+    DuckDB does (last, unless NULLS FIRST), and the values taken out; string_agg then joins
+    them with array_join. With DISTINCT the structs are collected with collect_set."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if not (isinstance(node, exp.ArrayAgg | exp.GroupConcat)
                 and isinstance(node.this, exp.Order)):
@@ -205,10 +205,17 @@ def ordered_lists(tree: exp.Expr) -> exp.Expr:
         fields += [exp.Literal.string("v"), value]
         collected = exp.func("collect_set" if distinct else "collect_list",
                              exp.func("named_struct", *fields))
-        descending = [bool(k.args.get("desc")) for k in keys]
-        if any(descending) and not all(descending):
-            return node  # mixed directions: left for portability_problems to name
-        ordered = exp.func("sort_array", collected, exp.Boolean(this=not any(descending)))
+        # A comparator over the keys, each in its direction and with its NULLs where DuckDB
+        # puts them (last unless NULLS FIRST), so mixed directions and any key type sort.
+        whens = []
+        for i, key in enumerate(keys):
+            up = -1 if key.args.get("desc") else 1
+            null = -1 if key.args.get("nulls_first") else 1
+            whens.append(f"WHEN l.k{i} IS NULL AND r.k{i} IS NOT NULL THEN {null} "
+                         f"WHEN l.k{i} IS NOT NULL AND r.k{i} IS NULL THEN {-null} "
+                         f"WHEN l.k{i} < r.k{i} THEN {-up} WHEN l.k{i} > r.k{i} THEN {up}")
+        ordered = _p(f"array_sort(x, (l, r) -> CASE {' '.join(whens)} ELSE 0 END)").transform(
+            lambda n: collected if isinstance(n, exp.Column) and n.name == "x" else n)
         values = _p("transform(x, p -> p.v)").transform(
             lambda n: ordered if isinstance(n, exp.Column) and n.name == "x" else n)
         if isinstance(node, exp.GroupConcat):
@@ -341,8 +348,17 @@ def table_functions(tree: exp.Expr) -> exp.Expr:
 
 def array_operators(tree: exp.Expr) -> exp.Expr:
     """List operators Spark lacks: `a && b` (the lists share an element) becomes
-    `arrays_overlap(a, b)`."""
+    `arrays_overlap(a, b)`; `length(l)` of what is plainly a list (a list function, a list
+    literal, a split, a slice) becomes `size(l)` (Spark's length counts characters only)."""
+    lists = (exp.ArrayFilter, exp.ArrayDistinct, exp.Array, exp.Split, exp.Transform,
+             exp.ArraySort, exp.ArrayAgg)
+
     def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Length) and (
+                isinstance(node.this, lists)
+                or (isinstance(node.this, exp.Anonymous)
+                    and node.this.name.lower() in ("slice", "transform", "filter"))):
+            return exp.Anonymous(this="size", expressions=[node.this])
         if isinstance(node, exp.ArrayOverlaps):
             return exp.Anonymous(this="arrays_overlap",
                                  expressions=[node.this, node.expression])
@@ -400,8 +416,6 @@ _UNPORTABLE: tuple[tuple[Callable[[exp.Expr], bool], str, str], ...] = (
     (lambda n: isinstance(n, exp.Format),
      "format()", "a format that is not a literal, or a spec other than {}, {:d}, {:.Nf}, "
      "{:.Ne}, {:.Ng}"),
-    (lambda n: isinstance(n, exp.ArrayAgg | exp.GroupConcat) and isinstance(n.this, exp.Order),
-     "ordered list()/string_agg()", "ORDER BY keys in mixed directions"),
 )
 
 
