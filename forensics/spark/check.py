@@ -28,6 +28,17 @@ def require_spark() -> None:
             raise ConfigError(MISSING)
 
 
+# The local session's settings, without their "spark." prefix.
+_SETTINGS = {
+    "ui.enabled": "false",
+    "sql.shuffle.partitions": "1",
+    "default.parallelism": "1",
+    "sql.session.timeZone": "UTC",
+    "driver.bindAddress": "127.0.0.1",
+    "sql.warehouse.dir": "/tmp/forensics-spark-warehouse",
+}
+
+
 @contextmanager
 def local_session(app: str = "forensics-check") -> Iterator[Any]:
     """A small local Spark session: one core, one shuffle partition, no UI, UTC; stopped on
@@ -35,14 +46,10 @@ def local_session(app: str = "forensics-check") -> Iterator[Any]:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 1g pyspark-shell")
-    spark = (SparkSession.builder.master("local[1]").appName(app)
-             .config("spark.ui.enabled", "false")
-             .config("spark.sql.shuffle.partitions", "1")
-             .config("spark.default.parallelism", "1")
-             .config("spark.sql.session.timeZone", "UTC")
-             .config("spark.driver.bindAddress", "127.0.0.1")
-             .config("spark.sql.warehouse.dir", "/tmp/forensics-spark-warehouse")
-             .getOrCreate())
+    builder = SparkSession.builder.master("local[1]").appName(app)
+    for key, value in _SETTINGS.items():
+        builder = builder.config(f"spark.{key}", value)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     # pyspark logs every failing query's Java stack as JSON; the check reports its first line.
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)

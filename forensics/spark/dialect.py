@@ -3,7 +3,7 @@
 - `to_spark(sql)` parses with sqlglot's DuckDB dialect, applies `REWRITES` in order (each a
   named function over the AST, its docstring naming the difference class it handles) and
   writes Spark SQL. `$name` parameters come out as Spark's named markers `:name`, bound with
-  `spark.sql(text, args={...})`.
+  the session's `sql(text, args={...})`.
 - The macros of `features/05_functions.sql` (`fired_score`, `share_term`, `ratio_term`,
   `network_prefix`) are inlined, argument by argument, as the DuckDB macros expand: no session
   state to create first, and the same arithmetic in the same order.
