@@ -268,14 +268,27 @@ def heuristics_show(heuristic_id: str, queries_dir: Path | None, with_sql: bool,
 
 @heuristics.command(name="check")
 @_queries_option
+@click.option("--engine", "engine_name", type=click.Choice(["duckdb", "spark"]),
+              default="duckdb", show_default=True,
+              help="spark: transpile every heuristic to Spark SQL, refuse constructs outside "
+                   "the portable subset and let a local Spark session analyse it (needs "
+                   "forensics[spark]).")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def heuristics_check(queries_dir: Path | None, debug: bool) -> None:
+def heuristics_check(queries_dir: Path | None, engine_name: str, debug: bool) -> None:
     """Validate every heuristic file and prepare every query; report all problems at once.
 
     \b
     Example:
       forensics heuristics check --queries my_queries/
+      forensics heuristics check --engine spark
     """
+    if engine_name == "spark":
+        from forensics.spark.check import check_heuristics_spark
+
+        library = _guarded(lambda: check_heuristics_spark(queries_dir), debug)
+        noun = "heuristic passes" if len(library) == 1 else "heuristics pass"
+        click.echo(f"OK: {len(library)} {noun} Spark's analyser")
+        return
     library = _guarded(lambda: api.check_heuristics(queries_dir), debug)
     noun = "heuristic is" if len(library) == 1 else "heuristics are"
     click.echo(f"OK: {len(library)} {noun} valid")
