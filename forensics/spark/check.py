@@ -71,8 +71,11 @@ def spark_type(duckdb_type: str) -> str:
 
 def create_empty_tables(spark: Any, tables: list[tuple[str, str, list[tuple[str, str]]]]
                         ) -> None:
-    """Each (stage, table, [(column, DuckDB type)]) as an empty temporary view."""
-    for _stage, table, columns in tables:
+    """Each (stage, table, [(column, DuckDB type)]) as an empty temporary view; the macros
+    `forensics tables` lists after the tables are inlined by the dialect, not created."""
+    for stage, table, columns in tables:
+        if stage == "functions":
+            continue
         ddl = ", ".join(f"`{c}` {spark_type(t)}" for c, t in columns)
         spark.createDataFrame([], schema=ddl).createOrReplaceTempView(table)
 

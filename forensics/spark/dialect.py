@@ -81,7 +81,9 @@ def load_macros(path: Path | None = None) -> dict[str, Macro]:
         code = "\n".join(line for line in statement.text.splitlines()
                          if not line.lstrip().startswith("--"))
         m = _MACRO.search(code)
-        if m:
+        # A table macro (`AS TABLE`, read FROM like a table) is not a scalar one: not inlined
+        # here, so Spark's analyser reports a heuristic that reads one as unresolved.
+        if m and not re.match(r"TABLE\b", m.group(3).lstrip(), re.IGNORECASE):
             args = tuple(a.strip() for a in m.group(2).split(",") if a.strip())
             macros[m.group(1).lower()] = Macro(m.group(1).lower(), args, _parse(m.group(3)))
     return macros
