@@ -45,23 +45,10 @@ def cluster_record(c: ClusterFinding, ids: Pseudonymiser | None = None) -> dict[
     if ids is not None and ids.public:
         # A link's examples are pseudonymised by the kind of key they are, as in the dossier.
         examples = [[ids.link_key(link.kind, e) for e in link.examples] for link in c.links]
-        record = _pseudonymised(record, ids)
+        record = ids.json(record, {**ACCOUNT_ID_COLUMNS, **_CLUSTER_ID_KEYS})
         for link, link_examples in zip(record["links"], examples, strict=True):
             link["examples"] = link_examples
     return record
-
-
-def _pseudonymised(value: Any, ids: Pseudonymiser, kind: str | None = None) -> Any:
-    """A JSON-ready value with identifiers under known keys replaced by their pseudonyms and
-    every other string scrubbed."""
-    if isinstance(value, dict):
-        return {k: _pseudonymised(v, ids, _CLUSTER_ID_KEYS.get(k) or ACCOUNT_ID_COLUMNS.get(k))
-                for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_pseudonymised(v, ids, kind) for v in value]
-    if isinstance(value, str):
-        return ids(kind, value) if kind else ids.scrub(value)
-    return value
 
 
 def _copy(con: duckdb.DuckDBPyConnection, select: str, path: Path) -> None:

@@ -57,7 +57,7 @@ def inputs_section(result: IngestResult, ids: Pseudonymiser | None = None) -> di
     section = _inputs_section(result)
     if ids is None or not ids.public:
         return section
-    return {**_scrubbed(section, ids), "data_dir": WITHHELD}
+    return {**ids.json(section), "data_dir": WITHHELD}
 
 
 def public_view(doc: dict[str, Any], ids: Pseudonymiser) -> dict[str, Any]:
@@ -67,14 +67,6 @@ def public_view(doc: dict[str, Any], ids: Pseudonymiser) -> dict[str, Any]:
     if config.get("config_file"):
         config["config_file"] = WITHHELD
     return {**doc, "command_line": WITHHELD, "config": config}
-
-
-def _scrubbed(value: Any, ids: Pseudonymiser) -> Any:
-    if isinstance(value, dict):
-        return {k: _scrubbed(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrubbed(v, ids) for v in value]
-    return ids.scrub(value) if isinstance(value, str) else value
 
 
 def _inputs_section(result: IngestResult) -> dict[str, Any]:

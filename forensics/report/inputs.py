@@ -11,7 +11,7 @@ from typing import Any
 
 from forensics import resources
 from forensics.config import RunConfig
-from forensics.evidence import LINK_KINDS, ClusterFinding
+from forensics.evidence import ClusterFinding
 from forensics.heuristics import Heuristic, HeuristicRun
 from forensics.ingest import IngestResult
 from forensics.linking import LinkingResult
@@ -25,9 +25,6 @@ CHART_CLUSTERS = 6  # more lines than this make the overview charts unreadable
 INTEREST_ROWS = 10
 RELEASE_LOOKBACK_DAYS = 7
 
-# What each link kind's key is, for pseudonymising the link examples shown
-# (link_kinds.csv: key_id).
-KEY_KINDS = {k.kind: k.key_id for k in LINK_KINDS.values() if k.key_id}
 
 
 @dataclass(frozen=True)
@@ -133,8 +130,5 @@ class ReportInputs:
         """A link key as shown: pseudonymised by its kind, scrubbed if composite."""
         if value is None:
             return "—"
-        if kind in KEY_KINDS:
-            return short(self.ids(KEY_KINDS[kind], value), 64)
-        if kind in ("creation_burst", "indicator_network"):  # keys that quote identifiers
-            return short(self.ids.scrub(value), 80)
-        return short(value, 64)
+        composite = kind in ("creation_burst", "indicator_network")  # keys quoting identifiers
+        return short(self.ids.link_key(kind, value), 80 if composite else 64)

@@ -19,9 +19,10 @@ import hashlib
 import hmac
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -137,6 +138,20 @@ class Pseudonymiser:
         if key_kind:
             return self(key_kind, value) or value
         return self.scrub(value) or value
+
+    def json(self, value: Any, id_keys: Mapping[str, str] | None = None,
+             kind: str | None = None) -> Any:
+        """A JSON-ready value as the public profile shows it: strings under a key of
+        `id_keys` (key → identifier kind, lists element by element) as pseudonyms, every
+        other string scrubbed."""
+        keys = id_keys or {}
+        if isinstance(value, dict):
+            return {k: self.json(v, keys, keys.get(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.json(v, keys, kind) for v in value]
+        if isinstance(value, str):
+            return self(kind, value) if kind else self.scrub(value)
+        return value
 
     def scrub(self, text: str | None) -> str | None:
         """Tool-written text (a heuristic's detail line) with every known identifier in it
