@@ -159,5 +159,6 @@ def _check_folder(folder: Path, results: StageResults, report: ReportOutput | No
     progress("leak check of the output folder…")
     ids = results.ids
     checked = report.checked if report is not None else ()
-    check_leaks(leak_index(ids, results.config, results.library),
-                folder_texts(folder, skip=checked), ids.shown())
+    leaks = report.leaks if report is not None and report.leaks is not None else \
+        leak_index(ids, results.config, results.library)
+    check_leaks(leaks, folder_texts(folder, skip=checked), ids.shown())

@@ -51,8 +51,10 @@ class ReportOutput:
 
     paths: list[str]
     timings: ReportTimings
-    # Files the leak check read from the text they were rendered from (public profile).
+    # Files the leak check read from the text they were rendered from, and what it looked
+    # for (public profile): the folder's check reads the rest with the same index.
     checked: tuple[str, ...] = ()
+    leaks: IdentifierIndex | None = None
 
 
 def identifiers(con: duckdb.DuckDBPyConnection, config: RunConfig) -> Pseudonymiser:
@@ -140,9 +142,11 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
     dossier = build_dossier(inputs, exhibits, trend)
     laps("assemble")
     rendered = _write_dossier(dossier, config, out_dir, epoch, laps, progress)
+    leaks = None
     if ids.public:
         progress("leak check…")
-        _check_rendered(dossier, rendered, out_dir, config, library, ids)
+        leaks = leak_index(ids, config, library)
+        _check_rendered(dossier, rendered, out_dir, leaks, ids)
         laps("leak_check")
     timings = ReportTimings(assemble=laps.seconds["assemble"], html=laps.seconds["html"],
                             pdf=laps.seconds.get("pdf"),
@@ -152,7 +156,7 @@ def _render_dossier(con: duckdb.DuckDBPyConnection, config: RunConfig, ingested:
     # The CSV stood for its Parquet copy in the check: they hold the same cells.
     return ReportOutput([*rendered.written, dossier.methodology.sql_file, *exhibit_files],
                         timings, tuple([*rendered.written, *exhibit_files]) if ids.public
-                        else ())
+                        else (), leaks)
 
 
 class _Laps:
@@ -228,8 +232,8 @@ def _write_dossier(dossier: Dossier, config: RunConfig, out_dir: Path, epoch: in
     return _Rendered(written, html_screen, html_print)
 
 
-def _check_rendered(dossier: Dossier, rendered: _Rendered, out_dir: Path, config: RunConfig,
-                    library: Sequence[Heuristic], ids: Pseudonymiser) -> None:
+def _check_rendered(dossier: Dossier, rendered: _Rendered, out_dir: Path,
+                    leaks: IdentifierIndex, ids: Pseudonymiser) -> None:
     """The leak check of the public profile's dossier and exhibits, read from the text they
     were rendered from; raises LeakError naming the first raw identifier found."""
     texts: list[tuple[str, str]] = []
@@ -241,7 +245,7 @@ def _check_rendered(dossier: Dossier, rendered: _Rendered, out_dir: Path, config
     # at most with an apostrophe before them.
     texts += [(e.path, (out_dir / e.path).read_text(encoding="utf-8"))
               for e in dossier.exhibits]
-    check_leaks(leak_index(ids, config, library), texts, ids.shown())
+    check_leaks(leaks, texts, ids.shown())
 
 
 def data_epoch(ingested: IngestResult) -> int:
