@@ -475,11 +475,9 @@ def compare(baseline: Baseline, now: PeriodFindings, period: AnalysedPeriod,
     baseline's that ended (none of its accounts in a flagged cluster now)."""
     before = baseline.findings
     if ids.public:
-        # This run's findings already hold the pseudonyms the dossier shows.
+        # This run's findings already hold the pseudonyms the dossier shows; the baseline's
+        # ids take the same ones, so every id below is shown as it is.
         before = before.pseudonymised(ids)
-
-    def show(cluster_id: str) -> str:
-        return cluster_id if ids.public else ids("cluster", cluster_id) or cluster_id
 
     flagged_now: set[str] = set().union(*(c.members for c in now.clusters))
     matched: set[str] = set()
@@ -489,7 +487,7 @@ def compare(baseline: Baseline, now: PeriodFindings, period: AnalysedPeriod,
                            for b in before.clusters if c.members & b.members),
                           key=lambda x: (-x[0], x[1]))
         if not overlaps:
-            rows.append(TrendRow(show(c.cluster_id), "new", _describe(c), "—",
+            rows.append(TrendRow(c.cluster_id, "new", _describe(c), "—",
                                  "of its accounts, " + _accounts_were(
                                      c.members, before, "in the baseline period")))
             continue
@@ -499,7 +497,7 @@ def compare(baseline: Baseline, now: PeriodFindings, period: AnalysedPeriod,
         elsewhere = lost & flagged_now
         active = (lost - elsewhere) & now.accounts
         gone = lost - elsewhere - active
-        listed = [_describe(b, show(cid)) for _, cid, b in overlaps[:3]]
+        listed = [_describe(b, cid) for _, cid, b in overlaps[:3]]
         if len(overlaps) > 3:
             listed.append(f"and {len(overlaps) - 3} more")
         joined = c.members - earlier
@@ -514,11 +512,11 @@ def compare(baseline: Baseline, now: PeriodFindings, period: AnalysedPeriod,
             change += (f" ({len(elsewhere):,} now in another flagged cluster, {len(active):,} "
                        f"with requests but in no flagged cluster, {len(gone):,} with no "
                        f"requests this period)")
-        rows.append(TrendRow(show(c.cluster_id), "continuing", _describe(c),
+        rows.append(TrendRow(c.cluster_id, "continuing", _describe(c),
                              "; ".join(listed), change))
     for b in before.clusters:
         if b.cluster_id not in matched:
-            rows.append(TrendRow("—", "ended", "—", _describe(b, show(b.cluster_id)),
+            rows.append(TrendRow("—", "ended", "—", _describe(b, b.cluster_id),
                                  "none in a flagged cluster now; of its accounts, "
                                  + _accounts_were(b.members, now, "this period")))
     going = sum(r.status == "continuing" for r in rows)
