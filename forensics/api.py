@@ -14,6 +14,7 @@ from forensics.errors import ConfigError, HeuristicError, InputError
 from forensics.features import build_features, features_fingerprint, reusable
 from forensics.heuristics import (
     Heuristic,
+    HeuristicRun,
     check_library,
     check_params,
     create_signals_table,
@@ -22,7 +23,14 @@ from forensics.heuristics import (
     run_library,
 )
 from forensics.ingest import IngestResult, create_empty_inputs, ingest
-from forensics.linking import LinkingParams, build_clusters, role_problems, score_clusters
+from forensics.linking import (
+    LinkingParams,
+    build_clusters,
+    build_scores,
+    read_linking,
+    role_problems,
+    score_clusters,
+)
 from forensics.outputs import check_target, output_lock, sweep_stale_outputs
 from forensics.publish import RunSummary, StageResults, publish
 from forensics.report.stage import identifiers
@@ -84,6 +92,16 @@ def readable_tables(queries: Path | None = None
     feature tables and, for cluster-scope heuristics, the linking tables, as built (empty)
     from the bundled or given queries; then the macros it may call, as
     ("functions", "name(params)", [("returns", "a table" | "a value")])."""
+    return [t for t in stage_tables(queries) if t[0] != FINDINGS_STAGE]
+
+
+FINDINGS_STAGE = "linking (findings)"
+
+
+def stage_tables(queries: Path | None = None
+                 ) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """`readable_tables`, and after them the tables scoring makes after the cluster-scope
+    heuristics (stage FINDINGS_STAGE): everything the stages make, with its DuckDB types."""
     con = engine.connect(EngineSection(memory_limit="1GB"))
     try:
         def names() -> set[str]:
@@ -92,13 +110,23 @@ def readable_tables(queries: Path | None = None
                 "WHERE table_schema = 'main'").fetchall()}
 
         stages: list[tuple[str, set[str]]] = []
+        seen: set[str] = set()
+
+        def made(stage: str) -> None:
+            new = names() - seen
+            stages.append((stage, new))
+            seen.update(new)
+
         create_empty_inputs(con)
-        stages.append(("input", names()))
+        made("input")
         build_features(con, queries)
         create_signals_table(con)
-        stages.append(("features", names() - stages[0][1]))
-        build_clusters(con, LinkingParams(), queries)
-        stages.append(("linking (cluster scope)", names() - stages[0][1] - stages[1][1]))
+        made("features")
+        linking = LinkingParams()
+        build_clusters(con, linking, queries)
+        made("linking (cluster scope)")
+        score_clusters(con, linking, queries)
+        made(FINDINGS_STAGE)
         out = []
         for stage, tables in stages:
             for table in sorted(tables):
@@ -193,23 +221,55 @@ def _run_stages(config: RunConfig, con: Any, library: list[Heuristic],
                      "columns and window)")
     if baseline is not None:
         _check_baseline_period(config, baseline, ingested)
-    with clock.stage("features"):
-        features_reused = _features(con, config, ingested, progress)
-    with clock.stage("heuristics"):
-        runs = run_library(con, library, params, ingested.has_column, progress)
-    with clock.stage("linking"):
-        linking = LinkingParams.from_config(config.case.scoring)
-        build_clusters(con, linking, config.queries_dir)
-        runs += run_library(con, library, params, ingested.has_column, progress,
-                            scope="cluster")
-        linked = score_clusters(con, linking, config.queries_dir,
-                                benign=config.case.benign_checks)
+    features_reused = False
+    if config.case.engine.name == "spark":
+        runs = _spark_stages(config, con, library, params, clock, progress, ingested)
+    else:
+        with clock.stage("features"):
+            features_reused = _features(con, config, ingested, progress)
+        runs = _compute(con, config, library, params, clock, progress, ingested)
+    linked = read_linking(con, LinkingParams.from_config(config.case.scoring),
+                          benign=config.case.benign_checks)
     results = StageResults(config=config, ingested=ingested, runs=runs, linked=linked,
                            library=library, ids=identifiers(con, config), baseline=baseline,
                            features_reused=features_reused)
     published = publish(con, results, clock, progress)
     return RunResult(config.out_dir, ingested, published.outputs, published.summary,
                      published.timings)
+
+
+def _compute(db: Any, config: RunConfig, library: list[Heuristic],
+             params: dict[str, dict[str, Any]], clock: StageClock, progress: Progress,
+             ingested: IngestResult) -> list[HeuristicRun]:
+    """Heuristics and linking on `db`: the run's DuckDB connection, or the Spark engine
+    (whose tables `bring_back` then copies into DuckDB)."""
+    with clock.stage("heuristics"):
+        runs = run_library(db, library, params, ingested.has_column, progress)
+    with clock.stage("linking"):
+        linking = LinkingParams.from_config(config.case.scoring)
+        build_clusters(db, linking, config.queries_dir)
+        runs += run_library(db, library, params, ingested.has_column, progress,
+                            scope="cluster")
+        build_scores(db, linking, config.queries_dir)
+    return runs
+
+
+def _spark_stages(config: RunConfig, con: Any, library: list[Heuristic],
+                  params: dict[str, dict[str, Any]], clock: StageClock, progress: Progress,
+                  ingested: IngestResult) -> list[HeuristicRun]:
+    """Features, heuristics and linking on Spark (forensics/spark/run.py), their tables
+    brought back into the run's DuckDB database."""
+    from forensics.spark import run as spark_run
+
+    with spark_run.engine(config.case.engine) as db:
+        with clock.stage("hand-over to Spark"):
+            spark_run.hand_over_inputs(con, db)
+        with clock.stage("features"):
+            build_features(db, config.queries_dir, progress=progress)
+        runs = _compute(db, config, library, params, clock, progress, ingested)
+        with clock.stage("bring back from Spark"):
+            spark_run.bring_back(db, con, config.queries_dir)
+    return runs
 
 
 def _check_baseline_period(config: RunConfig, baseline: Baseline,

@@ -119,8 +119,11 @@ def _formats(_ctx: click.Context, _param: click.Parameter, value: str) -> frozen
 
 
 def _build_config(data_dir: Path, config_path: Path | None, period: str | None,
-                  since: datetime | None, until: datetime | None, **extra: Any) -> RunConfig:
+                  since: datetime | None, until: datetime | None,
+                  engine: dict[str, str] | None = None, **extra: Any) -> RunConfig:
     case = load_case_config(config_path)
+    if engine:  # --engine and --spark-master win over the config's [engine]
+        case = case.model_copy(update={"engine": case.engine.model_copy(update=engine)})
     window = resolve_window(case, period, since, until)
     return RunConfig(data_dir=data_dir, case=case, config_path=config_path, window=window,
                      command_line=tuple(["forensics", *sys.argv[1:]]), **extra)
@@ -154,12 +157,18 @@ def main() -> None:
               help="What to write: the dossier as pdf and/or html (each with its exhibits); "
                    "findings.*, signals and the manifest are always written, so json alone "
                    "skips the render (for trying thresholds).")
+@click.option("--engine", "engine_name", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="Where features, heuristics and linking run (default: the config's "
+                   "[engine] name, else duckdb). spark needs forensics[spark] and Java 17.")
+@click.option("--spark-master", metavar="URL", default=None,
+              help="The Spark master for --engine spark (default: the config's [engine] "
+                   "spark_master, else local mode on every core).")
 def run(data_dir: Path, config_path: Path | None, period: str | None, since: datetime | None,
         until: datetime | None, quiet: bool, show_progress: bool | None, debug: bool,
         out_dir: Path, profile: str,
         force: bool, workdir: Path | None, queries_dir: Path | None,
         templates_dir: Path | None, baseline_dir: Path | None,
-        formats: frozenset[str]) -> None:
+        formats: frozenset[str], engine_name: str | None, spark_master: str | None) -> None:
     """Analyse DATA_DIR and write the dossier, findings and manifest to --out.
 
     \b
@@ -167,8 +176,12 @@ def run(data_dir: Path, config_path: Path | None, period: str | None, since: dat
       forensics run sample_data/2026Q3/data --out out/2026Q3 --period 2026Q3
     """
     def go() -> api.RunResult:
-        config = _build_config(data_dir, config_path, period, since, until, out_dir=out_dir,
-                               profile=profile, force=force, workdir=workdir,
+        engine = {k: v for k, v in (("name", engine_name), ("spark_master", spark_master))
+                  if v is not None}
+        if spark_master is not None and engine_name is None:
+            engine["name"] = "spark"
+        config = _build_config(data_dir, config_path, period, since, until, engine=engine,
+                               out_dir=out_dir, profile=profile, force=force, workdir=workdir,
                                queries_dir=queries_dir, templates_dir=templates_dir,
                                baseline_dir=baseline_dir, formats=formats)
         return api.run(config, _progress(quiet, show_progress))

@@ -22,7 +22,6 @@ communities. The README's limits have the figures.
 
 from __future__ import annotations
 
-import duckdb
 import igraph as ig
 import numpy as np
 import pyarrow as pa
@@ -33,7 +32,7 @@ RESAMPLES = 10
 KEEP = 0.8
 
 
-def build_communities(con: duckdb.DuckDBPyConnection, seed: int) -> None:
+def build_communities(con: sqlfiles.Database, seed: int) -> None:
     """`cluster_labels` (account → label: the smallest account id of its component, and its
     `core_hops`) and `community_structure` (per label: stability, bridges, members outside the
     core and the most hops to it), from `account_owners` and `cluster_edges`."""
@@ -42,24 +41,24 @@ def build_communities(con: duckdb.DuckDBPyConnection, seed: int) -> None:
                        "- 1 AS BIGINT) AS v FROM (SELECT DISTINCT owner FROM account_owners)",
                        temporary=True)
     n = int(db.query("SELECT count(*) FROM owner_numbers").scalar() or 0)
-    # DuckDB's own: the edge columns straight into numpy, and the results back as Arrow views.
-    edges = con.execute(
+    # The edge columns through Arrow into numpy, and the results back as Arrow tables.
+    edges = db.arrow(
         "SELECT DISTINCT least(na.v, nb.v) AS a, greatest(na.v, nb.v) AS b "
         "FROM cluster_edges AS p "
         "JOIN account_owners AS oa ON oa.account_id = p.account_a "
         "JOIN account_owners AS ob ON ob.account_id = p.account_b "
         "JOIN owner_numbers AS na ON na.owner = oa.owner "
         "JOIN owner_numbers AS nb ON nb.owner = ob.owner "
-        "WHERE oa.owner <> ob.owner ORDER BY a, b").fetchnumpy()
-    ends = np.column_stack([np.asarray(edges["a"], dtype=np.int64),
-                            np.asarray(edges["b"], dtype=np.int64)])
+        "WHERE oa.owner <> ob.owner ORDER BY a, b")
+    ends = np.column_stack([edges.column("a").to_numpy().astype(np.int64),
+                            edges.column("b").to_numpy().astype(np.int64)])
     graph = ig.Graph(n=n, edges=ends.tolist(), directed=False)
     membership = np.asarray(graph.connected_components().membership, dtype=np.int64)
     stability = _stability(graph, membership, seed)
     bridges, hops = _bridges_and_core(graph, membership)
-    con.register("community_rows", pa.table({
+    db.register("community_rows", pa.table({
         "v": np.arange(n, dtype=np.int64), "community": membership, "core_hops": hops}))
-    con.register("community_stats", pa.table({
+    db.register("community_stats", pa.table({
         "community": np.arange(len(stability), dtype=np.int64), "stability": stability,
         "bridges": bridges}))
     db.create_table_as(
@@ -74,8 +73,8 @@ def build_communities(con: duckdb.DuckDBPyConnection, seed: int) -> None:
         "       count(*) FILTER (WHERE l.core_hops > 0) AS outside_core, "
         "       max(l.core_hops) AS max_core_hops "
         "FROM cluster_labels AS l JOIN community_stats AS s USING (community) GROUP BY ALL")
-    con.unregister("community_rows")
-    con.unregister("community_stats")
+    db.unregister("community_rows")
+    db.unregister("community_stats")
 
 
 def _stability(graph: ig.Graph, membership: np.ndarray, seed: int) -> np.ndarray:

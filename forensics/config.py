@@ -107,7 +107,22 @@ def _gib(n: float) -> str:
 
 
 class EngineSection(_Frozen):
-    """DuckDB resources. Defaults keep memory bounded on a laptop."""
+    """Where the work runs: DuckDB (its resources; defaults keep memory bounded on a laptop)
+    or Apache Spark (`name = "spark"`: features, heuristics and linking on a Spark session,
+    forensics/spark/run.py)."""
+
+    name: Literal["duckdb", "spark"] = "duckdb"
+    # A Spark master URL (spark://host:7077, yarn, k8s://…); unset is local mode on every
+    # core of this machine.
+    spark_master: str | None = Field(None, min_length=1, max_length=4096)
+    # The driver's memory in local mode (the JVM's -Xmx; a cluster's driver is set by its
+    # own submit settings or spark_conf).
+    spark_driver_memory: str = Field("4g", pattern=r"^[0-9]+[kmgtKMGT]?$")
+    # Where Spark writes the run's intermediate tables: a folder of this machine (local mode,
+    # or a mount every node shares). Unset: the system temp folder.
+    spark_staging: str | None = Field(None, min_length=1, max_length=4096)
+    # Any other Spark settings, with their "spark." prefix, as strings.
+    spark_conf: dict[str, str] = Field(default_factory=dict)
 
     # DuckDB spills to temp_directory beyond this. 1 GB keeps peak RSS near-flat as the log
     # grows, at no measured cost in time up to ten million requests; beyond that the slowest

@@ -25,7 +25,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from duckdb.func import PythonUDFType
 
-from forensics import __version__, engine, resources, sqlfiles, sqltext
+from forensics import __version__, resources, sqlfiles, sqltext
 from forensics.errors import HeuristicError
 from forensics.progress import Progress
 
@@ -188,15 +187,16 @@ def features_fingerprint(inputs: dict[str, Any], queries: Path | None = None) ->
     return digest.hexdigest()
 
 
-def reusable(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+def reusable(con: sqlfiles.Database, fingerprint: str) -> bool:
     """Whether the database already holds complete feature tables with this fingerprint."""
-    if not engine.has_table(con, FINGERPRINT_TABLE):
+    db = sqlfiles.engine_for(con)
+    if not db.has_table(FINGERPRINT_TABLE):
         return False
-    found = sqlfiles.engine_for(con).query(f"SELECT fingerprint FROM {FINGERPRINT_TABLE}")
+    found = db.query(f"SELECT fingerprint FROM {FINGERPRINT_TABLE}")
     return bool(found.rows) and found.scalar() == fingerprint
 
 
-def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
+def build_features(con: sqlfiles.Database, queries: Path | None = None,
                    fingerprint: str | None = None,
                    progress: Callable[[str], None] | None = None) -> FeatureResult:
     """Compute every derived column once; see the module docstring for the tables. With a
@@ -242,9 +242,10 @@ def build_features(con: duckdb.DuckDBPyConnection, queries: Path | None = None,
     rounds = _propagate_templates(db, sql.file("40_template_groups"))
     labeller = LexiconLabeller(entries)
     step(5)
-    watch = progress.query(con, "features: lexicon scan") if isinstance(progress, Progress) \
-        else contextlib.nullcontext()
-    with labeller.registered(con), watch:
+    watch = (progress.query(con, "features: lexicon scan")
+             if isinstance(progress, Progress) and isinstance(con, duckdb.DuckDBPyConnection)
+             else contextlib.nullcontext())
+    with db.string_list_function(LexiconLabeller.NAME, labeller), watch:
         sqlfiles.run_file(db, sql.file("50_request_features"),
                           {"lexicon_pattern": scan_pattern(entries), "scan_chars": SCAN_CHARS,
                            "scan_tail_chars": SCAN_TAIL_CHARS,
@@ -328,17 +329,6 @@ class LexiconLabeller:
         label_of = np.nonzero(grid)[1]
         return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()),
                                         self._name_array.take(pa.array(label_of)))
-
-    @contextlib.contextmanager
-    def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-        """The function available on `con` while the scan runs."""
-        varchar_list = duckdb.list_type(duckdb.sqltypes.VARCHAR)
-        con.create_function(self.NAME, self, [varchar_list], varchar_list,
-                            type=PythonUDFType.ARROW, side_effects=False)
-        try:
-            yield
-        finally:
-            con.remove_function(self.NAME)
 
 
 def _propagate_templates(db: sqlfiles.Engine, step: sqlfiles.SqlFile) -> int:

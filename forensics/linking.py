@@ -164,7 +164,7 @@ def _run_files(db: sqlfiles.Engine, files: sqlfiles.SqlFolder, stems: tuple[str,
         sqlfiles.run_file(db, files.file(stem), sql_values(params))
 
 
-def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
+def build_clusters(con: sqlfiles.Database, params: LinkingParams,
                    queries: Path | None = None) -> None:
     """Owners, links, their tests of chance, and clusters of coordinated accounts
     (`cluster_members`, `cluster_structure`, `cluster_sizes`: the connected components of the
@@ -179,7 +179,7 @@ def build_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     _draw_clusters(con, params)
 
 
-def _draw_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams) -> None:
+def _draw_clusters(con: sqlfiles.Database, params: LinkingParams) -> None:
     """`cluster_members`, `cluster_structure` and `cluster_sizes` from `cluster_edges`."""
     build_communities(con, params.stability_seed)
     db = sqlfiles.engine_for(con)
@@ -200,11 +200,25 @@ def score_clusters(con: duckdb.DuckDBPyConnection, params: LinkingParams,
     final clusters (coordination, and harvest templates among flagged accounts), their facts
     and decisions, with the benign look-alikes weighed against `benign` (the config's
     defaults when None)."""
+    build_scores(con, params, queries)
+    return read_linking(con, params, interesting, benign)
+
+
+def build_scores(con: sqlfiles.Database, params: LinkingParams,
+                 queries: Path | None = None) -> None:
+    """The tables of `score_clusters`: scores, account decisions, attribution, the final
+    clusters and their decisions, and `account_findings`."""
     db = sqlfiles.engine_for(con)
     files = linking_files(queries)
     _run_files(db, files, ("60_account_scores", "62_account_decisions", "65_attribution"), params)
     _draw_clusters(con, params)
     _run_files(db, files, ("70_clusters", "80_decisions", "90_account_findings"), params)
+
+
+def read_linking(con: duckdb.DuckDBPyConnection, params: LinkingParams, interesting: int = 40,
+                 benign: BenignChecksSection | None = None) -> LinkingResult:
+    """What `build_scores` decided, read from its tables (on DuckDB)."""
+    db = sqlfiles.engine_for(con)
     counts = db.query("SELECT count(*), count(*) FILTER (WHERE flagged) "
                       "FROM account_decisions").rows[0]
     clusters = read_clusters(con, interesting, benign)

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import pyarrow as pa
 
 from forensics.errors import HeuristicError
 
@@ -201,6 +202,23 @@ class Engine(Protocol):
     def replace_table(self, table: str, replacement: str) -> None:
         """Drop `table` and give table `replacement` its name."""
 
+    def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """The rows of query `sql` as an Arrow table."""
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """Arrow rows readable as table `name` until `unregister(name)`."""
+
+    def unregister(self, name: str) -> None:
+        """Forget what `register(name, …)` made readable."""
+
+    def string_list_function(self, name: str, fn: Callable[[pa.Array], pa.Array]
+                             ) -> AbstractContextManager[None]:
+        """`fn` (Arrow: a list of strings per row in, a list of strings per row out) callable
+        from SQL as `name` while the block runs."""
+
+    def has_table(self, name: str) -> bool:
+        """Whether table `name` exists."""
+
 
 def _table(name: str) -> str:
     """A table name the code chose (never text from outside: that goes through sqltext)."""
@@ -241,10 +259,48 @@ class DuckDBEngine:
         self.con.execute(f"DROP TABLE {_table(table)}")
         self.con.execute(f"ALTER TABLE {_table(replacement)} RENAME TO {_table(table)}")
 
+    def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        return self.con.sql(sql, params=dict(params or {})).to_arrow_table()
 
-def engine_for(con: duckdb.DuckDBPyConnection) -> Engine:
-    """The Engine the stages run their SQL on, for the run's connection. The one place a
-    second engine (issue 23: Spark, the SQL transpiled by sqlglot) would be chosen."""
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(_table(name), table)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(_table(name))
+
+    @contextmanager
+    def string_list_function(self, name: str, fn: Callable[[pa.Array], pa.Array]
+                             ) -> Iterator[None]:
+        from duckdb.func import PythonUDFType
+
+        varchar_list = duckdb.list_type(duckdb.sqltypes.VARCHAR)
+        self.con.create_function(_table(name), fn, [varchar_list], varchar_list,
+                                 type=PythonUDFType.ARROW, side_effects=False)
+        try:
+            yield
+        finally:
+            self.con.remove_function(name)
+
+    def has_table(self, name: str) -> bool:
+        # Asked of the catalogue: querying a missing table would make DuckDB's Python client
+        # scan a Python object of that name instead.
+        row = self.con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = "
+                               "current_database() AND schema_name = 'main' "
+                               "AND table_name = $t", {"t": name}).fetchone()
+        return bool(row and row[0])
+
+
+Database = duckdb.DuckDBPyConnection | Engine
+
+
+def engine_for(con: Database) -> Engine:
+    """The Engine the stages run their SQL on: the run's DuckDB connection's, or the engine
+    itself when the stages were handed one (the Spark engine, forensics/spark/engine.py)."""
+    if isinstance(con, duckdb.DuckDBPyConnection):
+        return DuckDBEngine(con)
+    if hasattr(con, "create_table_as"):
+        return con
+    # Anything else with DuckDB's execute (the benchmark's tracing connection).
     return DuckDBEngine(con)
 
 

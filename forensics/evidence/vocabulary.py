@@ -8,9 +8,9 @@ import csv
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
+import pyarrow as pa
 
-from forensics import resources
+from forensics import resources, sqlfiles
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,20 @@ def read_link_kinds(queries: Path | None = None) -> dict[str, LinkKind]:
         test=r["test"], key_id=r["key_id"], null_model=r["null_model"]) for r in rows}
 
 
-def create_link_kinds(con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> None:
+_LINK_KIND_TYPES = pa.schema([
+    ("kind", pa.string()), ("label", pa.string()), ("plural", pa.string()),
+    ("fact", pa.string()), ("weight", pa.float64()), ("rarity_applies", pa.bool_()),
+    ("min_owners", pa.int32()), ("coordination", pa.bool_()), ("test", pa.string()),
+    ("key_id", pa.string()), ("null_model", pa.string())])
+
+
+def create_link_kinds(con: sqlfiles.Database, queries: Path | None = None) -> None:
     """The link-kind vocabulary as the table `link_kinds` that the linking SQL joins."""
-    con.execute("CREATE OR REPLACE TABLE link_kinds (kind VARCHAR, label VARCHAR, "
-                "plural VARCHAR, fact VARCHAR, weight DOUBLE, rarity_applies BOOLEAN, "
-                "min_owners INTEGER, coordination BOOLEAN, test VARCHAR, key_id VARCHAR, "
-                "null_model VARCHAR)")
-    con.executemany("INSERT INTO link_kinds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [list(asdict(k).values()) for k in read_link_kinds(queries).values()])
+    db = sqlfiles.engine_for(con)
+    rows = [asdict(k) for k in read_link_kinds(queries).values()]
+    db.register("link_kinds_rows", pa.Table.from_pylist(rows, schema=_LINK_KIND_TYPES))
+    db.create_table_as("link_kinds", "SELECT * FROM link_kinds_rows")
+    db.unregister("link_kinds_rows")
 
 
 LINK_KINDS = read_link_kinds()

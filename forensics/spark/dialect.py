@@ -60,33 +60,53 @@ def _bottom_up(tree: exp.Expr, fn: Rewrite) -> exp.Expr:
 
 # -- macros ------------------------------------------------------------------------------------
 
-_MACRO = re.compile(r"CREATE\s+OR\s+REPLACE\s+MACRO\s+(\w+)\s*\(([^)]*)\)\s+AS\s+(.*)",
+_MACRO = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?MACRO\s+(\w+)"
+                    r"\s*\(([^)]*)\)\s+AS\s+(.*)",
                     re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
 class Macro:
+    """A DuckDB macro: its parameters (with their defaults, `name := value`), its body, and
+    whether it is a table macro (`AS TABLE`, read FROM like a table)."""
+
     name: str
     args: tuple[str, ...]
     body: exp.Expr
+    table: bool = False
+    defaults: tuple[tuple[str, exp.Expr], ...] = ()
+
+
+def macro_definition(sql: str) -> Macro | None:
+    """The macro statement `sql` defines (`CREATE [OR REPLACE] [TEMP] MACRO …`), or None when
+    it defines none."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    m = _MACRO.search(code)
+    if not m:
+        return None
+    body = m.group(3).strip().rstrip(";")
+    table = re.match(r"TABLE\b", body, re.IGNORECASE) is not None
+    if table:
+        body = body[5:]
+    args: list[str] = []
+    defaults: list[tuple[str, exp.Expr]] = []
+    for part in (a.strip() for a in m.group(2).split(",")):
+        if not part:
+            continue
+        name, _, default = part.partition(":=")
+        args.append(name.strip().lower())
+        if default.strip():
+            defaults.append((name.strip().lower(), _parse(default.strip())))
+    return Macro(m.group(1).lower(), tuple(args), _parse(body), table, tuple(defaults))
 
 
 def load_macros(path: Path | None = None) -> dict[str, Macro]:
-    """The scalar macros of `features/05_functions.sql` (or of `path`), by name."""
+    """The macros of `features/05_functions.sql` (or of `path`), by name."""
     from forensics.sqlfiles import load_file
 
     path = path or resources.queries_dir(None) / "features" / "05_functions.sql"
-    macros = {}
-    for statement in load_file(path).statements:
-        code = "\n".join(line for line in statement.text.splitlines()
-                         if not line.lstrip().startswith("--"))
-        m = _MACRO.search(code)
-        # A table macro (`AS TABLE`, read FROM like a table) is not a scalar one: not inlined
-        # here, so Spark's analyser reports a heuristic that reads one as unresolved.
-        if m and not re.match(r"TABLE\b", m.group(3).lstrip(), re.IGNORECASE):
-            args = tuple(a.strip() for a in m.group(2).split(",") if a.strip())
-            macros[m.group(1).lower()] = Macro(m.group(1).lower(), args, _parse(m.group(3)))
-    return macros
+    found = (macro_definition(s.text) for s in load_file(path).statements)
+    return {m.name: m for m in found if m is not None}
 
 
 @cache
@@ -105,7 +125,7 @@ def inline_macros(tree: exp.Expr, macros: dict[str, Macro] | None = None
         if not isinstance(node, exp.Anonymous):
             return node
         macro = macros.get(node.name.lower())
-        if macro is None or len(node.expressions) != len(macro.args):
+        if macro is None or macro.table or len(node.expressions) != len(macro.args):
             return node
         values = {a.lower(): inline_macros(v.copy(), macros)
                   for a, v in zip(macro.args, node.expressions, strict=True)}
@@ -375,12 +395,14 @@ REWRITES: tuple[Rewrite, ...] = (
     format_strings, interval_functions, list_functions, table_functions, array_operators)
 
 
-def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES, pretty: bool = True) -> str:
+def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES, pretty: bool = True,
+             macros: dict[str, Macro] | None = None) -> str:
     """`sql` (DuckDB, `$name` parameters) as Spark SQL (`:name` parameters), indented unless
-    not `pretty`."""
+    not `pretty`; `macros` (by default those of the bundled 05_functions.sql) are inlined."""
     tree = _parse(sql)
     for rewrite in rewrites:
-        tree = rewrite(tree)
+        tree = (inline_macros(tree, macros) if rewrite is inline_macros and macros is not None
+                else rewrite(tree))
     return tree.sql(dialect="spark", pretty=pretty,
                     unsupported_level=sqlglot.ErrorLevel.RAISE)
 

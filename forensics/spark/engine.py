@@ -1,0 +1,247 @@
+"""The Spark `Engine`: the statements of `queries/` (DuckDB SQL) run on a Spark session.
+
+Each statement is read as DuckDB SQL by sqlglot and carried out the way its kind asks:
+
+- `CREATE [OR REPLACE] [TEMP] MACRO`: kept by the engine, and inlined into every later
+  statement by the dialect (Spark has no macros);
+- `CREATE [OR REPLACE] [TEMP] TABLE t AS <query>`: the query transpiled (`dialect.to_spark`),
+  run, and its rows **materialised**: written as Parquet under the engine's staging folder and
+  read back as the temporary view `t`. Materialising is what makes a Spark table a table: the
+  plan is not run again by every reader (a query that reads a table twice sees the same rows),
+  and later statements start from files, not from a plan grown over the whole run;
+- `CREATE TABLE t (columns)`: an empty table of those columns;
+- `INSERT INTO t <query>`: t's rows and the query's, materialised as the new `t`;
+- `DROP TABLE [IF EXISTS] t`, `ALTER TABLE a RENAME TO b`: on the views (and their files);
+- `EXPLAIN <query>`: Spark's analyser over the transpiled query (no rows read);
+- a query: transpiled and run; its rows come back through Arrow.
+
+Spark's names are case-insensitive and its views live as long as the session: the engine is
+made for one run and its staging folder goes with it (`close`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from forensics.spark import dialect
+from forensics.sqlfiles import Rows
+
+
+class SparkStatementError(Exception):
+    """A statement the Spark engine cannot carry out (its kind is not one it knows)."""
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    return (PySparkException, Py4JJavaError, SparkStatementError, sqlglot.errors.SqlglotError)
+
+
+def _name(node: exp.Expr) -> str:
+    """The plain name of a table node (`t`, or the table of a `t (columns)` schema)."""
+    table = node.this if isinstance(node, exp.Schema) else node
+    return str(table.name).lower()
+
+
+@dataclass
+class SparkEngine:
+    """An Engine (forensics.sqlfiles) over a Spark session; tables are temporary views over
+    Parquet written under `staging` (a folder or a URI Spark writes, e.g. on the cluster's
+    shared storage)."""
+
+    spark: Any
+    staging: str
+    errors: tuple[type[Exception], ...] = field(default_factory=_errors)
+    macros: dict[str, dialect.Macro] = field(default_factory=dict)
+    _paths: dict[str, str] = field(default_factory=dict, repr=False)
+
+    # -- the Engine protocol ---------------------------------------------------------------
+
+    def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        macro = dialect.macro_definition(sql)
+        if macro is not None:
+            self.macros[macro.name] = macro
+            return
+        if sql.lstrip()[:7].upper() == "EXPLAIN":
+            _ = self.spark.sql(self.transpile(sql.lstrip()[7:]), args=_args(params)).schema
+            return
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        if isinstance(tree, exp.Create) and str(tree.args.get("kind")).upper() in ("TABLE",
+                                                                                    "VIEW"):
+            query = tree.args.get("expression")
+            if query is not None:
+                self.create_table_as(_name(tree.this), query.sql(dialect="duckdb"), params)
+            elif isinstance(tree.this, exp.Schema):
+                self._create_empty(_name(tree.this), tree.this)
+            else:
+                raise SparkStatementError(f"CREATE without a query or columns: {sql[:80]}")
+        elif isinstance(tree, exp.Insert):
+            target = _name(tree.this)
+            query = self.transpile(tree.expression.sql(dialect="duckdb"))
+            new = self.spark.sql(query, args=_args(params))
+            old = self.spark.table(target)
+            self._materialise(target, old.unionByName(new.toDF(*old.columns)))
+        elif isinstance(tree, exp.Drop):
+            for table in tree.args.get("tables") or []:
+                self._drop(_name(table), if_exists=bool(tree.args.get("exists")))
+        elif isinstance(tree, exp.Alter) and any(isinstance(a, exp.AlterRename)
+                                                for a in tree.args.get("actions") or []):
+            rename = next(a for a in tree.args["actions"] if isinstance(a, exp.AlterRename))
+            self._rename(_name(tree.this), _name(rename.this))
+        elif isinstance(tree, exp.Query):
+            self.spark.sql(self.transpile(sql), args=_args(params)).collect()
+        else:
+            raise SparkStatementError(f"a {type(tree).__name__} statement has no Spark form "
+                                      f"here: {sql.strip()[:80]}")
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> Rows:
+        table = self.arrow(sql, params)
+        columns = tuple(table.column_names)
+        values = [_python(table.column(i).to_pylist(), table.schema.field(i).type)
+                  for i in range(table.num_columns)]
+        return Rows(columns, list(zip(*values, strict=True)) if values else [])
+
+    def columns(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+        return tuple(self.spark.sql(self.transpile(sql), args=_args(params)).columns)
+
+    def create_table_as(self, table: str, sql: str, params: Mapping[str, Any] | None = None,
+                        *, temporary: bool = False) -> None:
+        self._materialise(table.lower(),
+                          self.spark.sql(self.transpile(sql), args=_args(params)))
+
+    def replace_table(self, table: str, replacement: str) -> None:
+        self._drop(table.lower(), if_exists=False)
+        self._rename(replacement.lower(), table.lower())
+
+    # -- beyond the protocol ----------------------------------------------------------------
+
+    def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """The rows of query `sql` as an Arrow table (timestamps in UTC)."""
+        return self.spark.sql(self.transpile(sql), args=_args(params)).toArrow()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        """An Arrow table as the table `name` (materialised like any other)."""
+        self._materialise(name.lower(), self.spark.createDataFrame(table))
+
+    def unregister(self, name: str) -> None:
+        self._drop(name.lower(), if_exists=True)
+
+    @contextlib.contextmanager
+    def string_list_function(self, name: str, fn: Callable[[pa.Array], pa.Array]
+                             ) -> Iterator[None]:
+        """`fn` (a list of strings per row in, a list of strings per row out, over Arrow
+        arrays) callable from SQL as `name` while the block runs."""
+        from pyspark.sql.functions import arrow_udf
+
+        self.spark.udf.register(name, arrow_udf(fn, returnType="array<string>"))
+        try:
+            yield
+        finally:
+            self.spark.sql(f"DROP TEMPORARY FUNCTION IF EXISTS {name}")
+
+    def adopt(self, name: str, frame: Any, path: str) -> None:
+        """`frame`, read from the Parquet at `path` (in the staging folder), as table `name`."""
+        frame.createOrReplaceTempView(name.lower())
+        old = self._paths.get(name.lower())
+        self._paths[name.lower()] = path
+        if old is not None and old != path:
+            self._remove(old)
+
+    def has_table(self, name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(name.lower()))
+
+    def table_path(self, name: str) -> str:
+        """Where table `name`'s Parquet files are."""
+        return self._paths[name.lower()]
+
+    def transpile(self, sql: str) -> str:
+        return dialect.to_spark(sql, macros=self.macros, pretty=False)
+
+    def close(self) -> None:
+        """Drop every view and, for a local staging folder, its files."""
+        for name in list(self._paths):
+            self.spark.catalog.dropTempView(name)
+        self._paths.clear()
+        if "://" not in self.staging:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    # -- tables as Parquet -------------------------------------------------------------------
+
+    def _materialise(self, table: str, frame: Any) -> None:
+        path = f"{self.staging.rstrip('/')}/{table}-{uuid.uuid4().hex[:12]}"
+        frame.write.mode("errorifexists").parquet(path)
+        self.spark.read.schema(frame.schema).parquet(path).createOrReplaceTempView(table)
+        old = self._paths.get(table)
+        self._paths[table] = path
+        if old is not None:
+            self._remove(old)
+
+    def _create_empty(self, table: str, schema: exp.Schema) -> None:
+        from forensics.spark.check import spark_type
+
+        columns = ", ".join(f"`{c.name}` {spark_type(c.args['kind'].sql(dialect='duckdb'))}"
+                            for c in schema.expressions if isinstance(c, exp.ColumnDef))
+        self._materialise(table, self.spark.createDataFrame([], schema=columns))
+
+    def _drop(self, table: str, *, if_exists: bool) -> None:
+        path = self._paths.pop(table, None)
+        if path is None:
+            if if_exists:
+                return
+            raise SparkStatementError(f"DROP TABLE {table}: no such table")
+        self.spark.catalog.dropTempView(table)
+        self._remove(path)
+
+    def _rename(self, table: str, new_name: str) -> None:
+        if table not in self._paths:
+            raise SparkStatementError(f"ALTER TABLE {table}: no such table")
+        path = self._paths.pop(table)
+        frame = self.spark.table(table)
+        self.spark.catalog.dropTempView(table)
+        frame.createOrReplaceTempView(new_name)
+        old = self._paths.get(new_name)
+        self._paths[new_name] = path
+        if old is not None and old != path:
+            self._remove(old)
+
+    def _remove(self, path: str) -> None:
+        if "://" not in path:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _args(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return dict(params) if params else None
+
+
+def _python(values: list[Any], kind: pa.DataType) -> list[Any]:
+    """Arrow's Python values as DuckDB's client gives them: timestamps without a zone (in
+    UTC, as the session runs)."""
+    if pa.types.is_timestamp(kind) and kind.tz is not None:
+        return [v.astimezone(dt.UTC).replace(tzinfo=None) if v is not None else None
+                for v in values]
+    return values
+
+
+def staging_folder(base: Path | str | None) -> str:
+    """A fresh staging folder for one run's tables, under `base` (a folder or a URI) or the
+    system's temporary folder."""
+    import tempfile
+
+    if base is None:
+        return tempfile.mkdtemp(prefix="forensics-spark-")
+    if "://" in str(base):
+        return f"{str(base).rstrip('/')}/forensics-{uuid.uuid4().hex}"
+    Path(base).mkdir(parents=True, exist_ok=True)
+    return tempfile.mkdtemp(prefix="forensics-spark-", dir=base)

@@ -1,0 +1,139 @@
+"""A run's features, heuristics and linking on Spark (`forensics run --engine spark`).
+
+Ingest still reads and checks the data folder with DuckDB, and the report still reads a DuckDB
+database: what moves to Spark is the work that grows with the log. The hand-over is Parquet:
+
+1. `hand_over_inputs`: the tables ingest hands on (`requests`, `accounts`, `model_releases`,
+   `indicators`), written by DuckDB as Parquet into the run's staging folder and read by Spark
+   as its tables of the same names (DuckDB's zone-less timestamps read as Spark timestamps in
+   the session's zone, UTC);
+2. the stages run on the `SparkEngine` exactly as on DuckDB (the same `queries/`, transpiled);
+3. `bring_back`: every table the stages made that the report and the findings read, read back
+   into the DuckDB database with the column types the DuckDB path gives them (`table_types`,
+   from the same stages built over empty inputs), so that everything after linking is the
+   DuckDB path's, unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from forensics import sqltext
+from forensics.config import EngineSection
+from forensics.schema import TABLES
+
+# The input tables features, heuristics and linking read (request_locations and requests_at
+# are the report's, which reads them from DuckDB).
+INPUT_TABLES = tuple(t.name for t in TABLES)
+
+# Settings every session gets (without the "spark." prefix); the case config's
+# [engine.spark_conf] adds or overrides.
+_SETTINGS = {
+    "ui.enabled": "false",
+    "sql.session.timeZone": "UTC",
+    # Timestamps as INT64 microseconds in Parquet (the default INT96 is a legacy encoding).
+    "sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # Spark's ANSI mode raises on integer overflow and bad casts where DuckDB raises too.
+    "sql.ansi.enabled": "true",
+}
+
+
+@contextmanager
+def session(engine: EngineSection, app: str = "forensics") -> Iterator[Any]:
+    """The run's Spark session: `[engine] spark_master` (local[*] when unset), with the
+    config's `spark_conf` settings; stopped on the way out."""
+    from pyspark.sql import SparkSession
+
+    master = engine.spark_master or "local[*]"
+    conf = {f"spark.{k}": v for k, v in _SETTINGS.items()}
+    conf.update(engine.spark_conf)
+    if master.startswith("local") and "spark.driver.memory" not in conf:
+        # Only a new JVM takes the driver's memory, so it goes on the command line.
+        os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
+                              f"--driver-memory {engine.spark_driver_memory} pyspark-shell")
+    builder = SparkSession.builder.master(master).appName(app)
+    for key, value in sorted(conf.items()):
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    try:
+        yield spark
+    finally:
+        spark.stop()
+
+
+def hand_over_inputs(con: duckdb.DuckDBPyConnection, db: Any,
+                     tables: tuple[str, ...] = INPUT_TABLES) -> None:
+    """DuckDB's `tables` (by default the ingested inputs), as Spark tables of `db` (a
+    SparkEngine) of the same names."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampNTZType
+
+    for table in tables:
+        path = f"{db.staging.rstrip('/')}/input-{table}"
+        if "://" in path:
+            raise NotImplementedError("inputs are handed over through a local staging folder")
+        con.execute(f"COPY (SELECT * FROM {table}) TO {sqltext.string(path)} "
+                    f"(FORMAT parquet, PER_THREAD_OUTPUT false)")
+        frame = db.spark.read.parquet(path)
+        frame = frame.select(*[
+            F.col(f"`{f.name}`").cast("timestamp").alias(f.name)
+            if isinstance(f.dataType, TimestampNTZType) else F.col(f"`{f.name}`")
+            for f in frame.schema.fields])
+        db.adopt(table, frame, path)
+
+
+@cache
+def table_types(queries: Path | None = None) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Every table features, heuristics and linking make, with its DuckDB column types, as
+    the stages make them over empty inputs."""
+    from forensics import api
+
+    return {table: tuple(columns) for stage, table, columns in api.stage_tables(queries)
+            if stage != "input"}
+
+
+def bring_back(db: Any, con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> None:
+    """Each table of `table_types` the Spark run made, as a DuckDB table of the same name and
+    column types."""
+    for table, columns in table_types(queries).items():
+        if not db.has_table(table):
+            continue
+        select = ", ".join(f"CAST({sqltext.identifier(c)} AS {t}) AS {sqltext.identifier(c)}"
+                           for c, t in columns)
+        path = db.table_path(table)
+        if "://" not in path:
+            files = [sqltext.file_pattern(f) for f in sorted(Path(path).glob("*.parquet"))]
+            if files:
+                con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} "
+                            f"FROM read_parquet($files)", {"files": files})
+            else:  # Spark wrote no file for a table without rows
+                typed = ", ".join(f"{sqltext.identifier(c)} {t}" for c, t in columns)
+                con.execute(f"CREATE OR REPLACE TABLE {table} ({typed})")
+        else:
+            con.register("spark_rows", db.arrow(f"SELECT * FROM {table}"))
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM spark_rows")
+            con.unregister("spark_rows")
+
+
+@contextmanager
+def engine(settings: EngineSection) -> Iterator[Any]:
+    """A SparkEngine on a new session, its staging folder made for this run and removed with
+    it."""
+    from forensics.spark.engine import SparkEngine, staging_folder
+
+    with session(settings) as spark:
+        db = SparkEngine(spark, staging_folder(settings.spark_staging))
+        try:
+            yield db
+        finally:
+            db.close()
