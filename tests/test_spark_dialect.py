@@ -145,6 +145,27 @@ def test_rewrites_give_duckdb_results_on_spark(session) -> None:  # type: ignore
     assert on_spark == duck
 
 
+@needs_pyspark
+def test_portable_hash_is_one_number_on_both_engines(session) -> None:  # type: ignore[no-untyped-def]
+    """portable_hash() (05_functions.sql) on DuckDB and its Spark form give the same BIGINT."""
+    import duckdb
+
+    from forensics import resources
+    from forensics.sqlfiles import engine_for, load_file, run_file
+
+    con = duckdb.connect()
+    run_file(engine_for(con), load_file(resources.queries_part("features", None)
+                                        / "05_functions.sql"))
+    texts = ["", "abc", "héllo wörld", "日本語", "x" * 1000]
+    query = "SELECT t, portable_hash(t) AS h FROM (VALUES {}) AS v(t) ORDER BY t".format(
+        ", ".join(f"('{t}')" for t in texts))
+    expected = con.execute(query).fetchall()
+    assert all(0 <= h < 2**60 for _, h in expected)
+    assert len({h for _, h in expected}) == len(texts)
+    got = [tuple(r) for r in session.sql(d.to_spark(query)).collect()]
+    assert got == expected
+
+
 def test_missing_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
@@ -179,3 +200,4 @@ def test_check_engine_spark_refuses_duckdb_only_construct(tmp_path: Path) -> Non
     assert result.exit_code == 2, result.output
     assert "cot_elicitation_strong.sql:" in result.output
     assert "ASOF JOIN" in result.output
+

@@ -145,6 +145,22 @@ def inline_macros(tree: exp.Expr, macros: dict[str, Macro] | None = None
 # -- the rewrites --------------------------------------------------------------------------------
 
 
+def portable_hash(tree: exp.Expr) -> exp.Expr:
+    """`hash()`: DuckDB's and Spark's differ, so the queries call `portable_hash(s)`
+    (05_functions.sql: the first 15 hex digits of md5(s) as a BIGINT), written for Spark as
+    `CAST(conv(left(md5(CAST(s AS STRING)), 15), 16, 10) AS BIGINT)`, the same number. Runs
+    before the macros are inlined (DuckDB's body casts a '0x…' text, which Spark cannot)."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Anonymous) and node.name.lower() == "portable_hash"
+                and len(node.expressions) == 1):
+            return node
+        return _p("CAST(conv(left(md5(CAST(x AS STRING)), 15), 16, 10) AS BIGINT)").transform(
+            lambda n: node.expressions[0].copy() if isinstance(n, exp.Column)
+            and n.name == "x" else n)
+    return _bottom_up(tree, rewrite)
+
+
+
 def list_slices(tree: exp.Expr) -> exp.Expr:
     """List indexing and slicing, 1-based vs 0-based: DuckDB's `l[a:b]` (1-based, both ends
     included; sqlglot would keep it as it is, which Spark cannot parse) becomes
@@ -391,7 +407,7 @@ def array_operators(tree: exp.Expr) -> exp.Expr:
 # In the order they run. Each is named in the README's Spark section and tested one by one
 # (tests/test_spark_dialect.py).
 REWRITES: tuple[Rewrite, ...] = (
-    inline_macros, list_slices, top_n_aggregates, ordered_lists, materialized_ctes,
+    portable_hash, inline_macros, list_slices, top_n_aggregates, ordered_lists, materialized_ctes,
     format_strings, interval_functions, list_functions, table_functions, array_operators)
 
 

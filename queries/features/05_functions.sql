@@ -62,3 +62,11 @@ CREATE OR REPLACE MACRO cluster_member_numbers(clusters, members := 'cluster_mem
     FROM query_table(members) AS m
     JOIN query_table(activity) AS a USING (account_id)
     WHERE list_contains(CAST(clusters AS VARCHAR[]), m.cluster_id);
+
+-- A 60-bit hash of a text that both engines compute alike: the first 15 hex digits of its
+-- md5, as a BIGINT (0 to 2^60 - 1). For keys that must be the same on DuckDB and on Spark
+-- (MinHash shingles and bands, template and id keys), where hash() is not: DuckDB's and
+-- Spark's hash() are different functions, and DuckDB's changes between its versions. The
+-- Spark dialect writes the same digits as conv(left(md5(s), 15), 16, 10).
+CREATE OR REPLACE MACRO portable_hash(s) AS
+    CAST(('0x' || left(md5(CAST(s AS VARCHAR)), 15)) AS BIGINT);
