@@ -164,6 +164,10 @@ def run(config: RunConfig, progress: Progress = _silent) -> RunResult:
         for note in sweep_stale_outputs(config.out_dir).notes("a partial output folder"):
             progress(note)
         check_public_markings(config)
+        if config.case.engine.name == "spark":
+            from forensics.spark.run import require_runtime
+
+            require_runtime()
         # The library, the config's params and the baseline are checked before any data is
         # read.
         library = load_library(config.queries_dir)

@@ -29,11 +29,20 @@ _LIBRARIES = ("duckdb", "polars", "pyarrow", "jinja2", "matplotlib", "weasyprint
               "pydantic", "pyyaml", "pypdf")
 
 
-def versions() -> dict[str, str]:
-    """Tool, Python and library versions, as resolved in this environment."""
+# What a run on Spark uses besides (forensics/spark/).
+_SPARK_LIBRARIES = ("pyspark", "sqlglot")
+
+
+def versions(engine: str = "duckdb") -> dict[str, str]:
+    """Tool, Python and library versions, as resolved in this environment; a run on Spark
+    (`engine`) names the engine and its libraries too."""
     out = {"forensics": __version__, "python": platform.python_version(),
            "log_schema": schema.SCHEMA_VERSION}
-    for name in _LIBRARIES:
+    libraries = _LIBRARIES
+    if engine != "duckdb":
+        out["engine"] = engine
+        libraries += _SPARK_LIBRARIES
+    for name in libraries:
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -66,6 +75,14 @@ def public_view(doc: dict[str, Any], ids: Pseudonymiser) -> dict[str, Any]:
     config = {**doc["config"]}
     if config.get("config_file"):
         config["config_file"] = WITHHELD
+    # The engine's folders and a cluster's address and settings say how the analyst's
+    # machines are laid out: withheld like the folders above.
+    engine = {**config["case"]["engine"]}
+    for key in ("temp_directory", "spark_master", "spark_staging"):
+        if engine.get(key):
+            engine[key] = WITHHELD
+    engine["spark_conf"] = {k: WITHHELD for k in engine.get("spark_conf", {})}
+    config["case"] = {**config["case"], "engine": engine}
     return {**doc, "command_line": WITHHELD, "config": config}
 
 

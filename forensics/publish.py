@@ -126,7 +126,7 @@ def _write_manifest(folder: Path, results: StageResults, summary: RunSummary,
         "config": manifest.config_section(config),
         "inputs": manifest.inputs_section(results.ingested, ids),
         "heuristics": manifest.heuristics_section(list(results.runs)),
-        "versions": manifest.versions(),
+        "versions": manifest.versions(config.case.engine.name),
         "summary": summary.as_dict(),
     }
     if results.baseline is not None:

@@ -74,9 +74,13 @@ def leak_index(ids: Pseudonymiser, config: RunConfig,
                library: Sequence[Heuristic]) -> IdentifierIndex:
     """What a public output folder must not hold: the raw identifiers of the inputs and the
     analyst's own folders."""
+    engine = config.case.engine
+    folders = (engine.temp_directory, engine.spark_staging)
     index = ids.index.merged(local_paths((config.data_dir, config.config_path,
                                           config.queries_dir, config.templates_dir,
-                                          config.workdir, config.baseline_dir)))
+                                          config.workdir, config.baseline_dir,
+                                          *(Path(f) for f in folders
+                                            if f and "://" not in f))))
     # The catalogue prints the heuristic files: a value they name (a webmail domain in a
     # query) is the tool's text, not an identifier leaked from the inputs.
     index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -28,6 +29,7 @@ import duckdb
 
 from forensics import sqltext
 from forensics.config import EngineSection
+from forensics.errors import ConfigError
 from forensics.schema import TABLES
 
 # The input tables features, heuristics and linking read (request_locations and requests_at
@@ -44,6 +46,18 @@ _SETTINGS = {
     # Spark's ANSI mode raises on integer overflow and bad casts where DuckDB raises too.
     "sql.ansi.enabled": "true",
 }
+
+
+def require_runtime() -> None:
+    """A ConfigError, before any data is read, when this machine cannot start Spark: the
+    `spark` extra missing, or no Java (pyspark starts a JVM; JAVA_HOME or `java` on PATH)."""
+    from forensics.spark.check import require_spark
+
+    require_spark()
+    java_home = os.environ.get("JAVA_HOME")
+    if not (java_home and Path(java_home, "bin", "java").is_file()) and not shutil.which("java"):
+        raise ConfigError("the Spark engine needs Java 17 or later (no JAVA_HOME and no java on "
+                          "PATH; expected e.g. apt install openjdk-17-jre-headless)")
 
 
 @contextmanager

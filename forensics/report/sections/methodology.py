@@ -28,7 +28,8 @@ from forensics.report.text import short
 def methodology(inputs: ReportInputs) -> Methodology:
     """How the findings were produced, with this run's heuristics, parameters and versions."""
     link_kinds = tuple(Note(k.label, k.null_model) for k in LINK_KINDS.values())
-    versions = tuple(Note(k, v) for k, v in sorted(manifest.versions().items()))
+    versions = tuple(Note(k, v) for k, v in sorted(manifest.versions(
+        inputs.config.case.engine.name).items()))
     sql_text = heuristics_sql(inputs)
     return Methodology(tuple(_entry(inputs, r) for r in inputs.runs), parameters(inputs),
                        thresholds(inputs), versions, link_kinds, sql_text=sql_text,
