@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,3 +174,13 @@ def full_run(tmp_path_factory: pytest.TempPathFactory) -> FullRun:
     assert outcome.exit_code == 0, outcome.stderr
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return FullRun(d, out, outcome, manifest)
+
+
+# The Spark tests (forensics[spark] and Java): skipped where they are missing, except where
+# FORENSICS_REQUIRE_SPARK is set (`make test`, so CI): there a missing extra fails them.
+HAVE_SPARK = (importlib.util.find_spec("pyspark") is not None
+              and importlib.util.find_spec("sqlglot") is not None
+              and shutil.which("java") is not None)
+REQUIRE_SPARK = bool(os.environ.get("FORENSICS_REQUIRE_SPARK"))
+needs_spark = pytest.mark.skipif(not HAVE_SPARK and not REQUIRE_SPARK,
+                                 reason="needs pyspark, sqlglot and Java (forensics[spark])")

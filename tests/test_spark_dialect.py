@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("sqlglot")
+from tests.conftest import REQUIRE_SPARK, needs_spark
+
+if not REQUIRE_SPARK:
+    pytest.importorskip("sqlglot")
 
 from forensics.spark import dialect as d  # noqa: E402
 
-needs_pyspark = pytest.mark.skipif(
-    __import__("importlib.util").util.find_spec("pyspark") is None
-    or shutil.which("java") is None, reason="needs pyspark and Java (forensics[spark])")
+needs_pyspark = needs_spark
 
 
 def spark(sql: str, *rewrites: d.Rewrite) -> str:
