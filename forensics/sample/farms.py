@@ -368,7 +368,10 @@ class HydraProxy(Population):
         n_sub = max(3, round(n / 15))
         n_dc = max(1, n_sub * 2 // 5)
         pool = world.proxy_subnets
-        residential = [pool[int(i)] for i in rng.choice(len(pool), n_sub - n_dc, replace=False)]
+        n_res = n_sub - n_dc
+        # A farm wider than the proxy network (the largest scales) rents some ranges twice.
+        picks = rng.choice(len(pool), n_res, replace=n_res > len(pool))
+        residential = [pool[int(i)] for i in picks]
         datacenter = random_subnets(rng, world, "datacenter", n_dc)
         mixed = residential + datacenter
         subnets = [mixed[i] for i in rng.permutation(n_sub)]
