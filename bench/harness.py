@@ -199,14 +199,21 @@ def warm_cache(data_dir: Path) -> float:
     return round(time.perf_counter() - start, 3)
 
 
-def engine_settings(memory_limit: str | None, threads: int | None) -> dict[str, Any]:
-    """The engine settings both measurements use: the pipeline's defaults unless overridden."""
+def engine_settings(memory_limit: str | None, threads: int | None, engine: str = "duckdb",
+                    spark_driver_memory: str | None = None) -> dict[str, Any]:
+    """The engine settings both measurements use: the pipeline's defaults unless overridden.
+    With `engine` spark the pipeline runs features, heuristics and linking on Spark in local
+    mode (the baseline stays one DuckDB scan)."""
     from forensics.config import EngineSection
 
     default = EngineSection()
-    return {"memory_limit": memory_limit or default.memory_limit,
-            # forensics.engine.connect's own rule when threads is not set
-            "threads": threads or default.threads or max(1, os.cpu_count() or 1)}
+    settings = {"memory_limit": memory_limit or default.memory_limit,
+                # forensics.engine.connect's own rule when threads is not set
+                "threads": threads or default.threads or max(1, os.cpu_count() or 1)}
+    if engine != "duckdb":
+        settings.update(name=engine, spark_driver_memory=(spark_driver_memory
+                                                          or default.spark_driver_memory))
+    return settings
 
 
 def measure_dataset(dataset: Dataset, settings: dict[str, Any], work: Path, repeat: int,
@@ -328,7 +335,10 @@ def _pipeline(dataset: Dataset, settings: dict[str, Any], log_dir: Path,
         # The report stage's parts (queries, charts, PDF…) and each report query's seconds.
         "report": timings.get("report") or {},
         "wall_s": child.wall_s,
-        "peak_rss_mib": child.peak_rss_mib,
+        # The child's own peak (wait4), or the sampled peak of its process tree where that is
+        # higher: a Spark run's JVM and Python workers are the child's children.
+        "peak_rss_mib": max([child.peak_rss_mib,
+                             *(result.get("stage_peak_rss_mib") or {}).values()]),
         "cpu_s": child.cpu_s,
         "load_before": child.load_before,
         "stage_peak_rss_mib": result.get("stage_peak_rss_mib"),
@@ -494,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
                                           "(default: the pipeline's default)")
     p.add_argument("--threads", type=int, help="DuckDB threads for both measurements "
                                                "(default: the pipeline's default)")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="where the pipeline runs features, heuristics and linking (spark: "
+                        "local mode on every core, needs forensics[spark] and Java)")
+    p.add_argument("--spark-driver-memory",
+                   help="the Spark driver's memory with --engine spark (default: the "
+                        "pipeline's default)")
     p.add_argument("--queries", type=Path, help="run this heuristic library instead of the "
                                                 "bundled one (as `forensics run --queries`)")
     p.add_argument("--trace", choices=("statements", "profile"),
@@ -520,7 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress = not args.quiet
     work = args.keep or Path(tempfile.mkdtemp(prefix="forensics-bench-run-"))
     work.mkdir(parents=True, exist_ok=True)
-    settings = engine_settings(args.memory_limit, args.threads)
+    settings = engine_settings(args.memory_limit, args.threads, args.engine,
+                               args.spark_driver_memory)
     doc: dict[str, Any] = {
         "version": JSON_VERSION,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -34,16 +34,45 @@ def _write_json(path: Path, doc: Any) -> None:
                     encoding="utf-8")
 
 
-def _rss_mib() -> float:
-    """Current resident memory of this process, in MiB (Linux /proc)."""
+def _process_rss_kib(pid: int | str) -> int:
+    """Resident memory of one process, in KiB (Linux /proc); 0 when it is gone."""
     try:
-        with open("/proc/self/status", encoding="ascii") as fh:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
+                    return int(line.split()[1])
+    except (OSError, ValueError):
         pass
-    return 0.0
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below `pid` (a Spark run's JVM and its Python workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                # The parent pid follows the command name, which is in parentheses and may
+                # hold spaces.
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _rss_mib() -> float:
+    """Resident memory of this process and every process below it, in MiB: for a DuckDB run
+    this process alone, for a Spark run also its JVM and Python workers."""
+    me = os.getpid()
+    return sum(_process_rss_kib(p) for p in [me, *_descendants(me)]) / 1024
 
 
 def _dir_bytes(path: Path) -> int:
