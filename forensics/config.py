@@ -157,6 +157,15 @@ class EngineSection(_Frozen):
                              f"such as '50%')")
         return value
 
+    @field_validator("spark_conf")
+    @classmethod
+    def _spark_conf(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = sorted(k for k in value if not k.startswith("spark."))
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a Spark setting (expected a key starting "
+                             f"with 'spark.', e.g. \"spark.sql.shuffle.partitions\")")
+        return value
+
     @field_validator("threads")
     @classmethod
     def _threads(cls, value: int | None) -> int | None:

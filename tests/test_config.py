@@ -352,3 +352,14 @@ def test_benign_check_verdicts_follow_the_thresholds() -> None:
     assert not relaxed["templated enterprise job"]
     assert relaxed["agent or IDE product with real users"] == \
         default["agent or IDE product with real users"]
+
+
+@pytest.mark.parametrize(("toml", "expected"), [
+    ('[engine]\nname = "sparky"\n', "engine.name"),
+    ('[engine.spark_conf]\n"sql.shuffle.partitions" = "4"\n', "starting with 'spark.'"),
+    ('[engine.spark_conf]\n"spark.sql.shuffle.partitions" = 4\n', "valid string"),
+    ('[engine]\nspark_driver_memory = "lots"\n', "engine.spark_driver_memory"),
+])
+def test_bad_engine_settings_are_refused(tmp_path: Path, toml: str, expected: str) -> None:
+    err, _ = run_with_config(tmp_path, toml)
+    assert expected in err
