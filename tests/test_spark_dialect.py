@@ -268,30 +268,6 @@ def test_missing_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
         check.check_heuristics_spark()
 
 
-@needs_pyspark
-def test_check_engine_spark_refuses_duckdb_only_construct(tmp_path: Path) -> None:
-    from click.testing import CliRunner
-
-    from forensics import resources
-    from forensics.cli import main
-
-    library = tmp_path / "queries"
-    shutil.copytree(resources.queries_dir(None), library)
-    target = library / "content" / "cot_elicitation_strong.sql"
-    text = target.read_text(encoding="utf-8")
-    # The same query positionally joined to a CTE of one row: DuckDB accepts it.
-    head, sep, body = text.partition("---*/\n")
-    body = body.rstrip().rstrip(";")
-    target.write_text(f"{head}{sep}WITH q AS (\n{body}\n), z AS (SELECT 0 AS k)\n"
-                      f"SELECT q.* FROM q POSITIONAL JOIN z\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["heuristics", "check", "--engine", "spark",
-                                       "--queries", str(library)])
-    assert result.exit_code == 2, result.output
-    assert "cot_elicitation_strong.sql:" in result.output
-    assert "POSITIONAL JOIN" in result.output
-
-
-
 def _both(session, sql: str, tables: dict[str, tuple[str, list[tuple]]],  # type: ignore[no-untyped-def]
           params: dict[str, object] | None = None) -> tuple[list[tuple], list[tuple]]:
     """The rows of `sql` on DuckDB and, transpiled, on Spark, over the same `tables`
@@ -364,3 +340,42 @@ def test_time_and_join_rewrites_give_duckdb_rows(session) -> None:  # type: igno
         "LEFT JOIN (SELECT id, unnest(firsts) AS item, generate_subscripts(firsts, 1) AS place "
         "FROM l) AS u USING (id) ORDER BY l.id, u.place"), tables)
     assert on_spark == duck
+
+
+# The checks start (and stop) their own session: they run last.
+
+
+@needs_pyspark
+def test_check_engine_spark_refuses_duckdb_only_construct(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from forensics import resources
+    from forensics.cli import main
+
+    library = tmp_path / "queries"
+    shutil.copytree(resources.queries_dir(None), library)
+    target = library / "content" / "cot_elicitation_strong.sql"
+    text = target.read_text(encoding="utf-8")
+    # The same query positionally joined to a CTE of one row: DuckDB accepts it.
+    head, sep, body = text.partition("---*/\n")
+    body = body.rstrip().rstrip(";")
+    target.write_text(f"{head}{sep}WITH q AS (\n{body}\n), z AS (SELECT 0 AS k)\n"
+                      f"SELECT q.* FROM q POSITIONAL JOIN z\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["heuristics", "check", "--engine", "spark",
+                                       "--queries", str(library)])
+    assert result.exit_code == 2, result.output
+    assert "cot_elicitation_strong.sql:" in result.output
+    assert "POSITIONAL JOIN" in result.output
+
+
+@needs_pyspark
+def test_check_engine_spark_passes_the_bundled_library() -> None:
+    """Every bundled heuristic passes `heuristics check --engine spark`."""
+    from click.testing import CliRunner
+
+    from forensics.cli import main
+    from forensics.heuristics import load_library
+
+    result = CliRunner().invoke(main, ["heuristics", "check", "--engine", "spark"])
+    assert result.exit_code == 0, result.output
+    assert f"OK: {len(load_library())} heuristics pass" in result.output

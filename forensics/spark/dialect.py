@@ -845,11 +845,50 @@ def products(tree: exp.Expr) -> exp.Expr:
     return _bottom_up(tree, rewrite)
 
 
+def filtered_lists(tree: exp.Expr) -> exp.Expr:
+    """`list(x ORDER BY k) FILTER (WHERE c)` (and string_agg): the FILTER goes onto the
+    collect_list that ordered_lists writes (Spark refuses it on the transform around it), and
+    a group without a row that passes gets NULL, DuckDB's list of no rows (Spark's
+    collect_list gives an empty list). Runs before ordered_lists."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Filter)
+                and isinstance(node.this, exp.ArrayAgg | exp.GroupConcat)
+                and isinstance(node.this.this, exp.Order)):
+            return node
+        condition = node.expression
+        where = condition.this if isinstance(condition, exp.Where) else condition
+        ordered = ordered_lists(node.this.copy())
+        for collect in ordered.find_all(exp.Anonymous):
+            if collect.name.lower() in ("collect_list", "collect_set"):
+                collect.replace(exp.Filter(this=collect.copy(), expression=exp.Where(
+                    this=where.copy())))
+                break
+        passed = exp.Filter(this=exp.Count(this=exp.Star()),
+                            expression=exp.Where(this=where.copy()))
+        return exp.Case(ifs=[exp.If(this=exp.EQ(this=passed, expression=exp.Literal.number(0)),
+                                    true=exp.Null())], default=ordered)
+    return _bottom_up(tree, rewrite)
+
+
+def true_division(tree: exp.Expr) -> exp.Expr:
+    """`a / b`: DuckDB's `/` is a DOUBLE division whatever the numeric operands (a DECIMAL is
+    converted first: `sum(n) / 60.0` is double(sum) / 60.0); Spark divides a DECIMAL as a
+    DECIMAL, to six places (0.133333). Written `CAST(a AS DOUBLE) / CAST(b AS DOUBLE)`,
+    which is what Spark does already for integers and doubles."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Div) or type(node) is not exp.Div:
+            return node
+        return exp.Div(this=exp.cast(node.this.copy(), "DOUBLE"),
+                       expression=exp.cast(node.expression.copy(), "DOUBLE"))
+    return _bottom_up(tree, rewrite)
+
+
 # In the order they run. Each is named in the README's Spark section and tested one by one
 # (tests/test_spark_dialect.py).
 REWRITES: tuple[Rewrite, ...] = (
     table_macros,
-    portable_hash, inline_macros, list_slices, top_n_aggregates, ordered_lists, materialized_ctes,
+    portable_hash, inline_macros, true_division, list_slices, top_n_aggregates, filtered_lists,
+    ordered_lists, materialized_ctes,
     format_strings, interval_functions, list_functions, table_functions, array_operators,
     subscripts, log_gamma, exact_rounding, exact_number_formats, epoch_seconds,
     distinct_window_counts, asof_joins, frame_bound_parameters, time_buckets, strftime_formats,
