@@ -111,6 +111,29 @@ def test_portability_names_construct_file_and_line() -> None:
     assert d.portability_problems("SELECT fired_score(0.1, 0) FROM t", "ok.sql") == []
 
 
+def test_division_is_a_double_division() -> None:
+    assert spark("SELECT sum(n) / 60.0, a // 2 FROM t", d.true_division) == \
+        "SELECT CAST(SUM(n) AS DOUBLE) / CAST(60.0 AS DOUBLE), a DIV 2 FROM t"
+
+
+def test_filtered_ordered_lists() -> None:
+    """The FILTER of an ordered list goes onto its collect_list; no row passing is NULL."""
+    assert spark("SELECT list(f ORDER BY f) FILTER (WHERE w > 1) FROM t",
+                 d.filtered_lists, d.ordered_lists) == (
+        "SELECT CASE WHEN COUNT(*) FILTER(WHERE w > 1) = 0 THEN NULL ELSE TRANSFORM(ARRAY_SORT("
+        "COLLECT_LIST(NAMED_STRUCT('k0', f, 'v', f)) FILTER(WHERE w > 1), (l, r) -> CASE WHEN "
+        "l.k0 IS NULL AND NOT r.k0 IS NULL THEN 1 WHEN NOT l.k0 IS NULL AND r.k0 IS NULL THEN -1 "
+        "WHEN l.k0 < r.k0 THEN -1 WHEN l.k0 > r.k0 THEN 1 ELSE 0 END), p -> p.v) END FROM t")
+
+
+def test_products_multiply_in_the_stated_order() -> None:
+    out = spark("SELECT product(1 - w ORDER BY w), product(x) FROM t", d.products)
+    assert out.startswith("SELECT CASE WHEN COUNT(1 - w) = 0 THEN NULL ELSE AGGREGATE(FILTER("
+                          "TRANSFORM(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT('k0', w, 'v', 1 - w))")
+    assert out.endswith("CASE WHEN COUNT(x) = 0 THEN NULL ELSE AGGREGATE(FILTER(COLLECT_LIST(x), "
+                        "e -> NOT e IS NULL), CAST(1 AS DOUBLE), (a, e) -> a * e) END FROM t")
+
+
 def test_table_macros_are_inlined_as_subqueries() -> None:
     """A table macro read FROM becomes its body as a subquery under the call's alias (or the
     macro's name), its parameters and defaults in place and query_table() naming tables."""
@@ -311,6 +334,12 @@ def test_numbers_round_and_print_as_on_duckdb(session) -> None:  # type: ignore[
            "FROM v ORDER BY x")
     duck, on_spark = _both(session, sql, {"v": ("x DOUBLE", [(v,) for v in values])})
     assert on_spark == duck
+    sql = ("SELECT g, product(x ORDER BY x) AS p, sum(n) / 60.0 AS lam, "
+           "list(x ORDER BY x) FILTER (WHERE x > 0.5) AS big FROM v GROUP BY g ORDER BY g")
+    rows = [(i % 7, v, i) for i, v in enumerate(values)]
+    duck, on_spark = _both(session, sql, {"v": ("g INTEGER, x DOUBLE, n INTEGER", rows)})
+    assert [(g, p, lam, list(b) if b is not None else None) for g, p, lam, b in on_spark] \
+        == duck
 
 
 @needs_pyspark

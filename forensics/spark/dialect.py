@@ -522,15 +522,41 @@ def _not_finite(v: str) -> str:
     return f"NOT ({v} * 0D = 0D)"  # NaN and the infinities
 
 
+def _let(name: str, value: str, body: str) -> str:
+    """Spark SQL for `body` with `name` bound to `value`, computed once (a one-element
+    transform: Spark SQL has no LET)."""
+    return f"element_at(transform(array({value}), {name} -> {body}), 1)"
+
+
+# Below 2^52 a double's fraction is exact after floor(); at or above it, a value times 10^n
+# has no fraction left to round on the engines' own terms (the domain of _scaled_integer).
+_EXACT_LIMIT = "4503599627370496D"
+
+
+def _scaled_integer(places: int, half_even: bool) -> str:
+    """Spark SQL for |v| * 10^places, its exact value rounded to a whole number (half away
+    from zero, or half to even), for |v| * 10^places < 2^52: the product p is rounded, but
+    Dekker's error-free product (|v| split in two halves of 26 bits by Veltkamp's constant,
+    10^places having at most 24 bits for places <= 7) gives the exact remainder err, and
+    p's fraction against 1/2 and err's sign settle which way the exact value goes."""
+    m = f"{10 ** places}D"
+    tie_up = "err > 0D OR (err = 0D AND pmod(fl, 2) = 1)" if half_even else "err >= 0D"
+    decide = f"fl + CASE WHEN p - fl > 0.5D OR (p - fl = 0.5D AND ({tie_up})) THEN 1 ELSE 0 END"
+    return _let("a", "abs(v)", _let("p", f"a * {m}", _let(
+        "err", f"((134217729D * a - (134217729D * a - a)) * {m} - p) "
+               f"+ (a - (134217729D * a - (134217729D * a - a))) * {m}",
+        _let("fl", "floor(p)", decide))))
+
+
 def exact_rounding(tree: exp.Expr) -> exp.Expr:
-    """`round(x, n)` of a DOUBLE (n a whole number ≥ 0): DuckDB rounds the double's exact
+    """`round(x, n)` of a DOUBLE (n a whole number, 0 to 7): DuckDB rounds the double's exact
     binary value half away from zero (round(0.00035, 4) is 0.0003: the double is a hair
-    below 0.00035); Spark rounds its shortest decimal text half up (0.0004). On Spark the
-    digits come from `format_number`, whose Java DecimalFormat rounds the exact binary value
-    half to even, and an exact tie (x * 10^n ends in .5 exactly, which Dekker's error-free
-    product tells) goes away from zero; the text is read back as the nearest double, as
-    DuckDB converts its rounded decimal. A DECIMAL or an integer keeps Spark's round, exact
-    half up as DuckDB's (the result of the expression is a DOUBLE whatever x was)."""
+    below 0.00035; round(5e-05, 4) is 0.0001, a hair above), Spark rounds its shortest
+    decimal text half up (0.0004 and 0.0001). Written as the exact value times 10^n rounded
+    to a whole number (_scaled_integer), divided by 10^n: the nearest double to the rounded
+    decimal, as DuckDB converts it. A DECIMAL or an integer keeps Spark's round, exact half
+    up as DuckDB's (the expression's type is DOUBLE whatever x is), and so does a double
+    too large for _scaled_integer."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Round):
             return node
@@ -538,19 +564,12 @@ def exact_rounding(tree: exp.Expr) -> exp.Expr:
         if places is None or not (isinstance(places, exp.Literal) and places.is_int):
             return node
         n = int(places.this)
-        if n < 0:
+        if not 0 <= n <= 7:
             return node
-        m = f"{10 ** n}D"
-        # Veltkamp's split of |v| into halves of 26 bits, then Dekker's exact error of
-        # |v| * m (m has at most 26 bits for n <= 7, so each partial product is exact).
-        a = "abs(v)"
-        hi = f"(134217729D * {a} - (134217729D * {a} - {a}))"
-        error = f"(({hi} * {m} - {a} * {m}) + ({a} - {hi}) * {m})"
         body = (f"CASE WHEN typeof(v) NOT IN ('double', 'float') THEN round(v, {n}) "
-                f"WHEN {_not_finite('v')} THEN v "
-                f"WHEN {a} * {m} - floor({a} * {m}) = 0.5D AND {error} = 0D "
-                f"THEN signum(v) * (floor({a} * {m}) + 1) / {m} "
-                f"ELSE CAST(replace(format_number(v, {n}), ',', '') AS DOUBLE) END")
+                f"WHEN {_not_finite('v')} OR abs(v) * {10 ** n}D >= {_EXACT_LIMIT} "
+                f"THEN round(v, {n}) "
+                f"ELSE signum(v) * {_scaled_integer(n, half_even=False)} / {10 ** n}D END")
         return _with_value(node.this, body)
     return _bottom_up(tree, rewrite)
 
@@ -572,7 +591,20 @@ def _fmt_number(value: exp.Expr, precision: int, kind: str) -> exp.Expr:
             return text
         return f"replace(regexp_replace({text}, '([.][0-9]*?)0+e', '$1e'), '.e', 'e')"
 
-    if kind == "f":
+    if kind == "f" and precision <= 7:
+        # The exact value rounded half to even (_scaled_integer), its digits with the point
+        # put back; a negative value keeps its sign even when it rounds to zero, as in C.
+        digits = f"CAST({_scaled_integer(precision, half_even=True)} AS STRING)"
+        if precision:
+            digits = _let("s", _let("d", digits, f"lpad(d, greatest(length(d), "
+                                                    f"{precision + 1}), '0')"),
+                          f"concat(substr(s, 1, length(s) - {precision}), '.', "
+                          f"substr(s, length(s) - {precision} + 1))")
+        body = (f"CASE WHEN abs(v) * {10 ** precision}D >= {_EXACT_LIMIT} "
+                f"THEN replace(format_number(v, {precision}), ',', '') "
+                f"ELSE concat(CASE WHEN CAST(v AS STRING) LIKE '-%' THEN '-' ELSE '' END, "
+                f"{digits}) END")
+    elif kind == "f":
         body = f"replace(format_number(v, {precision}), ',', '')"
     elif kind == "e":
         body = scientific(precision, strip=False)
@@ -597,10 +629,13 @@ def exact_number_formats(tree: exp.Expr) -> exp.Expr:
     text of a double half up (`%.0f` of 2.5 is 3, of 0.125 at two places 0.13), fmt (DuckDB)
     the exact binary value half to even (2 and 0.12), and Java's `%g` keeps trailing zeros.
     Each such number of a `format_string` (as format_strings writes fmt's `{:.Nf}`, `{:.Ne}`,
-    `{:.Ng}` and `{:g}`) becomes a `%s` of the text fmt writes: `format_number`'s
-    DecimalFormat rounds the exact value half to even, its exponent is written as fmt writes
-    it (e-05, e+00), and for `g` fmt's choice between fixed and exponent form and its dropped
-    zeros are made explicit; NaN and the infinities read nan, inf, -inf."""
+    `{:.Ng}` and `{:g}`) becomes a `%s` of the text fmt writes. `{:.Nf}`: the exact value
+    rounded half to even (_scaled_integer), exactly as fmt. `{:.Ne}` and `{:g}`:
+    `format_number`'s DecimalFormat, its exponent written as fmt writes it (e-05, e+00), and
+    for `g` fmt's choice between fixed and exponent form and its dropped zeros made explicit;
+    DecimalFormat rounds from the shortest decimal text and misjudges some doubles whose text
+    ends on a tie (a hair above 5e-05 reads as a tie to even), so those two are exact except
+    on such doubles. NaN and the infinities read nan, inf, -inf."""
     def rewrite(node: exp.Expr) -> exp.Expr:
         if not (isinstance(node, exp.Anonymous) and node.name.lower() == "format_string"
                 and node.expressions and isinstance(node.expressions[0], exp.Literal)
