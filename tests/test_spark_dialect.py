@@ -104,12 +104,124 @@ def test_array_operators() -> None:
 
 
 def test_portability_names_construct_file_and_line() -> None:
-    sql = "SELECT a.x\nFROM a\nASOF JOIN b ON a.k = b.k AND a.ts >= b.ts"
+    sql = "SELECT a.x\nFROM a\nPOSITIONAL JOIN b"
     problems = d.portability_problems(sql, "q.sql", line_offset=10)
     assert [p.line_text() for p in problems] == [
-        "q.sql:13: ASOF JOIN: Spark SQL has no as-of join (expected a window or a range join)"]
+        "q.sql:13: POSITIONAL JOIN: Spark SQL has no positional join"]
     assert d.portability_problems("SELECT hash(a) FROM t", "h.sql")[0].construct == "hash()"
     assert d.portability_problems("SELECT fired_score(0.1, 0) FROM t", "ok.sql") == []
+
+
+def test_division_is_a_double_division() -> None:
+    assert spark("SELECT sum(n) / 60.0, a // 2 FROM t", d.true_division) == \
+        "SELECT CAST(SUM(n) AS DOUBLE) / CAST(60.0 AS DOUBLE), a DIV 2 FROM t"
+
+
+def test_filtered_ordered_lists() -> None:
+    """The FILTER of an ordered list goes onto its collect_list; no row passing is NULL."""
+    assert spark("SELECT list(f ORDER BY f) FILTER (WHERE w > 1) FROM t",
+                 d.filtered_lists, d.ordered_lists) == (
+        "SELECT CASE WHEN COUNT(*) FILTER(WHERE w > 1) = 0 THEN NULL ELSE TRANSFORM(ARRAY_SORT("
+        "COLLECT_LIST(NAMED_STRUCT('k0', f, 'v', f)) FILTER(WHERE w > 1), (l, r) -> CASE WHEN "
+        "l.k0 IS NULL AND NOT r.k0 IS NULL THEN 1 WHEN NOT l.k0 IS NULL AND r.k0 IS NULL THEN -1 "
+        "WHEN l.k0 < r.k0 THEN -1 WHEN l.k0 > r.k0 THEN 1 ELSE 0 END), p -> p.v) END FROM t")
+
+
+def test_products_multiply_in_the_stated_order() -> None:
+    out = spark("SELECT product(1 - w ORDER BY w), product(x) FROM t", d.products)
+    assert out.startswith("SELECT CASE WHEN COUNT(1 - w) = 0 THEN NULL ELSE AGGREGATE(FILTER("
+                          "TRANSFORM(ARRAY_SORT(COLLECT_LIST(NAMED_STRUCT('k0', w, 'v', 1 - w))")
+    assert out.endswith("CASE WHEN COUNT(x) = 0 THEN NULL ELSE AGGREGATE(FILTER(COLLECT_LIST(x), "
+                        "e -> NOT e IS NULL), CAST(1 AS DOUBLE), (a, e) -> a * e) END FROM t")
+
+
+def test_table_macros_are_inlined_as_subqueries() -> None:
+    """A table macro read FROM becomes its body as a subquery under the call's alias (or the
+    macro's name), its parameters and defaults in place and query_table() naming tables."""
+    macros = {m.name: m for m in (d.macro_definition(
+        "CREATE MACRO shares(sig, act := 'account_activity') AS TABLE "
+        "SELECT a.account_id, fired_score(0.1, 0) AS s FROM query_table(act) AS a "
+        "WHERE a.signal = sig"),) if m}
+    macros.update(d.load_macros())
+    assert spark("SELECT s FROM shares('cot') AS p JOIN t USING (account_id)",
+                 lambda tree: d.table_macros(tree, macros)) == (
+        "SELECT s FROM (SELECT a.account_id, (LEAST(1.0, 0.5 + (0.1) + (0))) AS s "
+        "FROM account_activity AS a WHERE a.signal = ('cot')) AS p JOIN t USING (account_id)")
+    assert spark("SELECT * FROM shares('x', act := 'other')",
+                 lambda tree: d.table_macros(tree, macros)) == (
+        "SELECT * FROM (SELECT a.account_id, (LEAST(1.0, 0.5 + (0.1) + (0))) AS s "
+        "FROM other AS a WHERE a.signal = ('x')) AS shares")
+
+
+def test_unnest_beside_its_subscripts_is_one_generator() -> None:
+    assert spark("SELECT k, unnest(l) AS v, generate_subscripts(l, 1) AS i FROM t",
+                 d.subscripts) == (
+        "SELECT k, INLINE(TRANSFORM(l, (e, n) -> NAMED_STRUCT('v', e, 'i', n + 1))) FROM t")
+    # Alone, generate_subscripts stays, for the portability check to name.
+    assert d.portability_problems("SELECT generate_subscripts(l, 1) FROM t", "q.sql")[
+        0].construct == "generate_subscripts()"
+
+
+def test_log_gamma_calls_commons_math() -> None:
+    assert spark("SELECT lgamma(k + 1) FROM t", d.log_gamma) == (
+        "SELECT CAST(REFLECT('org.apache.commons.math3.special.Gamma', 'logGamma', "
+        "CAST(k + 1 AS DOUBLE)) AS DOUBLE) FROM t")
+
+
+def test_exact_rounding_reads_the_value_once() -> None:
+    out = spark("SELECT round(a / b, 4), round(x, -1), round(x) FROM t", d.exact_rounding)
+    assert out.startswith("SELECT ELEMENT_AT(TRANSFORM(ARRAY(a / b), v -> CASE WHEN NOT "
+                          "TYPEOF(v) IN ('double', 'float') THEN ROUND(v, 4) ")
+    assert "FORMAT_NUMBER(v, 4)" in out and out.endswith("END), 1), ROUND(x, -1), ROUND(x) FROM t")
+
+
+def test_exact_number_formats() -> None:
+    out = spark("SELECT format('{:d} of {} ({:.0f} %), p = {:.1e}', n, s, x, p) FROM t",
+                d.format_strings, d.exact_number_formats)
+    assert out.startswith("SELECT FORMAT_STRING('%d of %s (%s %%), p = %s', n, s, ")
+    assert "FORMAT_NUMBER(v, 0)" in out and "FORMAT_NUMBER(v, '0.0E00')" in out
+
+
+def test_epoch_seconds_keep_the_fraction() -> None:
+    assert spark("SELECT epoch(ts) FROM t", d.epoch_seconds) == \
+        "SELECT (UNIX_MICROS(ts) / CAST(1000000 AS DOUBLE)) FROM t"
+
+
+def test_distinct_window_counts() -> None:
+    assert spark("SELECT count(DISTINCT o) OVER (PARTITION BY k) FROM t",
+                 d.distinct_window_counts) == \
+        "SELECT SIZE(COLLECT_SET(o) OVER (PARTITION BY k)) FROM t"
+
+
+def test_asof_joins_become_lateral_subqueries() -> None:
+    assert spark("SELECT a.x, e.v FROM a ASOF JOIN r AS e ON a.k = e.k AND a.x >= e.t",
+                 d.asof_joins) == (
+        "SELECT a.x, e.v FROM a CROSS JOIN LATERAL (SELECT * FROM r AS e WHERE a.k = e.k "
+        "AND a.x >= e.t ORDER BY e.t DESC LIMIT 1) AS e")
+    assert "ORDER BY r.t ASC NULLS LAST LIMIT 1" in spark(
+        "SELECT 1 FROM a ASOF JOIN r ON r.t >= a.x", d.asof_joins)
+
+
+def test_frame_bound_parameters_become_literals() -> None:
+    sql = ("SELECT sum(n) OVER (ORDER BY t RANGE BETWEEN $hours * 3600 PRECEDING "
+           "AND CURRENT ROW), $hours FROM t")
+    assert d.to_spark(sql, (d.frame_bound_parameters,), pretty=False,
+                      params={"hours": 6.0}) == (
+        "SELECT SUM(n) OVER (ORDER BY t NULLS LAST RANGE BETWEEN 21600.0D PRECEDING AND "
+        "CURRENT ROW), "
+        ":hours FROM t")
+    # Without the values, the bound is left for Spark to refuse.
+    assert ":hours * 3600 PRECEDING" in spark(sql, d.frame_bound_parameters)
+
+
+def test_time_buckets_strftime_and_day_differences() -> None:
+    assert spark("SELECT strftime(time_bucket(to_hours(6), ts), '%Y-%m-%dT%H') FROM t",
+                 d.interval_functions, d.time_buckets, d.strftime_formats) == (
+        "SELECT DATE_FORMAT(TIMESTAMP_MICROS(UNIX_MICROS(ts) - PMOD(UNIX_MICROS(ts) - "
+        "946857600000000, UNIX_MICROS(TIMESTAMP_MICROS(0) + MAKE_DT_INTERVAL(0, CAST(6 AS "
+        "BIGINT), 0, 0)))), 'yyyy\\'-\\'MM\\'-\\'dd\\'T\\'HH') FROM t")
+    assert spark("SELECT date_diff('day', a, b) FROM t", d.day_differences) == \
+        "SELECT DATEDIFF(CAST(b AS DATE), CAST(a AS DATE)) FROM t"
 
 
 # -- on Spark ---------------------------------------------------------------------------------
@@ -180,6 +292,89 @@ def test_missing_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
         check.check_heuristics_spark()
 
 
+def _both(session, sql: str, tables: dict[str, tuple[str, list[tuple]]],  # type: ignore[no-untyped-def]
+          params: dict[str, object] | None = None) -> tuple[list[tuple], list[tuple]]:
+    """The rows of `sql` on DuckDB and, transpiled, on Spark, over the same `tables`
+    (name → (its columns in DuckDB DDL, rows); timestamps are UTC)."""
+    import datetime as dt
+
+    import duckdb
+
+    from forensics.spark.check import spark_type
+
+    con = duckdb.connect()
+    for name, (ddl, rows) in tables.items():
+        con.execute(f"CREATE TABLE {name} ({ddl})")
+        if rows:
+            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(rows[0]))})",
+                            rows)
+        columns = [c.strip().split(" ", 1) for c in ddl.split(",")]
+        utc = [tuple(v.replace(tzinfo=dt.UTC) if isinstance(v, dt.datetime) else v for v in r)
+               for r in rows]
+        session.createDataFrame(utc, ", ".join(f"{c} {spark_type(t)}" for c, t in columns)
+                                ).createOrReplaceTempView(name)
+    duck = [tuple(r) for r in con.execute(sql, params or {}).fetchall()]
+    on_spark = [tuple(r) for r in session.sql(d.to_spark(sql, params=params),
+                                              args=params).collect()]
+    return duck, on_spark
+
+
+@needs_pyspark
+def test_numbers_round_and_print_as_on_duckdb(session) -> None:  # type: ignore[no-untyped-def]
+    """round(x, n) and fmt's {:.Nf}, {:.Ne}, {:.Ng}, {:g} of doubles give DuckDB's values and
+    texts on Spark: exact ties, doubles a hair off a tie, and ordinary values."""
+    import random
+
+    rng = random.Random(23)
+    values = [0.00035, 0.30005, 0.125, 2.5, -2.5, 0.5, 1.5, 0.03125, 1.015, -0.00035, 0.0,
+              123.0 / 4000, 7.0 / 20000, 1e-7, 12345.678, 99.95, 9.96, 1.25e-5, 150.0]
+    values += [rng.random() * rng.choice((1, 10, 100)) for _ in range(300)]
+    values += [k / 20000 for k in range(1, 400, 7)]
+    sql = ("SELECT x, round(x, 4) AS r4, round(x, 2) AS r2, round(x, 0) AS r0, "
+           "format('{:.0f}|{:.1f}|{:.2f}|{:.1e}|{:.2g}|{:g}', x, x, x, x, x, x) AS t "
+           "FROM v ORDER BY x")
+    duck, on_spark = _both(session, sql, {"v": ("x DOUBLE", [(v,) for v in values])})
+    assert on_spark == duck
+    sql = ("SELECT g, product(x ORDER BY x) AS p, sum(n) / 60.0 AS lam, "
+           "list(x ORDER BY x) FILTER (WHERE x > 0.5) AS big FROM v GROUP BY g ORDER BY g")
+    rows = [(i % 7, v, i) for i, v in enumerate(values)]
+    duck, on_spark = _both(session, sql, {"v": ("g INTEGER, x DOUBLE, n INTEGER", rows)})
+    assert [(g, p, lam, list(b) if b is not None else None) for g, p, lam, b in on_spark] \
+        == duck
+
+
+@needs_pyspark
+def test_time_and_join_rewrites_give_duckdb_rows(session) -> None:  # type: ignore[no-untyped-def]
+    """time_bucket, strftime with text, epoch, date_diff('day'), count(DISTINCT) over a frame
+    with a parameter bound, an as-of join and unnest with its subscripts give DuckDB's rows on
+    Spark."""
+    import datetime as dt
+
+    times = [dt.datetime(2026, 7, 6, 9, 30, 0, 123457), dt.datetime(1999, 7, 6, 23, 59),
+             dt.datetime(2026, 7, 6, 23, 0), dt.datetime(2026, 7, 7, 1, 0)]
+    tables = {"w": ("k INTEGER, o VARCHAR, ts TIMESTAMP",
+                    [(1, "a", times[0]), (1, "b", times[1]), (1, "a", times[2]),
+                     (2, "c", times[3])])}
+    duck, on_spark = _both(session, (
+        "SELECT k, o, strftime(time_bucket(to_hours(5), ts), '%Y-%m-%dT%H UTC') AS b, "
+        "epoch(ts) AS e, date_diff('day', ts, ts + to_hours(3)) AS days, "
+        "count(DISTINCT o) OVER (PARTITION BY k ORDER BY epoch(ts) RANGE BETWEEN CURRENT ROW "
+        "AND $hours * 3600 FOLLOWING) AS owners FROM w ORDER BY k, ts"), tables,
+        {"hours": 24.0})
+    assert on_spark == duck
+    tables = {"l": ("id INTEGER, x DOUBLE, firsts VARCHAR[]",
+                    [(1, 10.0, ["p", "q"]), (2, 25.0, []), (3, 5.0, ["r"])]),
+              "r": ("t DOUBLE, v INTEGER", [(8.0, 100), (20.0, 200), (24.0, 240)])}
+    duck, on_spark = _both(session, (
+        "SELECT l.id, e.v, u.item, u.place FROM l ASOF JOIN r AS e ON l.x >= e.t "
+        "LEFT JOIN (SELECT id, unnest(firsts) AS item, generate_subscripts(firsts, 1) AS place "
+        "FROM l) AS u USING (id) ORDER BY l.id, u.place"), tables)
+    assert on_spark == duck
+
+
+# The checks start (and stop) their own session: they run last.
+
+
 @needs_pyspark
 def test_check_engine_spark_refuses_duckdb_only_construct(tmp_path: Path) -> None:
     from click.testing import CliRunner
@@ -191,14 +386,26 @@ def test_check_engine_spark_refuses_duckdb_only_construct(tmp_path: Path) -> Non
     shutil.copytree(resources.queries_dir(None), library)
     target = library / "content" / "cot_elicitation_strong.sql"
     text = target.read_text(encoding="utf-8")
-    # The same query behind an as-of join on a CTE of one row: DuckDB accepts it.
+    # The same query positionally joined to a CTE of one row: DuckDB accepts it.
     head, sep, body = text.partition("---*/\n")
     body = body.rstrip().rstrip(";")
     target.write_text(f"{head}{sep}WITH q AS (\n{body}\n), z AS (SELECT 0 AS k)\n"
-                      f"SELECT q.* FROM q ASOF JOIN z ON q.score >= z.k\n", encoding="utf-8")
+                      f"SELECT q.* FROM q POSITIONAL JOIN z\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["heuristics", "check", "--engine", "spark",
                                        "--queries", str(library)])
     assert result.exit_code == 2, result.output
     assert "cot_elicitation_strong.sql:" in result.output
-    assert "ASOF JOIN" in result.output
+    assert "POSITIONAL JOIN" in result.output
 
+
+@needs_pyspark
+def test_check_engine_spark_passes_the_bundled_library() -> None:
+    """Every bundled heuristic passes `heuristics check --engine spark`."""
+    from click.testing import CliRunner
+
+    from forensics.cli import main
+    from forensics.heuristics import load_library
+
+    result = CliRunner().invoke(main, ["heuristics", "check", "--engine", "spark"])
+    assert result.exit_code == 0, result.output
+    assert f"OK: {len(load_library())} heuristics pass" in result.output

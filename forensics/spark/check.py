@@ -114,7 +114,7 @@ def check_library_spark(queries: Path | None = None) -> tuple[list[Any], list[Sp
                                       "; ".join(p.line_text() for p in problems)))
             continue
         try:
-            pending.append((h, to_spark(h.sql)))
+            pending.append((h, to_spark(h.sql, params=h.bound(h.resolved_params()))))
         except Exception as exc:  # sqlglot's errors: what it cannot write for Spark
             results.append(SparkCheck(h.id, h.path, "transpile",
                                       f"{h.path}: sqlglot: {str(exc).splitlines()[0]}"))

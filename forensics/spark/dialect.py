@@ -404,21 +404,546 @@ def array_operators(tree: exp.Expr) -> exp.Expr:
     return _bottom_up(tree, rewrite)
 
 
+# -- rewrites for the heuristics and linking (issue 23) -------------------------------------------
+
+
+def table_macros(tree: exp.Expr, macros: dict[str, Macro] | None = None) -> exp.Expr:
+    """Table macros (DuckDB `CREATE MACRO m(p, t := 'table') AS TABLE <query>`, read FROM like a
+    table; Spark has no macros): each call `FROM m(args) [AS x]` becomes the subquery
+    `(<query>) AS x` (x defaults to the macro's name, as DuckDB names it), with the call's
+    arguments, positional then `name := value`, in place of the parameters and the defaults
+    of those it leaves out; `query_table(p)` in the body reads the table whose name p holds (a
+    text literal). The body's own macro calls are inlined with it."""
+    macros = _bundled_macros() if macros is None else macros
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous)):
+            return node
+        macro = macros.get(node.this.name.lower())
+        if macro is None or not macro.table:
+            return node
+        values = dict(macro.defaults)
+        positional = [a for a in node.this.expressions
+                      if not isinstance(a, exp.PropertyEQ | exp.Kwarg)]
+        for name, value in zip(macro.args, positional, strict=False):
+            values[name] = value
+        for arg in node.this.expressions:
+            if isinstance(arg, exp.PropertyEQ | exp.Kwarg):
+                values[arg.this.name.lower()] = arg.expression
+        missing = [a for a in macro.args if a not in values]
+        if missing or len(positional) > len(macro.args):
+            return node  # Spark refuses the call, naming it
+
+        def put(n: exp.Expr) -> exp.Expr:
+            if (isinstance(n, exp.Table) and isinstance(n.this, exp.Anonymous)
+                    and n.this.name.lower() == "query_table" and len(n.this.expressions) == 1):
+                named = n.this.expressions[0]
+                if isinstance(named, exp.Column) and named.name.lower() in values:
+                    named = values[named.name.lower()]
+                if isinstance(named, exp.Literal) and named.is_string:
+                    table = exp.to_table(str(named.this))
+                    if n.args.get("alias"):
+                        table.set("alias", n.args["alias"].copy())
+                    return table
+            if isinstance(n, exp.Column) and not n.table and n.name.lower() in values:
+                return exp.paren(values[n.name.lower()].copy(), copy=False)
+            return n
+
+        body = inline_macros(macro.body.copy().transform(put), macros)
+        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(macro.name))
+        return exp.Subquery(this=body, alias=alias.copy())
+    return _bottom_up(tree, rewrite)
+
+
+def subscripts(tree: exp.Expr) -> exp.Expr:
+    """`unnest(l) AS v, generate_subscripts(l, 1) AS i` side by side in one SELECT (each element
+    with its 1-based place; Spark allows one generator per SELECT and has no
+    generate_subscripts) becomes the one generator
+    `inline(transform(l, (e, n) -> named_struct('v', e, 'i', n + 1)))`, giving the same two
+    columns in the same order (transform's index is 0-based)."""
+    def element_list(node: exp.Expr) -> tuple[str, exp.Expr] | None:
+        inner = node.this if isinstance(node, exp.Alias) else None
+        if isinstance(inner, exp.Explode) and not isinstance(inner, exp.Posexplode):
+            return "value", inner.this
+        if (isinstance(inner, exp.Anonymous) and inner.name.lower() == "generate_subscripts"
+                and len(inner.expressions) == 2 and inner.expressions[1].sql() == "1"):
+            return "index", inner.expressions[0]
+        return None
+
+    for select in list(tree.find_all(exp.Select)):
+        projections = select.expressions
+        for i in range(len(projections) - 1):
+            first, second = element_list(projections[i]), element_list(projections[i + 1])
+            if not (first and second and {first[0], second[0]} == {"value", "index"}
+                    and first[1] == second[1]):
+                continue
+            fields: list[exp.Expr] = []
+            for (kind, _), alias in ((first, projections[i].alias),
+                                     (second, projections[i + 1].alias)):
+                fields += [exp.Literal.string(alias),
+                           _p("e") if kind == "value" else _p("n + 1")]
+            pairs = _p("transform(x, (e, n) -> s)").transform(
+                lambda n, fields=fields, values=first[1]: values.copy()
+                if isinstance(n, exp.Column) and n.name == "x"
+                else exp.func("named_struct", *fields)
+                if isinstance(n, exp.Column) and n.name == "s" else n)
+            generator = exp.Anonymous(this="inline", expressions=[pairs])
+            projections[i].replace(generator)
+            projections[i + 1].pop()
+            break
+    return tree
+
+
+def log_gamma(tree: exp.Expr) -> exp.Expr:
+    """`lgamma(x)`, which Spark SQL lacks: the log-gamma of commons-math3 (on Spark's class
+    path), `Gamma.logGamma`, called through `reflect` (which returns text, read back as a
+    DOUBLE; Java's shortest text of a double reads back as the same double). DuckDB calls the
+    C library's lgamma: the two agree to about 1e-15 relative, not always in the last bit."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Anonymous) and node.name.lower() == "lgamma"
+                and len(node.expressions) == 1):
+            return node
+        call = exp.Anonymous(this="reflect", expressions=[
+            exp.Literal.string("org.apache.commons.math3.special.Gamma"),
+            exp.Literal.string("logGamma"), exp.cast(node.expressions[0].copy(), "DOUBLE")])
+        return exp.cast(call, "DOUBLE")
+    return _bottom_up(tree, rewrite)
+
+
+def _with_value(value: exp.Expr, body: str) -> exp.Expr:
+    """`body` (Spark SQL over the one value `v`) applied to `value`, which is computed once:
+    `element_at(transform(array(value), v -> body), 1)`."""
+    template = _p(f"element_at(transform(array(x), v -> {body}), 1)")
+    return template.transform(lambda n: value.copy() if isinstance(n, exp.Column)
+                              and n.name == "x" and not n.table else n)
+
+
+def _not_finite(v: str) -> str:
+    return f"NOT ({v} * 0D = 0D)"  # NaN and the infinities
+
+
+def _let(name: str, value: str, body: str) -> str:
+    """Spark SQL for `body` with `name` bound to `value`, computed once (a one-element
+    transform: Spark SQL has no LET)."""
+    return f"element_at(transform(array({value}), {name} -> {body}), 1)"
+
+
+# Below 2^52 a double's fraction is exact after floor(); at or above it, a value times 10^n
+# has no fraction left to round on the engines' own terms (the domain of _scaled_integer).
+_EXACT_LIMIT = "4503599627370496D"
+
+
+def _scaled_integer(places: int, half_even: bool) -> str:
+    """Spark SQL for |v| * 10^places, its exact value rounded to a whole number (half away
+    from zero, or half to even), for |v| * 10^places < 2^52: the product p is rounded, but
+    Dekker's error-free product (|v| split in two halves of 26 bits by Veltkamp's constant,
+    10^places having at most 24 bits for places <= 7) gives the exact remainder err, and
+    p's fraction against 1/2 and err's sign settle which way the exact value goes."""
+    m = f"{10 ** places}D"
+    tie_up = "err > 0D OR (err = 0D AND pmod(fl, 2) = 1)" if half_even else "err >= 0D"
+    decide = f"fl + CASE WHEN p - fl > 0.5D OR (p - fl = 0.5D AND ({tie_up})) THEN 1 ELSE 0 END"
+    return _let("a", "abs(v)", _let("p", f"a * {m}", _let(
+        "err", f"((134217729D * a - (134217729D * a - a)) * {m} - p) "
+               f"+ (a - (134217729D * a - (134217729D * a - a))) * {m}",
+        _let("fl", "floor(p)", decide))))
+
+
+def exact_rounding(tree: exp.Expr) -> exp.Expr:
+    """`round(x, n)` of a DOUBLE (n a whole number, 0 to 7): DuckDB rounds the double's exact
+    binary value half away from zero (round(0.00035, 4) is 0.0003: the double is a hair
+    below 0.00035; round(5e-05, 4) is 0.0001, a hair above), Spark rounds its shortest
+    decimal text half up (0.0004 and 0.0001). Written as the exact value times 10^n rounded
+    to a whole number (_scaled_integer), divided by 10^n: the nearest double to the rounded
+    decimal, as DuckDB converts it. A DECIMAL or an integer keeps Spark's round, exact half
+    up as DuckDB's (the expression's type is DOUBLE whatever x is), and so does a double
+    too large for _scaled_integer."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Round):
+            return node
+        places = node.args.get("decimals")
+        if places is None or not (isinstance(places, exp.Literal) and places.is_int):
+            return node
+        n = int(places.this)
+        if not 0 <= n <= 7:
+            return node
+        body = (f"CASE WHEN typeof(v) NOT IN ('double', 'float') THEN round(v, {n}) "
+                f"WHEN {_not_finite('v')} OR abs(v) * {10 ** n}D >= {_EXACT_LIMIT} "
+                f"THEN round(v, {n}) "
+                f"ELSE signum(v) * {_scaled_integer(n, half_even=False)} / {10 ** n}D END")
+        return _with_value(node.this, body)
+    return _bottom_up(tree, rewrite)
+
+
+_PRINTF = re.compile(r"%(%|s|d|(?:\.(\d+))?([feg]))")
+
+
+def _fmt_number(value: exp.Expr, precision: int, kind: str) -> exp.Expr:
+    """The text fmt (DuckDB's format) writes for a double with `{:.<precision><kind>}`."""
+    v = "CAST(x AS DOUBLE)"
+    nonfinite = ("WHEN isnan(v) THEN 'nan' WHEN v > 0D AND NOT (v * 0D = 0D) THEN 'inf' "
+                 "WHEN NOT (v * 0D = 0D) THEN '-inf'")
+
+    def scientific(digits: int, strip: bool) -> str:
+        pattern = "0." + "0" * digits + "E00" if digits else "0E00"
+        text = (f"regexp_replace(replace(format_number(v, '{pattern}'), 'E-', 'e-'), "
+                f"'E([0-9])', 'e+$1')")
+        if not strip:
+            return text
+        return f"replace(regexp_replace({text}, '([.][0-9]*?)0+e', '$1e'), '.e', 'e')"
+
+    if kind == "f" and precision <= 7:
+        # The exact value rounded half to even (_scaled_integer), its digits with the point
+        # put back; a negative value keeps its sign even when it rounds to zero, as in C.
+        digits = f"CAST({_scaled_integer(precision, half_even=True)} AS STRING)"
+        if precision:
+            digits = _let("s", _let("d", digits, f"lpad(d, greatest(length(d), "
+                                                    f"{precision + 1}), '0')"),
+                          f"concat(substr(s, 1, length(s) - {precision}), '.', "
+                          f"substr(s, length(s) - {precision} + 1))")
+        body = (f"CASE WHEN abs(v) * {10 ** precision}D >= {_EXACT_LIMIT} "
+                f"THEN replace(format_number(v, {precision}), ',', '') "
+                f"ELSE concat(CASE WHEN CAST(v AS STRING) LIKE '-%' THEN '-' ELSE '' END, "
+                f"{digits}) END")
+    elif kind == "f":
+        body = f"replace(format_number(v, {precision}), ',', '')"
+    elif kind == "e":
+        body = scientific(precision, strip=False)
+    else:  # g: %e's exponent decides between %f and %e, and trailing zeros are dropped
+        p = precision or 1
+        mantissa = "0." + "0" * (p - 1) if p > 1 else "0"
+        exponent = (f"CAST(regexp_extract(format_number(v, '{mantissa}E00'), 'E(-?[0-9]+)', 1) "
+                    f"AS INT)")
+        fixed = (f"regexp_replace(replace(format_number(v, {p - 1} - {exponent}), ',', ''), "
+                 f"'([.][0-9]*?)0+$', '$1')")
+        fixed = f"regexp_replace({fixed}, '[.]$', '')"
+        body = (f"CASE WHEN {exponent} >= -4 AND {exponent} < {p} THEN {fixed} "
+                f"ELSE {scientific(p - 1, strip=True)} END")
+    template = _p(f"element_at(transform(array({v}), v -> CASE {nonfinite} "
+                  f"ELSE {body} END), 1)")
+    return template.transform(lambda n: value.copy() if isinstance(n, exp.Column)
+                              and n.name == "x" and not n.table else n)
+
+
+def exact_number_formats(tree: exp.Expr) -> exp.Expr:
+    """Numbers in `format` texts: Java's `%.Nf`, `%.Ne` and `%g` round the shortest decimal
+    text of a double half up (`%.0f` of 2.5 is 3, of 0.125 at two places 0.13), fmt (DuckDB)
+    the exact binary value half to even (2 and 0.12), and Java's `%g` keeps trailing zeros.
+    Each such number of a `format_string` (as format_strings writes fmt's `{:.Nf}`, `{:.Ne}`,
+    `{:.Ng}` and `{:g}`) becomes a `%s` of the text fmt writes. `{:.Nf}`: the exact value
+    rounded half to even (_scaled_integer), exactly as fmt. `{:.Ne}` and `{:g}`:
+    `format_number`'s DecimalFormat, its exponent written as fmt writes it (e-05, e+00), and
+    for `g` fmt's choice between fixed and exponent form and its dropped zeros made explicit;
+    DecimalFormat rounds from the shortest decimal text and misjudges some doubles whose text
+    ends on a tie (a hair above 5e-05 reads as a tie to even), so those two are exact except
+    on such doubles. NaN and the infinities read nan, inf, -inf."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Anonymous) and node.name.lower() == "format_string"
+                and node.expressions and isinstance(node.expressions[0], exp.Literal)
+                and node.expressions[0].is_string):
+            return node
+        text = str(node.expressions[0].this)
+        args = [a.copy() for a in node.expressions[1:]]
+        out: list[str] = []
+        position = 0
+        last = 0
+        changed = False
+        for m in _PRINTF.finditer(text):
+            out.append(text[last:m.start()])
+            last = m.end()
+            spec = m.group(1)
+            if spec == "%":
+                out.append("%%")
+                continue
+            if spec in ("s", "d") or position >= len(args):
+                out.append(m.group(0))
+            else:
+                precision = int(m.group(2)) if m.group(2) else 6
+                kind = m.group(3)
+                args[position] = _fmt_number(args[position], precision, kind)
+                out.append("%s")
+                changed = True
+            position += 1
+        if not changed:
+            return node
+        out.append(text[last:])
+        return exp.Anonymous(this="format_string",
+                             expressions=[exp.Literal.string("".join(out)), *args])
+    return _bottom_up(tree, rewrite)
+
+
+def epoch_seconds(tree: exp.Expr) -> exp.Expr:
+    """`epoch(ts)`: DuckDB's is the seconds since the epoch as a DOUBLE, with the fraction
+    (its microseconds / 1e6); sqlglot writes Spark's `unix_timestamp`, whole seconds. Written
+    `unix_micros(ts) / 1000000D`, the same division."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.TimeToUnix) or (isinstance(node, exp.Anonymous)
+                                                and node.name.lower() == "epoch"):
+            value = node.this if isinstance(node, exp.TimeToUnix) else node.expressions[0]
+            return exp.paren(exp.Div(this=exp.func("unix_micros", value.copy()),
+                                     expression=_p("1000000D")))
+        return node
+    return _bottom_up(tree, rewrite)
+
+
+def distinct_window_counts(tree: exp.Expr) -> exp.Expr:
+    """`count(DISTINCT x) OVER (…)`, which Spark refuses (no DISTINCT in a window
+    aggregate): `size(collect_set(x) OVER (…))`, the number of distinct non-NULL values in
+    the same frame."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Window) and isinstance(node.this, exp.Count)
+                and isinstance(node.this.this, exp.Distinct)
+                and len(node.this.this.expressions) == 1):
+            return node
+        window = node.copy()
+        window.set("this", exp.func("collect_set", node.this.this.expressions[0].copy()))
+        return exp.func("size", window)
+    return _bottom_up(tree, rewrite)
+
+
+def asof_joins(tree: exp.Expr) -> exp.Expr:
+    """`ASOF JOIN r ON <equalities> AND left >= r.t` (Spark has no as-of join): each left
+    row with the r row of the greatest t at or before `left` (the smallest at or after for
+    `<=`), dropping left rows with none, as DuckDB does, is
+    `CROSS JOIN LATERAL (SELECT * FROM r WHERE <the same condition> ORDER BY r.t DESC
+    LIMIT 1)`.
+    Exact, but Spark draws it as a join on the condition then a ranking, not a merge of two
+    sorted inputs: a large right side costs far more than in DuckDB."""
+    for join in list(tree.find_all(exp.Join)):
+        if str(join.args.get("method") or "").upper() != "ASOF":
+            continue
+        right = join.this
+        condition = join.args.get("on")
+        if not isinstance(right, exp.Table) or condition is None:
+            continue
+        name = right.alias_or_name
+        key = None
+        for part in condition.flatten() if isinstance(condition, exp.And) else [condition]:
+            if not isinstance(part, exp.GTE | exp.GT | exp.LTE | exp.LT):
+                continue
+            for side, other, descending in ((part.expression, part.this,
+                                             isinstance(part, exp.GTE | exp.GT)),
+                                            (part.this, part.expression,
+                                             isinstance(part, exp.LTE | exp.LT))):
+                if (isinstance(side, exp.Column) and side.table == name
+                        and name not in {c.table for c in other.find_all(exp.Column)}):
+                    key = exp.Ordered(this=side.copy(), desc=descending)
+        if key is None:
+            continue
+        inner = (exp.select("*").from_(right.copy()).where(condition.copy())
+                 .order_by(key).limit(1))
+        join.set("this", exp.Lateral(this=exp.Subquery(this=inner),
+                                     alias=exp.TableAlias(this=exp.to_identifier(name))))
+        join.set("method", None)
+        join.set("on", None)
+        join.set("kind", "CROSS")
+    return tree
+
+
+def _constant(node: exp.Expr, params: dict[str, object]) -> float | int | None:
+    """The value of an arithmetic expression over numbers and bound parameters, computed
+    as DuckDB computes it (IEEE doubles; integers exact, `/` a double), or None."""
+    if isinstance(node, exp.Paren):
+        return _constant(node.this, params)
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return int(node.this) if node.is_int else float(node.this)
+    if isinstance(node, exp.Placeholder):
+        value = params.get(str(node.name))
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if isinstance(node, exp.Neg):
+        inner = _constant(node.this, params)
+        return None if inner is None else -inner
+    if isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div):
+        left, right = _constant(node.this, params), _constant(node.expression, params)
+        if left is None or right is None:
+            return None
+        if isinstance(node, exp.Add):
+            return left + right
+        if isinstance(node, exp.Sub):
+            return left - right
+        if isinstance(node, exp.Mul):
+            return left * right
+        return left / right if right else None
+    return None
+
+
+def frame_bound_parameters(tree: exp.Expr, params: dict[str, object] | None = None
+                           ) -> exp.Expr:
+    """A window frame bound computed from parameters (`RANGE BETWEEN $hours * 3600 PRECEDING
+    AND CURRENT ROW`): Spark takes only a literal there, so the bound is computed from the
+    statement's bound values (numbers only) and written as a literal (a DOUBLE as `…D`). Without
+    values the bound is left as it is (Spark refuses it, naming it)."""
+    if not params:
+        return tree
+    for spec in list(tree.find_all(exp.WindowSpec)):
+        for side in ("start", "end"):
+            bound = spec.args.get(side)
+            if not isinstance(bound, exp.Expr) or not any(bound.find_all(exp.Placeholder)):
+                continue
+            value = _constant(bound, params)
+            if value is None:
+                continue
+            literal = (exp.Literal.number(value) if isinstance(value, int)
+                       else exp.Literal.number(f"{value!r}D"))
+            spec.set(side, literal)
+    return tree
+
+
+# DuckDB's time_bucket origin for a bucket of days, hours or minutes: Monday 2000-01-03 00:00.
+_BUCKET_ORIGIN_MICROS = 946_857_600_000_000
+
+
+def time_buckets(tree: exp.Expr) -> exp.Expr:
+    """`time_bucket(width, ts)` (DuckDB: the start of ts's bucket of that width, counted from
+    2000-01-03 00:00 for widths in days, hours or minutes), which Spark lacks (sqlglot writes
+    a DATE_BIN it does not have): `timestamp_micros(us - pmod(us - origin, width))` with us the
+    microseconds of ts, the width in microseconds taken from the interval, and pmod the floor
+    remainder (a time before the origin falls in the bucket below, as in DuckDB). Only a
+    width without months (make_dt_interval, as interval_functions writes to_hours and the
+    like) and no origin argument."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.DateBin) or node.args.get("origin") is not None:
+            return node
+        width = node.this
+        if not (isinstance(width, exp.Anonymous) and width.name.lower() == "make_dt_interval"):
+            return node
+        template = _p("timestamp_micros(unix_micros(t) - pmod(unix_micros(t) - "
+                      f"{_BUCKET_ORIGIN_MICROS}, unix_micros(timestamp_micros(0) + w)))")
+        return template.transform(
+            lambda n: node.expression.copy() if isinstance(n, exp.Column) and n.name == "t"
+            else width.copy() if isinstance(n, exp.Column) and n.name == "w" else n)
+    return _bottom_up(tree, rewrite)
+
+
+# strftime's specifiers in Spark's datetime patterns (text between them is quoted).
+_STRFTIME = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss",
+             "%y": "yy", "%j": "DDD", "%b": "MMM", "%B": "MMMM", "%a": "EEE", "%A": "EEEE"}
+
+
+def strftime_formats(tree: exp.Expr) -> exp.Expr:
+    """`strftime(ts, '%Y-%m-%dT%H')`: sqlglot maps the specifiers to Spark's datetime pattern
+    but leaves the text between them bare, where Spark reads letters as fields ('T', 'UTC');
+    written with that text quoted (`yyyy'-'MM'-'dd'T'HH`). A specifier outside
+    `_STRFTIME` leaves the call as it is."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.TimeToStr):
+            return node
+        fmt = node.args.get("format")
+        if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+            return node
+        parts: list[str] = []
+        for piece in re.split(r"(%.)", str(fmt.this)):
+            if piece.startswith("%") and len(piece) == 2:
+                if piece not in _STRFTIME:
+                    return node
+                parts.append(_STRFTIME[piece])
+            elif piece:
+                parts.append("'" + piece.replace("'", "''") + "'")
+        return exp.Anonymous(this="date_format", expressions=[
+            node.this.copy(), exp.Literal.string("".join(parts))])
+    return _bottom_up(tree, rewrite)
+
+
+def day_differences(tree: exp.Expr) -> exp.Expr:
+    """`date_diff('day', a, b)`: DuckDB counts the day boundaries between a and b (23:00 to
+    01:00 the next day is 1), Spark's DATEDIFF(DAY, …) whole elapsed days (0): written
+    `datediff(CAST(b AS DATE), CAST(a AS DATE))`, the days between their dates (UTC)."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.DateDiff) and str(node.args.get("unit") or "").upper()
+                in ("DAY", "'DAY'", "DAYS")):
+            return node
+        return exp.Anonymous(this="datediff", expressions=[
+            exp.cast(node.this.copy(), "DATE"), exp.cast(node.expression.copy(), "DATE")])
+    return _bottom_up(tree, rewrite)
+
+
+def products(tree: exp.Expr) -> exp.Expr:
+    """`product(x [ORDER BY k])`, an aggregate Spark SQL lacks: the non-NULL values collected
+    (in the ORDER BY's order, as ordered_lists collects them) and multiplied left to right
+    from 1 with `aggregate`; NULL for a group without a value, as DuckDB gives. Floating
+    point multiplication is not associative, so the queries order their products: DuckDB
+    then multiplies in the same order and the two give the same double."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Anonymous) and node.name.lower() == "product"
+                and len(node.expressions) == 1):
+            return node
+        arg = node.expressions[0]
+        value = arg.this if isinstance(arg, exp.Order) else arg
+        if isinstance(arg, exp.Order):
+            values = ordered_lists(exp.ArrayAgg(this=arg.copy()))
+        else:
+            values = exp.func("collect_list", value.copy())
+        template = _p("CASE WHEN count(x) = 0 THEN NULL ELSE aggregate(filter(l, e -> e IS NOT "
+                      "NULL), CAST(1 AS DOUBLE), (a, e) -> a * e) END")
+        return template.transform(
+            lambda n: value.copy() if isinstance(n, exp.Column) and n.name == "x"
+            else values.copy() if isinstance(n, exp.Column) and n.name == "l" else n)
+    return _bottom_up(tree, rewrite)
+
+
+def filtered_lists(tree: exp.Expr) -> exp.Expr:
+    """`list(x ORDER BY k) FILTER (WHERE c)` (and string_agg): the FILTER goes onto the
+    collect_list that ordered_lists writes (Spark refuses it on the transform around it), and
+    a group without a row that passes gets NULL, DuckDB's list of no rows (Spark's
+    collect_list gives an empty list). Runs before ordered_lists."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Filter)
+                and isinstance(node.this, exp.ArrayAgg | exp.GroupConcat)
+                and isinstance(node.this.this, exp.Order)):
+            return node
+        condition = node.expression
+        where = condition.this if isinstance(condition, exp.Where) else condition
+        ordered = ordered_lists(node.this.copy())
+        for collect in ordered.find_all(exp.Anonymous):
+            if collect.name.lower() in ("collect_list", "collect_set"):
+                collect.replace(exp.Filter(this=collect.copy(), expression=exp.Where(
+                    this=where.copy())))
+                break
+        passed = exp.Filter(this=exp.Count(this=exp.Star()),
+                            expression=exp.Where(this=where.copy()))
+        return exp.Case(ifs=[exp.If(this=exp.EQ(this=passed, expression=exp.Literal.number(0)),
+                                    true=exp.Null())], default=ordered)
+    return _bottom_up(tree, rewrite)
+
+
+def true_division(tree: exp.Expr) -> exp.Expr:
+    """`a / b`: DuckDB's `/` is a DOUBLE division whatever the numeric operands (a DECIMAL is
+    converted first: `sum(n) / 60.0` is double(sum) / 60.0); Spark divides a DECIMAL as a
+    DECIMAL, to six places (0.133333). Written `CAST(a AS DOUBLE) / CAST(b AS DOUBLE)`,
+    which is what Spark does already for integers and doubles."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Div) or type(node) is not exp.Div:
+            return node
+        return exp.Div(this=exp.cast(node.this.copy(), "DOUBLE"),
+                       expression=exp.cast(node.expression.copy(), "DOUBLE"))
+    return _bottom_up(tree, rewrite)
+
+
 # In the order they run. Each is named in the README's Spark section and tested one by one
 # (tests/test_spark_dialect.py).
 REWRITES: tuple[Rewrite, ...] = (
-    portable_hash, inline_macros, list_slices, top_n_aggregates, ordered_lists, materialized_ctes,
-    format_strings, interval_functions, list_functions, table_functions, array_operators)
+    table_macros,
+    portable_hash, inline_macros, true_division, list_slices, top_n_aggregates, filtered_lists,
+    ordered_lists, materialized_ctes,
+    format_strings, interval_functions, list_functions, table_functions, array_operators,
+    subscripts, log_gamma, exact_rounding, exact_number_formats, epoch_seconds,
+    distinct_window_counts, asof_joins, frame_bound_parameters, time_buckets, strftime_formats,
+    day_differences, products)
 
 
 def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES, pretty: bool = True,
-             macros: dict[str, Macro] | None = None) -> str:
+             macros: dict[str, Macro] | None = None,
+             params: dict[str, object] | None = None) -> str:
     """`sql` (DuckDB, `$name` parameters) as Spark SQL (`:name` parameters), indented unless
-    not `pretty`; `macros` (by default those of the bundled 05_functions.sql) are inlined."""
+    not `pretty`; `macros` (by default those of the bundled 05_functions.sql) are inlined;
+    `params`, the values the statement is bound, give the frame bounds Spark wants literal."""
     tree = _parse(sql)
     for rewrite in rewrites:
-        tree = (inline_macros(tree, macros) if rewrite is inline_macros and macros is not None
-                else rewrite(tree))
+        if rewrite in (inline_macros, table_macros) and macros is not None:
+            tree = rewrite(tree, macros)
+        elif rewrite is frame_bound_parameters:
+            tree = frame_bound_parameters(tree, params)
+        else:
+            tree = rewrite(tree)
     return tree.sql(dialect="spark", pretty=pretty,
                     unsupported_level=sqlglot.ErrorLevel.RAISE)
 

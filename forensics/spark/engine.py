@@ -75,7 +75,8 @@ class SparkEngine:
             self.macros[macro.name] = macro
             return
         if sql.lstrip()[:7].upper() == "EXPLAIN":
-            _ = self.spark.sql(self.transpile(sql.lstrip()[7:]), args=_args(params)).schema
+            _ = self.spark.sql(self.transpile(sql.lstrip()[7:], params),
+                               args=_args(params)).schema
             return
         tree = sqlglot.parse_one(sql, read="duckdb")
         if isinstance(tree, exp.Create) and str(tree.args.get("kind")).upper() in ("TABLE",
@@ -89,7 +90,7 @@ class SparkEngine:
                 raise SparkStatementError(f"CREATE without a query or columns: {sql[:80]}")
         elif isinstance(tree, exp.Insert):
             target = _name(tree.this)
-            query = self.transpile(tree.expression.sql(dialect="duckdb"))
+            query = self.transpile(tree.expression.sql(dialect="duckdb"), params)
             new = self.spark.sql(query, args=_args(params))
             old = self.spark.table(target)
             self._materialise(target, old.unionByName(new.toDF(*old.columns)))
@@ -101,7 +102,7 @@ class SparkEngine:
             rename = next(a for a in tree.args["actions"] if isinstance(a, exp.AlterRename))
             self._rename(_name(tree.this), _name(rename.this))
         elif isinstance(tree, exp.Query):
-            self.spark.sql(self.transpile(sql), args=_args(params)).collect()
+            self.spark.sql(self.transpile(sql, params), args=_args(params)).collect()
         else:
             raise SparkStatementError(f"a {type(tree).__name__} statement has no Spark form "
                                       f"here: {sql.strip()[:80]}")
@@ -114,12 +115,13 @@ class SparkEngine:
         return Rows(columns, list(zip(*values, strict=True)) if values else [])
 
     def columns(self, sql: str, params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
-        return tuple(self.spark.sql(self.transpile(sql), args=_args(params)).columns)
+        return tuple(self.spark.sql(self.transpile(sql, params), args=_args(params)).columns)
 
     def create_table_as(self, table: str, sql: str, params: Mapping[str, Any] | None = None,
                         *, temporary: bool = False) -> None:
-        self._materialise(table.lower(),
-                          self.spark.sql(self.transpile(sql), args=_args(params)))
+        with self._staged_ctes(sql, params) as staged:
+            self._materialise(table.lower(),
+                              self.spark.sql(self.transpile(staged, params), args=_args(params)))
 
     def replace_table(self, table: str, replacement: str) -> None:
         self._drop(table.lower(), if_exists=False)
@@ -129,7 +131,8 @@ class SparkEngine:
 
     def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """The rows of query `sql` as an Arrow table (timestamps in UTC)."""
-        return self.spark.sql(self.transpile(sql), args=_args(params)).toArrow()
+        with self._staged_ctes(sql, params) as staged:
+            return self.spark.sql(self.transpile(staged, params), args=_args(params)).toArrow()
 
     def register(self, name: str, table: pa.Table) -> None:
         """An Arrow table as the table `name` (materialised like any other)."""
@@ -166,8 +169,12 @@ class SparkEngine:
         """Where table `name`'s Parquet files are."""
         return self._paths[name.lower()]
 
-    def transpile(self, sql: str) -> str:
-        return dialect.to_spark(sql, macros=self.macros, pretty=False)
+    def transpile(self, sql: str, params: Mapping[str, Any] | None = None) -> str:
+        """`sql` as Spark SQL, with the engine's macros inlined; `params` are the values the
+        statement will be bound (a window frame bound, which Spark wants literal, is written
+        from them)."""
+        return dialect.to_spark(sql, macros=self.macros, pretty=False,
+                                params=dict(params) if params else None)
 
     def close(self) -> None:
         """Drop every view and, for a local staging folder, its files."""
@@ -176,6 +183,48 @@ class SparkEngine:
         self._paths.clear()
         if "://" not in self.staging:
             shutil.rmtree(self.staging, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _staged_ctes(self, sql: str, params: Mapping[str, Any] | None) -> Iterator[str]:
+        """`sql` with each CTE of its top-level WITH marked `MATERIALIZED` that a later part
+        reads computed first, as a table of the staging folder, and read from there; the
+        tables are dropped when the block ends. Spark has no materialised CTE: it inlines a
+        CTE into each reader, so a CTE read by CTEs that are themselves read several times is
+        computed again for every path to it, and the plan grows with each level (relay_mixing
+        never finished so). The hint marks the parts the DuckDB query computes once."""
+        tree = sqlglot.parse_one(sql, read="duckdb")
+        ctes = tree.args.get("with_")
+        if not (isinstance(ctes, exp.With)
+                and any(c.args.get("materialized") for c in ctes.expressions)):
+            yield sql
+            return
+        staged: dict[str, str] = {}
+        kept: list[exp.CTE] = []
+        made: list[str] = []
+        try:
+            entries = list(ctes.expressions)
+            for i, cte in enumerate(entries):
+                body = _read_staged(cte.this.copy(), staged)
+                name = cte.alias.lower()
+                if not cte.args.get("materialized"):
+                    kept.append(exp.CTE(this=body, alias=cte.args["alias"].copy()))
+                    continue
+                later = [e.this for e in entries[i + 1:]] + [tree]
+                if not any(t.name.lower() == name and not t.args.get("db")
+                           for part in later for t in part.find_all(exp.Table)):
+                    continue  # read by nothing: DuckDB computes no unread CTE either
+                if kept:
+                    body.set("with_", exp.With(expressions=[k.copy() for k in kept]))
+                table = f"cte_{uuid.uuid4().hex[:12]}_{name}"
+                self.create_table_as(table, body.sql(dialect="duckdb"), params)
+                made.append(table)
+                staged[name] = table
+            main = _read_staged(tree.copy(), staged)
+            main.set("with_", exp.With(expressions=kept) if kept else None)
+            yield main.sql(dialect="duckdb")
+        finally:
+            for table in made:
+                self._drop(table, if_exists=True)
 
     # -- tables as Parquet -------------------------------------------------------------------
 
@@ -219,6 +268,20 @@ class SparkEngine:
     def _remove(self, path: str) -> None:
         if "://" not in path:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _read_staged(tree: exp.Expr, staged: Mapping[str, str]) -> exp.Expr:
+    """`tree` reading each CTE of `staged` (name → table) from its table, under the CTE's
+    name (or the alias it is read under)."""
+    def put(node: exp.Expr) -> exp.Expr:
+        if (isinstance(node, exp.Table) and not node.args.get("db")
+                and node.name.lower() in staged):
+            table = exp.to_table(staged[node.name.lower()])
+            table.set("alias", node.args.get("alias") or exp.TableAlias(
+                this=exp.to_identifier(node.name)))
+            return table
+        return node
+    return tree.transform(put)
 
 
 def _args(params: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -113,7 +113,7 @@ def table_types(queries: Path | None = None) -> dict[str, tuple[tuple[str, str],
     from forensics import api
 
     return {table: tuple(columns) for stage, table, columns in api.stage_tables(queries)
-            if stage != "input"}
+            if stage not in ("input", "functions")}
 
 
 def bring_back(db: Any, con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> None:

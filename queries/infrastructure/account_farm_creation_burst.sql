@@ -152,12 +152,16 @@ qualifying AS (
     FROM bursts AS b
 ),
 members AS (
-    -- An account belongs to every qualifying window that opened at most window_hours before it.
+    -- An account belongs to every qualifying window that opened at most window_hours before it;
+    -- it is reported with the strongest: most owners, then most accounts, then the fewest
+    -- expected (a total order: windows with as many owners but other counts are common, and
+    -- which of them a looser order picks would depend on the order rows arrive in).
     SELECT
         account_id,
         key_type,
         key_value,
-        arg_max(burst, burst.owners) OVER (
+        arg_max(burst, CASE WHEN burst IS NOT NULL
+                            THEN (burst.owners, burst.accounts, -burst.expected) END) OVER (
             PARTITION BY key_type, key_value ORDER BY t
             RANGE BETWEEN $window_hours * 3600 PRECEDING AND CURRENT ROW) AS burst
     FROM qualifying
@@ -168,7 +172,7 @@ per_account AS (
         count(DISTINCT key_type) AS key_types,
         arg_max({'key_type': key_type, 'key_value': key_value, 'owners': burst.owners,
                  'accounts': burst.accounts, 'expected': burst.expected},
-                (burst.owners, key_value)) AS best
+                (burst.owners, key_value, key_type)) AS best
     FROM members
     WHERE burst IS NOT NULL
     GROUP BY account_id

@@ -55,11 +55,12 @@ WITH strong AS (
     WHERE lower(strength) = 'strong'
 ),
 tagged AS NOT MATERIALIZED (
-    -- Templates and system prompts by hash() of their ids, which are md5 digests (features),
-    -- so as unlikely to collide as random 64-bit numbers; accounts and API keys by their
+    -- Templates and system prompts by portable_hash() of their ids (05_functions.sql: 60
+    -- bits of an md5, the same number on DuckDB and Spark), which are md5 digests (features),
+    -- so as unlikely to collide as random 60-bit numbers; accounts and API keys by their
     -- numbers from the features (a NULL id stays NULL). Grouping on integers is several times
     -- cheaper than on strings over every request; the ids that are output or ordered on are
-    -- looked up for the fired units alone. Never hash() of an id from the log: DuckDB's hash()
+    -- looked up for the fired units alone. Never a hash of an id from the log: DuckDB's hash()
     -- of a string is not injective on structured ids (see features/50_request_features.sql).
     SELECT
         r.request_id,
@@ -68,8 +69,8 @@ tagged AS NOT MATERIALIZED (
         r.api_key_id,
         r.template_id,
         r.system_id,
-        CASE WHEN r.template_id IS NOT NULL THEN hash(r.template_id) END AS template_h,
-        CASE WHEN r.system_id IS NOT NULL THEN hash(r.system_id) END AS system_h,
+        CASE WHEN r.template_id IS NOT NULL THEN portable_hash(r.template_id) END AS template_h,
+        CASE WHEN r.system_id IS NOT NULL THEN portable_hash(r.system_id) END AS system_h,
         r.script,
         -- Harvest content, or the agentic harvest shape: a first turn offering several tools
         -- on a high-value capability (turn_index must be known: NULL never counts).

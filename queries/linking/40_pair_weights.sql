@@ -9,6 +9,8 @@
 -- its network, not a plan. Only coordinated pairs join clusters: a network plus a piece of
 -- software (an office /24 and a popular client, a campus and the assignment's prompt) is what
 -- unrelated customers of one place share, so soft kinds alone never merge two clusters.
+-- The noisy-OR multiplies its factors in one stated order (floating point multiplication is
+-- not associative), so a weight is the same double on DuckDB and on Spark.
 CREATE OR REPLACE TABLE pair_weights AS
 WITH per_kind AS (
     SELECT account_a, account_b, kind, max(weight) AS weight
@@ -27,7 +29,7 @@ SELECT account_a, account_b, weight, kinds,
            OR (list_contains(kinds, 'creation_burst')
                AND NOT list_contains(kinds, 'signup_prefix')) AS coordinated
 FROM (SELECT account_a, account_b,
-             round(1 - product(1 - weight), 4) AS weight,
+             round(1 - product(1 - weight ORDER BY weight), 4) AS weight,
              list_sort(flatten(list(kinds))) AS kinds
       FROM per_group
       GROUP BY ALL);

@@ -2,17 +2,20 @@
 -- noisy-OR of weight × score; families combine the same way; benign indicators (public test
 -- sets …) then scale the result down. A family only counts as "independent evidence" when a
 -- heuristic of at least $family_min_weight fired in it (weak hints do not make a family).
+-- Each product multiplies its factors in one stated order (floating point multiplication is
+-- not associative), so the score is the same double whatever order the rows arrive in, on
+-- DuckDB and on Spark.
 CREATE OR REPLACE TABLE account_scores AS
 WITH family AS (
     SELECT account_id, family,
-           1 - product(1 - weight * score) AS strength,
+           1 - product(1 - weight * score ORDER BY weight * score) AS strength,
            max(weight) AS max_weight
     FROM signals
     WHERE NOT benign
     GROUP BY ALL
 ),
 benign AS (
-    SELECT account_id, product(1 - weight * score) AS factor,
+    SELECT account_id, product(1 - weight * score ORDER BY weight * score) AS factor,
            list(heuristic_id ORDER BY heuristic_id) AS benign_heuristics
     FROM signals
     WHERE benign
@@ -26,7 +29,7 @@ fired AS (
 ),
 combined AS (
     SELECT account_id,
-           1 - product(1 - strength) AS raw,
+           1 - product(1 - strength ORDER BY strength) AS raw,
            list(family ORDER BY family) FILTER (WHERE max_weight >= $family_min_weight)
                AS families
     FROM family

@@ -40,7 +40,7 @@ CREATE OR REPLACE TABLE account_flags AS
 WITH own AS (
     SELECT account_id FROM account_scores
     JOIN account_facts USING (account_id)
-    WHERE score >= $flag_threshold AND len(facts) >= 2
+    WHERE score >= $flag_threshold AND array_length(facts) >= 2
 ),
 hard_pairs AS (
     SELECT account_a AS account_id, account_b AS other FROM links
@@ -63,7 +63,7 @@ decided AS (
            o.account_id IS NOT NULL AS own_evidence,
            h.account_id IS NOT NULL AS hard_linked,
            o.account_id IS NOT NULL
-               OR (h.account_id IS NOT NULL AND len(f.facts) = 1
+               OR (h.account_id IS NOT NULL AND array_length(f.facts) = 1
                    AND f.facts[1] IN ('content', 'structure')
                    AND s.score >= $flag_threshold) AS flagged
     FROM account_scores AS s

@@ -16,7 +16,7 @@ JOIN cluster_members AS m USING (account_id);
 
 CREATE OR REPLACE TABLE cluster_decisions AS
 WITH widest AS (
-    SELECT m.cluster_id, max(len(s.families)) AS families
+    SELECT m.cluster_id, max(array_length(s.families)) AS families
     FROM cluster_members AS m
     JOIN account_scores AS s USING (account_id)
     GROUP BY ALL
@@ -34,7 +34,7 @@ conditions AS (
     SELECT
         c.cluster_id, c.score, b.best_rank,
         c.score >= $flag_threshold AS strong_score,
-        len(c.families) >= 2 AS two_families,
+        array_length(c.families) >= 2 AS two_families,
         -- What joins the cluster's owners, the first that holds: 'coordination' across
         -- owners, flagged members' 'harvest_template', or 'one_owner' evidence; NULL if none.
         CASE
