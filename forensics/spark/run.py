@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -59,6 +60,11 @@ def session(engine: EngineSection, app: str = "forensics") -> Iterator[Any]:
         # Only a new JVM takes the driver's memory, so it goes on the command line.
         os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
                               f"--driver-memory {engine.spark_driver_memory} pyspark-shell")
+    if master.startswith("local"):
+        # The Python workers (the lexicon labeller, an Arrow UDF) run this interpreter, which
+        # has forensics and its dependencies; unset, Spark starts whatever `python3` is first
+        # on the PATH. A cluster's executors name theirs in spark_conf or their environment.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app)
     for key, value in sorted(conf.items()):
         builder = builder.config(key, value)
@@ -99,7 +105,7 @@ def table_types(queries: Path | None = None) -> dict[str, tuple[tuple[str, str],
     from forensics import api
 
     return {table: tuple(columns) for stage, table, columns in api.stage_tables(queries)
-            if stage != "input"}
+            if stage not in ("input", "functions")}
 
 
 def bring_back(db: Any, con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> None:
