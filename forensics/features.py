@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from forensics import __version__, resources, sqlfiles, sqltext
+from forensics import __version__, portable_regex, resources, sqlfiles
 from forensics.errors import HeuristicError
 from forensics.progress import Progress
 
@@ -96,35 +96,105 @@ class FeatureResult:
     propagation_rounds: int
 
 
-def _lexicon_pattern(path: Path) -> str:
-    """The lexicon file as DuckDB's read_csv must be told to read exactly it."""
+# The lexicon files and the tables they are loaded into, as heuristics read them.
+LEXICON_TABLES = (("lexicon_signals", "signals.csv"), ("lexicon_capabilities", "capabilities.csv"))
+
+
+@dataclass(frozen=True)
+class LexiconFile:
+    """A lexicon CSV as DuckDB's `read_csv(header = true, all_varchar = true)` read it before
+    both engines were handed the rows from here: its header, and every field as text, an
+    empty one (quoted or not) as NULL."""
+
+    path: Path
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str | None, ...], ...]
+    lines: tuple[int, ...]  # where each row ends in the file (the header is line 1)
+
+    def records(self) -> list[tuple[int, dict[str, str | None]]]:
+        """Each row as a dict, with its line number."""
+        return [(line, dict(zip(self.columns, row, strict=True)))
+                for line, row in zip(self.lines, self.rows, strict=True)]
+
+    def table(self) -> pa.Table:
+        return pa.table({c: pa.array([row[j] for row in self.rows], type=pa.string())
+                         for j, c in enumerate(self.columns)})
+
+
+def read_lexicon_file(path: Path) -> LexiconFile:
+    """One lexicon CSV; a row with another number of fields than the header is a
+    HeuristicError naming the file and the row."""
+    header: tuple[str, ...] | None = None
+    rows: list[tuple[str | None, ...]] = []
+    lines: list[int] = []
     try:
-        return sqltext.file_pattern(path)
-    except sqltext.UnreadablePathError as exc:
-        raise HeuristicError(f"cannot be read: {exc} (rename the folder)", file=str(path)) from None
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            for line in reader:
+                if not line:  # a blank line holds no row (read_csv skipped it too)
+                    continue
+                if header is None:
+                    header = tuple(line)
+                    continue
+                if len(line) != len(header):
+                    raise HeuristicError(f"row {reader.line_num}: {len(line)} fields where "
+                                         f"the header names {len(header)}", file=str(path))
+                rows.append(tuple(v if v != "" else None for v in line))
+                lines.append(reader.line_num)
+    except FileNotFoundError:
+        raise HeuristicError("lexicon file missing", file=str(path)) from None
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise HeuristicError(f"cannot be read: {exc}", file=str(path)) from None
+    if header is None:
+        raise HeuristicError("no header row", file=str(path))
+    return LexiconFile(path, header, tuple(rows), tuple(lines))
 
 
-def read_lexicons(lexicons: Path) -> list[LexiconEntry]:
-    """Both lexicons as labelled entries; a bad row is a HeuristicError naming file and row."""
+def read_lexicon_files(lexicons: Path) -> dict[str, LexiconFile]:
+    """The lexicon files of folder `lexicons`, by the table each is loaded into."""
+    return {table: read_lexicon_file(lexicons / name) for table, name in LEXICON_TABLES}
+
+
+def read_lexicons(lexicons: Path,
+                  files: dict[str, LexiconFile] | None = None) -> list[LexiconEntry]:
+    """Both lexicons as labelled entries (from `files` when they are read already); a bad
+    row is a HeuristicError naming file and row. A regex phrase must keep to the regex
+    subset DuckDB (RE2) and Spark (Java) read alike (forensics/portable_regex.py)."""
+    files = files if files is not None else read_lexicon_files(lexicons)
+    labels: dict[str, Callable[[dict[str, str | None]], str]] = {
+        "lexicon_signals": lambda r: f"signal:{r['signal']}",
+        "lexicon_capabilities": lambda r: f"capability:{int(r['priority'] or '')}:"
+                                          f"{r['capability']}"}
     entries: list[LexiconEntry] = []
-    specs = (("signals.csv", "signal", lambda r: f"signal:{r['signal']}"),
-             ("capabilities.csv", "capability",
-              lambda r: f"capability:{int(r['priority'])}:{r['capability']}"))
-    for name, _key, label_of in specs:
-        path = lexicons / name
-        try:
-            with open(path, encoding="utf-8", newline="") as fh:
-                for i, row in enumerate(csv.DictReader(fh), start=2):
-                    try:
-                        entry = LexiconEntry(label_of(row), row["phrase"].lower(),
-                                             row["match"] == "regex", row["source"])
-                        re.compile(entry.pattern())
-                    except (KeyError, ValueError, re.error) as exc:
-                        raise HeuristicError(f"row {i}: {exc}", file=str(path)) from None
-                    entries.append(entry)
-        except FileNotFoundError:
-            raise HeuristicError("lexicon file missing", file=str(path)) from None
+    for table, _name in LEXICON_TABLES:
+        lexicon = files[table]
+        for i, row in lexicon.records():
+            try:
+                phrase = row["phrase"]
+                if phrase is None:
+                    # it would match at every position of every text
+                    raise ValueError("the phrase is empty")
+                entry = LexiconEntry(labels[table](row), phrase.lower(),
+                                     row["match"] == "regex", row["source"] or "")
+                if entry.is_regex:
+                    portable_regex.check_shared(entry.pattern())
+                re.compile(entry.pattern())
+            except (KeyError, ValueError, re.error) as exc:
+                raise HeuristicError(f"row {i}: {exc}", file=str(lexicon.path)) from None
+            entries.append(entry)
     return entries
+
+
+def load_lexicon_tables(db: sqlfiles.Engine, files: dict[str, LexiconFile]) -> None:
+    """The lexicon files as tables of `db`, handed over as Arrow rows: the one way on every
+    engine (Spark has no read_csv of DuckDB's)."""
+    for table, lexicon in files.items():
+        rows = f"{table}_rows"
+        db.register(rows, lexicon.table())
+        try:
+            db.create_table_as(table, f"SELECT * FROM {rows}")
+        finally:
+            db.unregister(rows)
 
 
 def scan_pattern(entries: list[LexiconEntry]) -> str:
@@ -219,14 +289,9 @@ def build_features(con: sqlfiles.Database, queries: Path | None = None,
     if missing:
         raise HeuristicError(f"features folder lacks {', '.join(missing)} (expected every "
                              f"file of the bundled queries/features/)", file=str(sql.folder))
-    entries = read_lexicons(lexicons)
-    # Bound parameters, as patterns that name exactly the one file (a --queries folder may
-    # have any name); tables, not views, so nothing keeps a path.
-    for table, name in (("lexicon_signals", "signals.csv"),
-                        ("lexicon_capabilities", "capabilities.csv")):
-        db.create_table_as(table, "SELECT * FROM read_csv($path, header = true, "
-                           "all_varchar = true, hive_partitioning = false)",
-                           {"path": _lexicon_pattern(lexicons / name)})
+    files = read_lexicon_files(lexicons)
+    entries = read_lexicons(lexicons, files)
+    load_lexicon_tables(db, files)
 
     # The functions the heuristics call (fired_score …), kept in the database with its tables.
     sqlfiles.run_file(db, sql.file(FUNCTIONS_FILE))

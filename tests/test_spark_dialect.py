@@ -279,6 +279,70 @@ def test_portable_hash_is_one_number_on_both_engines(session) -> None:  # type: 
     assert got == expected
 
 
+# Texts on which RE2 and Java regex, or DuckDB and Spark functions, differ unless rewritten.
+_AWKWARD_TEXTS = [
+    "Write it out step by step, then SHOW YOUR REASONING.",
+    "\u017ftep by \u017ftep with the \u212aelvin sign",       # long s, Kelvin sign: RE2 folds them
+    "reason\u0131ng and \u0130nternal reasoning",             # dotless and dotted I: RE2 does not
+    "\u4ee3\u7801python\u4ee3\u7801 and \u751f\u621010\u9053\u65b0\u9898",  # CJK beside a word
+    "rating:\u000b7 [[ 8 ]]\u2028score:\r\n9 [result] 3",     # vertical tab, line separators
+    "  tabs\tand\n\nnew lines\f\r  ",
+    "\u039f\u0394\u039f\u03a3 \u03a3\u0391 \u0130",          # final sigma, dotted I
+    "10.1.2.3 and 2001:db8:1:2::1 x{2} a&&b [[c]]",
+    "",
+]
+
+
+@needs_pyspark
+def test_feature_rewrites_give_duckdb_results_on_spark(session) -> None:  # type: ignore[no-untyped-def]
+    """Every regex of the feature SQL and the lexicon scan's pattern, Java's form of each
+    against RE2, and lower/strlen/isodow/list indexes, on texts chosen where they differ."""
+    import duckdb
+    import pyarrow as pa
+
+    from forensics import resources, sqltext
+    from forensics.features import read_lexicons, scan_pattern
+    from forensics.portable_regex import to_java
+
+    patterns = [
+        r"[0-9]+", r"\s\s+|[\t\n\f\r]", r"\s+", r"[^\w]+", r"^(\d+\.\d+\.\d+)\.",
+        r"(?i)(\[\[\s*\d+(\.\d+)?\s*\]\]|\[\[[abc]\]\]|rating:\s*\d|\[result\]\s*\d|score:\s*\d)",
+        r"\p{Hiragana}|\p{Katakana}", r"\p{Han}", r"\p{Cyrillic}", r"\d{1,3}\.\d{1,3}",
+        r".+", r"\S+$", r"(?i)[^a-z ]+", r"\bpython\b", r"\Bep\B", r"x{2}|&&|\[\[c\]\]",
+        r"(?i)\w+"]
+    con = duckdb.connect()
+    texts = pa.table({"i": list(range(len(_AWKWARD_TEXTS))), "s": _AWKWARD_TEXTS})
+    con.register("t", texts)
+    session.createDataFrame(texts.to_pylist(), "i INT, s STRING").createOrReplaceTempView("t")
+
+    def both(sql: str) -> None:
+        duck = [tuple(r) for r in con.execute(sql).fetchall()]
+        on_spark = [tuple(list(v) if isinstance(v, list) else v for v in r)
+                    for r in session.sql(d.to_spark(sql)).collect()]
+        assert on_spark == duck, sql
+
+    for pattern in patterns:
+        p = sqltext.string(pattern)
+        both(f"SELECT i, regexp_extract_all(s, {p}), regexp_matches(s, {p}), "
+             f"regexp_replace(s, {p}, '<\\0>', 'g'), regexp_replace(s, {p}, '#') "
+             f"FROM t ORDER BY i")
+        if "\\p" not in pattern:
+            both(f"SELECT i, regexp_full_match(s, {p}) FROM t ORDER BY i")
+    both("SELECT i, lower(s), strlen(s), length(s), string_split(s, ' ')[2] "
+         "FROM t ORDER BY i")
+    both("SELECT isodow(d), list_transform(range(1, 3), lambda k: [10, 20][k + 1]) "
+         "FROM (SELECT DATE '2026-07-05' + CAST(k AS INTEGER) AS d "
+         "FROM range(0, 7) AS r(k)) ORDER BY d")
+    # The lexicon scan's alternation of every phrase, as the Java form of it finds them.
+    scan = scan_pattern(read_lexicons(resources.lexicons_dir(None)))
+    duck = con.execute("SELECT regexp_extract_all(s, $p) FROM t ORDER BY i",
+                       {"p": scan}).fetchall()
+    java = session.sql("SELECT regexp_extract_all(s, :p, 0) FROM t ORDER BY i",
+                       args={"p": to_java(scan)}).collect()
+    assert [list(r[0]) for r in java] == [r[0] for r in duck]
+    assert any(r[0] for r in duck)
+
+
 def test_missing_extra_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib.util
 
@@ -409,3 +473,41 @@ def test_check_engine_spark_passes_the_bundled_library() -> None:
     result = CliRunner().invoke(main, ["heuristics", "check", "--engine", "spark"])
     assert result.exit_code == 0, result.output
     assert f"OK: {len(load_library())} heuristics pass" in result.output
+
+
+# -- the features' rewrites --------------------------------------------------------------------
+
+
+def test_java_regexes() -> None:
+    out = spark("SELECT regexp_replace(a, '\\s+', ' ', 'g'), regexp_replace(a, '(x)y', '<\\1>'), "
+                "regexp_matches(a, '(?i)k.$'), regexp_full_match(a, '\\d+'), "
+                "regexp_extract_all(a, $lexicon_pattern) FROM t", d.java_regexes)
+    assert out == ("SELECT REGEXP_REPLACE(a, '[\\\\x{9}-\\\\x{A}\\\\x{C}-\\\\x{D} ]+', ' '), "
+                   "REGEXP_REPLACE(a, '^(?s:(.*?))(?:(x)y)', '$1<$2>'), "
+                   "a RLIKE '[Kk\u212a][^\\\\n]\\\\z', a RLIKE '^(?:[0-9]+)\\\\z', "
+                   "RE2_EXTRACT_ALL(a, :lexicon_pattern) FROM t")
+    with pytest.raises(__import__("sqlglot").errors.UnsupportedError, match="lookaround"):
+        spark("SELECT regexp_matches(a, 'x(?=y)') FROM t", d.java_regexes)
+
+
+def test_list_indexes() -> None:
+    assert spark("SELECT w[i], w[i + 1], o[1], m['k'] FROM t", d.list_indexes) == \
+        "SELECT TRY_ELEMENT_AT(w, i), TRY_ELEMENT_AT(w, i + 1), TRY_ELEMENT_AT(o, 1), m['k'] FROM t"
+
+
+def test_byte_lengths_and_iso_weekdays() -> None:
+    assert spark("SELECT strlen(s), isodow(ts) FROM t", d.byte_lengths, d.iso_weekdays) == \
+        "SELECT OCTET_LENGTH(s), ((DAYOFWEEK(ts) + 5) % 7 + 1) FROM t"
+
+
+def test_range_sources() -> None:
+    assert spark("SELECT p FROM range(0, $n) AS t(p)", d.range_sources) == \
+        "SELECT p FROM RANGE(0, :n) AS t(p)"
+    assert spark("SELECT p FROM generate_series(1, 3) AS t(p)", d.range_sources) == \
+        "SELECT p FROM RANGE(1, (3) + 1) AS t(p)"
+
+
+def test_lower_case() -> None:
+    assert spark("SELECT lower(s) FROM t", d.lower_case) == \
+        "SELECT LOWER(TRANSLATE(s, '\u0130\u03a3', 'i\u03c3')) FROM t"
+

@@ -685,6 +685,87 @@ def epoch_seconds(tree: exp.Expr) -> exp.Expr:
     return _bottom_up(tree, rewrite)
 
 
+# -- the features' rewrites (regular expressions, list indexes, bytes, weekdays, case) --------
+
+_REGEX_FUNCTIONS = (exp.RegexpLike, exp.RegexpExtract, exp.RegexpExtractAll, exp.RegexpReplace,
+                    exp.RegexpFullMatch)
+
+
+def _java_pattern(node: exp.Expr, pattern: str) -> str:
+    from forensics.portable_regex import UnsharedRegexError, to_java
+
+    try:
+        return to_java(pattern)
+    except UnsharedRegexError as exc:
+        raise sqlglot.errors.UnsupportedError(
+            f"{node.key}: the pattern {pattern!r} has no Java form read as RE2 reads it "
+            f"({exc})") from None
+
+
+def java_regexes(tree: exp.Expr) -> exp.Expr:
+    """Regular expressions, RE2 (DuckDB) vs java.util.regex (Spark): every literal pattern of
+    `regexp_matches`, `regexp_full_match`, `regexp_extract`, `regexp_extract_all` and
+    `regexp_replace` written as the Java pattern that matches the same text
+    (forensics/portable_regex.py: `.`, `$`, `\\s`, `\\b`, Unicode case folding, escapes).
+    Beside the pattern: `regexp_full_match(s, p)` becomes `s RLIKE '^(?:p)$'` (Spark has no
+    full match); `regexp_replace` replaces every match on Spark and only the first on DuckDB
+    without the 'g' option, so without it the pattern is anchored behind a lazy prefix,
+    `^(?s:(.*?))(?:p)`, that is put back; its replacement text's `\\1` … become Java's `$1`
+    … (shifted by that prefix), a `$` is escaped. Options other than 'g' are refused.
+    `regexp_extract_all(s, $pattern)` with the pattern bound as a parameter (data, such as the
+    lexicon scan's alternation of every phrase) becomes `re2_extract_all(s, :pattern)`,
+    DuckDB's own function in a Python UDF the engine registers (forensics/spark/functions.py
+    says why)."""
+    from forensics.portable_regex import to_java_replacement
+    from forensics.spark.functions import RE2_EXTRACT_ALL
+
+    def literal(node: exp.Expr | None) -> str | None:
+        return str(node.this) if isinstance(node, exp.Literal) and node.is_string else None
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, _REGEX_FUNCTIONS) or node.meta.get("java"):
+            return node
+        pattern = literal(node.expression)
+        options = node.args.get("modifiers") if isinstance(node, exp.RegexpReplace) else None
+        if (node.args.get("options") or node.args.get("parameters")
+                or (options is not None and literal(options) not in ("g", ""))):
+            raise sqlglot.errors.UnsupportedError(
+                f"{node.key}: regex options other than 'g' have no Spark form here")
+        if pattern is None:
+            group = node.args.get("group")
+            if (isinstance(node, exp.RegexpExtractAll)
+                    and isinstance(node.expression, exp.Placeholder)
+                    and (group is None or (group.is_int and group.to_py() == 0))):
+                return exp.Anonymous(this=RE2_EXTRACT_ALL,
+                                     expressions=[node.this, node.expression])
+            raise sqlglot.errors.UnsupportedError(
+                f"{node.key}: a pattern that is not a literal has no Spark form here (but "
+                f"for regexp_extract_all of a bound parameter)")
+        if isinstance(node, exp.RegexpFullMatch):
+            out: exp.Expr = exp.RegexpLike(
+                this=node.this,
+                expression=exp.Literal.string(_java_pattern(node, f"^(?:{pattern})$")))
+            out.meta["java"] = True
+            return out
+        if isinstance(node, exp.RegexpReplace):
+            replacement = literal(node.args.get("replacement"))
+            if replacement is None:
+                raise sqlglot.errors.UnsupportedError(
+                    "regexp_replace: a replacement that is not a literal has no Java form here")
+            if options is not None and literal(options) == "g":
+                java, text = _java_pattern(node, pattern), to_java_replacement(replacement)
+            else:
+                java = "^(?s:(.*?))(?:" + _java_pattern(node, pattern) + ")"
+                text = "$1" + re.sub(r"\$(\d)", lambda m: f"${int(m.group(1)) + 1}",
+                                     to_java_replacement(replacement))
+            return exp.Anonymous(this="regexp_replace", expressions=[
+                node.this, exp.Literal.string(java), exp.Literal.string(text)])
+        node.set("expression", exp.Literal.string(_java_pattern(node, pattern)))
+        node.meta["java"] = True
+        return node
+    return _bottom_up(tree, rewrite)
+
+
 def distinct_window_counts(tree: exp.Expr) -> exp.Expr:
     """`count(DISTINCT x) OVER (…)`, which Spark refuses (no DISTINCT in a window
     aggregate): `size(collect_set(x) OVER (…))`, the number of distinct non-NULL values in
@@ -918,6 +999,96 @@ def true_division(tree: exp.Expr) -> exp.Expr:
     return _bottom_up(tree, rewrite)
 
 
+def lower_case(tree: exp.Expr) -> exp.Expr:
+    """Lower case: DuckDB's `lower` maps each character on its own (Unicode's simple case
+    mapping); Spark's follows Unicode's full mapping, which writes the dotted capital I (İ)
+    as two characters (i and a combining dot) and a capital sigma at the end of a word as the
+    final sigma (ς). Those two are mapped first, as DuckDB maps them:
+    `lower(translate(s, 'İΣ', 'iσ'))`; every other character lowers alike on both (to the
+    Unicode version each engine's tables follow)."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Lower) or node.meta.get("simple"):
+            return node
+        mapped = exp.Anonymous(this="translate", expressions=[
+            node.this, exp.Literal.string("\u0130\u03a3"), exp.Literal.string("i\u03c3")])
+        out = exp.Lower(this=mapped)
+        out.meta["simple"] = True
+        return out
+    return _bottom_up(tree, rewrite)
+
+
+def list_indexes(tree: exp.Expr) -> exp.Expr:
+    """List indexing, 1-based vs 0-based, and an index out of range: DuckDB's `l[i]` is the
+    i-th element from 1, NULL past the end; Spark's `l[i]` counts from 0 and, in ANSI mode,
+    fails past the end. `l[i]` becomes `try_element_at(l, i)` (from 1, NULL past the end).
+    sqlglot has already shifted an index it knows to be an integer (a literal) to 0-based,
+    and left any other (`w[i + 1]` in a lambda) as written: the shift is undone by the type
+    sqlglot gives the index. A string index (a struct or map key) is left alone."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not (isinstance(node, exp.Bracket) and len(node.expressions) == 1
+                and not isinstance(node.expressions[0], exp.Slice)
+                and not (isinstance(node.expressions[0], exp.Literal)
+                         and node.expressions[0].is_string)):
+            return node
+        index = node.expressions[0]
+        typed = annotate_types(index.copy(), dialect="duckdb").type
+        if isinstance(index, exp.Literal) and index.is_int:
+            index = exp.Literal.number(int(index.to_py()) + 1)
+        elif typed is not None and typed.this in exp.DataType.INTEGER_TYPES:
+            index = exp.Add(this=exp.paren(index.copy()), expression=exp.Literal.number(1))
+        return exp.Anonymous(this="try_element_at", expressions=[node.this, index])
+    return _bottom_up(tree, rewrite)
+
+
+def byte_lengths(tree: exp.Expr) -> exp.Expr:
+    """Text length in bytes: DuckDB's `strlen(s)` (UTF-8 bytes; `length` counts characters
+    on both engines) is Spark's `octet_length(s)`; sqlglot passes strlen through, unknown to
+    Spark."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "strlen" \
+                and len(node.expressions) == 1:
+            return exp.Anonymous(this="octet_length", expressions=[node.expressions[0]])
+        return node
+    return _bottom_up(tree, rewrite)
+
+
+def iso_weekdays(tree: exp.Expr) -> exp.Expr:
+    """Date parts, the ISO day of the week: DuckDB's `isodow(ts)` is 1 on Monday to 7 on
+    Sunday; sqlglot writes `(dayofweek(ts) % 7) + 1`, but Spark's dayofweek is 1 on Sunday to
+    7 on Saturday, which makes Sunday 2. Written `(dayofweek(ts) + 5) % 7 + 1`."""
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.DayOfWeekIso):
+            return node
+        day = exp.Anonymous(this="dayofweek", expressions=[node.this])
+        shifted = exp.Mod(this=exp.paren(exp.Add(this=day, expression=exp.Literal.number(5))),
+                          expression=exp.Literal.number(7))
+        return exp.paren(exp.Add(this=shifted, expression=exp.Literal.number(1)))
+    return _bottom_up(tree, rewrite)
+
+
+
+def range_sources(tree: exp.Expr) -> exp.Expr:
+    """`range` read FROM as a table (`FROM range(a, b) AS t(x)`; `table_functions` does the
+    same for a join): sqlglot writes an EXPLODE that Spark cannot place there; it stays
+    Spark's table function `range(a, b)` (the same half-open range), `generate_series(a, b)`
+    (end included) becoming `range(a, b + 1)`."""
+    for source in list(tree.find_all(exp.From)):
+        target = source.this
+        if not (isinstance(target, exp.Table) and isinstance(target.this, exp.GenerateSeries)):
+            continue
+        series = target.this
+        end = series.args["end"]
+        if not series.args.get("is_end_exclusive"):
+            end = exp.Add(this=exp.paren(end.copy()), expression=exp.Literal.number(1))
+        args = [series.args["start"], end]
+        if series.args.get("step"):
+            args.append(series.args["step"])
+        target.set("this", exp.Anonymous(this="range", expressions=args))
+    return tree
+
+
 # In the order they run. Each is named in the README's Spark section and tested one by one
 # (tests/test_spark_dialect.py).
 REWRITES: tuple[Rewrite, ...] = (
@@ -927,7 +1098,8 @@ REWRITES: tuple[Rewrite, ...] = (
     format_strings, interval_functions, list_functions, table_functions, array_operators,
     subscripts, log_gamma, exact_rounding, exact_number_formats, epoch_seconds,
     distinct_window_counts, asof_joins, frame_bound_parameters, time_buckets, strftime_formats,
-    day_differences, products)
+    day_differences, products,
+    java_regexes, list_indexes, byte_lengths, iso_weekdays, range_sources, lower_case)
 
 
 def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES, pretty: bool = True,

@@ -67,6 +67,18 @@ class SparkEngine:
     macros: dict[str, dialect.Macro] = field(default_factory=dict)
     _paths: dict[str, str] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        from pyspark.sql.functions import arrow_udf
+
+        from forensics.spark import functions
+
+        # The functions the dialect's rewrites call (dialect.java_regexes).
+        # pyspark's stubs type only the form that names its functionType; the function's type
+        # hints (pa.Array in, pa.Array out) tell pyspark the same at run time.
+        self.spark.udf.register(functions.RE2_EXTRACT_ALL,
+                                arrow_udf(functions.re2_extract_all,  # type: ignore[call-overload]
+                                          returnType="array<string>"))
+
     # -- the Engine protocol ---------------------------------------------------------------
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
@@ -148,7 +160,13 @@ class SparkEngine:
         arrays) callable from SQL as `name` while the block runs."""
         from pyspark.sql.functions import arrow_udf
 
-        self.spark.udf.register(name, arrow_udf(fn, returnType="array<string>"))
+        def strings(values: pa.Array) -> pa.Array:
+            return fn(values)
+
+        # A plain function: arrow_udf tells a UDF's kind by its signature's type hints,
+        # which a callable object (LexiconLabeller) does not offer it.
+        self.spark.udf.register(name, arrow_udf(strings,  # type: ignore[call-overload]
+                                                returnType="array<string>"))
         try:
             yield
         finally:

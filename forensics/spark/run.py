@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -73,6 +74,11 @@ def session(engine: EngineSection, app: str = "forensics") -> Iterator[Any]:
         # Only a new JVM takes the driver's memory, so it goes on the command line.
         os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
                               f"--driver-memory {engine.spark_driver_memory} pyspark-shell")
+    if master.startswith("local"):
+        # The Python workers (the lexicon labeller, an Arrow UDF) run this interpreter, which
+        # has forensics and its dependencies; unset, Spark starts whatever `python3` is first
+        # on the PATH. A cluster's executors name theirs in spark_conf or their environment.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app)
     for key, value in sorted(conf.items()):
         builder = builder.config(key, value)

@@ -96,7 +96,7 @@ scanned AS (
         END AS score_shaped,
         CASE
             WHEN strlen(left(r.prompt, 300)) = length(left(r.prompt, 300)) THEN 'latin'
-            WHEN regexp_matches(left(r.prompt, 300), '[\p{Hiragana}\p{Katakana}]') THEN 'ja'
+            WHEN regexp_matches(left(r.prompt, 300), '\p{Hiragana}|\p{Katakana}') THEN 'ja'
             WHEN regexp_matches(left(r.prompt, 300), '\p{Han}') THEN 'zh'
             WHEN regexp_matches(left(r.prompt, 300), '\p{Hangul}') THEN 'ko'
             WHEN regexp_matches(left(r.prompt, 300), '\p{Arabic}') THEN 'ar'
@@ -107,11 +107,13 @@ scanned AS (
         s.system_id,
         CASE WHEN r.skeleton_id IS NOT NULL THEN coalesce(m.template_id, r.skeleton_id) END
             AS template_id,
-        list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), regexp_extract_all(
+        -- Both lists coalesced: DuckDB's list_concat skips a NULL list, Spark's concat
+        -- would make the whole NULL (a request without a prompt).
+        list_concat(coalesce(s.system_matches, CAST([] AS VARCHAR[])), coalesce(regexp_extract_all(
             CASE WHEN length(r.prompt) > $scan_chars + $scan_tail_chars
                  THEN left(r.prompt, $scan_chars) || chr(10) || right(r.prompt, $scan_tail_chars)
                  ELSE r.prompt END,  -- not left(): a copy of every prompt costs seconds
-            $lexicon_pattern)) AS lexicon_matches
+            $lexicon_pattern), CAST([] AS VARCHAR[]))) AS lexicon_matches
     FROM (SELECT q.*,
                  -- computed only for the requests whose head is not a frequent one
                  CASE WHEN f.skeleton_id IS NOT NULL THEN f.skeleton_id
@@ -130,7 +132,7 @@ scanned AS (
 labelled AS (
     SELECT
         * EXCLUDE (lexicon_matches),
-        CASE WHEN len(lexicon_matches) = 0 THEN CAST([] AS VARCHAR[])
+        CASE WHEN array_length(lexicon_matches) = 0 THEN CAST([] AS VARCHAR[])
              ELSE lexicon_labels(list_transform(lexicon_matches, lambda m: lower(m)))
         END AS labels
     FROM scanned
@@ -140,6 +142,6 @@ SELECT
     -- labels come sorted and distinct from lexicon_labels(), so the signals do too
     list_transform(list_filter(labels, lambda l: starts_with(l, 'signal:')),
                    lambda l: substr(l, 8)) AS signals,
-    coalesce(list_min(list_filter(labels, lambda l: starts_with(l, 'capability:')))[14:],
+    coalesce(substr(list_min(list_filter(labels, lambda l: starts_with(l, 'capability:'))), 14),
              'other') AS capability
 FROM labelled;
