@@ -124,7 +124,13 @@ def table_types(queries: Path | None = None) -> dict[str, tuple[tuple[str, str],
 
 def bring_back(db: Any, con: duckdb.DuckDBPyConnection, queries: Path | None = None) -> None:
     """Each table of `table_types` the Spark run made, as a DuckDB table of the same name and
-    column types."""
+    column types; and the functions of features/05_functions.sql, created in DuckDB as the
+    DuckDB path creates them (the report's queries call them)."""
+    from forensics import resources, sqlfiles
+    from forensics.features import FUNCTIONS_FILE
+
+    functions = resources.queries_part("features", queries) / f"{FUNCTIONS_FILE}.sql"
+    sqlfiles.run_file(sqlfiles.engine_for(con), sqlfiles.load_file(functions))
     for table, columns in table_types(queries).items():
         if not db.has_table(table):
             continue
