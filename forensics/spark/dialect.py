@@ -1140,16 +1140,16 @@ class Problem:
 # Constructs with no Spark rewrite: (test on a node, name, why).
 _UNPORTABLE: tuple[tuple[Callable[[exp.Expr], bool], str, str], ...] = (
     (lambda n: isinstance(n, exp.Join) and str(n.args.get("method") or "").upper() == "ASOF",
-     "ASOF JOIN", "Spark SQL has no as-of join (expected a window or a range join)"),
+     "ASOF JOIN", "Spark SQL has no as-of join, and asof_joins rewrites only one whose "
+     "condition compares a column of the joined table by >=, >, <= or <"),
     (lambda n: isinstance(n, exp.Join)
      and str(n.args.get("method") or "").upper() == "POSITIONAL",
      "POSITIONAL JOIN", "Spark SQL has no positional join"),
     (lambda n: isinstance(n, exp.Anonymous) and n.name.lower() == "hash",
      "hash()", "DuckDB's hash and Spark's hash (Murmur3) give different values"),
     (lambda n: isinstance(n, exp.Anonymous) and n.name.lower() == "generate_subscripts",
-     "generate_subscripts()", "no Spark equivalent (expected posexplode)"),
-    (lambda n: isinstance(n, exp.Anonymous) and n.name.lower() == "lgamma",
-     "lgamma()", "Spark SQL has no log-gamma function"),
+     "generate_subscripts()", "no Spark equivalent (expected beside an unnest of the same "
+     "list in one SELECT, which the subscripts rewrite turns into one generator)"),
     (lambda n: isinstance(n, exp.Format),
      "format()", "a format that is not a literal, or a spec other than {}, {:d}, {:.Nf}, "
      "{:.Ne}, {:.Ng}"),
