@@ -57,6 +57,7 @@ _BOUNDARY = f"(?:(?<={_JAVA_WORD})(?!{_JAVA_WORD})|(?<!{_JAVA_WORD})(?={_JAVA_WO
 _NOT_BOUNDARY = f"(?:(?<={_JAVA_WORD})(?={_JAVA_WORD})|(?<!{_JAVA_WORD})(?!{_JAVA_WORD}))"
 _REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
 _PROPERTY = re.compile(r"\{\^?([A-Za-z_]+)\}|([A-Za-z])")
+_HEX = re.compile(r"x\{([0-9A-Fa-f]{1,6})\}|x([0-9A-Fa-f]{2})")
 
 Ranges = tuple[tuple[int, int], ...]
 
@@ -290,8 +291,7 @@ class _Parser:
         if ch == "":
             raise self.refuse("'\\'", "the pattern ends in a lone backslash")
         if ch == "x":
-            m = re.compile(r"x\{([0-9A-Fa-f]{1,6})\}|x([0-9A-Fa-f]{2})").match(self.text,
-                                                                               self.i + 1)
+            m = _HEX.match(self.text, self.i + 1)
             if not m or int(m.group(1) or m.group(2), 16) > MAX_CODE_POINT:
                 raise self.refuse("'\\x'", "expected \\x{hex} or two hex digits")
             self.i = m.end()

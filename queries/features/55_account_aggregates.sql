@@ -85,19 +85,20 @@ DROP TABLE account_capability_activity;
 
 -- account_templates is grouped on numbers, its ids joined back: it has a group for a large
 -- share of the requests, and grouped by the two id strings it spilled gigabytes on a large
--- log and at times ran out of memory within the default limit. Template ids are md5
--- digests (50), so
--- their hash() is as unlikely to collide as random 64-bit numbers; account_no is exact.
+-- log and at times ran out of memory within the default limit. A template's number is
+-- portable_hash() of its id (05_functions.sql: 60 bits of an md5, the same on every
+-- engine): the ids of a log's templates share one with probability about n^2 / 2^61 for n
+-- templates (under 10^-6 for a million); account_no is exact.
 CREATE OR REPLACE TABLE account_templates AS
 WITH counts AS (
-    SELECT account_no, hash(template_id) AS template_h, count(*) AS requests,
+    SELECT account_no, portable_hash(template_id) AS template_h, count(*) AS requests,
            count(*) FILTER (WHERE coalesce(turn_index, 0) = 0) AS first_turns
     FROM request_features
     WHERE template_id IS NOT NULL
     GROUP BY ALL
 ),
 templates AS (
-    SELECT DISTINCT template_id, hash(template_id) AS template_h FROM skeletons
+    SELECT DISTINCT template_id, portable_hash(template_id) AS template_h FROM skeletons
 )
 SELECT a.account_id, t.template_id, c.requests, c.first_turns
 FROM counts AS c
@@ -118,7 +119,7 @@ CREATE OR REPLACE TABLE flagged_requests AS
 SELECT request_id, account_id, minute, model, turn_index, prompt_chars, response_chars,
        score_shaped, script, capability, coalesce(template_id, skeleton_id) AS template, signals
 FROM request_features
-WHERE len(signals) > 0 OR score_shaped;
+WHERE array_length(signals) > 0 OR score_shaped;
 
 CREATE OR REPLACE TABLE account_signals AS
 SELECT account_id, signal, count(*) AS hits, list_sort(max(request_id, 10)) AS evidence
