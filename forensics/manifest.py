@@ -38,7 +38,7 @@ def versions(engine: str = "duckdb") -> dict[str, str]:
     (`engine`) names the engine and its libraries too."""
     out = {"forensics": __version__, "python": platform.python_version(),
            "log_schema": schema.SCHEMA_VERSION}
-    libraries = _LIBRARIES
+    libraries: tuple[str, ...] = _LIBRARIES
     if engine != "duckdb":
         out["engine"] = engine
         libraries += _SPARK_LIBRARIES

@@ -301,7 +301,7 @@ def engine_for(con: Database) -> Engine:
     if hasattr(con, "create_table_as"):
         return con
     # Anything else with DuckDB's execute (the benchmark's tracing connection).
-    return DuckDBEngine(con)
+    return DuckDBEngine(con)  # type: ignore[arg-type]
 
 
 # -- running ---------------------------------------------------------------------------------
