@@ -1093,13 +1093,17 @@ def range_sources(tree: exp.Expr) -> exp.Expr:
 # (tests/test_spark_dialect.py).
 REWRITES: tuple[Rewrite, ...] = (
     table_macros,
-    portable_hash, inline_macros, true_division, list_slices, top_n_aggregates, filtered_lists,
+    portable_hash, inline_macros,
+    # Before any rewrite that writes Spark's own subscripts and regular expressions
+    # (exact_rounding, exact_number_formats, …): these two read them as DuckDB's.
+    list_indexes, java_regexes,
+    true_division, list_slices, top_n_aggregates, filtered_lists,
     ordered_lists, materialized_ctes,
     format_strings, interval_functions, list_functions, table_functions, array_operators,
     subscripts, log_gamma, exact_rounding, exact_number_formats, epoch_seconds,
     distinct_window_counts, asof_joins, frame_bound_parameters, time_buckets, strftime_formats,
     day_differences, products,
-    java_regexes, list_indexes, byte_lengths, iso_weekdays, range_sources, lower_case)
+    byte_lengths, iso_weekdays, range_sources, lower_case)
 
 
 def to_spark(sql: str, rewrites: tuple[Rewrite, ...] = REWRITES, pretty: bool = True,
