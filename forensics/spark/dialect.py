@@ -373,15 +373,20 @@ def table_functions(tree: exp.Expr) -> exp.Expr:
                 this=exp.Anonymous(this="explode", expressions=[target.expressions[0]]),
                 alias=target.args.get("alias")))
         elif isinstance(target, exp.Table) and isinstance(target.this, exp.GenerateSeries):
-            series = target.this
-            end = series.args["end"]
-            if not series.args.get("is_end_exclusive"):
-                end = exp.Add(this=exp.paren(end.copy()), expression=exp.Literal.number(1))
-            args = [series.args["start"], end]
-            if series.args.get("step"):
-                args.append(series.args["step"])
-            target.set("this", exp.Anonymous(this="range", expressions=args))
+            target.set("this", _spark_range(target.this))
     return tree
+
+
+def _spark_range(series: exp.GenerateSeries) -> exp.Expr:
+    """DuckDB's `range(a, b)` / `generate_series(a, b)` (end included) as Spark's table
+    function `range`, which leaves the end out."""
+    end = series.args["end"]
+    if not series.args.get("is_end_exclusive"):
+        end = exp.Add(this=exp.paren(end.copy()), expression=exp.Literal.number(1))
+    args = [series.args["start"], end]
+    if series.args.get("step"):
+        args.append(series.args["step"])
+    return exp.Anonymous(this="range", expressions=args)
 
 
 def array_operators(tree: exp.Expr) -> exp.Expr:
@@ -1076,16 +1081,8 @@ def range_sources(tree: exp.Expr) -> exp.Expr:
     (end included) becoming `range(a, b + 1)`."""
     for source in list(tree.find_all(exp.From)):
         target = source.this
-        if not (isinstance(target, exp.Table) and isinstance(target.this, exp.GenerateSeries)):
-            continue
-        series = target.this
-        end = series.args["end"]
-        if not series.args.get("is_end_exclusive"):
-            end = exp.Add(this=exp.paren(end.copy()), expression=exp.Literal.number(1))
-        args = [series.args["start"], end]
-        if series.args.get("step"):
-            args.append(series.args["step"])
-        target.set("this", exp.Anonymous(this="range", expressions=args))
+        if isinstance(target, exp.Table) and isinstance(target.this, exp.GenerateSeries):
+            target.set("this", _spark_range(target.this))
     return tree
 
 
