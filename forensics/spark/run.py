@@ -41,6 +41,8 @@ INPUT_TABLES = tuple(t.name for t in TABLES)
 # [engine.spark_conf] adds or overrides.
 _SETTINGS = {
     "ui.enabled": "false",
+    # Stage bars on stderr would mix with the run's own progress lines.
+    "ui.showConsoleProgress": "false",
     "sql.session.timeZone": "UTC",
     # Timestamps as INT64 microseconds in Parquet (the default INT96 is a legacy encoding).
     "sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
