@@ -8,8 +8,6 @@ that Spark's analyser resolves every table, column, function and type the query 
 from __future__ import annotations
 
 import importlib.util
-import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,35 +26,18 @@ def require_spark() -> None:
             raise ConfigError(MISSING)
 
 
-# The local session's settings, without their "spark." prefix.
-_SETTINGS = {
-    "ui.enabled": "false",
-    "sql.shuffle.partitions": "1",
-    "default.parallelism": "1",
-    "sql.session.timeZone": "UTC",
-    "driver.bindAddress": "127.0.0.1",
-    "sql.warehouse.dir": "/tmp/forensics-spark-warehouse",
-}
-
-
 @contextmanager
 def local_session(app: str = "forensics-check") -> Iterator[Any]:
-    """A small local Spark session: one core, one shuffle partition, no UI, UTC; stopped on
-    the way out."""
-    from pyspark.sql import SparkSession
+    """A small local Spark session (forensics.spark.run.session, one core, one shuffle
+    partition); stopped on the way out."""
+    from forensics.config import EngineSection
+    from forensics.spark.run import session
 
-    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 1g pyspark-shell")
-    builder = SparkSession.builder.master("local[1]").appName(app)
-    for key, value in _SETTINGS.items():
-        builder = builder.config(f"spark.{key}", value)
-    spark = builder.getOrCreate()
-    spark.sparkContext.setLogLevel("ERROR")
-    # pyspark logs every failing query's Java stack as JSON; the check reports its first line.
-    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    try:
+    small = EngineSection(name="spark", spark_master="local[1]", spark_driver_memory="1g",
+                          spark_conf={"spark.sql.shuffle.partitions": "1",
+                                      "spark.default.parallelism": "1"})
+    with session(small, app=app) as spark:
         yield spark
-    finally:
-        spark.stop()
 
 
 def spark_type(duckdb_type: str) -> str:

@@ -77,6 +77,11 @@ def session(engine: EngineSection, app: str = "forensics") -> Iterator[Any]:
         os.environ.setdefault("PYSPARK_SUBMIT_ARGS",
                               f"--driver-memory {engine.spark_driver_memory} pyspark-shell")
     if master.startswith("local"):
+        # Everything runs on this machine: the driver binds and is reached on the loopback
+        # address. Left to itself it advertises the host's first address, which a sandbox or
+        # a second session in the same process may not reach (its block fetches are refused).
+        conf.setdefault("spark.driver.bindAddress", "127.0.0.1")
+        conf.setdefault("spark.driver.host", "127.0.0.1")
         # The Python workers (the lexicon labeller, an Arrow UDF) run this interpreter, which
         # has forensics and its dependencies; unset, Spark starts whatever `python3` is first
         # on the PATH. A cluster's executors name theirs in spark_conf or their environment.
@@ -101,9 +106,7 @@ def hand_over_inputs(con: duckdb.DuckDBPyConnection, db: Any,
     from pyspark.sql.types import TimestampNTZType
 
     for table in tables:
-        path = f"{db.staging.rstrip('/')}/input-{table}"
-        if "://" in path:
-            raise NotImplementedError("inputs are handed over through a local staging folder")
+        path = f"{db.staging}/input-{table}"
         con.execute(f"COPY (SELECT * FROM {table}) TO {sqltext.string(path)} "
                     f"(FORMAT parquet, PER_THREAD_OUTPUT false)")
         frame = db.spark.read.parquet(path)
@@ -138,19 +141,14 @@ def bring_back(db: Any, con: duckdb.DuckDBPyConnection, queries: Path | None = N
             continue
         select = ", ".join(f"CAST({sqltext.identifier(c)} AS {t}) AS {sqltext.identifier(c)}"
                            for c, t in columns)
-        path = db.table_path(table)
-        if "://" not in path:
-            files = [sqltext.file_pattern(f) for f in sorted(Path(path).glob("*.parquet"))]
-            if files:
-                con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} "
-                            f"FROM read_parquet($files)", {"files": files})
-            else:  # Spark wrote no file for a table without rows
-                typed = ", ".join(f"{sqltext.identifier(c)} {t}" for c, t in columns)
-                con.execute(f"CREATE OR REPLACE TABLE {table} ({typed})")
-        else:
-            con.register("spark_rows", db.arrow(f"SELECT * FROM {table}"))
-            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} FROM spark_rows")
-            con.unregister("spark_rows")
+        files = [sqltext.file_pattern(f)
+                 for f in sorted(Path(db.table_path(table)).glob("*.parquet"))]
+        if files:
+            con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT {select} "
+                        f"FROM read_parquet($files)", {"files": files})
+        else:  # Spark wrote no file for a table without rows
+            typed = ", ".join(f"{sqltext.identifier(c)} {t}" for c, t in columns)
+            con.execute(f"CREATE OR REPLACE TABLE {table} ({typed})")
 
 
 @contextmanager
