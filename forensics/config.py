@@ -157,13 +157,23 @@ class EngineSection(_Frozen):
                              f"such as '50%')")
         return value
 
+    @field_validator("spark_staging")
+    @classmethod
+    def _spark_staging(cls, value: str | None) -> str | None:
+        # DuckDB writes the inputs there and reads the results back: a folder this machine
+        # sees (a mount the executors share for a cluster), not a URI only Spark can open.
+        if value is not None and "://" in value:
+            raise ValueError(f"{value!r} is a URI (expected a folder of this machine, e.g. a "
+                             f"mount every Spark executor shares)")
+        return value
+
     @field_validator("spark_conf")
     @classmethod
     def _spark_conf(cls, value: dict[str, str]) -> dict[str, str]:
         bad = sorted(k for k in value if not k.startswith("spark."))
         if bad:
             raise ValueError(f"{bad[0]!r} is not a Spark setting (expected a key starting "
-                             f"with 'spark.', e.g. \"spark.sql.shuffle.partitions\")")
+                             f"with 'spark.', e.g. \"spark.executor.memory\")")
         return value
 
     @field_validator("threads")

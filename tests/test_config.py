@@ -359,6 +359,7 @@ def test_benign_check_verdicts_follow_the_thresholds() -> None:
     ('[engine.spark_conf]\n"sql.shuffle.partitions" = "4"\n', "starting with 'spark.'"),
     ('[engine.spark_conf]\n"spark.sql.shuffle.partitions" = 4\n', "valid string"),
     ('[engine]\nspark_driver_memory = "lots"\n', "engine.spark_driver_memory"),
+    ('[engine]\nspark_staging = "s3a://bucket/stage"\n', "is a URI"),
 ])
 def test_bad_engine_settings_are_refused(tmp_path: Path, toml: str, expected: str) -> None:
     err, _ = run_with_config(tmp_path, toml)

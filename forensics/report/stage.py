@@ -79,8 +79,7 @@ def leak_index(ids: Pseudonymiser, config: RunConfig,
     index = ids.index.merged(local_paths((config.data_dir, config.config_path,
                                           config.queries_dir, config.templates_dir,
                                           config.workdir, config.baseline_dir,
-                                          *(Path(f) for f in folders
-                                            if f and "://" not in f))))
+                                          *(Path(f) for f in folders if f))))
     # The catalogue prints the heuristic files: a value they name (a webmail domain in a
     # query) is the tool's text, not an identifier leaked from the inputs.
     index.discard_found_in("\n".join(h.path.read_text(encoding="utf-8") for h in library))

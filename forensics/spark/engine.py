@@ -58,8 +58,7 @@ def _name(node: exp.Expr) -> str:
 @dataclass
 class SparkEngine:
     """An Engine (forensics.sqlfiles) over a Spark session; tables are temporary views over
-    Parquet written under `staging` (a folder or a URI Spark writes, e.g. on the cluster's
-    shared storage)."""
+    Parquet written under `staging` (a folder of this machine that every executor sees)."""
 
     spark: Any
     staging: str
@@ -101,11 +100,7 @@ class SparkEngine:
             else:
                 raise SparkStatementError(f"CREATE without a query or columns: {sql[:80]}")
         elif isinstance(tree, exp.Insert):
-            target = _name(tree.this)
-            query = self.transpile(tree.expression.sql(dialect="duckdb"), params)
-            new = self.spark.sql(query, args=_args(params))
-            old = self.spark.table(target)
-            self._materialise(target, old.unionByName(new.toDF(*old.columns)))
+            self._append(_name(tree.this), tree.expression.sql(dialect="duckdb"), params)
         elif isinstance(tree, exp.Drop):
             for table in tree.args.get("tables") or []:
                 self._drop(_name(table), if_exists=bool(tree.args.get("exists")))
@@ -175,10 +170,7 @@ class SparkEngine:
     def adopt(self, name: str, frame: Any, path: str) -> None:
         """`frame`, read from the Parquet at `path` (in the staging folder), as table `name`."""
         frame.createOrReplaceTempView(name.lower())
-        old = self._paths.get(name.lower())
-        self._paths[name.lower()] = path
-        if old is not None and old != path:
-            self._remove(old)
+        self._keep(name.lower(), path)
 
     def has_table(self, name: str) -> bool:
         return bool(self.spark.catalog.tableExists(name.lower()))
@@ -195,12 +187,11 @@ class SparkEngine:
                                 params=dict(params) if params else None)
 
     def close(self) -> None:
-        """Drop every view and, for a local staging folder, its files."""
+        """Drop every view and the staging folder."""
         for name in list(self._paths):
             self.spark.catalog.dropTempView(name)
         self._paths.clear()
-        if "://" not in self.staging:
-            shutil.rmtree(self.staging, ignore_errors=True)
+        shutil.rmtree(self.staging, ignore_errors=True)
 
     @contextlib.contextmanager
     def _staged_ctes(self, sql: str, params: Mapping[str, Any] | None) -> Iterator[str]:
@@ -247,12 +238,35 @@ class SparkEngine:
     # -- tables as Parquet -------------------------------------------------------------------
 
     def _materialise(self, table: str, frame: Any) -> None:
-        path = f"{self.staging.rstrip('/')}/{table}-{uuid.uuid4().hex[:12]}"
+        path = f"{self.staging}/{table}-{uuid.uuid4().hex[:12]}"
         frame.write.mode("errorifexists").parquet(path)
         self.spark.read.schema(frame.schema).parquet(path).createOrReplaceTempView(table)
+        self._keep(table, path)
+
+    def _append(self, table: str, sql: str, params: Mapping[str, Any] | None) -> None:
+        """`INSERT INTO table <sql>`: the query's rows, taken by position and cast to the
+        table's column types (as DuckDB's INSERT does), written beside the table's files;
+        the rows already there are not written again."""
+        from pyspark.sql import functions as F
+
+        if table not in self._paths:
+            raise SparkStatementError(f"INSERT INTO {table}: no such table")
+        schema = self.spark.table(table).schema
+        new = self.spark.sql(self.transpile(sql, params), args=_args(params))
+        if len(new.columns) != len(schema.fields):
+            raise SparkStatementError(f"INSERT INTO {table}: {len(new.columns)} columns for "
+                                      f"the table's {len(schema.fields)}")
+        new.select(*[F.col(f"`{name}`").cast(field.dataType).alias(field.name)
+                     for name, field in zip(new.columns, schema.fields, strict=True)]
+                   ).write.mode("append").parquet(self._paths[table])
+        self.spark.read.schema(schema).parquet(self._paths[table]).createOrReplaceTempView(
+            table)
+
+    def _keep(self, table: str, path: str) -> None:
+        """`path` as where table `table`'s files are; the files it had before are removed."""
         old = self._paths.get(table)
         self._paths[table] = path
-        if old is not None:
+        if old is not None and old != path:
             self._remove(old)
 
     def _create_empty(self, table: str, schema: exp.Schema) -> None:
@@ -278,14 +292,10 @@ class SparkEngine:
         frame = self.spark.table(table)
         self.spark.catalog.dropTempView(table)
         frame.createOrReplaceTempView(new_name)
-        old = self._paths.get(new_name)
-        self._paths[new_name] = path
-        if old is not None and old != path:
-            self._remove(old)
+        self._keep(new_name, path)
 
     def _remove(self, path: str) -> None:
-        if "://" not in path:
-            shutil.rmtree(path, ignore_errors=True)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _read_staged(tree: exp.Expr, staged: Mapping[str, str]) -> exp.Expr:
@@ -316,13 +326,11 @@ def _python(values: list[Any], kind: pa.DataType) -> list[Any]:
 
 
 def staging_folder(base: Path | str | None) -> str:
-    """A fresh staging folder for one run's tables, under `base` (a folder or a URI) or the
-    system's temporary folder."""
+    """A fresh staging folder for one run's tables, under the folder `base` or the system's
+    temporary folder."""
     import tempfile
 
     if base is None:
         return tempfile.mkdtemp(prefix="forensics-spark-")
-    if "://" in str(base):
-        return f"{str(base).rstrip('/')}/forensics-{uuid.uuid4().hex}"
     Path(base).mkdir(parents=True, exist_ok=True)
     return tempfile.mkdtemp(prefix="forensics-spark-", dir=base)
