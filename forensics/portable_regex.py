@@ -207,10 +207,10 @@ class _Parser:
             else:
                 return atom
             if quantified:
-                raise self.refuse(f"'{ch}' after a repetition", "RE2 refuses a repeated "
+                raise self.refuse(f"{ch!r} after a repetition", "RE2 refuses a repeated "
                                   "repetition (Java reads a '+' there as possessive)")
             if isinstance(atom, _Assert):
-                raise self.refuse(f"'{ch}'", "an anchor or word boundary cannot be repeated")
+                raise self.refuse(repr(ch), "an anchor or word boundary cannot be repeated")
             lazy = self.peek() == "?"
             if lazy:
                 self.i += 1
@@ -234,7 +234,7 @@ class _Parser:
             return _Assert(ch)
         if ch in "*+?":
             self.i -= 1
-            raise self.refuse(f"'{ch}'", "nothing before it to repeat")
+            raise self.refuse(repr(ch), "nothing before it to repeat")
         return _Char(ord(ch), self.fold)
 
     def group(self) -> _Node | None:

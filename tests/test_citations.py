@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # A file name as text mentions it: an optional relative folder, a stem, one of these endings.
 # Only source-like endings: the JSON, Parquet, HTML and PDF files a run writes are not sources.
-FILE_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w.-]*\w\.(?:md|py|sql|csv|ya?ml|j2))(?![\w/])")
+# A name that goes on after its suffix (`spark.sql.shuffle.partitions`, a setting) is no file.
+FILE_NAME = re.compile(r"(?<![\w./-])((?:[\w-]+/)*[\w.-]*\w\.(?:md|py|sql|csv|ya?ml|j2))"
+                       r"(?![\w/]|\.\w)")
 # A leading placeholder folder of a usage line (OUT/labels.csv, OUT_DIR/data): the user's folder.
 PLACEHOLDER = re.compile(r"^[A-Z][A-Z_]*/")
 # Files a run writes into its output folder: named in the text, never in the repository.
@@ -106,6 +108,9 @@ def test_the_scan_finds_user_texts_and_file_names() -> None:
     repo = _repo_files()
     assert missing_files("see domain.md §3 and queries/linking/45_link_tests.sql, "
                          "OUT/labels.csv, link_kinds.csv, sklearn.metrics", repo) == ["domain.md"]
+    # A setting's name is not a file; a file at the end of a sentence still is.
+    assert missing_files('"spark.sql.shuffle.partitions" = "4"; see gone.sql.', repo) == \
+        ["gone.sql"]
     assert missing_files(JINJA_CODE.sub(" ", "<pre>{{ h.sql }}</pre>"), repo) == []
 
 

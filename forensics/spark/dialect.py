@@ -30,7 +30,7 @@ except ImportError as _exc:  # pragma: no cover - the message is the point
     raise ConfigError("the Spark engine needs the spark extra (install forensics[spark])"
                       ) from _exc
 
-from forensics import resources
+from forensics import resources, sqltext
 
 Rewrite = Callable[[exp.Expr], exp.Expr]
 
@@ -590,7 +590,8 @@ def _fmt_number(value: exp.Expr, precision: int, kind: str) -> exp.Expr:
 
     def scientific(digits: int, strip: bool) -> str:
         pattern = "0." + "0" * digits + "E00" if digits else "0E00"
-        text = (f"regexp_replace(replace(format_number(v, '{pattern}'), 'E-', 'e-'), "
+        text = (f"regexp_replace(replace(format_number(v, {sqltext.string(pattern)}), "
+                f"'E-', 'e-'), "
                 f"'E([0-9])', 'e+$1')")
         if not strip:
             return text
@@ -616,8 +617,8 @@ def _fmt_number(value: exp.Expr, precision: int, kind: str) -> exp.Expr:
     else:  # g: %e's exponent decides between %f and %e, and trailing zeros are dropped
         p = precision or 1
         mantissa = "0." + "0" * (p - 1) if p > 1 else "0"
-        exponent = (f"CAST(regexp_extract(format_number(v, '{mantissa}E00'), 'E(-?[0-9]+)', 1) "
-                    f"AS INT)")
+        exponent = (f"CAST(regexp_extract(format_number(v, {sqltext.string(mantissa + 'E00')}), "
+                    f"'E(-?[0-9]+)', 1) AS INT)")
         fixed = (f"regexp_replace(replace(format_number(v, {p - 1} - {exponent}), ',', ''), "
                  f"'([.][0-9]*?)0+$', '$1')")
         fixed = f"regexp_replace({fixed}, '[.]$', '')"
@@ -923,7 +924,8 @@ def strftime_formats(tree: exp.Expr) -> exp.Expr:
                     return node
                 parts.append(_STRFTIME[piece])
             elif piece:
-                parts.append("'" + piece.replace("'", "''") + "'")
+                # Spark's datetime patterns quote literal text as SQL quotes a string.
+                parts.append(sqltext.string(piece))
         return exp.Anonymous(this="date_format", expressions=[
             node.this.copy(), exp.Literal.string("".join(parts))])
     return _bottom_up(tree, rewrite)
