@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -42,7 +44,9 @@ BASELINE_NAME = "prev-run-7f3kq"
 @pytest.fixture(scope="module")
 def periods(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The sample at scale 0.1 in 2026Q2 and 2026Q3 (same seed: the same accounts), the
-    first run as the second's --baseline: (baseline folder, this run's folder)."""
+    first run as the second's --baseline: (baseline folder, this run's folder). One campaign
+    stops between the quarters: the members of the baseline's first flagged cluster send
+    nothing in 2026Q3, so the section has a cluster that ended whatever else is detected."""
     root = tmp_path_factory.mktemp("trend")
     for period, (start, end) in {"q2": ("2026-04-01", "2026-07-01"),
                                  "q3": ("2026-07-01", "2026-10-01")}.items():
@@ -52,6 +56,13 @@ def periods(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     outcome = run_cli("run", root / "q2" / "data", "--out", baseline, "--period", "2026Q2",
                       "--format", "json", "--quiet")
     assert outcome.exit_code == 0, outcome.stderr
+    flagged = sorted((c["cluster_id"], c["members"])
+                     for c in _findings(baseline)[0]["clusters"] if c["flagged"])
+    assert len(flagged) >= 2, "the baseline needs a cluster that ends and one that continues"
+    stopped = pa.array(flagged[0][1])
+    for part in sorted((root / "q3" / "data" / "requests").glob("*.parquet")):
+        table = pq.read_table(part)
+        pq.write_table(table.filter(pc.invert(pc.is_in(table["account_id"], stopped))), part)
     outcome = run_cli("run", root / "q3" / "data", "--out", out, "--period", "2026Q3",
                       "--format", "html", "--baseline", baseline.resolve(), "--quiet")
     assert outcome.exit_code == 0, outcome.stderr
@@ -162,8 +173,8 @@ def test_trend_clusters_agree_with_both_runs_findings(periods: tuple[Path, Path]
     ended = [r for r in rows if r[1] == "ended"]
     assert sorted(r[3].split(":")[0] for r in ended) == sorted(set(before) - matched)
     statuses = {r[1] for r in rows}
-    # The two quarters of the sample have both (hydra_proxy is not flagged at this scale in
-    # 2026Q3): the test would be weaker without them.
+    # The fixture stops one flagged campaign before 2026Q3; the others go on. Without both
+    # kinds of row the test would check less.
     assert {"continuing", "ended"} <= statuses
 
 
