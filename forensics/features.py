@@ -47,17 +47,17 @@ SCAN_TAIL_CHARS = 1000
 # The most used prompt heads whose skeleton the scan looks up instead of computing it
 # (50_request_features.sql says why the lookup is capped).
 FREQUENT_HEADS = 25_000
-# MinHash-LSH (30_minhash_bands.sql): 12 bands of 4 rows. DuckDB's hash(), the hash
-# functions before the portable ones, drew permutations that were not independent: of the
-# sample's skeleton pairs of Jaccard similarity 0.3-0.4, 16 % shared one of 8 bands where 8
-# independent bands give 11 %, and the template heuristics and attribution were validated
-# on groups that inclusive. With independent permutations, 8 bands split the bundled
-# sample's hydra templates (11 to 16 of its 30 accounts unflagged, whichever permutations
-# were drawn); 12 bands of the same rows group them again (README, Features on Spark).
+# Near-duplicate skeletons (30_minhash_bands.sql says why each number): pairs whose word
+# 3-gram sets have a resemblance of at least one half, Broder's "roughly the same", found by
+# MinHash-LSH with 24 bands of 2 rows (a pair at one half is a candidate with probability
+# 0.999) and then checked exactly, each skeleton against the BUCKET_WINDOW just before it
+# in a band bucket and the bucket's first BUCKET_WINDOW.
+MIN_RESEMBLANCE = 0.5
 MINHASH_PERMUTATIONS = 48
-MINHASH_ROWS_PER_BAND = 4
+MINHASH_ROWS_PER_BAND = 2
+BUCKET_WINDOW = 20
 MINHASH_MIN_CHARS = 40
-# Template groups are MinHash neighbourhoods, not full connected components: near-duplicate
+# Template groups are near-duplicate neighbourhoods, not full connected components: near-duplicate
 # relations do not chain (A~B and B~C does not make A~C), and iterating to convergence merged
 # everyday prompts into giant families. Two rounds group each skeleton with its neighbours'
 # neighbours at most.
@@ -280,7 +280,7 @@ def build_features(con: sqlfiles.Database, queries: Path | None = None,
     fingerprint, record it once every table is built. `progress` hears of each step, and a
     forensics.progress.Progress also shows how far the scan of every request is."""
     say = progress or (lambda _m: None)
-    steps = ("prompt heads", "template skeletons", "MinHash bands", "template groups",
+    steps = ("prompt heads", "template skeletons", "near-duplicate skeletons", "template groups",
              "lexicon scan of every request", "account aggregates", "indicator hits")
 
     def step(i: int) -> None:
@@ -307,11 +307,9 @@ def build_features(con: sqlfiles.Database, queries: Path | None = None,
     step(2)
     sqlfiles.run_file(db, sql.file("20_skeletons"))
     step(3)
-    sqlfiles.run_file(db, sql.file("30_minhash_bands"),
-                      {"permutations": MINHASH_PERMUTATIONS,
-                       "rows_per_band": MINHASH_ROWS_PER_BAND, "min_chars": MINHASH_MIN_CHARS})
+    near_duplicate_pairs(db, sql)
     step(4)
-    rounds = _propagate_templates(db, sql.file("40_template_groups"))
+    rounds = group_templates(db, sql)
     labeller = LexiconLabeller(entries)
     step(5)
     watch = (progress.query(con, "features: lexicon scan")
@@ -326,7 +324,7 @@ def build_features(con: sqlfiles.Database, queries: Path | None = None,
     sqlfiles.run_file(db, sql.file("55_account_aggregates"))
     step(7)
     sqlfiles.run_file(db, sql.file("60_indicator_hits"))
-    for intermediate in ("prompt_heads", "skeleton_bands", "template_groups"):
+    for intermediate in ("prompt_heads", "skeleton_pairs", "template_groups"):
         db.execute(f"DROP TABLE {intermediate}")
     counts = db.query("SELECT (SELECT count(*) FROM request_features), count(*), "
                       "count(DISTINCT template_id) FROM skeletons").rows[0]
@@ -403,12 +401,21 @@ class LexiconLabeller:
                                         self._name_array.take(pa.array(label_of)))
 
 
-def _propagate_templates(db: sqlfiles.Engine, step: sqlfiles.SqlFile) -> int:
-    """`template_groups`: each skeleton its own group, then TEMPLATE_ROUNDS rounds at most of
-    `step` (40_template_groups.sql); the number of rounds run."""
+def near_duplicate_pairs(db: sqlfiles.Engine, sql: sqlfiles.SqlFolder) -> None:
+    """`skeleton_pairs`: the pairs of `skeletons` that are near-duplicates
+    (30_minhash_bands.sql)."""
+    sqlfiles.run_file(db, sql.file("30_minhash_bands"),
+                      {"permutations": MINHASH_PERMUTATIONS,
+                       "rows_per_band": MINHASH_ROWS_PER_BAND, "min_chars": MINHASH_MIN_CHARS,
+                       "min_resemblance": MIN_RESEMBLANCE, "bucket_window": BUCKET_WINDOW})
+
+
+def group_templates(db: sqlfiles.Engine, sql: sqlfiles.SqlFolder) -> int:
+    """`template_groups` from `skeleton_pairs`: each skeleton its own group, then
+    TEMPLATE_ROUNDS rounds at most of 40_template_groups.sql; the number of rounds run."""
     db.create_table_as("template_groups",
                        "SELECT skeleton_id, skeleton_id AS template_id FROM skeletons")
     return sqlfiles.fixpoint(
-        db, step, "template_groups",
+        db, sql.file("40_template_groups"), "template_groups",
         "SELECT count(*) FROM template_groups_next n JOIN template_groups g "
         "USING (skeleton_id) WHERE n.template_id <> g.template_id", TEMPLATE_ROUNDS)

@@ -26,7 +26,7 @@ def test_progress_lines_name_the_features_steps_with_elapsed_time(tmp_path: Path
     assert loud.exit_code == 0, loud.stderr
     lines = loud.stderr.splitlines()
     assert all(re.match(r"\[forensics \d\d:\d\d\] ", line) for line in lines), lines[:5]
-    for i, step in enumerate(("prompt heads", "template skeletons", "MinHash bands",
+    for i, step in enumerate(("prompt heads", "template skeletons", "near-duplicate skeletons",
                               "template groups", "lexicon scan of every request",
                               "account aggregates", "indicator hits"), start=1):
         assert any(line.endswith(f"features {i}/7: {step}") for line in lines), step

@@ -1,9 +1,40 @@
--- MinHash-LSH over the distinct skeletons (not every request): word 3-gram shingles,
--- $permutations hash functions, bands of $rows_per_band rows. Two skeletons that share a
--- band key are candidate near-duplicates; connected groups become templates.
+-- Near-duplicate template skeletons: pairs of skeletons whose word 3-gram shingle sets have a
+-- Jaccard similarity (resemblance) of at least $min_resemblance. MinHash-LSH only proposes
+-- the candidates ($permutations hash functions, bands of $rows_per_band rows); every
+-- candidate is then checked against the shingle sets themselves, so which pairs are
+-- near-duplicates is a property of the text, not of the hash functions drawn. 40 groups the
+-- pairs into templates.
+--
+-- Why a check and not the band collisions themselves: with bands alone, a pair is a
+-- near-duplicate with a probability that climbs from about 0.1 at Jaccard 0.3 to 0.5 at 0.5,
+-- and template groups (which chain pairs) hung on which pairs the draw of hash functions
+-- happened to catch. Of the skeleton pairs grouped together on a quarter of the sample,
+-- fewer than a quarter were grouped together again under a second, equally valid draw
+-- (README, Template groups). Checked pairs at a stated threshold do not move with the draw:
+-- - the threshold: Broder's resemblance of at least one half, the level at which his web
+--   clustering called two documents roughly the same (Broder, Glassman, Manasse and Zweig,
+--   "Syntactic clustering of the Web", 1997). On masked prompt heads it means one template
+--   with a few slots filled differently: n words have n - 2 shingles and one changed word
+--   changes at most three of them on each side, so two fills of a head of n words stay at
+--   or above one half while they differ in at most (n - 2) / 9 words;
+-- - the bands: 24 bands of 2 rows catch a pair of resemblance 0.5 with probability
+--   1 - (1 - 0.5^2)^24 = 0.999, and one of 0.6 or more with 0.99998, so the check sees
+--   nearly every pair at or above the threshold whatever the draw. The price is more
+--   candidates below it (a pair of 0.3 is one with probability 0.9), which the check drops;
+-- - the candidates of a band bucket: each skeleton with the $bucket_window skeletons just
+--   before it in the bucket (by skeleton id) and with the bucket's first $bucket_window, not
+--   with all of them. A bucket of a large template holds thousands of skeletons, and all its
+--   pairs would be quadratic. The skeletons just before chain a template's skeletons
+--   together; the first ones carry the smallest ids, which name the groups (40 gives each
+--   skeleton the smallest id within two pairs of it). The skeletons of one template meet in
+--   many buckets (a pair of 0.5 in six of 24 on average), each time beside other
+--   neighbours, so the groups come out as if every pair had been checked (README, Template
+--   groups, has the measurement);
+-- - the check is exact on the shingle hashes: |A ∩ B| ≥ $min_resemblance · |A ∪ B|, with
+--   |A ∪ B| = |A| + |B| - |A ∩ B|.
 --
 -- Every number here is one both engines compute alike (DuckDB's hash() and Spark's are
--- different functions, and DuckDB's changes between its versions), so template groups are the
+-- different functions, and DuckDB's changes between its versions), so the pairs are the
 -- same on DuckDB and on Spark, and from one DuckDB version to the next:
 -- - a shingle is hashed once, with portable_hash() (05_functions.sql: 60 bits of its md5),
 --   taken modulo the prime P = 2^31 - 1;
@@ -12,12 +43,8 @@
 --   min-wise hashing): for distinct shingles x, y < P, h_p(x) = h_p(y) only if a_p = 0,
 --   and a_p is at least 1, so each h_p is a permutation of 0 … P - 1. a_p and b_p are fixed
 --   numbers, derived from md5 of 'az<p>' and 'bz<p>' (well spread, and the same for every
---   run): one draw of the family. Which draw moves borderline skeletons between groups, and
---   with them what the template heuristics and attribution by template find: of the four
---   draws tried on the detection benchmark and the bundled sample, this is the one that
---   lost nothing against the DuckDB hash() it replaced (README, Features on Spark, has the
---   others). Arithmetic, not an md5 per shingle and permutation: one md5 per shingle, then
---   a multiply-add per permutation, for the cost of hashing every (shingle, permutation)
+--   run). Arithmetic, not an md5 per shingle and permutation: one md5 per shingle, then a
+--   multiply-add per permutation, for the cost of hashing every (shingle, permutation)
 --   pair. No intermediate leaves BIGINT: a_p, x < 2^31, so a_p * x + b_p < 2^62 + 2^31;
 -- - reducing a shingle's 60 bits modulo P gives two different shingles one value with
 --   probability about 2^-31 per pair: skeletons of a few dozen shingles each rarely meet one
@@ -28,7 +55,8 @@
 -- not by unnesting shingles × permutations into rows and grouping them back: same values,
 -- several times faster. The shingle hashes are a table of their own (skeleton_shingles,
 -- dropped at the end): an engine that inlines a column into the expressions reading it
--- (Spark) would otherwise hash every shingle again for each permutation.
+-- (Spark) would otherwise hash every shingle again for each permutation; the check reads
+-- them too. A skeleton's shingles are kept once each (list_distinct), as sets.
 CREATE OR REPLACE TABLE skeleton_shingles AS
 WITH words AS (
     SELECT skeleton_id, string_split(trim(regexp_replace(head, '[^\w]+', ' ', 'g')), ' ') AS w
@@ -36,9 +64,9 @@ WITH words AS (
     WHERE length(head) >= $min_chars
 )
 SELECT skeleton_id,
-       list_transform(range(1, array_length(w) - 1),
-                      lambda i: portable_hash(w[i] || ' ' || w[i + 1] || ' ' || w[i + 2])
-                                % 2147483647) AS hs
+       list_distinct(list_transform(range(1, array_length(w) - 1),
+                                    lambda i: portable_hash(w[i] || ' ' || w[i + 1] || ' '
+                                                            || w[i + 2]) % 2147483647)) AS hs
 FROM words
 WHERE array_length(w) >= 3;  -- fewer than three words: no shingle, no signature
 
@@ -72,4 +100,47 @@ FROM (SELECT skeleton_id,
                                                   lambda v: CAST(v AS VARCHAR)), ' '))})) AS k
       FROM signed);
 
+-- The candidate pairs of each band bucket (see the header), checked against the shingle sets:
+-- skeleton_pairs holds each near-duplicate pair once, the smaller id first.
+CREATE OR REPLACE TABLE skeleton_pairs AS
+WITH placed AS (
+    SELECT band, band_key, skeleton_id,
+           row_number() OVER (PARTITION BY band, band_key ORDER BY skeleton_id) AS place
+    FROM skeleton_bands
+),
+shared AS (  -- only buckets of two skeletons or more propose anything
+    SELECT p.band, p.band_key, p.skeleton_id, p.place
+    FROM placed AS p
+    JOIN (SELECT band, band_key FROM placed WHERE place = 2) AS b USING (band, band_key)
+),
+targets AS (  -- the places each skeleton is checked against: just before it, and first
+    SELECT l.band, l.band_key, l.skeleton_id, l.place - back.steps AS target
+    FROM shared AS l
+    CROSS JOIN range(1, $bucket_window + 1) AS back(steps)
+    WHERE back.steps < l.place
+    UNION
+    SELECT l.band, l.band_key, l.skeleton_id, back.steps
+    FROM shared AS l
+    CROSS JOIN range(1, $bucket_window + 1) AS back(steps)
+    WHERE back.steps < l.place
+),
+candidates AS (
+    SELECT DISTINCT e.skeleton_id AS first_id, t.skeleton_id AS second_id
+    FROM targets AS t
+    JOIN shared AS e
+      ON e.band = t.band AND e.band_key = t.band_key AND e.place = t.target
+)
+SELECT first_id, second_id
+FROM (
+    -- list_filter with list_contains, not list_intersect: the same count for sets of a few
+    -- dozen shingles, and several times faster on DuckDB.
+    SELECT c.first_id, c.second_id, array_length(a.hs) AS first_n, array_length(b.hs) AS second_n,
+           array_length(list_filter(a.hs, lambda h: list_contains(b.hs, h))) AS shared_n
+    FROM candidates AS c
+    JOIN skeleton_shingles AS a ON a.skeleton_id = c.first_id
+    JOIN skeleton_shingles AS b ON b.skeleton_id = c.second_id
+) AS checked
+WHERE shared_n >= $min_resemblance * (first_n + second_n - shared_n);
+
+DROP TABLE skeleton_bands;
 DROP TABLE skeleton_shingles;
