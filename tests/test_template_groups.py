@@ -42,7 +42,8 @@ def _groups(heads: list[str], folder: Path = FEATURES) -> dict[str, str]:
 
 
 def _shingles(head: str) -> set[str]:
-    words = re.sub(r"[^\w]+", " ", head, flags=re.ASCII).strip().split(" ")
+    """Word 3-grams of a head of Latin letters, digits and punctuation (the corpus here)."""
+    words = re.findall(r"[0-9A-Za-z_]+", head)
     return {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
 
 
@@ -135,3 +136,19 @@ def test_short_heads_stay_alone() -> None:
              "translate:" + "x" * 61]
     got = _groups(heads)
     assert all(got[_id(h)] == _id(h) for h in heads)
+
+
+def test_scripts_without_spaces_are_shingled_by_character() -> None:
+    """Chinese has no spaces between words: its shingles are three characters. Two fills of
+    one Chinese instruction group; two unrelated Chinese requests that share only their
+    masked numbers and a Latin word do not (with words of ASCII letters only, each was the
+    shingles '0 0 0' and '0 degrees' and nothing else)."""
+    instruction = ("请写出从题目推导到这个最终答案的详细推理过程，"
+                   "每一步都要写清楚，并以你自己的推理方式呈现")
+    fills = ["题目：时钟显示0点0分，时针和分针的夹角是多少度？最终答案：0 degrees ",
+             "题目：时钟显示0点0分，分针每分钟转过多少度？最终答案：0 degrees "]
+    email = "帮我把这封邮件改得更正式一些：交货时间可能会推迟0天，0点0分 0 degrees 请回复"
+    heads = [fills[0] + instruction, fills[1] + instruction, email]
+    got = _groups(heads)
+    assert got[_id(heads[0])] == got[_id(heads[1])]
+    assert got[_id(heads[2])] == _id(heads[2])

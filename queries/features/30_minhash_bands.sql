@@ -57,9 +57,19 @@
 -- dropped at the end): an engine that inlines a column into the expressions reading it
 -- (Spark) would otherwise hash every shingle again for each permutation; the check reads
 -- them too. A skeleton's shingles are kept once each (list_distinct), as sets.
+-- Words: runs of letters, marks, digits and '_' of any script, and every character of the
+-- scripts written without spaces between words (Chinese, Japanese kana, Thai, Lao, Khmer,
+-- Myanmar) a word of its own, so that their shingles are three characters. Words of ASCII
+-- letters only (RE2's \w) left a Chinese or Russian head with its digits and Latin words
+-- alone: two unrelated Chinese prompts with the same masked numbers came out near-duplicates.
 CREATE OR REPLACE TABLE skeleton_shingles AS
 WITH words AS (
-    SELECT skeleton_id, string_split(trim(regexp_replace(head, '[^\w]+', ' ', 'g')), ' ') AS w
+    SELECT skeleton_id,
+           regexp_extract_all(
+               regexp_replace(head,
+                              '(\p{Han}|\p{Hiragana}|\p{Katakana}|\p{Thai}|\p{Lao}|\p{Khmer}|\p{Myanmar})',
+                              ' \1 ', 'g'),
+               '(?:\p{L}|\p{M}|\p{N}|_)+') AS w
     FROM skeletons
     WHERE length(head) >= $min_chars
 )
