@@ -74,6 +74,9 @@ WITH words AS (
     WHERE length(head) >= $min_chars
 )
 SELECT skeleton_id,
+       -- Numbers in skeleton id order: the candidate pairs below are many (hundreds per
+       -- skeleton in a large log) and are kept as two integers, not two ids.
+       CAST(row_number() OVER (ORDER BY skeleton_id) AS INTEGER) AS skeleton_no,
        list_distinct(list_transform(range(1, array_length(w) - 1),
                                     lambda i: portable_hash(w[i] || ' ' || w[i + 1] || ' '
                                                             || w[i + 2]) % 2147483647)) AS hs
@@ -89,7 +92,7 @@ WITH permutations AS (
     FROM range(0, $permutations) AS t(p)
 ),
 signed AS (
-    SELECT skeleton_id,
+    SELECT skeleton_no,
            list_transform(coefficients,
                           lambda c: list_min(list_transform(hs,
                                                             lambda h: (c.a * h + c.b) % 2147483647)))
@@ -99,8 +102,8 @@ signed AS (
 )
 -- Each band's key computed in the signature's row and unnested: a cross join with the band
 -- numbers would carry the signature into every band's row.
-SELECT skeleton_id, k.band, k.band_key
-FROM (SELECT skeleton_id,
+SELECT skeleton_no, k.band, k.band_key
+FROM (SELECT skeleton_no,
              unnest(list_transform(
                  range(0, $permutations // $rows_per_band),
                  lambda band: {'band': band,
@@ -110,47 +113,53 @@ FROM (SELECT skeleton_id,
                                                   lambda v: CAST(v AS VARCHAR)), ' '))})) AS k
       FROM signed);
 
--- The candidate pairs of each band bucket (see the header), checked against the shingle sets:
--- skeleton_pairs holds each near-duplicate pair once, the smaller id first.
-CREATE OR REPLACE TABLE skeleton_pairs AS
+-- The candidate pairs of each band bucket (see the header), once each, the smaller number
+-- first. A table of its own: the check below then joins numbers, not a plan of window,
+-- joins and a distinct held in memory together.
+CREATE OR REPLACE TABLE skeleton_candidates AS
 WITH placed AS (
-    SELECT band, band_key, skeleton_id,
-           row_number() OVER (PARTITION BY band, band_key ORDER BY skeleton_id) AS place
+    SELECT band, band_key, skeleton_no,
+           CAST(row_number() OVER (PARTITION BY band, band_key ORDER BY skeleton_no) AS INTEGER)
+               AS place
     FROM skeleton_bands
 ),
 shared AS (  -- only buckets of two skeletons or more propose anything
-    SELECT p.band, p.band_key, p.skeleton_id, p.place
+    SELECT p.band, p.band_key, p.skeleton_no, p.place
     FROM placed AS p
     JOIN (SELECT band, band_key FROM placed WHERE place = 2) AS b USING (band, band_key)
 ),
 targets AS (  -- the places each skeleton is checked against: just before it, and first
-    SELECT l.band, l.band_key, l.skeleton_id, l.place - back.steps AS target
+    SELECT l.band, l.band_key, l.skeleton_no, l.place - back.steps AS target
     FROM shared AS l
     CROSS JOIN range(1, $bucket_window + 1) AS back(steps)
     WHERE back.steps < l.place
-    UNION
-    SELECT l.band, l.band_key, l.skeleton_id, back.steps
+    UNION ALL
+    SELECT l.band, l.band_key, l.skeleton_no, CAST(back.steps AS INTEGER)
     FROM shared AS l
     CROSS JOIN range(1, $bucket_window + 1) AS back(steps)
     WHERE back.steps < l.place
-),
-candidates AS (
-    SELECT DISTINCT e.skeleton_id AS first_id, t.skeleton_id AS second_id
-    FROM targets AS t
-    JOIN shared AS e
-      ON e.band = t.band AND e.band_key = t.band_key AND e.place = t.target
 )
-SELECT first_id, second_id
+SELECT DISTINCT e.skeleton_no AS first_no, t.skeleton_no AS second_no
+FROM targets AS t
+JOIN shared AS e ON e.band = t.band AND e.band_key = t.band_key AND e.place = t.target;
+
+-- The candidates checked against the shingle sets: skeleton_pairs holds each near-duplicate
+-- pair once, the smaller id first.
+CREATE OR REPLACE TABLE skeleton_pairs AS
+SELECT a.skeleton_id AS first_id, b.skeleton_id AS second_id
 FROM (
     -- list_filter with list_contains, not list_intersect: the same count for sets of a few
     -- dozen shingles, and several times faster on DuckDB.
-    SELECT c.first_id, c.second_id, array_length(a.hs) AS first_n, array_length(b.hs) AS second_n,
+    SELECT c.first_no, c.second_no, array_length(a.hs) AS first_n, array_length(b.hs) AS second_n,
            array_length(list_filter(a.hs, lambda h: list_contains(b.hs, h))) AS shared_n
-    FROM candidates AS c
-    JOIN skeleton_shingles AS a ON a.skeleton_id = c.first_id
-    JOIN skeleton_shingles AS b ON b.skeleton_id = c.second_id
+    FROM skeleton_candidates AS c
+    JOIN skeleton_shingles AS a ON a.skeleton_no = c.first_no
+    JOIN skeleton_shingles AS b ON b.skeleton_no = c.second_no
 ) AS checked
+JOIN skeleton_shingles AS a ON a.skeleton_no = checked.first_no
+JOIN skeleton_shingles AS b ON b.skeleton_no = checked.second_no
 WHERE shared_n >= $min_resemblance * (first_n + second_n - shared_n);
 
+DROP TABLE skeleton_candidates;
 DROP TABLE skeleton_bands;
 DROP TABLE skeleton_shingles;
