@@ -6,13 +6,12 @@ level: medium
 status: experimental
 scope: cluster
 description: >
-  For each multi-owner cluster, finds the prompt template (near-duplicate group) that
+  For each multi-owner cluster, finds the prompt template (MinHash near-duplicate group) that
   carries the most traffic of the cluster's coordinated members (those tied to another owner by
   a card, an indicator, synchronised sessions or a creation burst) and fires each of those
   members that sends it itself, when coordinated accounts send most of that template's
-  requests in the whole log, and the coordinated accounts that send it (in any multi-owner
-  cluster) pay with more than one payment method. A member that is not tied by coordination
-  never fires, whatever its cluster.
+  requests in the whole log, and those senders pay with more than one payment method. A
+  member that is not tied by coordination never fires, whatever its cluster.
 rationale: >
   Distillation campaigns show "highly repetitive structures" (Anthropic 2026-02-23), but a hydra
   network mixes its harvest stream with relayed customer traffic, so no single account is
@@ -44,7 +43,7 @@ params:
   min_accounts: {type: INTEGER, default: 3, description: Fewest cluster accounts sending the template}
   min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from coordinated accounts of multi-owner clusters}
   min_template_chars: {type: INTEGER, default: 40, description: Shortest template opening considered (ignores greetings and one-word turns)}
-  min_payers: {type: INTEGER, default: 2, description: Fewest payment methods among the coordinated senders of the template in multi-owner clusters (an account without one counts as its own)}
+  min_payers: {type: INTEGER, default: 2, description: Fewest payment methods among the cluster's senders of the template (an account without one counts as its own)}
 weight: 0.5
 ---*/
 WITH multi AS (
@@ -59,9 +58,12 @@ templates AS (
 ),
 cluster_templates AS (
     -- account_templates has one row per (account, template): rows are distinct accounts.
-    SELECT m.cluster_id, t.template_id, sum(t.first_turns) AS requests, count(*) AS accounts
+    SELECT m.cluster_id, t.template_id, sum(t.first_turns) AS requests, count(*) AS accounts,
+           count(DISTINCT coalesce('card ' || a.payment_fingerprint, 'account ' || t.account_id))
+               AS payers
     FROM account_templates AS t
     JOIN cluster_members AS m USING (account_id)
+    LEFT JOIN accounts AS a USING (account_id)
     SEMI JOIN multi USING (cluster_id)
     SEMI JOIN coordinated_accounts USING (account_id)  -- 47_coordinated_accounts.sql
     WHERE t.first_turns > 0
@@ -69,20 +71,6 @@ cluster_templates AS (
 ),
 coordinated_templates AS (
     SELECT template_id, sum(requests) AS requests FROM cluster_templates GROUP BY ALL
-),
-template_payers AS (
-    -- The payment methods of the coordinated accounts that send each template, over every
-    -- multi-owner cluster: a campaign split into clusters by its cards is still many payers.
-    SELECT t.template_id,
-           count(DISTINCT coalesce('card ' || a.payment_fingerprint, 'account ' || t.account_id))
-               AS payers
-    FROM account_templates AS t
-    JOIN cluster_members AS m USING (account_id)
-    LEFT JOIN accounts AS a USING (account_id)
-    SEMI JOIN multi USING (cluster_id)
-    SEMI JOIN coordinated_accounts USING (account_id)
-    WHERE t.first_turns > 0
-    GROUP BY ALL
 ),
 cluster_totals AS (
     SELECT cluster_id, sum(requests) AS requests FROM cluster_templates GROUP BY ALL
@@ -94,10 +82,9 @@ candidates AS (
     FROM cluster_templates AS c
     JOIN templates AS t USING (template_id)
     JOIN coordinated_templates AS k USING (template_id)
-    JOIN template_payers AS p USING (template_id)
     JOIN cluster_totals AS ct USING (cluster_id)
     WHERE c.requests >= $min_requests AND c.accounts >= $min_accounts
-      AND p.payers >= $min_payers
+      AND c.payers >= $min_payers
       AND k.requests / t.requests >= $min_exclusivity
 ),
 best AS (
