@@ -10,8 +10,8 @@ description: >
   carries the most traffic of the cluster's coordinated members (those tied to another owner by
   a card, an indicator, synchronised sessions or a creation burst) and fires each of those
   members that sends it itself, when coordinated accounts send most of that template's
-  requests in the whole log, and those senders pay with more than one payment method. A
-  member that is not tied by coordination never fires, whatever its cluster.
+  requests in the whole log. A member that is not tied by coordination never fires, whatever
+  its cluster.
 rationale: >
   Distillation campaigns show "highly repetitive structures" (Anthropic 2026-02-23), but a hydra
   network mixes its harvest stream with relayed customer traffic, so no single account is
@@ -20,19 +20,11 @@ rationale: >
   accounts uses it. Exclusivity counts the coordinated accounts of every multi-owner cluster,
   not of this cluster alone: clusters are attribution hypotheses, and a campaign whose heads
   share no card or burst falls into several of them without its harvest becoming ordinary.
-  A campaign spreads its harvest over many payment methods (virtual cards, each for a few
-  accounts, so that no card carries the volume or goes down with a ban); a household, a team
-  or a company on one card that shares its own template is one payer using several seats,
-  and its template is exclusive to it for that reason alone. An account without a payment
-  fingerprint in the export counts as a payer of its own, so an export without payments
-  fires as before.
 falsepositives:
   - A customer's own product template spread over several of its accounts (one owner, so excluded)
   - A public prompt that a few linked users happen to share (low volume, below min_requests)
   - A class, team or hackathon doing one task on one network (exclusive to the group, but its
     members are tied only by the network and its sign-ups, so none of them counts)
-  - A household, team or company on one card sharing its own template (one payer, below
-    min_payers)
 references:
   - anthropic-2026
 requires:
@@ -43,7 +35,6 @@ params:
   min_accounts: {type: INTEGER, default: 3, description: Fewest cluster accounts sending the template}
   min_exclusivity: {type: DOUBLE, default: 0.6, description: Share of the template's requests in the log that come from coordinated accounts of multi-owner clusters}
   min_template_chars: {type: INTEGER, default: 40, description: Shortest template opening considered (ignores greetings and one-word turns)}
-  min_payers: {type: INTEGER, default: 2, description: Fewest payment methods among the cluster's senders of the template (an account without one counts as its own)}
 weight: 0.5
 ---*/
 WITH multi AS (
@@ -58,12 +49,9 @@ templates AS (
 ),
 cluster_templates AS (
     -- account_templates has one row per (account, template): rows are distinct accounts.
-    SELECT m.cluster_id, t.template_id, sum(t.first_turns) AS requests, count(*) AS accounts,
-           count(DISTINCT coalesce('card ' || a.payment_fingerprint, 'account ' || t.account_id))
-               AS payers
+    SELECT m.cluster_id, t.template_id, sum(t.first_turns) AS requests, count(*) AS accounts
     FROM account_templates AS t
     JOIN cluster_members AS m USING (account_id)
-    LEFT JOIN accounts AS a USING (account_id)
     SEMI JOIN multi USING (cluster_id)
     SEMI JOIN coordinated_accounts USING (account_id)  -- 47_coordinated_accounts.sql
     WHERE t.first_turns > 0
@@ -84,7 +72,6 @@ candidates AS (
     JOIN coordinated_templates AS k USING (template_id)
     JOIN cluster_totals AS ct USING (cluster_id)
     WHERE c.requests >= $min_requests AND c.accounts >= $min_accounts
-      AND c.payers >= $min_payers
       AND k.requests / t.requests >= $min_exclusivity
 ),
 best AS (
