@@ -147,18 +147,17 @@ JOIN shared AS e ON e.band = t.band AND e.band_key = t.band_key AND e.place = t.
 -- The candidates checked against the shingle sets: skeleton_pairs holds each near-duplicate
 -- pair once, the smaller id first.
 CREATE OR REPLACE TABLE skeleton_pairs AS
-SELECT a.skeleton_id AS first_id, b.skeleton_id AS second_id
+SELECT first_id, second_id
 FROM (
     -- list_filter with list_contains, not list_intersect: the same count for sets of a few
     -- dozen shingles, and several times faster on DuckDB.
-    SELECT c.first_no, c.second_no, array_length(a.hs) AS first_n, array_length(b.hs) AS second_n,
+    SELECT a.skeleton_id AS first_id, b.skeleton_id AS second_id,
+           array_length(a.hs) AS first_n, array_length(b.hs) AS second_n,
            array_length(list_filter(a.hs, lambda h: list_contains(b.hs, h))) AS shared_n
     FROM skeleton_candidates AS c
     JOIN skeleton_shingles AS a ON a.skeleton_no = c.first_no
     JOIN skeleton_shingles AS b ON b.skeleton_no = c.second_no
 ) AS checked
-JOIN skeleton_shingles AS a ON a.skeleton_no = checked.first_no
-JOIN skeleton_shingles AS b ON b.skeleton_no = checked.second_no
 WHERE shared_n >= $min_resemblance * (first_n + second_n - shared_n);
 
 DROP TABLE skeleton_candidates;
