@@ -62,6 +62,12 @@ MINHASH_MIN_CHARS = 40
 # everyday prompts into giant families. Two rounds group each skeleton with its neighbours'
 # neighbours at most.
 TEMPLATE_ROUNDS = 2
+# Session starts launched together (57_session_start_pairs.sql, read by co_launched_sessions):
+# an account is compared with others once it has MIN_SESSION_STARTS session starts, and a pair
+# is tested once both started sessions in MIN_SHARED_START_MINUTES same minutes. Fewer is no
+# pattern a reader could check: two coincidences happen to any two busy accounts.
+MIN_SESSION_STARTS = 5
+MIN_SHARED_START_MINUTES = 3
 # The functions the heuristics call (the score curve), run first; the dossier's heuristics.sql
 # carries it too, as the heuristics' SQL is not complete without it.
 FUNCTIONS_FILE = "05_functions"
@@ -70,7 +76,7 @@ FUNCTIONS_FILE = "05_functions"
 # hold every one (heuristics, linking and the report read the tables they build).
 FEATURE_FILES = (FUNCTIONS_FILE, "10_prompt_heads", "20_skeletons", "30_minhash_bands",
                  "40_template_groups", "50_request_features", "55_account_aggregates",
-                 "60_indicator_hits")
+                 "57_session_start_pairs", "60_indicator_hits")
 
 # The one-row table that marks complete feature tables in a kept database.
 FINGERPRINT_TABLE = "feature_tables_fingerprint"
@@ -281,7 +287,8 @@ def build_features(con: sqlfiles.Database, queries: Path | None = None,
     forensics.progress.Progress also shows how far the scan of every request is."""
     say = progress or (lambda _m: None)
     steps = ("prompt heads", "template skeletons", "near-duplicate skeletons", "template groups",
-             "lexicon scan of every request", "account aggregates", "indicator hits")
+             "lexicon scan of every request", "account aggregates",
+             "session starts launched together", "indicator hits")
 
     def step(i: int) -> None:
         say(f"features {i}/{len(steps)}: {steps[i - 1]}")
@@ -323,6 +330,10 @@ def build_features(con: sqlfiles.Database, queries: Path | None = None,
     step(6)
     sqlfiles.run_file(db, sql.file("55_account_aggregates"))
     step(7)
+    sqlfiles.run_file(db, sql.file("57_session_start_pairs"),
+                      {"min_sessions": MIN_SESSION_STARTS,
+                       "min_shared": MIN_SHARED_START_MINUTES})
+    step(8)
     sqlfiles.run_file(db, sql.file("60_indicator_hits"))
     for intermediate in ("prompt_heads", "skeleton_pairs", "template_groups"):
         db.execute(f"DROP TABLE {intermediate}")

@@ -28,8 +28,9 @@ def test_progress_lines_name_the_features_steps_with_elapsed_time(tmp_path: Path
     assert all(re.match(r"\[forensics \d\d:\d\d\] ", line) for line in lines), lines[:5]
     for i, step in enumerate(("prompt heads", "template skeletons", "near-duplicate skeletons",
                               "template groups", "lexicon scan of every request",
-                              "account aggregates", "indicator hits"), start=1):
-        assert any(line.endswith(f"features {i}/7: {step}") for line in lines), step
+                              "account aggregates", "session starts launched together",
+                              "indicator hits"), start=1):
+        assert any(line.endswith(f"features {i}/8: {step}") for line in lines), step
     assert any("linking" in line for line in lines)
 
 

@@ -7,10 +7,11 @@ status: test
 description: >
   Detects accounts that start sessions (first turns) in the same minutes as an account of
   another owner far more often than chance allows. For each pair of accounts of different
-  owners, the minutes in which both started a session are counted and compared with the
-  number expected if each account's session starts fell at random within the hours in which
-  it was active. The pair's Poisson p-value is corrected for the number of pairs compared
-  (Benjamini-Hochberg); the account fires when at least one of its pairs stays significant.
+  owners (each with at least 5 session starts), the minutes in which both started a session
+  are counted and, where there are at least 3, compared with the number expected if each
+  account's session starts fell at random within the hours in which it was active. The
+  pair's Poisson p-value is corrected for the number of pairs compared (Benjamini-Hochberg);
+  the account fires when at least one of its pairs stays significant.
 rationale: >
   Anthropic (2026-02-23) describes "synchronized traffic across accounts" and "coordinated
   timing" as signatures of distillation campaigns; a controller that launches batches of agentic
@@ -33,54 +34,24 @@ references:
 requires:
   requests: [account_id, ts, turn_index]
 params:
-  min_sessions: {type: INTEGER, default: 5, description: Fewest session starts an account needs before it is compared}
-  min_co_minutes: {type: INTEGER, default: 3, description: Fewest minutes with a session start of both accounts for a pair to be judged}
   max_fdr: {type: DOUBLE, default: 0.001, description: Benjamini-Hochberg false discovery rate at which a pair is significant}
 weight: 0.7
 provides: [co_launches]
 ---*/
--- A session start is a first turn (turn_index 0); an account counts once per minute.
-WITH starts AS MATERIALIZED (
-    SELECT account_no, minute, min(request_id) AS request_id
-    FROM request_features
-    WHERE turn_index = 0
-    GROUP BY account_no, minute
-),
-owners AS (
-    SELECT account_id, account_no, coalesce(org_id, 'no-org:' || account_id) AS owner
-    FROM account_activity
-    WHERE account_id IS NOT NULL
-),
-judged AS MATERIALIZED (
-    SELECT s.account_no, s.minute, s.minute // 60 AS hour, s.request_id
-    FROM starts AS s
-    SEMI JOIN (SELECT account_no FROM starts GROUP BY account_no
-               HAVING count(*) >= $min_sessions) AS a USING (account_no)
-),
-per_hour AS MATERIALIZED (
-    SELECT account_no, hour, count(*) AS n FROM judged GROUP BY ALL
-),
-co AS MATERIALIZED (
-    -- Every pair of accounts of different owners with a session start in the same minute.
-    SELECT a.account_no AS a_no, b.account_no AS b_no, count(*) AS shared
-    FROM judged AS a
-    JOIN judged AS b ON b.minute = a.minute AND b.account_no > a.account_no
-    JOIN owners AS oa ON oa.account_no = a.account_no
-    JOIN owners AS ob ON ob.account_no = b.account_no
-    WHERE oa.owner <> ob.owner
-    GROUP BY ALL
+-- The session starts (first turns, one per account and minute) and the pairs of accounts of
+-- different owners that started sessions in the same minutes, with the number chance predicts
+-- for each, are feature tables (queries/features/57_session_start_pairs.sql): an account is
+-- compared once it has 5 session starts, and a pair is judged once it shares 3 minutes
+-- (forensics/features.py, MIN_SESSION_STARTS and MIN_SHARED_START_MINUTES).
+WITH owners AS (
+    SELECT account_id, account_no FROM account_activity WHERE account_id IS NOT NULL
 ),
 tested AS (
-    SELECT count(*) AS pairs FROM co
+    SELECT pairs FROM session_start_pair_count
 ),
 expected AS (
     -- Chance: within each hour both were active, n_a × n_b / 60 coincident minutes.
-    SELECT c.a_no, c.b_no, c.shared, sum(pa.n * pb.n) / 60.0 AS expected
-    FROM co AS c
-    JOIN per_hour AS pa ON pa.account_no = c.a_no
-    JOIN per_hour AS pb ON pb.account_no = c.b_no AND pb.hour = pa.hour
-    WHERE c.shared >= $min_co_minutes
-    GROUP BY ALL
+    SELECT a_no, b_no, shared, expected FROM session_start_pairs
 ),
 p_values AS (
     -- Poisson upper tail P(X >= shared), summed term by term in log space from `shared` on
@@ -121,8 +92,8 @@ shared_starts AS (
     -- The account's session starts in minutes a significant partner started one too.
     SELECT DISTINCT j.account_no, j.request_id
     FROM (SELECT DISTINCT account_no, partner FROM significant) AS sg
-    JOIN judged AS j ON j.account_no = sg.account_no
-    SEMI JOIN judged AS o ON o.account_no = sg.partner AND o.minute = j.minute
+    JOIN session_starts AS j ON j.account_no = sg.account_no
+    SEMI JOIN session_starts AS o ON o.account_no = sg.partner AND o.minute = j.minute
 ),
 evidence AS (
     SELECT account_no, max_by(request_id, request_id, 10) AS evidence
