@@ -66,7 +66,7 @@ FROM co
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE session_start_pair_count AS
-SELECT coalesce(sum(pairs), 0) AS pairs FROM session_start_pair_counts;
+SELECT CAST(coalesce(sum(pairs), 0) AS BIGINT) AS pairs FROM session_start_pair_counts;
 
 -- The hours two accounts share are found by looking each hour of one up in the other's;
 -- walking the account active in fewer hours is the same sum for a fraction of the lookups
