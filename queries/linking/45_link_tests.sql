@@ -26,6 +26,63 @@
 -- q-values: q_(i) = min over j >= i of (M * p_(j) / j), capped at 1, for the M tests of the
 -- family (tests not listed, of pairs that share nothing, have p = 1 and only count in M).
 -- poisson_tail and bh_q: 05_functions.sql.
+-- The timing test's inputs are tables of their own, not steps of the statement below: there
+-- the planner cannot know their sizes, and on a log of ten million requests (thousands of
+-- accounts in timing links) it built its hash table on the hours of every linked pair and ran
+-- out of memory. Each pair's hours are walked from the account active in fewer hours
+-- (as in features/57_session_start_pairs.sql); `together` is the minutes both opened a
+-- session in, `lam` what chance predicts.
+CREATE OR REPLACE TABLE timing_starts AS
+WITH timing_accounts AS (
+    SELECT account_a AS account_id FROM links
+    SEMI JOIN link_kinds AS k ON k.kind = links.kind AND k.test = 'timing'
+    UNION
+    SELECT account_b FROM links
+    SEMI JOIN link_kinds AS k ON k.kind = links.kind AND k.test = 'timing'
+)
+SELECT DISTINCT a.account_id, f.minute
+FROM request_features AS f
+JOIN account_activity AS a USING (account_no)
+SEMI JOIN timing_accounts AS t ON t.account_id = a.account_id
+WHERE coalesce(f.turn_index, 0) = 0;
+
+CREATE OR REPLACE TABLE timing_hours AS
+SELECT account_id, minute // 60 AS hour, count(*) AS n FROM timing_starts GROUP BY ALL;
+
+CREATE OR REPLACE TABLE timing_pairs AS
+WITH pairs AS (
+    SELECT DISTINCT account_a, account_b FROM links
+    SEMI JOIN link_kinds AS k ON k.kind = links.kind AND k.test = 'timing'
+),
+active_hours AS (
+    SELECT account_id, count(*) AS hours FROM timing_hours GROUP BY ALL
+)
+SELECT p.account_a, p.account_b,
+       CASE WHEN ha.hours <= hb.hours THEN p.account_a ELSE p.account_b END AS walked,
+       CASE WHEN ha.hours <= hb.hours THEN p.account_b ELSE p.account_a END AS looked_up
+FROM pairs AS p
+JOIN active_hours AS ha ON ha.account_id = p.account_a
+JOIN active_hours AS hb ON hb.account_id = p.account_b;
+
+CREATE OR REPLACE TABLE timing_pair_stats AS
+WITH expected AS (
+    SELECT j.account_a, j.account_b, sum(w.n * l.n) / 60.0 AS lam
+    FROM timing_pairs AS j
+    JOIN timing_hours AS w ON w.account_id = j.walked
+    JOIN timing_hours AS l ON l.account_id = j.looked_up AND l.hour = w.hour
+    GROUP BY ALL
+),
+together AS (
+    SELECT j.account_a, j.account_b, count(*) AS together
+    FROM timing_pairs AS j
+    JOIN timing_starts AS x ON x.account_id = j.walked
+    JOIN timing_starts AS y ON y.account_id = j.looked_up AND y.minute = x.minute
+    GROUP BY ALL
+)
+SELECT e.account_a, e.account_b, coalesce(t.together, 0) AS together, e.lam
+FROM expected AS e
+LEFT JOIN together AS t USING (account_a, account_b);
+
 CREATE OR REPLACE TABLE link_tests AS
 WITH kinds AS (
     SELECT kind, test FROM link_kinds
@@ -62,47 +119,15 @@ pair_tests AS (
     CROSS JOIN totals AS t
     GROUP BY ALL
 ),
-starts AS (
-    SELECT DISTINCT f.account_no, f.minute
-    FROM request_features AS f
-    WHERE coalesce(f.turn_index, 0) = 0
-),
 timing_links AS (
     SELECT DISTINCT account_a, account_b, kind FROM links
     SEMI JOIN kinds AS k ON k.kind = links.kind AND k.test = 'timing'
 ),
-timing_starts AS (
-    SELECT a.account_id, s.minute
-    FROM account_activity AS a
-    JOIN starts AS s USING (account_no)
-    WHERE a.account_id IN (SELECT account_a FROM timing_links
-                           UNION SELECT account_b FROM timing_links)
-),
-start_hours AS (
-    SELECT account_id, minute // 60 AS hour, count(*) AS n
-    FROM timing_starts
-    GROUP BY ALL
-),
-expected AS (
-    SELECT l.account_a, l.account_b, sum(ha.n * hb.n) / 60.0 AS lam
-    FROM (SELECT DISTINCT account_a, account_b FROM timing_links) AS l
-    JOIN start_hours AS ha ON ha.account_id = l.account_a
-    JOIN start_hours AS hb ON hb.account_id = l.account_b AND hb.hour = ha.hour
-    GROUP BY ALL
-),
-together AS (
-    SELECT l.account_a, l.account_b, count(*) AS together
-    FROM (SELECT DISTINCT account_a, account_b FROM timing_links) AS l
-    JOIN timing_starts AS x ON x.account_id = l.account_a
-    JOIN timing_starts AS y ON y.account_id = l.account_b AND y.minute = x.minute
-    GROUP BY ALL
-),
 timing_tests AS (
     SELECT l.account_a, l.account_b, l.kind, coalesce(t.together, 0) AS together,
-           coalesce(e.lam, 0.0) AS lam
+           coalesce(t.lam, 0.0) AS lam
     FROM timing_links AS l
-    LEFT JOIN together AS t USING (account_a, account_b)
-    LEFT JOIN expected AS e USING (account_a, account_b)
+    LEFT JOIN timing_pair_stats AS t USING (account_a, account_b)
 ),
 by_pair AS (
     SELECT account_a, account_b, kind, shared AS observed, NULL::DOUBLE AS expected, p_value,
@@ -141,3 +166,8 @@ untested AS (
 SELECT * FROM pair_q
 UNION ALL SELECT * FROM by_value
 UNION ALL SELECT * FROM untested;
+
+DROP TABLE timing_starts;
+DROP TABLE timing_hours;
+DROP TABLE timing_pairs;
+DROP TABLE timing_pair_stats;
