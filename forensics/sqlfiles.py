@@ -311,9 +311,16 @@ def run_file(db: Engine, file: SqlFile, params: Mapping[str, Any] | None = None)
     """Run every statement of `file` in order, each with the parameters it uses from
     `params` (all bound before the first runs, so a missing one runs nothing)."""
     values = params or {}
-    bound = [(s.text, file.bind(s, values)) for s in file.statements]
-    for text, statement_params in bound:
-        db.execute(text, statement_params)
+    bound = [(s, file.bind(s, values)) for s in file.statements]
+    for statement, statement_params in bound:
+        try:
+            db.execute(statement.text, statement_params)
+        except db.errors as exc:
+            # Which file and statement, for the one-line error of a resource limit (cli.py):
+            # the engine's own message does not say where it was.
+            exc.add_note(f"{file.path}, statement {statement.number} of "
+                         f"{len(file.statements)}")
+            raise
 
 
 def fixpoint(db: Engine, step: SqlFile, table: str, changed: str, max_rounds: int,

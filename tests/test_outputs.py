@@ -110,6 +110,30 @@ def test_running_out_of_memory_is_a_clean_config_error(tmp_path: Path,
                          "could not allocate block", out_dir=out)
 
 
+def test_running_out_of_memory_names_the_sql_file_and_statement(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Out of memory in a statement of a SQL file (here linking's tests of chance): the one
+    line names the file and the statement, so the operator knows which step to give memory."""
+    import duckdb
+
+    from forensics import sqlfiles
+
+    real = sqlfiles.DuckDBEngine.execute
+
+    def execute(self: sqlfiles.DuckDBEngine, sql: str, params: object = None) -> None:
+        if "CREATE OR REPLACE TABLE link_tests" in sql:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block "
+                                              "of size 256.0 KiB (64.0 MiB/64.0 MiB used)")
+        real(self, sql, params)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlfiles.DuckDBEngine, "execute", execute)
+    out = tmp_path / "out"
+    outcome = run_cli("run", make_export(tmp_path / "data"), "--out", out)
+    err = assert_clean_failure(outcome, "[engine] memory_limit is too small",
+                               "could not allocate block", out_dir=out)
+    assert "45_link_tests.sql, statement 5 of 9" in err
+
+
 def test_existing_dossier_refused_without_force(tmp_path: Path) -> None:
     """A folder holding an earlier manifest is refused without --force and left intact."""
     out = tmp_path / "out"
