@@ -63,9 +63,9 @@ def _guarded(fn: Callable[[], Any], debug: bool) -> Any:
         # A resource limit, not a bug: the case file sets it, so it is a configuration error.
         if debug:
             traceback.print_exc()
-        where = "".join(f"; in {note}" for note in getattr(exc, "__notes__", ()))
+        step = "".join(f"; in {note}" for note in getattr(exc, "__notes__", ()))
         _fail(f"[engine] memory_limit is too small for this input ({str(exc).splitlines()[0]}"
-              f"{where}; expected a larger memory_limit in the case file, or more free space "
+              f"{step}; expected a larger memory_limit in the case file, or more free space "
               f"in temp_directory); no output was written", EXIT_BAD_INPUT)
     except Exception as exc:  # the last line of defence: say what broke, exit 1
         if _signals_received:
