@@ -43,15 +43,9 @@ provides: [co_launches]
 -- for each, are feature tables (queries/features/57_session_start_pairs.sql): an account is
 -- compared once it has 5 session starts, and a pair is judged once it shares 3 minutes
 -- (forensics/features.py, MIN_SESSION_STARTS and MIN_SHARED_START_MINUTES).
+-- Chance (`expected`): within each hour both were active, n_a × n_b / 60 coincident minutes.
 WITH owners AS (
     SELECT account_id, account_no FROM account_activity WHERE account_id IS NOT NULL
-),
-tested AS (
-    SELECT pairs FROM session_start_pair_count
-),
-expected AS (
-    -- Chance: within each hour both were active, n_a × n_b / 60 coincident minutes.
-    SELECT a_no, b_no, shared, expected FROM session_start_pairs
 ),
 p_values AS (
     -- Poisson upper tail P(X >= shared), summed term by term in log space from `shared` on
@@ -60,7 +54,7 @@ p_values AS (
            least(1.0, list_sum(list_transform(
                range(shared, shared + 60 + CAST(ceil(expected + 10 * sqrt(expected)) AS BIGINT)),
                lambda k: exp(k * ln(expected) - expected - lgamma(k + 1))))) AS p
-    FROM expected
+    FROM session_start_pairs
 ),
 ranked AS (
     -- Benjamini-Hochberg over every pair compared (pairs with fewer shared minutes than
@@ -68,7 +62,7 @@ ranked AS (
     SELECT p.*,
            p.p * t.pairs / row_number() OVER (ORDER BY p.p, p.a_no, p.b_no) AS bh
     FROM p_values AS p
-    CROSS JOIN tested AS t
+    CROSS JOIN session_start_pair_count AS t
 ),
 adjusted AS (
     SELECT *, least(1.0, min(bh) OVER (ORDER BY p DESC, a_no DESC, b_no DESC
