@@ -89,21 +89,20 @@ signups AS (
     WHERE key_value IS NOT NULL AND key_value <> '.0/24'
 ),
 signup_times AS (
-    -- Sign-ups per creation time, and how many accounts were created up to it.
-    SELECT t, n, sum(n) OVER (ORDER BY t ROWS UNBOUNDED PRECEDING) AS up_to
+    -- The overall sign-up count of each window [t, t + window_hours]: the sign-ups at each
+    -- creation time, summed over the times in the window. The frame runs over the distinct
+    -- creation times, not over every account (counted per account, one partition of every
+    -- account whose frame bounds DuckDB searched row by row re-read spilled blocks again and
+    -- again on a large log), and it is not an as-of join of each account to the window's
+    -- end: Spark has none, and its stand-in compares every account with every creation time.
+    SELECT t, sum(n) OVER (ORDER BY t RANGE BETWEEN CURRENT ROW
+                                      AND $window_hours * 3600 FOLLOWING) AS all_in_window
     FROM (SELECT epoch(created_at) AS t, count(*) AS n FROM accounts GROUP BY ALL)
 ),
 all_signups AS (
-    -- The overall sign-up count of each account's window [t, t + window_hours]: accounts
-    -- created up to its end (the last creation time at or before it) less those created before
-    -- t. Not count(*) OVER (ORDER BY t RANGE ... FOLLOWING) over every account: one partition
-    -- of every account whose frame bounds DuckDB searches row by row, and on a large log,
-    -- under the memory limit, the searches re-read spilled blocks again and again (the
-    -- heuristic took many times as long).
-    SELECT a.account_id, e.up_to - (s.up_to - s.n) AS all_in_window
+    SELECT a.account_id, s.all_in_window
     FROM accounts AS a
     JOIN signup_times AS s ON s.t = epoch(a.created_at)
-    ASOF JOIN signup_times AS e ON epoch(a.created_at) + $window_hours * 3600 >= e.t
 ),
 totals AS (
     SELECT count(*) AS all_accounts FROM accounts
