@@ -24,6 +24,7 @@ import contextlib
 import csv
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,12 +63,20 @@ MINHASH_MIN_CHARS = 40
 # everyday prompts into giant families. Two rounds group each skeleton with its neighbours'
 # neighbours at most.
 TEMPLATE_ROUNDS = 2
-# Session starts launched together (57_session_start_pairs.sql, read by co_launched_sessions):
-# an account is compared with others once it has MIN_SESSION_STARTS session starts, and a pair
-# is tested once both started sessions in MIN_SHARED_START_MINUTES same minutes. Fewer is no
+# Session starts launched together (57_session_starts.sql, 58_session_start_pass.sql and
+# 59_session_start_pairs.sql, read by co_launched_sessions and linking's sync pairs): an
+# account is compared with others once it has MIN_SESSION_STARTS session starts, and a pair is
+# judged once both started sessions in MIN_SHARED_START_MINUTES same minutes. Fewer is no
 # pattern a reader could check: two coincidences happen to any two busy accounts.
 MIN_SESSION_STARTS = 5
 MIN_SHARED_START_MINUTES = 3
+# Each account's pairs are judged for its MAX_START_PARTNERS strongest partners: one
+# significant pair fires it, and the dossier shows ten pieces of evidence per finding.
+MAX_START_PARTNERS = 10
+# The pairs are counted in passes of about START_PAIR_ROWS_PER_PASS rows of the self-join on
+# the minute: a pass's pairs are held in memory while counted, and this many keep a pass
+# within the default memory limit (1 GB).
+START_PAIR_ROWS_PER_PASS = 20_000_000
 # The functions the heuristics call (the score curve), run first; the dossier's heuristics.sql
 # carries it too, as the heuristics' SQL is not complete without it.
 FUNCTIONS_FILE = "05_functions"
@@ -76,7 +85,8 @@ FUNCTIONS_FILE = "05_functions"
 # hold every one (heuristics, linking and the report read the tables they build).
 FEATURE_FILES = (FUNCTIONS_FILE, "10_prompt_heads", "20_skeletons", "30_minhash_bands",
                  "40_template_groups", "50_request_features", "55_account_aggregates",
-                 "57_session_start_pairs", "60_indicator_hits")
+                 "57_session_starts", "58_session_start_pass", "59_session_start_pairs",
+                 "60_indicator_hits")
 
 # The one-row table that marks complete feature tables in a kept database.
 FINGERPRINT_TABLE = "feature_tables_fingerprint"
@@ -330,9 +340,7 @@ def build_features(con: sqlfiles.Database, queries: Path | None = None,
     step(6)
     sqlfiles.run_file(db, sql.file("55_account_aggregates"))
     step(7)
-    sqlfiles.run_file(db, sql.file("57_session_start_pairs"),
-                      {"min_sessions": MIN_SESSION_STARTS,
-                       "min_shared": MIN_SHARED_START_MINUTES})
+    session_start_pairs(db, sql)
     step(8)
     sqlfiles.run_file(db, sql.file("60_indicator_hits"))
     for intermediate in ("prompt_heads", "skeleton_pairs", "template_groups"):
@@ -410,6 +418,27 @@ class LexiconLabeller:
         label_of = np.nonzero(grid)[1]
         return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()),
                                         self._name_array.take(pa.array(label_of)))
+
+
+def session_start_pairs(db: sqlfiles.Engine, sql: sqlfiles.SqlFolder) -> int:
+    """`session_starts`, `session_start_hours`, `session_start_accounts`,
+    `session_start_pair_count` and `session_start_pairs` (57, 58 and 59); the number of passes
+    the pairs were counted in."""
+    sqlfiles.run_file(db, sql.file("57_session_starts"), {"min_sessions": MIN_SESSION_STARTS})
+    # Rows of the self-join on the minute (pairs of starts of judged accounts, either order).
+    rows = db.query(
+        "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n "
+        "FROM session_starts AS s SEMI JOIN session_start_accounts AS a "
+        "ON a.account_no = s.account_no "
+        "GROUP BY minute)").scalar()
+    passes = max(1, math.ceil(int(rows or 0) / START_PAIR_ROWS_PER_PASS))
+    for pass_no in range(passes):
+        sqlfiles.run_file(db, sql.file("58_session_start_pass"),
+                          {"pass": pass_no, "passes": passes,
+                           "min_shared": MIN_SHARED_START_MINUTES})
+    sqlfiles.run_file(db, sql.file("59_session_start_pairs"),
+                      {"max_partners": MAX_START_PARTNERS})
+    return passes
 
 
 def near_duplicate_pairs(db: sqlfiles.Engine, sql: sqlfiles.SqlFolder) -> None:

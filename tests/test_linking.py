@@ -14,7 +14,7 @@ from forensics import resources, sqlfiles
 from forensics.cases import write_case
 from forensics.evaluate import adjusted_rand_index
 from forensics.evidence import ClusterDecision, create_link_kinds, likelihood
-from forensics.features import build_features
+from forensics.features import build_features, session_start_pairs
 from forensics.heuristics import load_library, run_library
 from forensics.ingest import ingest
 from forensics.linking import (
@@ -476,26 +476,32 @@ def test_same_minute_session_starts_beyond_chance_are_a_sync_link() -> None:
     # ≈ 1.4e-9, far below the false discovery rate over the 6 pairs of 4 owners. a3 opens in
     # the same hours, but in the same minute only once (p ≈ 0.095): no link. a4 starts with a1
     # every time but is a1's own organisation: one owner, never paired with a1 (it pairs with
-    # a2, as a1 does). a5 starts with a1 too but was not fired: not compared.
+    # a2, as a1 does). a5 starts with a1 too but was not fired: not compared. The pairs and
+    # what chance predicts are the features' (57-59), as in a run.
     con = duckdb.connect()
-    con.execute("CREATE TABLE account_activity (account_id VARCHAR, account_no BIGINT)")
+    con.execute("CREATE TABLE account_activity (account_id VARCHAR, account_no INTEGER, "
+                "org_id VARCHAR)")
     con.execute("CREATE TABLE account_owners (account_id VARCHAR, owner VARCHAR)")
     con.execute("CREATE TABLE signals (account_id VARCHAR, heuristic_id VARCHAR)")
-    con.execute("CREATE TABLE request_features (account_no BIGINT, minute BIGINT, "
-                "turn_index INTEGER)")
+    con.execute("CREATE TABLE request_features (request_id VARCHAR, account_no INTEGER, "
+                "minute BIGINT, turn_index INTEGER)")
     owners = {"a1": "org1", "a2": "o2", "a3": "o3", "a4": "org1", "a5": "o5"}
     shared = [h * 60 + 7 for h in range(6)]
     starts = {"a1": shared, "a2": shared, "a4": shared, "a5": shared,
               "a3": [shared[0]] + [h * 60 + 30 for h in range(1, 6)]}
     for no, (account, owner) in enumerate(owners.items()):
-        con.execute("INSERT INTO account_activity VALUES (?, ?)", [account, no])
+        org = owner if owner.startswith("org") else None
+        con.execute("INSERT INTO account_activity VALUES (?, ?, ?)", [account, no, org])
         con.execute("INSERT INTO account_owners VALUES (?, ?)", [account, owner])
         if account != "a5":
             con.execute("INSERT INTO signals VALUES (?, 'co_launched_sessions')", [account])
-        con.executemany("INSERT INTO request_features VALUES (?, ?, 0)",
-                        [(no, m) for m in starts[account]])
+        con.executemany("INSERT INTO request_features VALUES (?, ?, ?, 0)",
+                        [(f"{account}-{m}", no, m) for m in starts[account]])
         # A follow-up in a minute of its own is no session start.
-        con.execute("INSERT INTO request_features VALUES (?, 5, 2)", [no])
+        con.execute("INSERT INTO request_features VALUES (?, ?, 5, 2)", [f"{account}-f", no])
+    session_start_pairs(sqlfiles.engine_for(con),
+                        sqlfiles.SqlFolder(resources.queries_part("features", None),
+                                           "features query"))
     create_link_kinds(con)
     for stem in ("05_functions", "25_sync_pairs"):
         _run_linking(con, stem)

@@ -30,7 +30,7 @@
 -- the planner cannot know their sizes, and on a log of ten million requests (thousands of
 -- accounts in timing links) it built its hash table on the hours of every linked pair and ran
 -- out of memory. Each pair's hours are walked from the account active in fewer hours
--- (as in features/57_session_start_pairs.sql); `together` is the minutes both opened a
+-- (as in features/59_session_start_pairs.sql); `together` is the minutes both opened a
 -- session in, `lam` what chance predicts.
 CREATE OR REPLACE TABLE timing_starts AS
 WITH timing_accounts AS (

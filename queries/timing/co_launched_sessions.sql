@@ -8,10 +8,12 @@ description: >
   Detects accounts that start sessions (first turns) in the same minutes as an account of
   another owner far more often than chance allows. For each pair of accounts of different
   owners (each with at least 5 session starts), the minutes in which both started a session
-  are counted and, where there are at least 3, compared with the number expected if each
-  account's session starts fell at random within the hours in which it was active. The
-  pair's Poisson p-value is corrected for the number of pairs compared (Benjamini-Hochberg);
-  the account fires when at least one of its pairs stays significant.
+  are counted and, where there are at least 3, each account's ten strongest pairs (the most
+  shared minutes beyond the most chance could give) are compared with the number expected if
+  each account's session starts fell at random within the hours in which it was active. The
+  pair's Poisson p-value is corrected for the number of pairs that share a minute
+  (Benjamini-Hochberg, the pairs not compared counting as not significant); the account fires
+  when at least one of its pairs stays significant.
 rationale: >
   Anthropic (2026-02-23) describes "synchronized traffic across accounts" and "coordinated
   timing" as signatures of distillation campaigns; a controller that launches batches of agentic
@@ -40,9 +42,12 @@ provides: [co_launches]
 ---*/
 -- The session starts (first turns, one per account and minute) and the pairs of accounts of
 -- different owners that started sessions in the same minutes, with the number chance predicts
--- for each, are feature tables (queries/features/57_session_start_pairs.sql): an account is
--- compared once it has 5 session starts, and a pair is judged once it shares 3 minutes
--- (forensics/features.py, MIN_SESSION_STARTS and MIN_SHARED_START_MINUTES).
+-- for each, are feature tables (queries/features/57_session_starts.sql to
+-- 59_session_start_pairs.sql): an account is compared once it has 5 session starts, and a
+-- pair is judged once it shares 3 minutes and is among the 10 strongest of either account
+-- (forensics/features.py, MIN_SESSION_STARTS, MIN_SHARED_START_MINUTES and
+-- MAX_START_PARTNERS). A pair not judged counts as not significant, so every pair found is
+-- one the test of every pair would find, at a q-value at least as small.
 -- Chance (`expected`): within each hour both were active, n_a × n_b / 60 coincident minutes.
 WITH owners AS (
     SELECT account_id, account_no FROM account_activity WHERE account_id IS NOT NULL
@@ -98,7 +103,8 @@ SELECT
     o.account_id,
     fired_score(0.05 * least(10.0, -log10(greatest(a.best_p, 1e-300)) / 3), 0) AS score,
     round(-log10(greatest(a.best_p, 1e-300)), 2) AS metric,
-    format('started sessions in the same minute as {:d} unrelated owner(s) {:d} times where '
+    format('started sessions in the same minute as at least {:d} unrelated owner(s) {:d} '
+           || 'times where '
            || 'their own hourly activity predicts {:.2f}; chance of the strongest pair p = '
            || '{:.1e} (Benjamini-Hochberg q = {:.1e} over the pairs compared)',
            a.partners, a.shared, a.expected, a.best_p, a.best_q) AS detail,
