@@ -104,20 +104,33 @@ value_tests AS (
                 FROM value_stats))
 ),
 held AS (
-    -- How many values of each kind an account holds: the union bound's multiplier.
-    SELECT account_id, kind, count(DISTINCT key) AS n_values FROM link_keys GROUP BY ALL
+    -- How many values of each kind an account holds: the union bound's multiplier. Distinct
+    -- rows first, then counted: a DISTINCT aggregate keeps a set per group in memory, and on
+    -- fifty million requests it ran out of memory where a DISTINCT spills.
+    SELECT account_id, kind, count(*) AS n_values
+    FROM (SELECT DISTINCT account_id, kind, key FROM link_keys)
+    GROUP BY ALL
 ),
-pair_tests AS (
-    SELECT l.account_a, l.account_b, l.kind, count(DISTINCT l.key) AS shared,
-           least(1.0, min(greatest(s.owners - 1, 1) / greatest(t.owners - 1, 1))
-                      * least(any_value(ha.n_values), any_value(hb.n_values))) AS p_value
+pair_keys AS (
+    SELECT DISTINCT l.account_a, l.account_b, l.kind, l.key
     FROM links AS l
     SEMI JOIN kinds AS k ON k.kind = l.kind AND k.test = 'pair'
+),
+pair_rarest AS (
+    SELECT p.account_a, p.account_b, p.kind, count(*) AS shared,
+           min(greatest(s.owners - 1, 1)) AS rarest
+    FROM pair_keys AS p
     JOIN link_key_stats AS s USING (kind, key)
-    JOIN held AS ha ON ha.account_id = l.account_a AND ha.kind = l.kind
-    JOIN held AS hb ON hb.account_id = l.account_b AND hb.kind = l.kind
-    CROSS JOIN totals AS t
     GROUP BY ALL
+),
+pair_tests AS (
+    SELECT r.account_a, r.account_b, r.kind, r.shared,
+           least(1.0, r.rarest / greatest(t.owners - 1, 1)
+                      * least(ha.n_values, hb.n_values)) AS p_value
+    FROM pair_rarest AS r
+    JOIN held AS ha ON ha.account_id = r.account_a AND ha.kind = r.kind
+    JOIN held AS hb ON hb.account_id = r.account_b AND hb.kind = r.kind
+    CROSS JOIN totals AS t
 ),
 timing_links AS (
     SELECT DISTINCT account_a, account_b, kind FROM links
@@ -149,9 +162,9 @@ pair_q AS (
           FROM by_pair)
 ),
 by_value AS (
-    SELECT l.account_a, l.account_b, l.kind, count(DISTINCT l.key) AS observed,
+    SELECT l.account_a, l.account_b, l.kind, count(*) AS observed,
            NULL::DOUBLE AS expected, min(v.p) AS p_value, min(v.q) AS q_value
-    FROM links AS l
+    FROM (SELECT DISTINCT account_a, account_b, kind, key FROM links) AS l
     JOIN value_tests AS v USING (kind, key)
     GROUP BY ALL
 ),
