@@ -243,30 +243,41 @@ class _ClusterFacts:
         # one cluster, so both ends in the same cluster's members).
         for r in _query(
                 con,
-                ", l AS (SELECT a.cluster_id, kind, key, account_a, account_b FROM links "
-                "       JOIN m AS a ON a.account_id = links.account_a "
-                "       JOIN m AS b ON b.account_id = links.account_b "
-                "                  AND b.cluster_id = a.cluster_id), "
+                # One end's cluster first, then the other end in it: joined on the cluster
+                # first, the planner paired every two members of a cluster (446 M rows for
+                # one of 21,123 accounts at 50 M) and ran out of memory.
+                ", la AS MATERIALIZED ("
+                "      SELECT a.cluster_id, kind, key, account_a, account_b FROM links "
+                "      JOIN m AS a ON a.account_id = links.account_a), "
+                "l AS (SELECT la.* FROM la JOIN m AS b ON b.account_id = la.account_b "
+                "                                      AND b.cluster_id = la.cluster_id), "
                 "ends AS (SELECT cluster_id, kind, key, account_a AS a FROM l "
                 "         UNION SELECT cluster_id, kind, key, account_b FROM l), "
                 "k AS (SELECT cluster_id, kind, key, count(*) AS n FROM ends GROUP BY ALL), "
-                "e AS (SELECT cluster_id, kind, count(DISTINCT a) AS accounts FROM ends "
-                "      GROUP BY ALL) "
-                "SELECT k.cluster_id, k.kind, count(DISTINCT k.key), any_value(e.accounts), "
-                "       list(k.key ORDER BY k.n DESC, k.key)[1:3] "
-                "FROM k JOIN e USING (cluster_id, kind) GROUP BY k.cluster_id, k.kind "
-                "ORDER BY k.cluster_id, 4 DESC, k.kind"):
+                "e AS (SELECT cluster_id, kind, count(*) AS accounts "
+                "      FROM (SELECT DISTINCT cluster_id, kind, a FROM ends) GROUP BY ALL), "
+                # The three keys most members share, kept three at a time: a list of every
+                # key, or a DISTINCT aggregate, of a cluster of twenty thousand accounts
+                # does not fit in the memory limit (a 50 M run ran out of memory here).
+                "t AS (SELECT cluster_id, kind, count(*) AS keys, "
+                "             min_by(key, (-n, key), 3) AS top FROM k GROUP BY ALL) "
+                "SELECT t.cluster_id, t.kind, t.keys, e.accounts, t.top "
+                "FROM t JOIN e USING (cluster_id, kind) "
+                "ORDER BY t.cluster_id, 4 DESC, t.kind"):
             self.links.setdefault(r[0], []).append(
                 LinkSummary(r[1], int(r[2]), int(r[3]), tuple(r[4])))
         tests = {(r[0], r[1]): r[2:] for r in _query(
                 con,
-                "SELECT a.cluster_id, t.kind, count(*), "
+                ", ta AS MATERIALIZED ("
+                "      SELECT a.cluster_id, t.* FROM link_tests t "
+                "      JOIN m AS a ON a.account_id = t.account_a WHERE t.p_value IS NOT NULL) "
+                "SELECT t.cluster_id, t.kind, count(*), "
                 "       count(*) FILTER (WHERE t.q_value <= $fdr), min(t.p_value), "
                 "       arg_min(t.observed, (t.p_value, t.account_a, t.account_b)), "
                 "       arg_min(t.expected, (t.p_value, t.account_a, t.account_b)) "
-                "FROM link_tests t JOIN m AS a ON a.account_id = t.account_a "
-                "JOIN m AS b ON b.account_id = t.account_b AND b.cluster_id = a.cluster_id "
-                "WHERE t.p_value IS NOT NULL GROUP BY ALL ORDER BY ALL", {"fdr": FDR})}
+                "FROM ta AS t "
+                "JOIN m AS b ON b.account_id = t.account_b AND b.cluster_id = t.cluster_id "
+                "GROUP BY ALL ORDER BY ALL", {"fdr": FDR})}
         self.links = {cid: [_tested(link, tests.get((cid, link.kind))) for link in links]
                       for cid, links in self.links.items()}
 
