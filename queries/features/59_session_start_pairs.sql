@@ -16,8 +16,9 @@
 -- hours: `excess`, the shared minutes beyond the most chance could give, an upper bound `top`
 -- of what it predicts plus three standard deviations (sqrt(top)). `top` is the least of
 -- starts_a * busiest_b, starts_b * busiest_a and sqrt(squares_a * squares_b) (Cauchy-Schwarz),
--- over 60. Two busy accounts that coincide by chance have no excess, however many minutes
--- they share; two accounts launched together have an excess of nearly every shared minute.
+-- over 60. Two busy accounts that coincide by chance seldom have any excess, however many
+-- minutes they share; two accounts launched together have an excess of nearly every shared
+-- minute.
 -- Leaving a pair out only makes the correction stricter: its p-value counts as 1 in a family
 -- that still counts it, so every pair found significant is one the test of every pair finds
 -- significant too, at a q-value at least as small.
