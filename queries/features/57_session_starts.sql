@@ -48,8 +48,8 @@ WHERE account_no IN (SELECT account_no FROM session_starts GROUP BY account_no
 GROUP BY ALL;
 
 CREATE OR REPLACE TABLE session_start_accounts AS
-SELECT account_no, sum(n) AS starts, count(*) AS hours, max(n) AS busiest,
-       sum(n * n) AS squares
+SELECT account_no, CAST(sum(n) AS BIGINT) AS starts, count(*) AS hours, max(n) AS busiest,
+       CAST(sum(n * n) AS BIGINT) AS squares
 FROM session_start_hours
 GROUP BY ALL;
 
